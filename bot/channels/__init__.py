@@ -1,0 +1,1 @@
+"""Messenger plug-ins. `base` is the contract the core speaks; each other module is one messenger."""

@@ -1,0 +1,441 @@
+"""Telegram, through aiogram 3: long polling we drive ourselves, rendering, and sending.
+
+We call `getUpdates` ourselves (aiogram's polling confirms offsets before handlers finish): each
+batch is stored in the durable inbox and committed *before* the next call confirms it, then fed
+from the inbox to aiogram's dispatcher, whose handlers only translate to `Incoming` and call the
+engine. Choices become inline buttons (callback data ≤ 64 bytes), contact and location requests
+reply keyboards. Every request the bot makes goes through the outbox; `send` performs one.
+Tokens never reach a log line (see `bot.logs`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router, methods
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import (
+    BotCommand,
+    CallbackQuery,
+    ChatMemberUpdated,
+    Message,
+    Update,
+)
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import (
+    Attachment,
+    Capabilities,
+    ChatGone,
+    ChatMoved,
+    ChatType,
+    Incoming,
+    InputKind,
+    Outgoing,
+    PlatformRequest,
+    Rejected,
+    Request,
+    RetryLater,
+    Transient,
+    callback_data,
+)
+from bot.flows import Ctx, Engine
+from bot.models import Chat, ChatKind
+from bot.runtime import ChannelParts, Runtime
+from bot.services import inbox, meta, outbox, people
+from content.texts import INTERNAL_ERROR
+
+log = logging.getLogger(__name__)
+
+NAME = "telegram"
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+CAPABILITIES = Capabilities(
+    buttons=True, groups=True, share_requests=True, max_text=4096, deletes_messages=True
+)
+REQUEST_LABELS = {
+    Request.CONTACT: "📱 Gửi số điện thoại của tôi",
+    Request.LOCATION: "📍 Gửi vị trí hiện tại",
+}
+CHOSEN_MARK = "\n\n✅ {label}"
+CHAT_METHODS = {
+    "sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage",
+    "sendPhoto", "sendDocument", "sendVideo", "sendVoice", "sendMediaGroup", "sendChatAction",
+    "sendLocation",
+}
+DONE_ANYWAY = (
+    "message is not modified",
+    "message to delete not found",
+    "message to edit not found",
+    "query is too old",
+    "message can't be deleted",
+)
+BACKOFF_MAX_S = 60.0
+
+
+class TelegramRenderer:
+    """Outgoing → Bot API requests: inline buttons for choices, reply keyboards for requests."""
+
+    def render(self, message: Outgoing) -> list[PlatformRequest]:
+        params: dict[str, Any] = {"text": message.text}
+        markup = self.markup(message)
+        if markup is not None:
+            params["reply_markup"] = markup
+        return [PlatformRequest("sendMessage", params)]
+
+    @staticmethod
+    def markup(message: Outgoing) -> dict[str, Any] | None:
+        if message.request is not None:
+            rows = [[{"text": REQUEST_LABELS[message.request],
+                      f"request_{message.request.value}": True}]]
+            rows += [[{"text": choice.label}] for choice in message.choices]
+            return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
+        if message.choices:
+            columns = max(1, message.columns)
+            buttons = [
+                {"text": c.label, "callback_data": callback_data(message.token, c.id)}
+                for c in message.choices
+            ]
+            rows = [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
+            return {"inline_keyboard": rows}
+        if message.remove_keyboard:
+            return {"remove_keyboard": True}
+        return None
+
+
+def _command(message: Message, bot_username: str) -> tuple[str | None, str, bool]:
+    """(command, args, addressed) from a message whose first entity is a bot command."""
+    text = message.text or ""
+    entity = (message.entities or [None])[0]
+    if entity is None or entity.type != "bot_command" or entity.offset != 0:
+        return None, "", True
+    word = text[1 : entity.length]
+    name, _, target = word.partition("@")
+    addressed = not target or target.lower() == bot_username.lower()
+    return name, text[entity.length :].strip(), addressed
+
+
+def _attachments(message: Message) -> tuple[InputKind, tuple[Attachment, ...]]:
+    album = message.media_group_id
+    if message.photo:
+        biggest = message.photo[-1]
+        return InputKind.PHOTO, (
+            Attachment(InputKind.PHOTO, biggest.file_id, biggest.file_size, "image/jpeg",
+                       None, album),
+        )
+    for kind, media in (
+        (InputKind.VIDEO, message.video),
+        (InputKind.VOICE, message.voice),
+        (InputKind.AUDIO, message.audio),
+        (InputKind.DOCUMENT, message.document),
+    ):
+        if media is not None:
+            return kind, (
+                Attachment(kind, media.file_id, media.file_size,
+                           getattr(media, "mime_type", None),
+                           getattr(media, "file_name", None), album),
+            )
+    if message.sticker:
+        return InputKind.STICKER, ()
+    return InputKind.OTHER, ()
+
+
+class TelegramChannel:
+    """One Telegram bot: polls, stores, dispatches, renders, sends."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        rt: Runtime,
+        engine: Engine,
+        *,
+        token: str,
+        api_url: str,
+        proxy: str | None = None,
+    ) -> None:
+        self.rt = rt
+        self.engine = engine
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")), proxy=proxy)
+        self.bot = Bot(token=token, session=session)
+        self.username = ""
+        self.dispatcher = Dispatcher()
+        self.dispatcher.include_router(self._router())
+        self.renderer = TelegramRenderer()
+        self.offset: int | None = None
+        self.on_stored: Callable[[], None] = lambda: None
+
+    # ---- wiring ------------------------------------------------------------------------
+    def parts(self) -> ChannelParts:
+        return ChannelParts(self.renderer, CAPABILITIES, self.deep_link)
+
+    def deep_link(self, payload: str) -> str | None:
+        return f"https://t.me/{self.username}?start={payload}" if self.username else None
+
+    async def connect(self, commands: list[tuple[str, str]], stop: asyncio.Event) -> bool:
+        """getMe with backoff until the Bot API answers (or `stop`); then publish commands."""
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                me = await self.bot.get_me()
+                break
+            except TelegramUnauthorizedError:
+                log.error("Telegram rejected the bot token (401); check BINHYEN_TELEGRAM_TOKEN")
+                raise
+            except (TelegramNetworkError, TelegramServerError, OSError) as exc:
+                log.warning("Bot API unreachable (%s); retrying in %.0f s", type(exc).__name__,
+                            delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+        else:
+            return False
+        self.username = me.username or ""
+        async with self.rt.transaction() as session:
+            if await meta.get(session, "telegram_username") != self.username:
+                await meta.put(session, "telegram_username", self.username)
+        await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands])
+        log.info("connected to Telegram as @%s", self.username)
+        return True
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+    # ---- receiving: getUpdates → inbox ------------------------------------------------
+    async def poll_forever(self, stop: asyncio.Event) -> None:
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=self.offset,
+                    timeout=self.rt.settings.poll_timeout,
+                    allowed_updates=ALLOWED_UPDATES,
+                    request_timeout=self.rt.settings.poll_timeout + 15,
+                )
+                delay = 1.0
+            except (TelegramNetworkError, TelegramServerError, OSError) as exc:
+                log.warning("getUpdates failed (%s); retrying in %.0f s", type(exc).__name__,
+                            delay)
+                await _pause(stop, delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+                continue
+            except TelegramBadRequest as exc:
+                log.error("getUpdates refused: %s", exc.message)
+                await _pause(stop, delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+                continue
+            if not updates:
+                continue
+            self.rt.faults.reach("after_fetch")
+            await self.store(updates)
+            self.rt.faults.reach("after_store")
+            self.offset = updates[-1].update_id + 1
+
+    async def store(self, updates: list[Update]) -> None:
+        async with self.rt.transaction() as session:
+            for update in updates:
+                payload = update.model_dump(mode="json", exclude_none=True)
+                await inbox.store(
+                    session, self.rt, NAME, str(update.update_id), _sender(update), payload
+                )
+        self.on_stored()
+
+    # ---- handling: inbox → dispatcher → engine ---------------------------------------
+    async def handle_stored(self, session: AsyncSession, payload: dict[str, Any]) -> None:
+        update = Update.model_validate(payload, context={"bot": self.bot})
+        await self.dispatcher.feed_update(self.bot, update, session=session, channel=self)
+
+    async def apologise(self, session: AsyncSession, payload: dict[str, Any]) -> None:
+        """An update failed every attempt: tell its sender, in private chats only."""
+        update = Update.model_validate(payload, context={"bot": self.bot})
+        message = update.message or (update.callback_query and update.callback_query.message)
+        if not isinstance(message, Message) or message.chat.type != "private":
+            return
+        chat = await people.ensure_chat(session, self.rt, NAME, str(message.chat.id),
+                                        ChatKind.PRIVATE)
+        await outbox.enqueue(session, self.rt, chat, Outgoing(INTERNAL_ERROR))
+
+    def _router(self) -> Router:
+        router = Router(name="telegram")
+
+        @router.message()
+        async def on_message(message: Message, session: AsyncSession, event_update: Update) -> None:
+            await self._on_message(session, message, str(event_update.update_id))
+
+        @router.callback_query()
+        async def on_button(query: CallbackQuery, session: AsyncSession,
+                            event_update: Update) -> None:
+            await self._on_button(session, query, str(event_update.update_id))
+
+        @router.my_chat_member()
+        async def on_membership(update: ChatMemberUpdated, session: AsyncSession) -> None:
+            await self._on_membership(session, update)
+
+        return router
+
+    async def _on_message(self, session: AsyncSession, message: Message, key: str) -> None:
+        if message.migrate_to_chat_id:
+            await self._follow_migration(session, message.chat.id, message.migrate_to_chat_id)
+            return
+        if message.chat.type not in ("private", "group", "supergroup") or message.from_user is None:
+            return
+        if message.from_user.is_bot:
+            return
+        chat_type = ChatType.PRIVATE if message.chat.type == "private" else ChatType.GROUP
+        command, args, addressed = _command(message, self.username)
+        kind, attachments = _attachments(message)
+        location = contact = None
+        contact_is_own = False
+        if message.location:
+            kind, location = InputKind.LOCATION, (message.location.latitude,
+                                                 message.location.longitude)
+        elif message.contact:
+            kind, contact = InputKind.CONTACT, message.contact.phone_number
+            contact_is_own = message.contact.user_id == message.from_user.id
+        elif command is not None:
+            kind = InputKind.COMMAND
+        elif message.text is not None:
+            kind = InputKind.TEXT
+        if command is not None and not addressed:
+            return
+        incoming = Incoming(
+            channel=NAME,
+            update_key=key,
+            chat_id=str(message.chat.id),
+            chat_type=chat_type,
+            chat_title=message.chat.title,
+            user_id=str(message.from_user.id),
+            user_name=message.from_user.full_name,
+            kind=kind,
+            text=message.text or message.caption or "",
+            command=command,
+            args=args,
+            message_id=str(message.message_id),
+            attachments=attachments,
+            location=location,
+            contact_phone=contact,
+            contact_is_own=contact_is_own,
+            sent_at=message.date,
+        )
+        ctx = await self.engine.handle(session, incoming)
+        if ctx.delete_command and chat_type is ChatType.GROUP:
+            await outbox.enqueue_request(
+                session, self.rt, ctx.chat,
+                PlatformRequest("deleteMessage", {"message_id": message.message_id}),
+            )
+
+    async def _on_button(self, session: AsyncSession, query: CallbackQuery, key: str) -> None:
+        message = query.message
+        if not isinstance(message, Message):
+            return
+        chat_type = ChatType.PRIVATE if message.chat.type == "private" else ChatType.GROUP
+        incoming = Incoming(
+            channel=NAME,
+            update_key=key,
+            chat_id=str(message.chat.id),
+            chat_type=chat_type,
+            chat_title=message.chat.title,
+            user_id=str(query.from_user.id),
+            user_name=query.from_user.full_name,
+            kind=InputKind.CHOICE,
+            callback_data=query.data or "",
+            callback_id=query.id,
+            message_id=str(message.message_id),
+        )
+        ctx = await self.engine.handle(session, incoming)
+        await self._after_button(session, ctx, query, message)
+
+    async def _after_button(
+        self, session: AsyncSession, ctx: Ctx, query: CallbackQuery, message: Message
+    ) -> None:
+        answer: dict[str, Any] = {"callback_query_id": query.id}
+        if ctx.toast:
+            answer["text"] = ctx.toast
+        await outbox.enqueue_request(
+            session, self.rt, ctx.chat, PlatformRequest("answerCallbackQuery", answer)
+        )
+        if ctx.chosen is not None and message.text:
+            await outbox.enqueue_request(
+                session, self.rt, ctx.chat,
+                PlatformRequest("editMessageText", {
+                    "message_id": message.message_id,
+                    "text": message.text + CHOSEN_MARK.format(label=ctx.chosen.label),
+                }),
+            )
+
+    async def _on_membership(self, session: AsyncSession, update: ChatMemberUpdated) -> None:
+        if update.chat.type not in ("group", "supergroup"):
+            return
+        chat = await people.ensure_chat(
+            session, self.rt, NAME, str(update.chat.id), ChatKind.GROUP, update.chat.title
+        )
+        status = update.new_chat_member.status
+        chat.active = status in ("member", "administrator", "creator")
+        chat.inactive_reason = None if chat.active else "bot removed from the group"
+
+    async def _follow_migration(self, session: AsyncSession, old_id: int, new_id: int) -> None:
+        old_ref = people.chat_ref(self.rt, NAME, str(old_id))
+        chat = await session.scalar(select(Chat).where(Chat.channel == NAME,
+                                                       Chat.chat_ref == old_ref))
+        if chat is not None:
+            await people.move_chat(session, self.rt, chat, str(new_id))
+
+    # ---- sending: one outbox request --------------------------------------------------
+    async def send(self, chat_id: str, request: PlatformRequest) -> str | None:
+        name = request.method[0].upper() + request.method[1:]
+        method_class = getattr(methods, name, None)
+        if method_class is None:
+            raise Rejected(f"unknown method {request.method}")
+        params = dict(request.params)
+        if request.method in CHAT_METHODS:
+            params["chat_id"] = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+        try:
+            result = await self.bot(method_class.model_validate(params))
+        except TelegramRetryAfter as exc:
+            raise RetryLater(float(exc.retry_after)) from None
+        except TelegramMigrateToChat as exc:
+            raise ChatMoved(str(exc.migrate_to_chat_id)) from None
+        except TelegramForbiddenError as exc:
+            raise ChatGone(exc.message) from None
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            raise Transient(f"{type(exc).__name__}: {exc.message}") from None
+        except TelegramBadRequest as exc:
+            if any(phrase in exc.message for phrase in DONE_ANYWAY):
+                return None
+            raise Rejected(exc.message) from None
+        message_id = getattr(result, "message_id", None)
+        return None if message_id is None else str(message_id)
+
+
+def _sender(update: Update) -> str:
+    """Whose updates must be handled in order: the user (per chat for groups)."""
+    if update.message and update.message.from_user:
+        return f"{update.message.chat.id}:{update.message.from_user.id}"
+    if update.callback_query:
+        message = update.callback_query.message
+        chat_id = message.chat.id if message else 0
+        return f"{chat_id}:{update.callback_query.from_user.id}"
+    if update.my_chat_member:
+        return f"{update.my_chat_member.chat.id}:membership"
+    return f"update:{update.update_id}"
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds * (0.5 + random.random() / 2))
+

@@ -1,0 +1,292 @@
+"""`binhyen`: run the bot, migrate, the sandbox, areas, invites, roles, keys, demo data.
+
+Exit codes: 0 done, 1 a rule said no (the message says why), 2 a wrong setting or key file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import secrets
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.crypto import KeyFileError
+from bot.db import Database
+from bot.faults import CrashPoints
+from bot.logs import setup_logging
+from bot.models import Role
+from bot.runtime import Runtime
+from bot.services import areas, demo, meta, people
+from bot.services.errors import DomainError
+from bot.services.keys import open_keyring, rotate_key_file
+
+DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = DURATION.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError("thời hạn dạng 30m, 12h, 7d hoặc 2w")
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+async def open_runtime(settings: Settings) -> Runtime:
+    db = Database(settings.db_url)
+    await db.migrate()
+    keyring = await open_keyring(db, settings.key_file)
+    return Runtime(settings, db, keyring, faults=CrashPoints(settings.crash_at))
+
+
+# ---- commands --------------------------------------------------------------------------------
+
+async def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    rt = await open_runtime(settings)
+    await rt.db.dispose()
+    print("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+    return 0
+
+
+async def cmd_areas_import(settings: Settings, args: argparse.Namespace) -> int:
+    rows = areas.parse_area_file(Path(args.file))
+    rt = await open_runtime(settings)
+    try:
+        async with rt.transaction() as session:
+            count = await areas.import_areas(session, rows, rt.clock)
+    finally:
+        await rt.db.dispose()
+    print(f"Đã nhập {count} khu vực từ {args.file}.")
+    return 0
+
+
+async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
+    rt = await open_runtime(settings)
+    try:
+        async with rt.transaction() as session:
+            area = await areas.by_code(session, args.area)
+            invite, token = await people.create_invite(
+                session, rt, role=Role(args.role), area=area, created_by="cli",
+                valid_for=args.expires,
+            )
+            username = await meta.get(session, "telegram_username")
+    finally:
+        await rt.db.dispose()
+    expires = invite.expires_at.astimezone(settings.tz).strftime("%H:%M %d/%m/%Y")
+    print(f"Lời mời số {invite.id}: vai trò {args.role} tại {area.name}, hết hạn {expires}.")
+    if username:
+        print(f"Đường dẫn (dùng một lần): https://t.me/{username}?start={token}")
+    print(f"Mã mời: {token}")
+    print(f"Hoặc gõ trong tin nhắn riêng với bot: /start {token}")
+    return 0
+
+
+async def cmd_roles_list(settings: Settings, args: argparse.Namespace) -> int:
+    rt = await open_runtime(settings)
+    try:
+        async with rt.db.reading() as session:
+            views = await people.list_grants(session, rt, include_inactive=args.all)
+    finally:
+        await rt.db.dispose()
+    if not views:
+        print("Chưa có vai trò nào được cấp.")
+        return 0
+    print(f"{'số':>4}  {'vai trò':<16} {'khu vực':<28} {'người':<24} trạng thái")
+    for view in views:
+        grant = view.grant
+        if grant.revoked_at:
+            status = "đã thu hồi"
+        elif grant.expires_at and grant.expires_at <= rt.clock.now():
+            status = "hết hạn"
+        elif grant.expires_at:
+            status = "đến " + grant.expires_at.astimezone(settings.tz).strftime("%d/%m/%Y")
+        else:
+            status = "đang hiệu lực"
+        print(f"{grant.id:>4}  {grant.role:<16} {view.area.name[:28]:<28} "
+              f"{view.person_name[:24]:<24} {status}")
+    return 0
+
+
+async def cmd_roles_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    rt = await open_runtime(settings)
+    try:
+        async with rt.transaction() as session:
+            grant = await people.revoke_role(session, args.id, now=rt.clock.now(), by="cli")
+    finally:
+        await rt.db.dispose()
+    print(f"Đã thu hồi quyền số {grant.id} ({grant.role}).")
+    return 0
+
+
+async def cmd_keys_rotate(settings: Settings, _args: argparse.Namespace) -> int:
+    rt = await open_runtime(settings)
+    await rt.db.dispose()
+    keyring = rotate_key_file(settings.key_file)
+    rt = await open_runtime(settings)
+    await rt.db.dispose()
+    print(f"Đã thêm khóa mới vào {settings.key_file}; từ nay dữ liệu mới được mã hóa bằng khóa "
+          f"này (tổng {len(keyring.key_ids)} khóa). Hãy sao lưu lại tệp khóa.")
+    return 0
+
+
+async def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    rt = await open_runtime(settings)
+    try:
+        async with rt.transaction() as session:
+            invites = await demo.seed_demo(session, rt)
+    finally:
+        await rt.db.dispose()
+    print_demo(invites)
+    return 0
+
+
+def print_demo(invites: list[demo.DemoInvite] | None) -> None:
+    if invites is None:
+        print("Xã mẫu đã có sẵn (Xã Bình Yên). Tạo lời mời mới bằng: binhyen invite ...")
+        return
+    print("Đã tạo xã mẫu: Xã Bình Yên (DEMO-XA), 2 thôn, 4 tổ dân cư, 166 hộ.")
+    print("Lời mời dùng thử (mỗi mã dùng một lần, gõ trong tin nhắn riêng với bot):")
+    for invite in invites:
+        print(f"  {invite.persona}: /start {invite.token}")
+
+
+async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.sandbox.server import start_sandbox
+
+    token = args.token or f"1000000001:{secrets.token_urlsafe(27)}"
+    running = await start_sandbox(host=settings.sandbox_host, port=args.port, token=token)
+    print(f"Sandbox Bot API: {running.base_url}  (token: {token})")
+    print(f"Trang trò chuyện: {running.base_url}/")
+    print(f"Chạy bot với: BINHYEN_TELEGRAM_API_URL={running.base_url} "
+          f"BINHYEN_TELEGRAM_TOKEN={token} binhyen run")
+    try:
+        await _wait_for_signal()
+    finally:
+        await running.close()
+    return 0
+
+
+async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import App, TelegramEndpoint
+
+    running = None
+    if settings.telegram_token is not None and not args.sandbox:
+        endpoint = TelegramEndpoint(
+            settings.telegram_token.get_secret_value(), str(settings.telegram_api_url),
+            settings.telegram_proxy,
+        )
+    else:
+        from bot.sandbox.server import start_sandbox
+
+        token = f"1000000001:{secrets.token_urlsafe(27)}"
+        running = await start_sandbox(host=settings.sandbox_host, port=settings.sandbox_port,
+                                      token=token)
+        endpoint = TelegramEndpoint(token, running.base_url)
+    setup_logging(settings.log_level, [endpoint.token])
+    app = App(settings, telegram=endpoint)
+    await app.prepare()
+    if running is not None:
+        running.sandbox.idle_probe = app.idle
+        async with app.rt.transaction() as session:
+            invites = await demo.seed_demo(session, app.rt)
+        print_demo(invites)
+        print(f"\nMở trang trò chuyện thử: {running.base_url}/\n(Ctrl+C để dừng)", flush=True)
+    await app.start()
+    try:
+        await _wait_for_signal(app.stop_event)
+    finally:
+        await app.stop()
+        if running is not None:
+            await running.close()
+    return 0
+
+
+async def _wait_for_signal(stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+# ---- parser -----------------------------------------------------------------------------------
+
+Handler = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="binhyen",
+        description="Bình Yên — trợ lý an ninh, trật tự cho tổ dân cư và Công an xã.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="LỆNH")
+
+    run = sub.add_parser("run", help="chạy bot (không có token: chạy kèm sandbox và xã mẫu)")
+    run.add_argument("--sandbox", action="store_true", help="dùng sandbox dù đã có token")
+    run.set_defaults(handler=cmd_run)
+
+    sub.add_parser("migrate", help="nâng cấp cơ sở dữ liệu").set_defaults(handler=cmd_migrate)
+
+    sandbox = sub.add_parser("sandbox", help="chỉ chạy sandbox Bot API và trang trò chuyện")
+    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox.add_argument("--token", default=None, help="token giả cho bot (mặc định: ngẫu nhiên)")
+    sandbox.set_defaults(handler=cmd_sandbox)
+
+    area_cmd = sub.add_parser("areas", help="khu vực hành chính")
+    area_sub = area_cmd.add_subparsers(dest="areas_command", required=True, metavar="VIỆC")
+    imp = area_sub.add_parser("import", help="nhập khu vực từ CSV hoặc YAML")
+    imp.add_argument("file", help="tệp: code, name, level, parent, aliases[, police_phone, remote]")
+    imp.set_defaults(handler=cmd_areas_import)
+
+    invite = sub.add_parser("invite", help="tạo lời mời nhận vai trò (dùng một lần)")
+    invite.add_argument("--role", required=True, choices=[r.value for r in Role])
+    invite.add_argument("--area", required=True, help="mã khu vực")
+    invite.add_argument("--expires", type=parse_duration, default=timedelta(days=7),
+                        help="thời hạn, ví dụ 12h, 7d (mặc định 7d)")
+    invite.set_defaults(handler=cmd_invite)
+
+    roles = sub.add_parser("roles", help="xem và thu hồi vai trò")
+    roles_sub = roles.add_subparsers(dest="roles_command", required=True, metavar="VIỆC")
+    listing = roles_sub.add_parser("list", help="liệt kê vai trò đang hiệu lực")
+    listing.add_argument("--all", action="store_true", help="kể cả đã thu hồi, hết hạn")
+    listing.set_defaults(handler=cmd_roles_list)
+    revoke = roles_sub.add_parser("revoke", help="thu hồi một vai trò")
+    revoke.add_argument("id", type=int, help="số của vai trò (xem roles list)")
+    revoke.set_defaults(handler=cmd_roles_revoke)
+
+    keys = sub.add_parser("keys", help="khóa mã hóa")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="VIỆC")
+    keys_sub.add_parser("rotate", help="thêm khóa mới để mã hóa từ nay").set_defaults(
+        handler=cmd_keys_rotate)
+
+    sub.add_parser("demo", help="tạo xã mẫu và lời mời dùng thử").set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as problem:
+        print(problem, file=sys.stderr)
+        return 2
+    handler: Handler = args.handler
+    try:
+        return asyncio.run(handler(settings, args))
+    except KeyFileError as problem:
+        print(f"Không khởi động: {problem}", file=sys.stderr)
+        return 2
+    except DomainError as problem:
+        print(problem, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

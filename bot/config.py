@@ -1,0 +1,140 @@
+"""Settings, read once from the environment (prefix `BINHYEN_`) and `.env` into a typed object.
+
+Nothing else in the code reads `os.environ`: the settings object is passed in. A wrong value
+stops start-up with one line naming the setting (`SettingsError`, exit code 2 in the CLI).
+Secrets are `SecretStr`, so they never print in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AnyHttpUrl,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "BINHYEN_"
+
+
+def _default_key_file() -> Path:
+    """Keys live outside the data directory by default, so a copied database is not readable."""
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return config_home / "binhyen" / "keys"
+
+
+def _blank_to_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+
+
+class SettingsError(Exception):
+    """A setting has a wrong value; the message is one line that names it."""
+
+
+class Settings(BaseSettings):
+    """Every knob of a deployment. README lists them all."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    telegram_token: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = None
+    telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    telegram_proxy: OptionalText = None
+    data_dir: Path = Path("data")
+    database_url: OptionalText = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    key_file: Path = Field(default_factory=_default_key_file)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = Field(default=8081, ge=0, le=65535)
+    flow_ttl_hours: float = Field(default=24.0, gt=0)
+    inbox_keep_days: float = Field(default=7.0, gt=0)
+    workers: int = Field(default=4, ge=1, le=64)
+    poll_timeout: int = Field(default=25, ge=0, le=50)
+    crash_at: OptionalText = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"không biết múi giờ {value!r}") from exc
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("telegram_proxy")
+    @classmethod
+    def _proxy_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://", "socks5://", "socks4://")):
+            raise ValueError("phải bắt đầu bằng http://, https:// hoặc socks5://")
+        return value
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raw = value.get_secret_value()
+            left, sep, right = raw.partition(":")
+            if not sep or not left.isdigit() or len(right) < 20:
+                raise ValueError("không đúng dạng mã bot của BotFather (số:chuỗi ký tự)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("chỉ hỗ trợ sqlite+aiosqlite:// hoặc postgresql+asyncpg://")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_database_url(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'binhyen.db').resolve()}"
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def db_url(self) -> str:
+        assert self.database_url is not None
+        return self.database_url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line that names the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]).upper() if error["loc"] else "?"
+        reason = str(error.get("msg", "giá trị không hợp lệ")).removeprefix("Value error, ")
+        raise SettingsError(f"Cài đặt {ENV_PREFIX}{field} sai: {reason}") from None

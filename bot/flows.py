@@ -1,0 +1,592 @@
+"""The conversation engine: commands, channel-agnostic flows, and their stored state.
+
+A flow is a set of named steps; each step *asks* (returns a `Prompt`) and *answers* (turns the
+user's input into an outcome: go to a step, retry with a problem, finish, start another flow,
+run a command). State lives per (chat, person) in `flow_states`, encrypted, with an expiry, so a
+restart mid-conversation simply continues. `/huy` cancels and `/quaylai` goes back at any step.
+
+Buttons carry a token naming the prompt version that showed them, so a stale or forged button
+changes nothing. Text-only messengers answer the same prompts with numbers or typed labels.
+The engine never talks to a messenger: it enqueues `Outgoing` messages in the caller's
+transaction; the handlers registered here never import a channel (a ruff rule enforces it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import (
+    MEDIA_KINDS,
+    Choice,
+    Incoming,
+    InputKind,
+    Outgoing,
+    Prompt,
+    Request,
+    match_choice,
+    split_callback,
+)
+from bot.models import Chat, ChatKind, FlowState, Lane, Person, Role
+from bot.runtime import Runtime
+from bot.services import outbox, people
+from bot.services.errors import DomainError
+from bot.text import squash
+from content import texts
+
+log = logging.getLogger(__name__)
+
+STATE_CONTEXT = "flow.state"
+MAX_TEXT = 4000
+COMMAND_TOKEN = "c"
+PICK_FLOW = "_pick"
+
+
+# ---- outcomes of a step or a command --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Goto:
+    step: str
+    notice: str | None = None
+
+
+@dataclass(frozen=True)
+class Retry:
+    problem: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    """End the flow; `reply` may offer command choices (e.g. a menu)."""
+
+    reply: str | Prompt | None = None
+
+
+@dataclass(frozen=True)
+class StartFlow:
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True)
+class RunCommand:
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True)
+class Stay:
+    """Keep the flow where it is without asking again (the step already said something)."""
+
+
+Outcome = Goto | Retry | Finish | StartFlow | RunCommand | Stay
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: InputKind
+    text: str
+    choice: Choice | None
+    incoming: Incoming
+
+
+# ---- the context a step works in --------------------------------------------------------------
+
+@dataclass
+class Ctx:
+    rt: Runtime
+    session: AsyncSession
+    incoming: Incoming
+    person: Person
+    chat: Chat
+    data: dict[str, Any] = field(default_factory=dict)
+    toast: str | None = None
+    chosen: Choice | None = None
+    expired: bool = False
+    delete_command: bool = False
+    _outgoing: list[tuple[Chat, Outgoing, Lane]] = field(default_factory=list)
+
+    @property
+    def now(self) -> datetime:
+        return self.rt.clock.now()
+
+    @property
+    def channel(self) -> str:
+        return self.incoming.channel
+
+    def say(self, message: str | Outgoing, *, to: Chat | None = None,
+            lane: Lane = Lane.INTERACTIVE) -> None:
+        """Queue a message (to this chat unless `to` names another)."""
+        outgoing = Outgoing(text=message) if isinstance(message, str) else message
+        self._outgoing.append((to or self.chat, outgoing, lane))
+
+    async def roles(self) -> set[Role]:
+        grants = await people.active_roles(self.session, self.person.id, self.now)
+        return {Role(grant.role) for grant in grants}
+
+    def deep_link(self, payload: str) -> str | None:
+        return self.rt.parts(self.channel).deep_link(payload)
+
+
+AskFn = Callable[[Ctx], Awaitable[Prompt]]
+AnswerFn = Callable[[Ctx, Answer], Awaitable[Outcome]]
+BeginFn = Callable[[Ctx, str], Awaitable[Outcome]]
+
+
+@dataclass
+class Step:
+    name: str
+    ask: AskFn
+    answer: AnswerFn | None = None
+
+
+class Flow:
+    """A named conversation: steps registered with `@flow.ask(name)` and `@flow.answer(name)`."""
+
+    def __init__(self, name: str, *, private_only: bool = True) -> None:
+        self.name = name
+        self.private_only = private_only
+        self.steps: dict[str, Step] = {}
+        self.first_step: str | None = None
+        self._begin: BeginFn | None = None
+
+    def ask(self, step: str) -> Callable[[AskFn], AskFn]:
+        def register(fn: AskFn) -> AskFn:
+            self.steps[step] = Step(step, fn)
+            self.first_step = self.first_step or step
+            return fn
+
+        return register
+
+    def answer(self, step: str) -> Callable[[AnswerFn], AnswerFn]:
+        def register(fn: AnswerFn) -> AnswerFn:
+            self.steps[step].answer = fn
+            return fn
+
+        return register
+
+    def begin(self, fn: BeginFn) -> BeginFn:
+        """Optional entry: decide the first step (or refuse) from the command's arguments."""
+        self._begin = fn
+        return fn
+
+    async def enter(self, ctx: Ctx, args: str) -> Outcome:
+        if self._begin is not None:
+            return await self._begin(ctx, args)
+        assert self.first_step is not None, f"flow {self.name} has no steps"
+        return Goto(self.first_step)
+
+
+CommandFn = Callable[[Ctx, str], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command a user can type (with or without a slash on text-only messengers)."""
+
+    name: str
+    run: CommandFn
+    description: str
+    aliases: tuple[str, ...] = ()
+    private_only: bool = False
+    menu_label: str | None = None
+    menu_roles: frozenset[Role] | None = None
+    keeps_flow: bool = False
+    public: bool = True
+
+    @property
+    def keys(self) -> set[str]:
+        return {squash(self.name), *(squash(alias) for alias in self.aliases)}
+
+
+CallbackFn = Callable[[Ctx, str], Awaitable[Outcome | None]]
+
+
+class Registry:
+    """All commands, flows and button families the bot knows."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, Command] = {}
+        self._by_key: dict[str, Command] = {}
+        self.flows: dict[str, Flow] = {}
+        self.callbacks: dict[str, CallbackFn] = {}
+
+    def command(self, command: Command) -> None:
+        for key in command.keys:
+            if key in self._by_key:
+                raise ValueError(f"command key {key!r} registered twice")
+            self._by_key[key] = command
+        self.commands[command.name] = command
+
+    def flow(self, flow: Flow) -> Flow:
+        self.flows[flow.name] = flow
+        return flow
+
+    def callback(self, prefix: str, handler: CallbackFn) -> None:
+        if prefix in self.callbacks or prefix == COMMAND_TOKEN or prefix.startswith("f"):
+            raise ValueError(f"callback prefix {prefix!r} taken")
+        self.callbacks[prefix] = handler
+
+    def find(self, typed: str) -> Command | None:
+        return self._by_key.get(squash(typed))
+
+    def menu(self, roles: set[Role]) -> list[Command]:
+        return [
+            cmd
+            for cmd in self.commands.values()
+            if cmd.menu_label and (cmd.menu_roles is None or cmd.menu_roles & roles)
+        ]
+
+
+def command_choice(command: Command) -> Choice:
+    assert command.menu_label is not None
+    return Choice(f"/{command.name}", command.menu_label)
+
+
+# ---- stored state -------------------------------------------------------------------------------
+
+@dataclass
+class State:
+    row: FlowState | None
+    flow: str
+    step: str
+    version: int
+    data: dict[str, Any]
+    history: list[str]
+    choices: list[Choice]
+    accepts: set[str]
+
+    @property
+    def token(self) -> str:
+        return f"f{self.version}"
+
+
+class Engine:
+    """Routes one `Incoming` through commands and flows, inside the caller's transaction."""
+
+    def __init__(self, rt: Runtime, registry: Registry) -> None:
+        self.rt = rt
+        self.registry = registry
+        self.ttl = timedelta(hours=rt.settings.flow_ttl_hours)
+
+    # -- public entry ----------------------------------------------------------------------
+    async def handle(self, session: AsyncSession, incoming: Incoming) -> Ctx:
+        person, chat = await people.touch(session, self.rt, incoming)
+        ctx = Ctx(self.rt, session, incoming, person, chat)
+        state = await self._load(ctx)
+        try:
+            await self._route(ctx, state)
+        except DomainError as problem:
+            ctx.say(str(problem))
+        await self._flush(ctx)
+        return ctx
+
+    # -- routing ---------------------------------------------------------------------------
+    async def _route(self, ctx: Ctx, state: State | None) -> None:
+        incoming = ctx.incoming
+        group = ctx.chat.kind == ChatKind.GROUP
+        if incoming.kind is InputKind.MEMBERSHIP:
+            return
+        if incoming.callback_data is not None:
+            await self._on_button(ctx, state, incoming.callback_data)
+            return
+        if incoming.command is not None:
+            await self._on_command(ctx, state, incoming.command, incoming.args)
+            return
+        if group:
+            return  # in a group the bot speaks only when addressed by a command
+        if state is not None:
+            await self._feed(ctx, state, self._answer_from(incoming, state))
+            return
+        typed = self.registry.find(incoming.text.split(" ", 1)[0]) if incoming.text else None
+        typed = typed or (self.registry.find(incoming.text) if incoming.text else None)
+        if typed is not None:
+            first, _, rest = incoming.text.partition(" ")
+            args = rest if self.registry.find(first) is typed else ""
+            await self._run_command(ctx, None, typed, args.strip())
+            return
+        if ctx.expired:
+            ctx.say(texts.FLOW_EXPIRED + "\n" + texts.SHORT_HELP)
+            return
+        ctx.say(texts.NOT_UNDERSTOOD + " " + texts.SHORT_HELP)
+
+    async def _on_button(self, ctx: Ctx, state: State | None, data: str) -> None:
+        token, value = split_callback(data)
+        if token == COMMAND_TOKEN:
+            command = self.registry.find(value.lstrip("/"))
+            if command is not None:
+                await self._run_command(ctx, state, command, "")
+                return
+        elif token in self.registry.callbacks:
+            outcome = await self.registry.callbacks[token](ctx, value)
+            if outcome is not None:
+                await self._apply(ctx, state, outcome)
+            return
+        elif state is not None and token == state.token:
+            choice = next((c for c in state.choices if c.id == value), None)
+            if choice is not None:
+                ctx.chosen = choice
+                answer = Answer(InputKind.CHOICE, choice.label, choice, ctx.incoming)
+                await self._feed(ctx, state, answer)
+                return
+        ctx.toast = texts.STALE_BUTTON_TOAST
+        if ctx.chat.kind == ChatKind.PRIVATE:
+            ctx.say(texts.STALE_BUTTON)
+
+    async def _on_command(self, ctx: Ctx, state: State | None, name: str, args: str) -> None:
+        key = squash(name)
+        if key in {"huy", "cancel"}:
+            await self._cancel(ctx, state)
+            return
+        if key in {"quaylai", "back"}:
+            await self._back(ctx, state)
+            return
+        command = self.registry.find(name)
+        if command is None:
+            if ctx.chat.kind == ChatKind.PRIVATE:
+                ctx.say(texts.UNKNOWN_COMMAND + " " + texts.SHORT_HELP)
+            return
+        await self._run_command(ctx, state, command, args)
+
+    async def _run_command(
+        self, ctx: Ctx, state: State | None, command: Command, args: str
+    ) -> None:
+        if command.private_only and ctx.chat.kind != ChatKind.PRIVATE:
+            link = ctx.deep_link(command.name)
+            ctx.delete_command = True
+            ctx.say(texts.PRIVATE_ONLY_LINK.format(link=link) if link else texts.PRIVATE_ONLY)
+            return
+        if state is not None and not command.keeps_flow:
+            await self._clear(ctx, state)
+            state = None
+        outcome = await command.run(ctx, args)
+        await self._apply(ctx, state, outcome)
+        if command.keeps_flow and state is not None and state.flow != PICK_FLOW:
+            ctx.say(texts.CONTINUE_HINT)
+
+    async def _cancel(self, ctx: Ctx, state: State | None) -> None:
+        if state is None or state.flow == PICK_FLOW:
+            if state is not None:
+                await self._clear(ctx, state)
+            ctx.say(texts.NOTHING_TO_CANCEL)
+            return
+        await self._clear(ctx, state)
+        ctx.say(texts.CANCELLED)
+
+    async def _back(self, ctx: Ctx, state: State | None) -> None:
+        if state is None or state.flow == PICK_FLOW:
+            ctx.say(texts.NOTHING_TO_CANCEL)
+            return
+        if not state.history:
+            ctx.say(texts.NOTHING_TO_GO_BACK)
+            await self._ask(ctx, state)
+            return
+        state.step = state.history.pop()
+        await self._ask(ctx, state)
+
+    # -- answers ---------------------------------------------------------------------------
+    def _answer_from(self, incoming: Incoming, state: State) -> Answer:
+        choice = match_choice(incoming.text, state.choices) if incoming.text else None
+        if choice is not None:
+            return Answer(InputKind.CHOICE, incoming.text, choice, incoming)
+        return Answer(incoming.kind, incoming.text, None, incoming)
+
+    async def _feed(self, ctx: Ctx, state: State, answer: Answer) -> None:
+        ctx.data = state.data
+        if state.flow == PICK_FLOW:
+            await self._pick(ctx, state, answer)
+            return
+        flow = self.registry.flows.get(state.flow)
+        step = flow.steps.get(state.step) if flow else None
+        if flow is None or step is None or step.answer is None:
+            await self._clear(ctx, state)
+            ctx.say(texts.FLOW_EXPIRED + "\n" + texts.SHORT_HELP)
+            return
+        problem = self._check_kind(answer, state)
+        if problem is not None:
+            await self._ask(ctx, state, problem=problem)
+            return
+        outcome = await step.answer(ctx, answer)
+        await self._apply(ctx, state, outcome)
+
+    def _check_kind(self, answer: Answer, state: State) -> str | None:
+        accepts = state.accepts
+        if answer.kind is InputKind.CHOICE:
+            return None
+        if answer.kind is InputKind.TEXT:
+            if "text" in accepts:
+                text = answer.text.strip()
+                if not text:
+                    return texts.EMPTY_TEXT
+                if len(text) > MAX_TEXT:
+                    return texts.TOO_LONG.format(length=len(text), limit=MAX_TEXT)
+                return None
+            if state.choices:
+                return texts.PICK_ONE
+        if answer.kind.value in accepts:
+            return None
+        if answer.kind in MEDIA_KINDS and accepts & {k.value for k in MEDIA_KINDS}:
+            return None
+        wanted = [texts.KIND_WORDS[k] for k in sorted(accepts) if k in texts.KIND_WORDS]
+        if state.choices:
+            wanted.insert(0, texts.KIND_WORDS["choice"])
+        return texts.WRONG_KIND.format(wanted=" hoặc ".join(dict.fromkeys(wanted)) or "chữ")
+
+    async def _pick(self, ctx: Ctx, state: State, answer: Answer) -> None:
+        """Answers to a finished flow's command menu (numbers on text-only messengers)."""
+        await self._clear(ctx, state)
+        if answer.choice is not None:
+            command = self.registry.find(answer.choice.id.lstrip("/"))
+            if command is not None:
+                await self._run_command(ctx, None, command, "")
+                return
+        await self._route(ctx, None)
+
+    # -- outcomes --------------------------------------------------------------------------
+    async def _apply(self, ctx: Ctx, state: State | None, outcome: Outcome) -> None:
+        if isinstance(outcome, Goto):
+            if state is None:
+                raise RuntimeError("Goto outside a flow")
+            if state.step and state.step != outcome.step:
+                state.history.append(state.step)
+            state.step = outcome.step
+            await self._ask(ctx, state, notice=outcome.notice)
+        elif isinstance(outcome, Retry):
+            if state is None:
+                ctx.say(outcome.problem)
+            else:
+                await self._ask(ctx, state, problem=outcome.problem)
+        elif isinstance(outcome, Stay):
+            if state is not None:
+                await self._save(ctx, state)
+        elif isinstance(outcome, Finish):
+            if state is not None:
+                await self._clear(ctx, state)
+            await self._finish(ctx, outcome.reply)
+        elif isinstance(outcome, StartFlow):
+            if state is not None:
+                await self._clear(ctx, state)
+            flow = self.registry.flows[outcome.name]
+            if flow.private_only and ctx.chat.kind != ChatKind.PRIVATE:
+                ctx.say(texts.PRIVATE_ONLY)
+                return
+            fresh = State(None, flow.name, "", 0, {}, [], [], set())
+            ctx.data = fresh.data
+            await self._apply(ctx, fresh, await flow.enter(ctx, outcome.args))
+        elif isinstance(outcome, RunCommand):
+            command = self.registry.commands[outcome.name]
+            await self._run_command(ctx, state, command, outcome.args)
+
+    async def _finish(self, ctx: Ctx, reply: str | Prompt | None) -> None:
+        if reply is None:
+            return
+        if isinstance(reply, str):
+            ctx.say(reply)
+            return
+        if not reply.choices:
+            ctx.say(Outgoing.of(reply))
+            return
+        state = State(None, PICK_FLOW, "pick", 0, {}, [], list(reply.choices), set())
+        await self._save(ctx, state)
+        ctx.say(Outgoing.of(reply, token=COMMAND_TOKEN))
+
+    async def _ask(
+        self, ctx: Ctx, state: State, *, problem: str | None = None, notice: str | None = None
+    ) -> None:
+        flow = self.registry.flows[state.flow]
+        ctx.data = state.data
+        prompt = await flow.steps[state.step].ask(ctx)
+        state.version += 1
+        state.choices = list(prompt.choices)
+        state.accepts = {kind.value for kind in prompt.accepts}
+        if prompt.request is Request.CONTACT:
+            state.accepts.add(InputKind.CONTACT.value)
+        if prompt.request is Request.LOCATION:
+            state.accepts.add(InputKind.LOCATION.value)
+        lead = "\n\n".join(part for part in (problem, notice) if part)
+        text = f"{lead}\n\n{prompt.text}" if lead else prompt.text
+        ctx.say(Outgoing.of(Prompt(text, prompt.choices, prompt.accepts, prompt.request,
+                                   prompt.columns), token=state.token))
+        await self._save(ctx, state)
+
+    # -- persistence -----------------------------------------------------------------------
+    async def _load(self, ctx: Ctx) -> State | None:
+        row = await ctx.session.scalar(
+            select(FlowState).where(
+                FlowState.chat_id == ctx.chat.id, FlowState.person_id == ctx.person.id
+            )
+        )
+        if row is None:
+            return None
+        if row.expires_at <= ctx.now:
+            await ctx.session.delete(row)
+            ctx.expired = True
+            return None
+        blob = json.loads(self.rt.open(row.data_enc, STATE_CONTEXT))
+        return State(
+            row=row,
+            flow=row.flow,
+            step=row.step,
+            version=row.version,
+            data=blob["data"],
+            history=blob["history"],
+            choices=[Choice(cid, label) for cid, label in blob["choices"]],
+            accepts=set(blob["accepts"]),
+        )
+
+    async def _save(self, ctx: Ctx, state: State) -> None:
+        blob = json.dumps(
+            {
+                "data": state.data,
+                "history": state.history,
+                "choices": [[c.id, c.label] for c in state.choices],
+                "accepts": sorted(state.accepts),
+            },
+            ensure_ascii=False,
+        )
+        sealed = self.rt.seal(blob, STATE_CONTEXT)
+        row = state.row
+        if row is None:
+            existing = await ctx.session.scalar(
+                select(FlowState).where(
+                    FlowState.chat_id == ctx.chat.id, FlowState.person_id == ctx.person.id
+                )
+            )
+            row = existing or FlowState(chat_id=ctx.chat.id, person_id=ctx.person.id)
+            if existing is None:
+                ctx.session.add(row)
+            state.row = row
+        row.flow, row.step, row.version = state.flow, state.step, state.version
+        row.data_enc = sealed
+        row.expires_at = ctx.now + self.ttl
+        row.updated_at = ctx.now
+        await ctx.session.flush()
+
+    async def _clear(self, ctx: Ctx, state: State) -> None:
+        await ctx.session.execute(
+            delete(FlowState).where(
+                FlowState.chat_id == ctx.chat.id, FlowState.person_id == ctx.person.id
+            )
+        )
+        state.row = None
+
+    async def _flush(self, ctx: Ctx) -> None:
+        for chat, message, lane in ctx._outgoing:
+            await outbox.enqueue(ctx.session, self.rt, chat, message, lane=lane)
+        ctx._outgoing.clear()
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> int:
+    result = await session.execute(delete(FlowState).where(FlowState.expires_at <= now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def commands_for_menu(registry: Registry, roles: Iterable[Role]) -> list[Command]:
+    return registry.menu(set(roles))

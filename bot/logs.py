@@ -1,0 +1,59 @@
+"""Logging set-up that never leaks a token.
+
+The Bot API puts the token in every URL, so any exception text may carry it. A filter on every
+handler replaces known secrets and anything shaped like a bot token before a line is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+REDACTED = "<redacted>"
+
+
+class RedactSecrets(logging.Filter):
+    def __init__(self, secrets: list[str] | None = None) -> None:
+        super().__init__()
+        self.secrets = [s for s in (secrets or []) if s]
+
+    def add(self, secret: str) -> None:
+        if secret and secret not in self.secrets:
+            self.secrets.append(secret)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return TOKEN_SHAPE.sub(REDACTED, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            formatted = logging.Formatter().formatException(record.exc_info)
+            message = f"{message}\n{formatted}"
+            record.exc_info = None
+            record.exc_text = None
+        record.msg = self.redact(message)
+        record.args = ()
+        return True
+
+
+REDACTOR = RedactSecrets()
+
+
+def setup_logging(level: str, secrets: list[str] | None = None) -> None:
+    for secret in secrets or []:
+        REDACTOR.add(secret)
+    root = logging.getLogger()
+    root.setLevel(level)
+    if not any(isinstance(f, RedactSecrets) for h in root.handlers for f in h.filters):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(REDACTOR)
+        root.addHandler(handler)
+    for handler in root.handlers:
+        if REDACTOR not in handler.filters:
+            handler.addFilter(REDACTOR)
+    logging.getLogger("aiogram.event").setLevel(max(logging.getLevelName(level), logging.WARNING))
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

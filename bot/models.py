@@ -1,0 +1,287 @@
+"""Typed SQLAlchemy 2 models: the first cut of the domain (see shared DESIGN.md).
+
+Privacy by construction: platform user and chat ids are kept only as a keyed digest (for
+lookups) plus an encrypted copy (for sending). Columns ending in `_enc` hold AES-GCM blobs
+from `bot.crypto`; nothing in this module encrypts, the services do, naming the context.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.clock import utc
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; always returns aware UTC datetimes (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        value = utc(value)
+        return value.replace(tzinfo=None) if getattr(dialect, "name", "") == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else utc(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), bytes: LargeBinary()}  # noqa: RUF012
+
+
+class Role(StrEnum):
+    """Roles are granted per area and never inherit tip access up or down the tree."""
+
+    RESIDENT = "resident"
+    GROUP_LEADER = "group_leader"
+    SECURITY_MEMBER = "security_member"
+    POLICE_OFFICER = "police_officer"
+    POLICE_CHIEF = "police_chief"
+    COMMUNE_ADMIN = "commune_admin"
+    DISPATCHER = "dispatcher"
+    PROVINCE_VIEWER = "province_viewer"
+
+
+class ChatKind(StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    IN_FLIGHT = "in_flight"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Lane(StrEnum):
+    """Delivery priority: interactive traffic always goes before broadcasts."""
+
+    INTERACTIVE = "interactive"
+    BROADCAST = "broadcast"
+
+
+LANE_PRIORITY = {Lane.INTERACTIVE: 0, Lane.BROADCAST: 1}
+
+
+class Meta(Base):
+    """Deployment facts: key fingerprint, key ids in use, schema notes."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class AreaLevel(Base):
+    """Levels are data (province, district, commune, village, group), so depth is never assumed."""
+
+    __tablename__ = "area_levels"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    rank: Mapped[int] = mapped_column(Integer)
+
+
+class Area(Base):
+    __tablename__ = "areas"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(ForeignKey("area_levels.code"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    police_phone: Mapped[str | None] = mapped_column(String(32))
+    is_remote: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+    parent: Mapped[Area | None] = relationship(remote_side=[id], lazy="raise")
+    aliases: Mapped[list[AreaAlias]] = relationship(
+        back_populates="area", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class AreaAlias(Base):
+    """Old names (before the 2025 mergers) and other spellings residents still use."""
+
+    __tablename__ = "area_aliases"
+    __table_args__ = (UniqueConstraint("area_id", "folded"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    alias: Mapped[str] = mapped_column(String(200))
+    folded: Mapped[str] = mapped_column(String(200), index=True)
+    area: Mapped[Area] = relationship(back_populates="aliases", lazy="raise")
+
+
+class Household(Base):
+    __tablename__ = "households"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Chat(Base):
+    """A conversation on one messenger: a person's private chat or a group's chat."""
+
+    __tablename__ = "chats"
+    __table_args__ = (UniqueConstraint("channel", "chat_ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_ref: Mapped[str] = mapped_column(String(64))
+    external_id_enc: Mapped[bytes]
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(String(255))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    purpose: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    inactive_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Person(Base):
+    """A user of one messenger. The platform id is a digest plus an encrypted copy."""
+
+    __tablename__ = "persons"
+    __table_args__ = (UniqueConstraint("channel", "user_ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_ref: Mapped[str] = mapped_column(String(64))
+    external_id_enc: Mapped[bytes]
+    name_enc: Mapped[bytes | None]
+    private_chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class RoleGrant(Base):
+    __tablename__ = "role_grants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    granted_at: Mapped[datetime]
+    granted_by: Mapped[str] = mapped_column(String(64))
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id"))
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Invite(Base):
+    """A one-time token that grants a role in an area; only its keyed hash is stored."""
+
+    __tablename__ = "invites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    revoked_at: Mapped[datetime | None]
+
+
+class InboxUpdate(Base):
+    """Every update as received, stored before the platform is told it arrived."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "update_key"),
+        Index("ix_inbox_pending", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    update_key: Mapped[str] = mapped_column(String(64))
+    sender_ref: Mapped[str] = mapped_column(String(64))
+    payload_enc: Mapped[bytes | None]
+    status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
+class OutboxMessage(Base):
+    """One platform request for one chat, written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "channel", "status", "priority", "id"),
+        UniqueConstraint("broadcast_id", "chat_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"), index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    payload_enc: Mapped[bytes | None]
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.QUEUED)
+    created_at: Mapped[datetime]
+    not_before: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_epoch: Mapped[int | None] = mapped_column(Integer)
+    platform_message_id: Mapped[str | None] = mapped_column(String(64))
+    reply_to_outbox_id: Mapped[int | None] = mapped_column(Integer)
+    broadcast_id: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
+class FlowState(Base):
+    """Where one user is in a conversation, per chat; `data_enc` may hold report content."""
+
+    __tablename__ = "flow_states"
+    __table_args__ = (UniqueConstraint("chat_id", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    flow: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    data_enc: Mapped[bytes]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+
+
+class Lease(Base):
+    """Who may act alone (one sender per channel, one scheduler tick), until when."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    epoch: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime]

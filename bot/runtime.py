@@ -1,0 +1,75 @@
+"""What every service and flow gets handed: settings, database, keys, clock, and per-channel parts.
+
+One `Runtime` per process. It is plain data plus two helpers: `transaction()`, which wakes the
+delivery workers of every channel that got outbox rows once the transaction has committed, and
+`seal/open` shortcuts to the keyring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import Capabilities, Renderer
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.crypto import Keyring
+from bot.db import Database
+from bot.faults import CrashPoints
+
+OUTBOX_CHANNELS = "binhyen.outbox_channels"
+
+
+@dataclass
+class ChannelParts:
+    """What the core may know of a channel: how to render, what it can do, how to link to it."""
+
+    renderer: Renderer
+    capabilities: Capabilities
+    deep_link: Callable[[str], str | None] = lambda _payload: None
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    keyring: Keyring
+    clock: Clock = field(default_factory=SystemClock)
+    channels: dict[str, ChannelParts] = field(default_factory=dict)
+    outbox_wakeups: dict[str, asyncio.Event] = field(default_factory=dict)
+    faults: CrashPoints = field(default_factory=lambda: CrashPoints(None))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work; delivery workers are woken only after it commits."""
+        async with self.db.transaction() as session:
+            session.info[OUTBOX_CHANNELS] = set()
+            yield session
+            touched: set[str] = session.info[OUTBOX_CHANNELS]
+        for channel in touched:
+            self.wake_delivery(channel)
+
+    def wake_delivery(self, channel: str) -> None:
+        self.outbox_wakeups.setdefault(channel, asyncio.Event()).set()
+
+    def wakeup_event(self, channel: str) -> asyncio.Event:
+        return self.outbox_wakeups.setdefault(channel, asyncio.Event())
+
+    def seal(self, text: str, context: str) -> bytes:
+        return self.keyring.encrypt_text(text, context)
+
+    def open(self, blob: bytes, context: str) -> str:
+        return self.keyring.decrypt_text(blob, context)
+
+    def digest(self, value: str, purpose: str) -> str:
+        return self.keyring.digest(value, purpose)
+
+    def parts(self, channel: str) -> ChannelParts:
+        try:
+            return self.channels[channel]
+        except KeyError:
+            raise LookupError(f"channel {channel!r} is not running in this process") from None

@@ -1,0 +1,231 @@
+"""The area tree: provinces, (old) districts, communes, villages, groups — levels are data.
+
+Imports are all or nothing: every row is checked first, and the first problems are reported
+with their row numbers; nothing is written unless the whole file is good.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.models import Area, AreaAlias, AreaLevel
+from bot.services.errors import InvalidInput, NotFound
+from bot.text import fold
+
+ALIAS_SEPARATORS = (";", "|")
+TRUE_WORDS = {"1", "true", "yes", "co", "x"}
+
+
+@dataclass
+class AreaRow:
+    line: int
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    aliases: list[str] = field(default_factory=list)
+    police_phone: str | None = None
+    is_remote: bool = False
+
+
+class ImportProblems(InvalidInput):
+    """Rows that cannot be imported; `problems` holds (row number, reason)."""
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        self.problems = problems
+        lines = [f"Dòng {line}: {reason}" for line, reason in problems[:20]]
+        more = f"\n… và {len(problems) - 20} lỗi nữa." if len(problems) > 20 else ""
+        super().__init__("Không nhập gì cả, vì tệp có lỗi:\n" + "\n".join(lines) + more)
+
+
+def _split_aliases(raw: object) -> list[str]:
+    if raw is None:
+        return []
+    if isinstance(raw, list):
+        return [str(item).strip() for item in raw if str(item).strip()]
+    text = str(raw)
+    for separator in ALIAS_SEPARATORS[1:]:
+        text = text.replace(separator, ALIAS_SEPARATORS[0])
+    return [part.strip() for part in text.split(ALIAS_SEPARATORS[0]) if part.strip()]
+
+
+def _clean(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def parse_area_file(path: Path) -> list[AreaRow]:
+    """Read CSV (header: code,name,level,parent,aliases[,police_phone,remote]) or YAML (a list)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"Không đọc được tệp {path}: {exc}") from exc
+    if path.suffix.lower() in {".yaml", ".yml"}:
+        try:
+            records = yaml.safe_load(text) or []
+        except yaml.YAMLError as exc:
+            raise InvalidInput(f"Tệp YAML hỏng: {exc}") from exc
+        if isinstance(records, dict):
+            records = records.get("areas", [])
+        if not isinstance(records, list):
+            raise InvalidInput("Tệp YAML phải là một danh sách khu vực (hoặc có khóa 'areas').")
+        numbered = list(enumerate(records, start=1))
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        numbered = list(enumerate(reader, start=2))
+    rows: list[AreaRow] = []
+    problems: list[tuple[int, str]] = []
+    for line, record in numbered:
+        if not isinstance(record, dict):
+            problems.append((line, "không phải một khu vực (cần code, name, level)"))
+            continue
+        parent = _clean(record.get("parent") or record.get("parent_code")) or None
+        rows.append(
+            AreaRow(
+                line=line,
+                code=_clean(record.get("code")),
+                name=_clean(record.get("name")),
+                level=_clean(record.get("level")).lower(),
+                parent_code=parent,
+                aliases=_split_aliases(record.get("aliases")),
+                police_phone=_clean(record.get("police_phone")) or None,
+                is_remote=fold(_clean(record.get("remote"))) in TRUE_WORDS,
+            )
+        )
+    if problems:
+        raise ImportProblems(problems)
+    return rows
+
+
+async def import_areas(session: AsyncSession, rows: list[AreaRow], clock: Clock) -> int:
+    """Check every row, then insert or update them all; returns how many rows were applied."""
+    levels = {lvl.code: lvl.rank for lvl in (await session.scalars(select(AreaLevel))).all()}
+    existing = {a.code: a for a in (await session.scalars(select(Area))).all()}
+    existing_levels = {code: area.level for code, area in existing.items()}
+    file_levels: dict[str, str] = {}
+    problems: list[tuple[int, str]] = []
+    for row in rows:
+        if not row.code:
+            problems.append((row.line, "thiếu mã (code)"))
+        elif row.code in file_levels:
+            problems.append((row.line, f"mã {row.code} xuất hiện hai lần"))
+        if not row.name:
+            problems.append((row.line, "thiếu tên (name)"))
+        if row.level not in levels:
+            known = ", ".join(sorted(levels, key=levels.__getitem__))
+            problems.append((row.line, f"cấp '{row.level}' không có; dùng một trong: {known}"))
+        if row.code:
+            file_levels.setdefault(row.code, row.level)
+    for row in rows:
+        if row.parent_code is None:
+            continue
+        if row.parent_code == row.code:
+            problems.append((row.line, "khu vực không thể là cha của chính nó"))
+            continue
+        parent_level = file_levels.get(row.parent_code) or existing_levels.get(row.parent_code)
+        if parent_level is None:
+            problems.append((row.line, f"không tìm thấy khu vực cha {row.parent_code}"))
+        elif row.level in levels and levels.get(parent_level, 0) >= levels[row.level]:
+            problems.append(
+                (row.line, f"cấp '{row.level}' không thể nằm dưới cấp '{parent_level}'")
+            )
+    if problems:
+        raise ImportProblems(sorted(problems))
+
+    now = clock.now()
+    by_code = dict(existing)
+    for row in rows:
+        area = by_code.get(row.code)
+        if area is None:
+            area = Area(code=row.code, name=row.name, level=row.level, created_at=now)
+            session.add(area)
+            by_code[row.code] = area
+        area.name, area.level = row.name, row.level
+        area.police_phone = row.police_phone or area.police_phone
+        area.is_remote = row.is_remote
+    await session.flush()
+    for row in rows:
+        area = by_code[row.code]
+        area.parent_id = by_code[row.parent_code].id if row.parent_code else None
+        await add_aliases(session, area, row.aliases)
+    await session.flush()
+    return len(rows)
+
+
+async def add_aliases(session: AsyncSession, area: Area, aliases: list[str]) -> None:
+    known = set(
+        (await session.scalars(select(AreaAlias.folded).where(AreaAlias.area_id == area.id))).all()
+    )
+    for alias in aliases:
+        folded = fold(alias)
+        if folded and folded not in known and folded != fold(area.name):
+            session.add(AreaAlias(area_id=area.id, alias=alias, folded=folded))
+            known.add(folded)
+
+
+async def by_code(session: AsyncSession, code: str) -> Area:
+    area = await session.scalar(select(Area).where(Area.code == code))
+    if area is None:
+        raise NotFound(f"Không có khu vực mã {code}.")
+    return area
+
+
+async def find_areas(
+    session: AsyncSession, typed: str, *, level: str | None = None, within: int | None = None
+) -> list[Area]:
+    """Areas whose name or alias matches what a person typed, diacritics optional."""
+    folded = fold(typed)
+    if not folded:
+        return []
+    query = (
+        select(Area)
+        .outerjoin(AreaAlias, AreaAlias.area_id == Area.id)
+        .where(or_(AreaAlias.folded == folded, Area.code == typed.strip()))
+    )
+    if level:
+        query = query.where(Area.level == level)
+    if within is not None:
+        query = query.where(Area.parent_id == within)
+    found = {a.id: a for a in (await session.scalars(query)).all()}
+    candidates = select(Area)
+    if level:
+        candidates = candidates.where(Area.level == level)
+    if within is not None:
+        candidates = candidates.where(Area.parent_id == within)
+    for area in (await session.scalars(candidates)).all():
+        if fold(area.name) == folded or fold(area.name).endswith(" " + folded):
+            found.setdefault(area.id, area)
+    return sorted(found.values(), key=lambda a: a.name)
+
+
+async def ancestors(session: AsyncSession, area: Area) -> list[Area]:
+    """The area itself, then its parent, up to the root."""
+    chain = [area]
+    seen = {area.id}
+    while chain[-1].parent_id is not None and chain[-1].parent_id not in seen:
+        parent = await session.get(Area, chain[-1].parent_id)
+        if parent is None:
+            break
+        chain.append(parent)
+        seen.add(parent.id)
+    return chain
+
+
+async def enclosing(session: AsyncSession, area: Area, level: str) -> Area | None:
+    for candidate in await ancestors(session, area):
+        if candidate.level == level:
+            return candidate
+    return None
+
+
+async def children(session: AsyncSession, area_id: int) -> list[Area]:
+    return list(
+        await session.scalars(select(Area).where(Area.parent_id == area_id).order_by(Area.name))
+    )

@@ -1,0 +1,90 @@
+"""The durable inbox: every update is stored, encrypted, before the platform is told it arrived.
+
+Handling happens from here, in the same transaction that marks the row done, so a crash at any
+point either leaves the row pending (handled again after restart) or done (never again), and a
+repeated update (same channel and update key) is stored once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import InboxStatus, InboxUpdate
+from bot.runtime import Runtime
+
+PAYLOAD_CONTEXT = "inbox.payload"
+MAX_ATTEMPTS = 3
+
+
+async def store(
+    session: AsyncSession,
+    rt: Runtime,
+    channel: str,
+    update_key: str,
+    sender: str,
+    payload: dict[str, Any],
+) -> bool:
+    """Insert the update unless it is already there; True when it was new."""
+    values = {
+        "channel": channel,
+        "update_key": update_key,
+        "sender_ref": rt.digest(sender, f"sender:{channel}"),
+        "payload_enc": rt.keyring.encrypt_text(json.dumps(payload), PAYLOAD_CONTEXT),
+        "status": InboxStatus.PENDING,
+        "attempts": 0,
+        "received_at": rt.clock.now(),
+    }
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(InboxUpdate).values(**values).on_conflict_do_nothing(
+        index_elements=["channel", "update_key"]
+    )
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def pending(session: AsyncSession, channel: str, limit: int = 200) -> list[InboxUpdate]:
+    query = (
+        select(InboxUpdate)
+        .where(InboxUpdate.channel == channel, InboxUpdate.status == InboxStatus.PENDING)
+        .order_by(InboxUpdate.id)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def count_pending(session: AsyncSession, channel: str | None = None) -> int:
+    query = select(func.count()).select_from(InboxUpdate)
+    query = query.where(InboxUpdate.status == InboxStatus.PENDING)
+    if channel:
+        query = query.where(InboxUpdate.channel == channel)
+    return int(await session.scalar(query) or 0)
+
+
+def open_payload(rt: Runtime, row: InboxUpdate) -> dict[str, Any]:
+    assert row.payload_enc is not None
+    return json.loads(rt.keyring.decrypt_text(row.payload_enc, PAYLOAD_CONTEXT))
+
+
+def mark_done(rt: Runtime, row: InboxUpdate) -> None:
+    """Done rows keep their key (to recognise a repeat) but lose their content."""
+    row.status = InboxStatus.DONE
+    row.payload_enc = None
+    row.processed_at = rt.clock.now()
+    row.attempts += 1
+
+
+def mark_attempt_failed(rt: Runtime, row: InboxUpdate, reason: str) -> bool:
+    """Count a failed attempt; returns True when the row gave up (kept, encrypted, for review)."""
+    row.attempts += 1
+    row.error = reason[:500]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = InboxStatus.FAILED
+        row.processed_at = rt.clock.now()
+        return True
+    return False

@@ -1,0 +1,282 @@
+"""People, their chats, their roles, and the invites that grant roles.
+
+Platform ids are never stored in clear: a keyed digest finds the row, an encrypted copy lets the
+delivery worker address the chat. Roles are per area, expire, and can be revoked; an invite is a
+one-time token stored only as a keyed hash.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import ChatType, Incoming
+from bot.crypto import normalize_code, random_code
+from bot.models import Area, Chat, ChatKind, Invite, Person, Role, RoleGrant
+from bot.runtime import Runtime
+from bot.services.errors import DomainError, NotFound
+
+INVITE_TOKEN_LENGTH = 16  # 80 random bits
+DEFAULT_INVITE_DAYS = 7
+
+
+def user_ref(rt: Runtime, channel: str, user_id: str) -> str:
+    return rt.digest(user_id, f"user:{channel}")
+
+
+def chat_ref(rt: Runtime, channel: str, chat_id: str) -> str:
+    return rt.digest(chat_id, f"chat:{channel}")
+
+
+async def ensure_chat(
+    session: AsyncSession,
+    rt: Runtime,
+    channel: str,
+    external_id: str,
+    kind: ChatKind,
+    title: str | None = None,
+) -> Chat:
+    ref = chat_ref(rt, channel, external_id)
+    chat = await session.scalar(select(Chat).where(Chat.channel == channel, Chat.chat_ref == ref))
+    if chat is None:
+        chat = Chat(
+            channel=channel,
+            chat_ref=ref,
+            external_id_enc=rt.keyring.encrypt_text(external_id, "chat.external_id"),
+            kind=kind,
+            title=title if kind is ChatKind.GROUP else None,
+            created_at=rt.clock.now(),
+            active=True,
+        )
+        session.add(chat)
+        await session.flush()
+    elif kind is ChatKind.GROUP and title and chat.title != title:
+        chat.title = title
+    return chat
+
+
+def chat_external_id(rt: Runtime, chat: Chat) -> str:
+    return rt.keyring.decrypt_text(chat.external_id_enc, "chat.external_id")
+
+
+async def move_chat(session: AsyncSession, rt: Runtime, chat: Chat, new_external_id: str) -> None:
+    """Follow a chat whose id changed (a Telegram group upgraded to a supergroup)."""
+    chat.chat_ref = chat_ref(rt, chat.channel, new_external_id)
+    chat.external_id_enc = rt.keyring.encrypt_text(new_external_id, "chat.external_id")
+
+
+async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple[Person, Chat]:
+    """Find or create the person and the chat an incoming event came from."""
+    now = rt.clock.now()
+    kind = ChatKind.PRIVATE if incoming.chat_type is ChatType.PRIVATE else ChatKind.GROUP
+    chat = await ensure_chat(
+        session, rt, incoming.channel, incoming.chat_id, kind, incoming.chat_title
+    )
+    ref = user_ref(rt, incoming.channel, incoming.user_id)
+    person = await session.scalar(
+        select(Person).where(Person.channel == incoming.channel, Person.user_ref == ref)
+    )
+    if person is None:
+        person = Person(
+            channel=incoming.channel,
+            user_ref=ref,
+            external_id_enc=rt.keyring.encrypt_text(incoming.user_id, "person.external_id"),
+            created_at=now,
+            last_seen_at=now,
+        )
+        session.add(person)
+    person.last_seen_at = now
+    if incoming.user_name:
+        person.name_enc = rt.keyring.encrypt_text(incoming.user_name, "person.name")
+    if kind is ChatKind.PRIVATE:
+        await session.flush()
+        person.private_chat_id = chat.id
+        if not chat.active:
+            chat.active, chat.inactive_reason = True, None
+    await session.flush()
+    return person, chat
+
+
+def display_name(rt: Runtime, person: Person) -> str:
+    if person.name_enc is None:
+        return f"#{person.id}"
+    return rt.keyring.decrypt_text(person.name_enc, "person.name")
+
+
+# ---- roles -------------------------------------------------------------------------------------
+
+def _active(now: datetime):  # type: ignore[no-untyped-def]
+    return (
+        RoleGrant.revoked_at.is_(None),
+        or_(RoleGrant.expires_at.is_(None), RoleGrant.expires_at > now),
+    )
+
+
+async def active_roles(session: AsyncSession, person_id: int, now: datetime) -> list[RoleGrant]:
+    query = select(RoleGrant).where(RoleGrant.person_id == person_id, *_active(now))
+    return list((await session.scalars(query.order_by(RoleGrant.id))).all())
+
+
+async def has_role(
+    session: AsyncSession,
+    person_id: int,
+    roles: set[Role],
+    now: datetime,
+    area_id: int | None = None,
+) -> bool:
+    """Whether the person holds one of `roles`, in exactly `area_id` when given (no inheritance)."""
+    for grant in await active_roles(session, person_id, now):
+        if grant.role in roles and (area_id is None or grant.area_id == area_id):
+            return True
+    return False
+
+
+async def holders(
+    session: AsyncSession, roles: set[Role], area_id: int, now: datetime
+) -> list[Person]:
+    """People holding one of `roles` in exactly this area."""
+    query = (
+        select(Person)
+        .join(RoleGrant, RoleGrant.person_id == Person.id)
+        .where(RoleGrant.area_id == area_id, RoleGrant.role.in_(roles), *_active(now))
+        .distinct()
+        .order_by(Person.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def grant_role(
+    session: AsyncSession,
+    person: Person,
+    role: Role,
+    area: Area,
+    *,
+    now: datetime,
+    granted_by: str,
+    expires_at: datetime | None = None,
+    invite_id: int | None = None,
+) -> RoleGrant:
+    grant = RoleGrant(
+        person_id=person.id,
+        role=role,
+        area_id=area.id,
+        granted_at=now,
+        granted_by=granted_by,
+        expires_at=expires_at,
+        invite_id=invite_id,
+    )
+    session.add(grant)
+    await session.flush()
+    return grant
+
+
+async def revoke_role(session: AsyncSession, grant_id: int, *, now: datetime, by: str) -> RoleGrant:
+    grant = await session.get(RoleGrant, grant_id)
+    if grant is None:
+        raise NotFound(f"Không có quyền nào số {grant_id}.")
+    if grant.revoked_at is not None:
+        raise DomainError(f"Quyền số {grant_id} đã bị thu hồi từ trước.")
+    grant.revoked_at, grant.revoked_by = now, by
+    return grant
+
+
+@dataclass(frozen=True)
+class GrantView:
+    grant: RoleGrant
+    area: Area
+    person_name: str
+
+
+async def list_grants(
+    session: AsyncSession, rt: Runtime, *, include_inactive: bool = False
+) -> list[GrantView]:
+    query = select(RoleGrant, Area, Person).join(Area, Area.id == RoleGrant.area_id)
+    query = query.join(Person, Person.id == RoleGrant.person_id)
+    if not include_inactive:
+        query = query.where(*_active(rt.clock.now()))
+    rows = (await session.execute(query.order_by(RoleGrant.id))).all()
+    return [GrantView(grant, area, display_name(rt, person)) for grant, area, person in rows]
+
+
+# ---- invites -----------------------------------------------------------------------------------
+
+class InviteProblem(DomainError):
+    pass
+
+
+INVITE_UNKNOWN = "Mã mời này không đúng. Bạn kiểm tra lại giúp mình, hoặc xin người mời gửi lại nhé."
+INVITE_USED = "Mã mời này đã được dùng rồi. Mỗi mã chỉ dùng được một lần; bạn xin người mời mã mới nhé."
+INVITE_EXPIRED = "Mã mời này đã hết hạn. Bạn xin người mời gửi mã mới nhé."
+INVITE_REVOKED = "Mã mời này đã bị thu hồi. Nếu cần, bạn liên hệ người mời nhé."
+
+
+def invite_hash(rt: Runtime, token: str) -> str:
+    return rt.digest(normalize_code(token), "invite")
+
+
+async def create_invite(
+    session: AsyncSession,
+    rt: Runtime,
+    *,
+    role: Role,
+    area: Area,
+    created_by: str,
+    valid_for: timedelta = timedelta(days=DEFAULT_INVITE_DAYS),
+) -> tuple[Invite, str]:
+    """Returns the invite and its token; the token is shown once and never stored."""
+    token = random_code(INVITE_TOKEN_LENGTH)
+    now = rt.clock.now()
+    invite = Invite(
+        token_hash=invite_hash(rt, token),
+        role=role,
+        area_id=area.id,
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + valid_for,
+    )
+    session.add(invite)
+    await session.flush()
+    return invite, token
+
+
+def looks_like_invite(text: str) -> bool:
+    return len(normalize_code(text)) == INVITE_TOKEN_LENGTH
+
+
+async def redeem_invite(
+    session: AsyncSession, rt: Runtime, token: str, person: Person
+) -> tuple[RoleGrant, Area]:
+    """Grant the invite's role to `person`, once; any problem changes nothing."""
+    invite = await session.scalar(select(Invite).where(Invite.token_hash == invite_hash(rt, token)))
+    now = rt.clock.now()
+    if invite is None:
+        raise InviteProblem(INVITE_UNKNOWN)
+    if invite.revoked_at is not None:
+        raise InviteProblem(INVITE_REVOKED)
+    if invite.used_at is not None:
+        raise InviteProblem(INVITE_USED)
+    if invite.expires_at <= now:
+        raise InviteProblem(INVITE_EXPIRED)
+    area = await session.get(Area, invite.area_id)
+    assert area is not None
+    invite.used_at, invite.used_by = now, person.id
+    grant = await grant_role(
+        session, person, Role(invite.role), area, now=now, granted_by=f"invite:{invite.id}",
+        invite_id=invite.id,
+    )
+    return grant, area
+
+
+async def revoke_invite(session: AsyncSession, invite_id: int, now: datetime) -> None:
+    invite = await session.get(Invite, invite_id)
+    if invite is None:
+        raise NotFound(f"Không có lời mời số {invite_id}.")
+    invite.revoked_at = now
+
+
+def new_secret_token() -> str:
+    return secrets.token_urlsafe(16)

@@ -1,0 +1,43 @@
+"""Sentences of the conversation engine itself (not of any one feature).
+
+Voice: short, kind, the action first; residents are "bạn", the bot is "mình" sparingly.
+"""
+
+from __future__ import annotations
+
+STALE_BUTTON = "Nút này đã cũ. Bạn dùng tin nhắn mới nhất nhé."
+STALE_BUTTON_TOAST = "Nút này đã cũ."
+CANCELLED = "Đã hủy. Khi cần, bạn gõ /start để xem các việc mình giúp được."
+NOTHING_TO_CANCEL = "Hiện không có việc gì đang làm dở để hủy."
+NOTHING_TO_GO_BACK = "Đây là bước đầu tiên rồi. Gõ /huy nếu bạn muốn dừng."
+FLOW_EXPIRED = (
+    "Cuộc trò chuyện trước đã để quá lâu nên mình đã xóa phần đang làm dở. "
+    "Bạn bắt đầu lại giúp mình nhé."
+)
+UNKNOWN_COMMAND = "Mình chưa biết lệnh này."
+NOT_UNDERSTOOD = "Mình chưa hiểu ý bạn."
+SHORT_HELP = "Gõ /start để xem các việc mình giúp được, hoặc /help để xem hướng dẫn."
+PICK_ONE = "Bạn chọn một trong các mục bên dưới giúp mình nhé."
+EMPTY_TEXT = "Tin nhắn đang trống. Bạn gõ lại giúp mình nhé."
+TOO_LONG = "Tin nhắn dài quá ({length} ký tự). Bạn rút gọn dưới {limit} ký tự giúp mình nhé."
+PRIVATE_ONLY = "Việc này chỉ làm trong tin nhắn riêng với Bình Yên, để giữ kín thông tin của bạn."
+PRIVATE_ONLY_LINK = PRIVATE_ONLY + "\nBấm vào đây để mở: {link}"
+NO_PERMISSION = "Bạn không có quyền dùng chức năng này."
+INTERNAL_ERROR = (
+    "Xin lỗi, mình gặp trục trặc khi xử lý tin nhắn này. Tin của bạn vẫn được lưu lại; "
+    "bạn thử lại sau ít phút nhé. Nếu đang nguy hiểm, hãy gọi ngay 113."
+)
+CONTINUE_HINT = "Bạn đang làm dở một việc. Trả lời câu hỏi trên, /quaylai để quay lại, /huy để dừng."
+
+KIND_WORDS = {
+    "text": "chữ",
+    "choice": "một lựa chọn",
+    "photo": "ảnh",
+    "video": "video",
+    "voice": "tin nhắn thoại",
+    "audio": "tệp âm thanh",
+    "document": "tệp",
+    "location": "vị trí",
+    "contact": "số điện thoại",
+}
+WRONG_KIND = "Bước này cần {wanted}. Bạn gửi lại giúp mình nhé."

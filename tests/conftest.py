@@ -1,0 +1,140 @@
+"""Shared fixtures: a migrated database per test (SQLite by default, PostgreSQL in the second
+pass), settings in a temporary directory, and the end-to-end harness (sandbox + real bot).
+
+Migrations run once per session: SQLite tests copy a migrated template file; PostgreSQL tests
+get their own schema, migrated once, and empty tables before each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.db import Database
+from tests.harness import Harness, start_harness
+
+PG_ENV = "BINHYEN_TEST_DATABASE_URL"
+PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+KEEP_TABLES = {"alembic_version", "area_levels"}
+
+for _name in [n for n in os.environ if n.startswith("BINHYEN_") and n != PG_ENV]:
+    del os.environ[_name]  # tests set every setting they rely on
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", default="sqlite", choices=["sqlite", "postgres"],
+                     help="database for this run (postgres: the pg-marked tests only)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--db") == "postgres":
+        skip = pytest.mark.skip(reason="runs on SQLite only")
+        for item in items:
+            if "pg" not in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def db_kind(pytestconfig: pytest.Config) -> str:
+    return str(pytestconfig.getoption("--db"))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def build() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        await db.migrate()
+        await db.dispose()
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema(db_kind: str) -> Iterator[tuple[str, str] | None]:
+    if db_kind != "postgres":
+        yield None
+        return
+    url = os.environ.get(PG_ENV, PG_DEFAULT)
+    schema = f"t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        admin = Database(url)
+        async with admin.writer.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await admin.dispose()
+        db = Database(url, schema=schema)
+        await db.migrate()
+        await db.dispose()
+
+    async def drop() -> None:
+        admin = Database(url)
+        async with admin.writer.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+    asyncio.run(create())
+    yield url, schema
+    asyncio.run(drop())
+
+
+@pytest.fixture
+def database_url(
+    tmp_path: Path, sqlite_template: Path, pg_schema: tuple[str, str] | None
+) -> Iterator[str]:
+    if pg_schema is None:
+        target = tmp_path / "binhyen.db"
+        shutil.copy(sqlite_template, target)
+        yield f"sqlite+aiosqlite:///{target}"
+    else:
+        yield pg_schema[0]
+
+
+@pytest.fixture
+async def db(database_url: str, pg_schema: tuple[str, str] | None) -> AsyncIterator[Database]:
+    schema = pg_schema[1] if pg_schema else None
+    database = Database(database_url, schema=schema)
+    if schema:
+        async with database.writer.begin() as conn:
+            rows = await conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+            )
+            tables = [r[0] for r in rows if r[0] not in KEEP_TABLES]
+            if tables:
+                names = ", ".join(f'"{schema}"."{t}"' for t in tables)
+                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        key_file=tmp_path / "config" / "keys",
+        poll_timeout=2,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def harness(settings: Settings, db: Database, clock: FakeClock) -> AsyncIterator[Harness]:
+    async with start_harness(settings, db, clock) as running:
+        yield running

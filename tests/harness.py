@@ -1,0 +1,181 @@
+"""The end-to-end driver: the real bot and the sandbox in one event loop, over real HTTP.
+
+Tests speak in people's terms — `say`, `choose`, `seen` — so the same test runs on any channel:
+on Telegram `choose` presses the inline button with that label; on a text-only channel it types
+the choice's number. Nothing here imitates our own code: the bot is `bot.app.App` itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from bot.app import App, TelegramEndpoint
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.db import Database
+from bot.flows import Registry
+from bot.sandbox.server import RunningSandbox, start_sandbox
+from handlers import build_registry
+
+TOKEN = "123456789:SANDBOX-token-for-tests-only_xyz"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    first_name: str
+    last_name: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "first_name": self.first_name}
+        if self.last_name:
+            data["last_name"] = self.last_name
+        return data
+
+
+RESIDENT = User(1001, "An", "Nguyễn Văn")
+RESIDENT_2 = User(1002, "Hoa", "Lý Thị")
+OFFICER = User(2001, "Bình", "Trần Thị")
+OFFICER_OTHER = User(2002, "Đông", "Vũ Văn")
+CHIEF = User(3001, "Cường", "Lê Văn")
+LEADER = User(4001, "Dung", "Phạm Thị")
+GROUP_CHAT = -100
+
+
+class SettleTimeout(AssertionError):
+    pass
+
+
+@dataclass
+class Harness:
+    app: App
+    sandbox: RunningSandbox
+    http: aiohttp.ClientSession
+    clock: FakeClock
+    channel: str = "telegram"
+    _seen_upto: dict[int, int] = field(default_factory=dict)
+
+    # ---- raw control API ---------------------------------------------------------------
+    async def control(self, method: str, path: str, **payload: Any) -> dict[str, Any]:
+        url = f"{self.sandbox.base_url}/control/{path}"
+        if method == "GET":
+            async with self.http.get(url, params=payload) as response:
+                body = await response.json()
+        else:
+            async with self.http.post(url, json=payload) as response:
+                body = await response.json()
+        if response.status >= 400:
+            raise AssertionError(f"control {path} -> {response.status}: {body}")
+        return dict(body)
+
+    async def settle(self, timeout: float = 15.0) -> None:
+        async with self.http.post(f"{self.sandbox.base_url}/control/settle",
+                                  json={"timeout": timeout}) as response:
+            body = await response.json()
+        if response.status != 200:
+            raise SettleTimeout(f"bot did not settle: {body}")
+
+    async def transcript(self, chat_id: int) -> list[dict[str, Any]]:
+        body = await self.control("GET", "transcript", chat_id=str(chat_id))
+        return list(body["messages"])
+
+    async def callback_answers(self, chat_id: int) -> list[dict[str, Any]]:
+        body = await self.control("GET", "transcript", chat_id=str(chat_id))
+        return list(body.get("callback_answers", []))
+
+    # ---- people's actions --------------------------------------------------------------
+    async def send(self, user: User, text: str, *, chat: int | None = None,
+                   title: str = "Tổ dân cư số 1", settle: bool = True) -> dict[str, Any]:
+        payload: dict[str, Any] = {"user": user.as_json(), "text": text}
+        if chat is not None and chat != user.id:
+            payload["chat"] = {"id": chat, "type": "group" if chat < 0 else "private",
+                               "title": title}
+        result = await self.control("POST", "message", **payload)
+        if settle:
+            await self.settle()
+        return result
+
+    say = send
+
+    async def press(self, user: User, label: str | None = None, *, chat: int | None = None,
+                    data: str | None = None, message_id: int | None = None,
+                    force: bool = False, settle: bool = True) -> dict[str, Any]:
+        chat_id = chat if chat is not None else user.id
+        if message_id is None:
+            message = await self.last_with_buttons(chat_id)
+            message_id = int(message["message_id"])
+        payload: dict[str, Any] = {"user_id": user.id, "chat_id": chat_id,
+                                   "message_id": message_id}
+        if data is not None:
+            payload["data"] = data
+        else:
+            payload["button"] = label
+        if force:
+            payload["force"] = True
+        result = await self.control("POST", "press", **payload)
+        if settle:
+            await self.settle()
+        return result
+
+    async def choose(self, user: User, label: str, *, chat: int | None = None) -> None:
+        """Pick a choice the bot offered, the way this channel does it."""
+        await self.press(user, label, chat=chat)
+
+    async def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        return [m for m in await self.transcript(chat_id) if m["from"] == "bot"]
+
+    async def last_with_buttons(self, chat_id: int) -> dict[str, Any]:
+        for message in reversed(await self.bot_messages(chat_id)):
+            markup = message.get("reply_markup") or {}
+            if markup.get("inline_keyboard") and not message.get("deleted"):
+                return message
+        raise AssertionError(f"no bot message with buttons in chat {chat_id}")
+
+    async def seen(self, user: User, *, chat: int | None = None) -> list[str]:
+        """Texts the bot sent into this chat since the last call (a conversation's new lines)."""
+        chat_id = chat if chat is not None else user.id
+        messages = await self.bot_messages(chat_id)
+        start = self._seen_upto.get(chat_id, 0)
+        self._seen_upto[chat_id] = len(messages)
+        return [m["text"] for m in messages[start:]]
+
+    async def last_text(self, user: User, *, chat: int | None = None) -> str:
+        messages = await self.bot_messages(chat if chat is not None else user.id)
+        assert messages, "the bot has said nothing in this chat"
+        return str(messages[-1]["text"])
+
+    @staticmethod
+    def buttons(message: dict[str, Any]) -> list[str]:
+        markup = message.get("reply_markup") or {}
+        rows = markup.get("inline_keyboard") or markup.get("keyboard") or []
+        return [button["text"] for row in rows for button in row]
+
+
+INVITE_IN_TEXT = re.compile(r"/start ([0-9A-Z]{16})")
+
+
+@asynccontextmanager
+async def start_harness(
+    settings: Settings, db: Database, clock: FakeClock, registry: Registry | None = None
+) -> AsyncIterator[Harness]:
+    running = await start_sandbox(host="127.0.0.1", port=0, token=TOKEN)
+    app = App(settings, clock=clock, telegram=TelegramEndpoint(TOKEN, running.base_url),
+              registry=registry or build_registry())
+    await app.prepare(db)
+    running.sandbox.idle_probe = app.idle
+    await app.start()
+    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+    harness = Harness(app, running, http, clock)
+    try:
+        await harness.settle()
+        yield harness
+    finally:
+        await http.close()
+        await app.stop()
+        await running.close()
