@@ -367,9 +367,15 @@ class Engine:
             await self._clear(ctx, state)
             state = None
         outcome = await command.run(ctx, args)
+        if command.keeps_flow and state is not None:
+            # answer without touching the conversation in progress
+            if isinstance(outcome, Finish) and outcome.reply is not None:
+                reply = outcome.reply
+                ctx.say(reply if isinstance(reply, str) else Outgoing.of(reply))
+            if state.flow != PICK_FLOW:
+                ctx.say(texts.CONTINUE_HINT)
+            return
         await self._apply(ctx, state, outcome)
-        if command.keeps_flow and state is not None and state.flow != PICK_FLOW:
-            ctx.say(texts.CONTINUE_HINT)
 
     async def _cancel(self, ctx: Ctx, state: State | None) -> None:
         if state is None or state.flow == PICK_FLOW:
@@ -505,7 +511,7 @@ class Engine:
         prompt = await flow.steps[state.step].ask(ctx)
         state.version += 1
         state.choices = list(prompt.choices)
-        state.accepts = {kind.value for kind in prompt.accepts}
+        state.accepts = {kind.value for kind in prompt.accepted}
         if prompt.request is Request.CONTACT:
             state.accepts.add(InputKind.CONTACT.value)
         if prompt.request is Request.LOCATION:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.channels.base import Prompt
-from bot.flows import Command, Ctx, Finish, Outcome, Registry, command_choice
+from bot.flows import Command, Ctx, Finish, Outcome, Registry, RunCommand, command_choice
 from bot.models import Area, Role
 from bot.services import areas, people
 from bot.services.people import InviteProblem, looks_like_invite
@@ -71,8 +71,12 @@ def register(registry: Registry) -> None:
     async def start(ctx: Ctx, args: str) -> Outcome:
         if not ctx.incoming.is_private:
             return Finish(WELCOME_GROUP)
-        if args.strip():
-            return await _redeem(ctx, args.strip())
+        payload = args.strip()
+        linked = registry.find(payload) if payload else None
+        if linked is not None and linked.name != "start":
+            return RunCommand(linked.name)  # a deep link such as ?start=vaitro
+        if payload:
+            return await _redeem(ctx, payload)
         return Finish(_menu_prompt(registry, await ctx.roles(), WELCOME))
 
     async def menu(ctx: Ctx, _args: str) -> Outcome:

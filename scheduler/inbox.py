@@ -95,6 +95,7 @@ class InboxProcessor:
                 payload = inbox.open_payload(self.rt, row)
                 await self.handle(session, payload)
                 inbox.mark_done(self.rt, row)
+            self.rt.faults.reach("after_handle")
         except Exception as exc:
             log.exception("inbox row %s failed: %s", row_id, type(exc).__name__)
             await self._failed(row_id, type(exc).__name__)

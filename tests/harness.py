@@ -91,11 +91,14 @@ class Harness:
 
     # ---- people's actions --------------------------------------------------------------
     async def send(self, user: User, text: str, *, chat: int | None = None,
-                   title: str = "Tổ dân cư số 1", settle: bool = True) -> dict[str, Any]:
+                   title: str = "Tổ dân cư số 1", admin: bool | None = None,
+                   settle: bool = True) -> dict[str, Any]:
         payload: dict[str, Any] = {"user": user.as_json(), "text": text}
         if chat is not None and chat != user.id:
             payload["chat"] = {"id": chat, "type": "group" if chat < 0 else "private",
                                "title": title}
+            if admin is not None:
+                payload["chat"]["bot_is_admin"] = admin
         result = await self.control("POST", "message", **payload)
         if settle:
             await self.settle()

@@ -112,9 +112,17 @@ class Prompt:
 
     text: str
     choices: tuple[Choice, ...] = ()
-    accepts: frozenset[InputKind] = frozenset({InputKind.TEXT})
+    accepts: frozenset[InputKind] | None = None
     request: Request | None = None
     columns: int = 1
+
+    @property
+    def accepted(self) -> frozenset[InputKind]:
+        """What the step takes besides its choices: by default text, or nothing if it offers
+        choices (then only a choice — a button, a number or a typed label — answers it)."""
+        if self.accepts is not None:
+            return self.accepts
+        return frozenset() if self.choices else frozenset({InputKind.TEXT})
 
     def __post_init__(self) -> None:
         for choice in self.choices:

@@ -250,9 +250,8 @@ class TelegramChannel:
         async with self.rt.transaction() as session:
             for update in updates:
                 payload = update.model_dump(mode="json", exclude_none=True)
-                await inbox.store(
-                    session, self.rt, NAME, str(update.update_id), _sender(update), payload
-                )
+                key = inbox.update_key(self.rt, str(update.update_id), payload)
+                await inbox.store(session, self.rt, NAME, key, _sender(update), payload)
         self.on_stored()
 
     # ---- handling: inbox → dispatcher → engine ---------------------------------------

@@ -21,6 +21,14 @@ PAYLOAD_CONTEXT = "inbox.payload"
 MAX_ATTEMPTS = 3
 
 
+def update_key(rt: Runtime, platform_id: str, payload: dict[str, Any]) -> str:
+    """The platform's id plus a keyed digest of the content: a re-delivered update matches its
+    first copy, while a new update that reuses an old id (Telegram restarts ids after a quiet
+    week; a new bot token starts again) does not."""
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+    return f"{platform_id}:{rt.digest(canonical, 'update')[:16]}"
+
+
 async def store(
     session: AsyncSession,
     rt: Runtime,

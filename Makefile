@@ -1,0 +1,38 @@
+# Two commands do all the set-up on a fresh machine with Python >= 3.11 and make:
+#   make run    — the bot on the built-in sandbox and SQLite (no token needed), web chat URL printed
+#   make test   — lint, the whole suite on SQLite, then the PostgreSQL pass when one is reachable
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint bench-delivery bench-tips clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Bình Yên cần Python 3.11 trở lên")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/binhyen run
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/python -m tests.pg_pass
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench-delivery: $(STAMP)
+	$(BIN)/python -m bench.delivery
+
+bench-tips: $(STAMP)
+	$(BIN)/python -m bench.tips
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,22 @@
+"""A local stand-in for the Telegram Bot API, so the real bot runs with no token or network.
+
+`TelegramSandbox` keeps the fake Telegram's state and implements the Bot API methods the
+bot uses plus control operations that act as Telegram users; `start_sandbox` serves it
+over HTTP (Bot API at /bot{token}/{method}, control API at /control/..., a web chat page
+at /). Point aiogram at it with
+`AiohttpSession(api=TelegramAPIServer.from_base(running.base_url))`.
+"""
+
+from bot.sandbox.errors import BotApiError, ControlError
+from bot.sandbox.server import RunningSandbox, build_app, start_sandbox
+from bot.sandbox.telegram import DEFAULT_TOKEN, TelegramSandbox
+
+__all__ = [
+    "DEFAULT_TOKEN",
+    "BotApiError",
+    "ControlError",
+    "RunningSandbox",
+    "TelegramSandbox",
+    "build_app",
+    "start_sandbox",
+]

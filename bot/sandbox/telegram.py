@@ -1,0 +1,982 @@
+"""An in-memory stand-in for Telegram, for running the real bot with no token or network.
+
+`TelegramSandbox` holds every user, chat, message and pending update. Its Bot API methods
+(`send_message`, `get_updates`, ...) behave like Telegram's, with the same error texts,
+and are reached over HTTP through `call_bot_api` (see bot.sandbox.server). Its control
+operations (`user_message`, `press_button`, `transcript`, `settle`, ...) let tests and the
+web chat page act as Telegram users and watch what the bot did. All methods are async and
+safe to call concurrently from one event loop: state changes never span an `await`.
+"""
+
+import asyncio
+import contextlib
+import copy
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from bot.sandbox.commands import CommandStore, normalize_scope, validate_commands
+from bot.sandbox.errors import BotApiError, ControlError, bad_request
+from bot.sandbox.markup import inline_buttons, is_inline, validate_reply_markup
+from bot.sandbox.params import Kind, Param, coerce_params
+from bot.sandbox.state import (
+    CHAT_TYPES,
+    DEFAULT_GROUPS,
+    DEFAULT_PERSONAS,
+    CallbackQueryState,
+    ChatState,
+    StoredMessage,
+)
+from bot.sandbox.text import MAX_TEXT_LENGTH, command_entities, command_target, prepare_bot_text
+from bot.sandbox.updates import UpdateQueue
+
+DEFAULT_TOKEN = "7000000001:SANDBOX-binhyen-local-token"
+IdleProbe = Callable[[], Awaitable[bool]]
+
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly "
+    "the same as a current content and reply markup of the message"
+)
+QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
+MAX_CALLBACK_ANSWER_LENGTH = 200
+IDLE_GAP_SECONDS = 0.01
+RECHECK_SECONDS = 0.05
+_FIRST_CALLBACK_QUERY_ID = 4_000_000_000_000_000_001
+
+_USER_FIELDS: dict[str, type] = {
+    "id": int,
+    "is_bot": bool,
+    "first_name": str,
+    "last_name": str,
+    "username": str,
+    "language_code": str,
+    "is_premium": bool,
+}
+_CHAT_FIELDS: dict[str, type] = {
+    "id": int,
+    "type": str,
+    "title": str,
+    "username": str,
+    "bot_is_admin": bool,
+}
+
+
+def _p(name: str, kind: Kind, required: bool = False) -> Param:
+    return Param(name, kind, required=required)
+
+
+def _ignored(name: str, kind: Kind) -> Param:
+    return Param(name, kind, used=False)
+
+
+_SEND_MESSAGE_PARAMS = (
+    _p("chat_id", Kind.CHAT_ID, required=True),
+    _p("text", Kind.STR, required=True),
+    _p("parse_mode", Kind.STR),
+    _p("entities", Kind.ARRAY),
+    _p("reply_markup", Kind.OBJECT),
+    _p("reply_parameters", Kind.OBJECT),
+    _p("reply_to_message_id", Kind.INT),
+    _p("allow_sending_without_reply", Kind.BOOL),
+    _p("protect_content", Kind.BOOL),
+    _ignored("business_connection_id", Kind.STR),
+    _ignored("message_thread_id", Kind.INT),
+    _ignored("direct_messages_topic_id", Kind.INT),
+    _ignored("link_preview_options", Kind.OBJECT),
+    _ignored("disable_web_page_preview", Kind.BOOL),
+    _ignored("disable_notification", Kind.BOOL),
+    _ignored("allow_paid_broadcast", Kind.BOOL),
+    _ignored("message_effect_id", Kind.STR),
+    _ignored("suggested_post_parameters", Kind.OBJECT),
+    _ignored("ephemeral_message_parameters", Kind.OBJECT),
+    _ignored("receiver_user_id", Kind.INT),
+    _ignored("callback_query_id", Kind.STR),
+)
+_EDIT_TARGET_PARAMS = (
+    _p("chat_id", Kind.CHAT_ID),
+    _p("message_id", Kind.INT),
+    _p("inline_message_id", Kind.STR),
+    _p("reply_markup", Kind.OBJECT),
+    _ignored("business_connection_id", Kind.STR),
+)
+_EDIT_TEXT_PARAMS = (
+    *_EDIT_TARGET_PARAMS,
+    _p("text", Kind.STR),
+    _p("parse_mode", Kind.STR),
+    _p("entities", Kind.ARRAY),
+    _ignored("link_preview_options", Kind.OBJECT),
+    _ignored("disable_web_page_preview", Kind.BOOL),
+    _ignored("rich_message", Kind.OBJECT),
+)
+_COMMAND_SCOPE_PARAMS = (_p("scope", Kind.OBJECT), _p("language_code", Kind.STR))
+
+# Canonical Bot API name -> (TelegramSandbox method, declared parameters).
+BOT_API_METHODS: dict[str, tuple[str, tuple[Param, ...]]] = {
+    "getMe": ("get_me", ()),
+    "getUpdates": (
+        "get_updates",
+        (
+            _p("offset", Kind.INT),
+            _p("limit", Kind.INT),
+            _p("timeout", Kind.INT),
+            _p("allowed_updates", Kind.ARRAY),
+        ),
+    ),
+    "sendMessage": ("send_message", _SEND_MESSAGE_PARAMS),
+    "editMessageText": ("edit_message_text", _EDIT_TEXT_PARAMS),
+    "editMessageReplyMarkup": ("edit_message_reply_markup", _EDIT_TARGET_PARAMS),
+    "deleteMessage": (
+        "delete_message",
+        (_p("chat_id", Kind.CHAT_ID, required=True), _p("message_id", Kind.INT, required=True)),
+    ),
+    "answerCallbackQuery": (
+        "answer_callback_query",
+        (
+            _p("callback_query_id", Kind.STR, required=True),
+            _p("text", Kind.STR),
+            _p("show_alert", Kind.BOOL),
+            _p("url", Kind.STR),
+            _p("cache_time", Kind.INT),
+        ),
+    ),
+    "setMyCommands": (
+        "set_my_commands",
+        (_p("commands", Kind.ARRAY, required=True), *_COMMAND_SCOPE_PARAMS),
+    ),
+    "getMyCommands": ("get_my_commands", _COMMAND_SCOPE_PARAMS),
+    "deleteMyCommands": ("delete_my_commands", _COMMAND_SCOPE_PARAMS),
+    "sendChatAction": (
+        "send_chat_action",
+        (
+            _p("chat_id", Kind.CHAT_ID, required=True),
+            _p("action", Kind.STR, required=True),
+            _ignored("business_connection_id", Kind.STR),
+            _ignored("message_thread_id", Kind.INT),
+        ),
+    ),
+    "deleteWebhook": ("delete_webhook", (_p("drop_pending_updates", Kind.BOOL),)),
+    "getWebhookInfo": ("get_webhook_info", ()),
+}
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+
+
+def bot_id_from_token(token: str) -> int:
+    """The bot's user id, which Telegram puts before the colon of its token."""
+    left, sep, right = token.partition(":")
+    if not (sep and left.isdigit() and right):
+        raise ValueError("a bot token looks like '123456:secret'")
+    return int(left)
+
+
+def _check_field_types(spec: Mapping[str, Any], fields: dict[str, type], what: str) -> None:
+    unknown = sorted(set(spec) - set(fields))
+    if unknown:
+        raise ControlError(f'unknown field "{unknown[0]}" in {what}')
+    for name, expected in fields.items():
+        value = spec.get(name)
+        if value is None:
+            continue
+        wrong_bool = expected is int and isinstance(value, bool)
+        if wrong_bool or not isinstance(value, expected):
+            raise ControlError(f'field "{name}" of {what} must be {expected.__name__}')
+
+
+def _require_int(value: Any, name: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ControlError(f'"{name}" must be an integer')
+
+
+def validate_user(spec: Any) -> dict[str, Any]:
+    """A Telegram User object from a control request's user spec."""
+    if not isinstance(spec, Mapping):
+        raise ControlError('"user" must be an object with "id" and "first_name"')
+    _check_field_types(spec, _USER_FIELDS, "user")
+    if not isinstance(spec.get("id"), int) or spec["id"] <= 0:
+        raise ControlError('user "id" must be a positive integer')
+    if spec.get("is_bot"):
+        raise ControlError("the sandbox's users are people, not bots")
+    if not isinstance(spec.get("first_name"), str) or not spec["first_name"].strip():
+        raise ControlError('user "first_name" must be a non-empty string')
+    user = {"id": spec["id"], "is_bot": False, "first_name": spec["first_name"]}
+    for name in ("last_name", "username", "language_code", "is_premium"):
+        if spec.get(name) is not None:
+            user[name] = spec[name]
+    return user
+
+
+class TelegramSandbox:
+    """All of the fake Telegram's state, its Bot API methods and its control operations."""
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        bot_first_name: str = "Bình Yên",
+        bot_username: str = "binhyen_bot",
+        privacy_mode: bool = True,
+        personas: Sequence[Mapping[str, Any]] | None = None,
+        groups: Sequence[Mapping[str, Any]] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.token = token
+        self.bot_id = bot_id_from_token(token)
+        self.bot_first_name = bot_first_name
+        self.bot_username = bot_username
+        self.privacy_mode = privacy_mode
+        self.idle_probe: IdleProbe | None = None
+        self._personas = [dict(p) for p in (DEFAULT_PERSONAS if personas is None else personas)]
+        self._groups = [dict(g) for g in (DEFAULT_GROUPS if groups is None else groups)]
+        self._clock = clock
+        self._users: dict[int, dict[str, Any]] = {}
+        self._chats: dict[int, ChatState] = {}
+        self._callback_queries: dict[str, CallbackQueryState] = {}
+        self._next_callback_query_id = _FIRST_CALLBACK_QUERY_ID
+        self._commands = CommandStore()
+        self._busy_requests = 0
+        self._activity = 0
+        self._changed = asyncio.Event()
+        self._updates = UpdateQueue(on_change=self._touch)
+        self._methods = {
+            name.lower(): (getattr(self, attribute), params)
+            for name, (attribute, params) in BOT_API_METHODS.items()
+        }
+
+    # ----------------------------------------------------------------- Bot API entry
+
+    def resolve_method(
+        self, token: str, method: str
+    ) -> tuple[Callable[..., Awaitable[Any]], tuple[Param, ...]]:
+        """The handler and parameters of a Bot API method; 401 or 404 like Telegram."""
+        if token != self.token:
+            raise BotApiError(401, "Unauthorized")
+        entry = self._methods.get(method.lower())
+        if entry is None:
+            raise BotApiError(404, "Not Found")
+        return entry
+
+    async def call_bot_api(self, token: str, method: str, params: Mapping[str, Any]) -> Any:
+        """Run one Bot API call with raw parameters (strings, JSON text or JSON values)."""
+        handler, specs = self.resolve_method(token, method)
+        return await handler(**coerce_params(specs, params))
+
+    @contextlib.contextmanager
+    def track_request(self, method: str) -> Iterator[None]:
+        """Count a Bot API request as work in flight while it is processed (see settle).
+
+        getUpdates is not counted: while it waits, the bot is idle by definition.
+        """
+        counted = method.lower() != "getupdates"
+        if counted:
+            self._busy_requests += 1
+        self._touch()
+        try:
+            yield
+        finally:
+            if counted:
+                self._busy_requests -= 1
+            self._touch()
+
+    # ---------------------------------------------------------------- Bot API methods
+
+    async def get_me(self) -> dict[str, Any]:
+        """getMe: the bot's User object."""
+        return {
+            **self._bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": not self.privacy_mode,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    async def get_updates(
+        self,
+        offset: int | None = None,
+        limit: int | None = None,
+        timeout: int | None = None,
+        allowed_updates: list[Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """getUpdates: confirm updates below `offset`, return pending ones or long-poll."""
+        if allowed_updates is not None and not all(isinstance(t, str) for t in allowed_updates):
+            raise bad_request('parameter "allowed_updates" must be an Array of String')
+        return await self._updates.get_updates(offset, limit, timeout, allowed_updates)
+
+    async def send_message(
+        self,
+        chat_id: int | str,
+        text: str,
+        parse_mode: str | None = None,
+        entities: list[Any] | None = None,
+        reply_markup: dict[str, Any] | None = None,
+        reply_parameters: dict[str, Any] | None = None,
+        reply_to_message_id: int | None = None,
+        allow_sending_without_reply: bool | None = None,
+        protect_content: bool | None = None,
+    ) -> dict[str, Any]:
+        """sendMessage: store the bot's message in the chat and return it."""
+        chat = self._resolve_chat(chat_id)
+        plain, final_entities = prepare_bot_text(text, parse_mode, entities)
+        markup = None if reply_markup is None else validate_reply_markup(reply_markup)
+        reply_to = self._reply_target(
+            chat, reply_parameters, reply_to_message_id, bool(allow_sending_without_reply)
+        )
+        message = StoredMessage(
+            message_id=chat.allocate_message_id(),
+            chat_id=chat.id,
+            from_bot=True,
+            user_id=self.bot_id,
+            date=self._now(),
+            text=plain,
+            entities=final_entities,
+            reply_markup=markup,
+            reply_to_message_id=reply_to,
+            protect_content=bool(protect_content),
+        )
+        chat.add_message(message)
+        self._touch()
+        return self._message_object(message)
+
+    async def edit_message_text(
+        self,
+        text: str | None = None,
+        chat_id: int | str | None = None,
+        message_id: int | None = None,
+        inline_message_id: str | None = None,
+        parse_mode: str | None = None,
+        entities: list[Any] | None = None,
+        reply_markup: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """editMessageText; leaving out reply_markup removes an inline keyboard."""
+        message = self._editable_message(chat_id, message_id, inline_message_id)
+        plain, final_entities = prepare_bot_text(text, parse_mode, entities)
+        markup = self._edited_markup(message, reply_markup)
+        unchanged = (plain, final_entities, markup) == (
+            message.text,
+            message.entities,
+            message.reply_markup,
+        )
+        if unchanged:
+            raise bad_request(NOT_MODIFIED)
+        message.text, message.entities, message.reply_markup = plain, final_entities, markup
+        return self._mark_edited(message)
+
+    async def edit_message_reply_markup(
+        self,
+        chat_id: int | str | None = None,
+        message_id: int | None = None,
+        inline_message_id: str | None = None,
+        reply_markup: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """editMessageReplyMarkup; leaving out reply_markup removes the inline keyboard."""
+        message = self._editable_message(chat_id, message_id, inline_message_id)
+        markup = self._edited_markup(message, reply_markup)
+        if markup == message.reply_markup:
+            raise bad_request(NOT_MODIFIED)
+        message.reply_markup = markup
+        return self._mark_edited(message)
+
+    async def delete_message(self, chat_id: int | str, message_id: int) -> bool:
+        """deleteMessage: flag the message deleted (it stays in the transcript)."""
+        chat = self._resolve_chat(chat_id)
+        message = chat.live_message(message_id)
+        if message is None:
+            raise bad_request("message to delete not found")
+        if not message.from_bot and not chat.is_private and not chat.bot_is_admin:
+            raise bad_request("message can't be deleted")
+        message.deleted = True
+        self._touch()
+        return True
+
+    async def answer_callback_query(
+        self,
+        callback_query_id: str,
+        text: str | None = None,
+        show_alert: bool | None = None,
+        url: str | None = None,
+        cache_time: int | None = None,
+    ) -> bool:
+        """answerCallbackQuery: each query can be answered once."""
+        query = self._callback_queries.get(callback_query_id)
+        if query is None or query.answered:
+            raise bad_request(QUERY_INVALID)
+        if text is not None and len(text) > MAX_CALLBACK_ANSWER_LENGTH:
+            raise bad_request("MESSAGE_TOO_LONG")
+        query.answered = True
+        chat = self._chats.get(query.chat_id)
+        if chat is not None:
+            chat.callback_answers.append(
+                {
+                    "callback_query_id": callback_query_id,
+                    "text": text,
+                    "show_alert": bool(show_alert),
+                    "url": url,
+                    "cache_time": cache_time,
+                    "user_id": query.user_id,
+                    "message_id": query.message_id,
+                    "date": self._now(),
+                }
+            )
+        self._touch()
+        return True
+
+    async def set_my_commands(
+        self,
+        commands: list[Any],
+        scope: dict[str, Any] | None = None,
+        language_code: str | None = None,
+    ) -> bool:
+        """setMyCommands: store the command menu for a scope and language."""
+        validated = validate_commands(commands)
+        self._commands.set(validated, normalize_scope(scope), language_code or "")
+        self._touch()
+        return True
+
+    async def get_my_commands(
+        self, scope: dict[str, Any] | None = None, language_code: str | None = None
+    ) -> list[dict[str, str]]:
+        """getMyCommands: the list stored for exactly this scope and language."""
+        return self._commands.get(normalize_scope(scope), language_code or "")
+
+    async def delete_my_commands(
+        self, scope: dict[str, Any] | None = None, language_code: str | None = None
+    ) -> bool:
+        """deleteMyCommands: forget the list of this scope and language."""
+        self._commands.set([], normalize_scope(scope), language_code or "")
+        self._touch()
+        return True
+
+    async def send_chat_action(self, chat_id: int | str, action: str) -> bool:
+        """sendChatAction: checked, then forgotten (nothing to show in a transcript)."""
+        self._resolve_chat(chat_id)
+        if action not in _CHAT_ACTIONS:
+            raise bad_request("wrong type of action")
+        return True
+
+    async def delete_webhook(self, drop_pending_updates: bool | None = None) -> bool:
+        """deleteWebhook: there is never a webhook; optionally drop pending updates."""
+        if drop_pending_updates:
+            self._updates.drop_pending()
+        return True
+
+    async def get_webhook_info(self) -> dict[str, Any]:
+        """getWebhookInfo: no webhook, and the number of pending updates."""
+        return {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates.pending_ids),
+        }
+
+    # ------------------------------------------------------------- control operations
+
+    @property
+    def personas(self) -> list[dict[str, Any]]:
+        """The people the web chat page offers to act as: {"label", "user"}."""
+        return copy.deepcopy(self._personas)
+
+    @property
+    def groups(self) -> list[dict[str, Any]]:
+        """The group chats the web chat page offers: chat specs for user_message."""
+        return copy.deepcopy(self._groups)
+
+    async def user_message(
+        self,
+        user: Mapping[str, Any],
+        text: str,
+        chat: Mapping[str, Any] | None = None,
+        reply_to_message_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A user writes `text` in `chat` (default: their private chat with the bot).
+
+        Returns {"update_id", "message_id", "chat_id"}; update_id is None when Telegram
+        would not deliver the message to the bot (group privacy mode, allowed_updates).
+        """
+        sender = self._register_user(user)
+        clean_text = self._checked_user_text(text)
+        chat_state = self._chat_for_user(sender, chat)
+        if reply_to_message_id is not None and not self._is_live(chat_state, reply_to_message_id):
+            raise ControlError(f"message {reply_to_message_id} to reply to is not in the chat")
+        message = StoredMessage(
+            message_id=chat_state.allocate_message_id(),
+            chat_id=chat_state.id,
+            from_bot=False,
+            user_id=sender["id"],
+            date=self._now(),
+            text=clean_text,
+            entities=command_entities(clean_text),
+            reply_to_message_id=reply_to_message_id,
+        )
+        chat_state.add_message(message)
+        update_id = None
+        if self._delivered_to_bot(chat_state, message):
+            update_id = self._updates.push("message", self._message_object(message))
+        self._touch()
+        return {"update_id": update_id, "message_id": message.message_id, "chat_id": chat_state.id}
+
+    async def press_button(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        data: str | None = None,
+        button: str | None = None,
+        force: bool = False,
+    ) -> dict[str, Any]:
+        """A user presses an inline button, found by callback data or by label.
+
+        With `force`, the callback query is created with `data` even if no such button or
+        message exists (stale or forged callback data). Returns {"update_id",
+        "callback_query_id"}.
+        """
+        presser = self._known_user(user_id)
+        _require_int(chat_id, "chat_id")
+        _require_int(message_id, "message_id")
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            raise ControlError(f"chat {chat_id} not found", status=404)
+        if chat.is_private and chat.id != presser["id"]:
+            raise ControlError("only the user of a private chat can press its buttons")
+        message = chat.live_message(message_id)
+        callback_data = self._pressed_data(message, data, button, force)
+        query_id = str(self._next_callback_query_id)
+        self._next_callback_query_id += 1
+        self._callback_queries[query_id] = CallbackQueryState(
+            query_id, chat.id, presser["id"], message_id, callback_data
+        )
+        payload = {
+            "id": query_id,
+            "from": dict(presser),
+            "message": self._pressed_message_object(chat, message, message_id),
+            "chat_instance": self._chat_instance(chat.id),
+            "data": callback_data,
+        }
+        update_id = self._updates.push("callback_query", payload)
+        self._touch()
+        return {"update_id": update_id, "callback_query_id": query_id}
+
+    async def transcript(self, chat_id: int) -> dict[str, Any]:
+        """Everything that happened in a chat, deleted messages included."""
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            raise ControlError(f"chat {chat_id} not found", status=404)
+        ordered = [chat.messages[i] for i in sorted(chat.messages)]
+        return {
+            "chat": self._chat_object(chat),
+            "bot_is_admin": chat.bot_is_admin,
+            "messages": [self._transcript_entry(message) for message in ordered],
+            "callback_answers": copy.deepcopy(chat.callback_answers),
+            "reply_keyboard": self._active_reply_keyboard(ordered),
+        }
+
+    async def list_chats(self) -> list[dict[str, Any]]:
+        """Every chat: its Telegram object and how many messages it holds."""
+        return [
+            {
+                "chat": self._chat_object(chat),
+                "bot_is_admin": chat.bot_is_admin,
+                "message_count": len(chat.messages),
+            }
+            for chat in self._chats.values()
+        ]
+
+    async def stored_commands(self) -> list[dict[str, Any]]:
+        """Every command list setMyCommands stored: {"scope", "language_code", "commands"}."""
+        return copy.deepcopy(self._commands.all())
+
+    async def visible_commands(
+        self, chat_id: int, user_id: int | None = None, language_code: str = ""
+    ) -> list[dict[str, str]]:
+        """The command menu a user would see in a chat (admin scopes are not modelled)."""
+        chat = self._chats.get(chat_id)
+        private = chat.is_private if chat is not None else chat_id > 0
+        return self._commands.visible(chat_id, private, user_id, language_code)
+
+    async def reset(self) -> None:
+        """Forget users, chats, callback queries, commands and pending updates.
+
+        Update ids keep increasing so that a running bot's getUpdates offset stays valid.
+        """
+        self._users.clear()
+        self._chats.clear()
+        self._callback_queries.clear()
+        self._commands.clear()
+        self._updates.drop_pending()
+        self._touch()
+
+    async def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until the bot has no work in flight; False if `timeout` passes first.
+
+        Idle means, at two checks IDLE_GAP_SECONDS apart with no Bot API request or
+        state change in between: every update confirmed; a getUpdates long-poll waiting
+        (or no poller ever seen); no other Bot API request in progress; and `idle_probe`,
+        if set, returning True.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if await self._idle_twice():
+                return True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            await self._wait_for_change(min(remaining, RECHECK_SECONDS))
+
+    async def busy_reasons(self) -> list[str]:
+        """Why the bot does not count as idle right now (empty when it does)."""
+        reasons = self._state_busy_reasons()
+        if self.idle_probe is not None and not await self.idle_probe():
+            reasons.append("idle_probe reports work in flight")
+        return reasons
+
+    def shutdown(self) -> None:
+        """Answer a waiting getUpdates at once and stop long polling."""
+        self._updates.close()
+
+    # ------------------------------------------------------------------ idle tracking
+
+    def _touch(self) -> None:
+        self._activity += 1
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait_for_change(self, seconds: float) -> None:
+        changed = self._changed
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), seconds)
+
+    def _state_busy_reasons(self) -> list[str]:
+        reasons: list[str] = []
+        pending = self._updates.pending_ids
+        if pending:
+            reasons.append(
+                f"{len(pending)} update(s) not confirmed by getUpdates "
+                f"(update_id {pending[0]}..{pending[-1]})"
+            )
+        if self._busy_requests:
+            reasons.append(f"{self._busy_requests} Bot API request(s) in progress")
+        if self._updates.poller_seen and not self._updates.waiting:
+            reasons.append("the bot is not waiting in getUpdates")
+        return reasons
+
+    async def _idle_once(self) -> bool:
+        if self._state_busy_reasons():
+            return False
+        return self.idle_probe is None or bool(await self.idle_probe())
+
+    async def _idle_twice(self) -> bool:
+        stamp = self._activity
+        if not await self._idle_once():
+            return False
+        await asyncio.sleep(IDLE_GAP_SECONDS)
+        return stamp == self._activity and await self._idle_once()
+
+    # ------------------------------------------------------------------------ helpers
+
+    def _now(self) -> int:
+        return int(self._clock())
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_first_name,
+            "username": self.bot_username,
+        }
+
+    @staticmethod
+    def _chat_instance(chat_id: int) -> str:
+        return str(-(abs(chat_id) * 7919 + 104729))
+
+    def _resolve_chat(self, chat_id: int | str) -> ChatState:
+        if isinstance(chat_id, str):
+            wanted = chat_id.removeprefix("@").lower()
+            for chat in self._chats.values():
+                if chat.username and chat.username.lower() == wanted:
+                    return chat
+            raise bad_request("chat not found")
+        chat = self._chats.get(chat_id)
+        if chat is not None:
+            return chat
+        if chat_id in self._users:
+            raise BotApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        raise bad_request("chat not found")
+
+    def _reply_target(
+        self,
+        chat: ChatState,
+        reply_parameters: dict[str, Any] | None,
+        reply_to_message_id: int | None,
+        allow_without_reply: bool,
+    ) -> int | None:
+        target = reply_to_message_id
+        if reply_parameters is not None:
+            target = reply_parameters.get("message_id")
+            if not isinstance(target, int) or isinstance(target, bool):
+                raise bad_request('field "message_id" of ReplyParameters must be an Integer')
+            other_chat = reply_parameters.get("chat_id")
+            if other_chat is not None and other_chat != chat.id:
+                raise bad_request("the sandbox only supports replies within the same chat")
+            allowed = reply_parameters.get("allow_sending_without_reply")
+            allow_without_reply = allow_without_reply if allowed is None else bool(allowed)
+        if target is None:
+            return None
+        if chat.live_message(target) is not None:
+            return target
+        if allow_without_reply:
+            return None
+        raise bad_request("message to be replied not found")
+
+    def _editable_message(
+        self,
+        chat_id: int | str | None,
+        message_id: int | None,
+        inline_message_id: str | None,
+    ) -> StoredMessage:
+        if inline_message_id is not None:
+            raise bad_request("MESSAGE_ID_INVALID")
+        if chat_id is None or message_id is None:
+            raise bad_request("message identifier is not specified")
+        message = self._resolve_chat(chat_id).live_message(message_id)
+        if message is None:
+            raise bad_request("message to edit not found")
+        if not message.from_bot:
+            raise bad_request("message can't be edited")
+        return message
+
+    @staticmethod
+    def _edited_markup(
+        message: StoredMessage, reply_markup: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        if reply_markup is not None:
+            return validate_reply_markup(reply_markup, inline_only=True)
+        if is_inline(message.reply_markup):
+            return None
+        return message.reply_markup
+
+    def _mark_edited(self, message: StoredMessage) -> dict[str, Any]:
+        message.edit_date = self._now()
+        self._touch()
+        return self._message_object(message)
+
+    def _register_user(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        user = validate_user(spec)
+        self._users[user["id"]] = user
+        return user
+
+    def _known_user(self, user_id: Any) -> dict[str, Any]:
+        _require_int(user_id, "user_id")
+        if user_id in self._users:
+            return self._users[user_id]
+        for persona in self._personas:
+            if persona.get("user", {}).get("id") == user_id:
+                return self._register_user(persona["user"])
+        raise ControlError(f"user {user_id} is unknown: let them send a message first")
+
+    @staticmethod
+    def _checked_user_text(text: Any) -> str:
+        if not isinstance(text, str):
+            raise ControlError('"text" must be a string')
+        clean = text.strip()
+        if not clean:
+            raise ControlError("message text is empty")
+        if len(clean) > MAX_TEXT_LENGTH:
+            raise ControlError("message is too long")
+        return clean
+
+    def _chat_for_user(self, user: dict[str, Any], spec: Mapping[str, Any] | None) -> ChatState:
+        if spec is None:
+            return self._private_chat(user)
+        if not isinstance(spec, Mapping):
+            raise ControlError('"chat" must be an object')
+        _check_field_types(spec, _CHAT_FIELDS, "chat")
+        chat_id = spec.get("id")
+        if not isinstance(chat_id, int):
+            raise ControlError('chat "id" must be an integer')
+        chat_type = spec.get("type") or ("private" if chat_id > 0 else "group")
+        if chat_type not in CHAT_TYPES:
+            raise ControlError(f'chat "type" must be one of {", ".join(CHAT_TYPES)}')
+        if chat_type == "private":
+            if chat_id != user["id"]:
+                raise ControlError("a private chat's id is the id of its user")
+            return self._private_chat(user)
+        return self._group_chat(chat_id, chat_type, spec)
+
+    def _private_chat(self, user: dict[str, Any]) -> ChatState:
+        chat = self._chats.get(user["id"])
+        if chat is None:
+            chat = ChatState(id=user["id"], type="private")
+            self._chats[chat.id] = chat
+        return chat
+
+    def _group_chat(self, chat_id: int, chat_type: str, spec: Mapping[str, Any]) -> ChatState:
+        if chat_id >= 0:
+            raise ControlError("group chat ids are negative")
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = ChatState(id=chat_id, type=chat_type, title=f"Group {chat_id}")
+            self._chats[chat_id] = chat
+        elif chat.type != chat_type:
+            raise ControlError(f"chat {chat_id} is a {chat.type}, not a {chat_type}")
+        if spec.get("title") is not None:
+            chat.title = spec["title"]
+        if spec.get("username") is not None:
+            chat.username = spec["username"]
+        if spec.get("bot_is_admin") is not None:
+            chat.bot_is_admin = spec["bot_is_admin"]
+        return chat
+
+    @staticmethod
+    def _is_live(chat: ChatState, message_id: Any) -> bool:
+        return isinstance(message_id, int) and chat.live_message(message_id) is not None
+
+    def _delivered_to_bot(self, chat: ChatState, message: StoredMessage) -> bool:
+        """Whether Telegram gives this message to the bot (group privacy mode)."""
+        if chat.is_private or not self.privacy_mode or chat.bot_is_admin:
+            return True
+        target = command_target(message.text)
+        if target is not None and target.lower() in ("", self.bot_username.lower()):
+            return True
+        if f"@{self.bot_username.lower()}" in message.text.lower():
+            return True
+        replied = chat.messages.get(message.reply_to_message_id or 0)
+        return replied is not None and replied.from_bot
+
+    def _pressed_data(
+        self,
+        message: StoredMessage | None,
+        data: str | None,
+        label: str | None,
+        force: bool,
+    ) -> str:
+        if data is not None and not isinstance(data, str):
+            raise ControlError('"data" must be a string')
+        if label is not None and not isinstance(label, str):
+            raise ControlError('"button" must be a string')
+        if data is None and label is None:
+            raise ControlError('give "data" or "button" (the label) of the button to press')
+        found = self._find_button(message, data, label)
+        if found is not None and isinstance(found.get("callback_data"), str):
+            return found["callback_data"]
+        if force and data is not None:
+            return data
+        if message is None or not message.from_bot:
+            raise ControlError("no such bot message in the chat (or it was deleted)")
+        if found is not None:
+            raise ControlError("that button has no callback_data (it is not a callback button)")
+        wanted = f'callback_data "{data}"' if label is None else f'label "{label}"'
+        raise ControlError(f"the message has no inline button with {wanted}")
+
+    @staticmethod
+    def _find_button(
+        message: StoredMessage | None, data: str | None, label: str | None
+    ) -> dict[str, Any] | None:
+        if message is None or not message.from_bot:
+            return None
+        for candidate in inline_buttons(message.reply_markup):
+            if data is not None and candidate.get("callback_data") != data:
+                continue
+            if label is not None and candidate.get("text") != label:
+                continue
+            return candidate
+        return None
+
+    def _pressed_message_object(
+        self, chat: ChatState, message: StoredMessage | None, message_id: int
+    ) -> dict[str, Any]:
+        if message is not None:
+            return self._message_object(message)
+        return {"chat": self._chat_object(chat), "message_id": message_id, "date": 0}
+
+    def _user_object(self, user_id: int) -> dict[str, Any]:
+        user = self._users.get(user_id)
+        if user is None:
+            return {"id": user_id, "is_bot": False, "first_name": str(user_id)}
+        return dict(user)
+
+    def _chat_object(self, chat: ChatState) -> dict[str, Any]:
+        if chat.is_private:
+            user = self._user_object(chat.id)
+            obj = {"id": chat.id, "type": "private", "first_name": user["first_name"]}
+            for name in ("last_name", "username"):
+                if user.get(name):
+                    obj[name] = user[name]
+            return obj
+        obj = {"id": chat.id, "type": chat.type, "title": chat.title}
+        if chat.username:
+            obj["username"] = chat.username
+        return obj
+
+    def _message_object(self, message: StoredMessage, with_reply: bool = True) -> dict[str, Any]:
+        chat = self._chats[message.chat_id]
+        sender = self._bot_user() if message.from_bot else self._user_object(message.user_id)
+        obj: dict[str, Any] = {
+            "message_id": message.message_id,
+            "from": sender,
+            "chat": self._chat_object(chat),
+            "date": message.date,
+            "text": message.text,
+        }
+        if message.entities:
+            obj["entities"] = copy.deepcopy(message.entities)
+        if is_inline(message.reply_markup):
+            obj["reply_markup"] = copy.deepcopy(message.reply_markup)
+        if message.edit_date is not None:
+            obj["edit_date"] = message.edit_date
+        if message.protect_content:
+            obj["has_protected_content"] = True
+        replied = chat.live_message(message.reply_to_message_id or 0)
+        if with_reply and replied is not None:
+            obj["reply_to_message"] = self._message_object(replied, with_reply=False)
+        return obj
+
+    def _sender_name(self, message: StoredMessage) -> str:
+        if message.from_bot:
+            return self.bot_first_name
+        user = self._user_object(message.user_id)
+        return " ".join(filter(None, (user["first_name"], user.get("last_name"))))
+
+    def _transcript_entry(self, message: StoredMessage) -> dict[str, Any]:
+        return {
+            "message_id": message.message_id,
+            "from": "bot" if message.from_bot else "user",
+            "user_id": message.user_id,
+            "sender_name": self._sender_name(message),
+            "text": message.text,
+            "entities": copy.deepcopy(message.entities),
+            "reply_markup": copy.deepcopy(message.reply_markup),
+            "reply_to_message_id": message.reply_to_message_id,
+            "date": message.date,
+            "edited": message.edit_date is not None,
+            "deleted": message.deleted,
+        }
+
+    @staticmethod
+    def _active_reply_keyboard(messages: list[StoredMessage]) -> dict[str, Any] | None:
+        """The reply keyboard a user of the chat currently sees, if any."""
+        for index in range(len(messages) - 1, -1, -1):
+            message = messages[index]
+            markup = message.reply_markup
+            if not message.from_bot or not markup or "force_reply" in markup:
+                continue
+            if "inline_keyboard" in markup:
+                continue
+            if "remove_keyboard" in markup:
+                return None
+            answered = any(not later.from_bot for later in messages[index + 1 :])
+            if markup.get("one_time_keyboard") and answered:
+                return None
+            return copy.deepcopy(markup)
+        return None

@@ -1,0 +1,189 @@
+"""The bot as a real process: crash safety (SIGKILL between fetching and handling), an
+unreachable Bot API at start-up, and `binhyen run` with no token serving the web chat."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.config import Settings
+from bot.db import Database
+from bot.models import InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus
+from bot.sandbox.server import start_sandbox
+from tests.harness import TOKEN
+
+pytestmark = pytest.mark.slow
+BINHYEN = [sys.executable, "-m", "bot.cli"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BINHYEN_")}
+    env.update(
+        BINHYEN_DATABASE_URL=settings.db_url,
+        BINHYEN_KEY_FILE=str(settings.key_file),
+        BINHYEN_DATA_DIR=str(settings.data_dir),
+        BINHYEN_POLL_TIMEOUT="1",
+        BINHYEN_LOG_LEVEL="INFO",
+        **extra,
+    )
+    return env
+
+
+async def _spawn(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *BINHYEN, *args, env=env, cwd=REPO,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def _stop(process: asyncio.subprocess.Process) -> str:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+    return output.decode()
+
+
+async def _until(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait for a condition another process brings about (there is no in-process settle)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[object]:
+    running = await start_sandbox(host="127.0.0.1", port=0, token=TOKEN)
+    yield running
+    await running.close()
+
+
+async def _post(base: str, path: str, payload: dict[str, object]) -> dict[str, object]:
+    async with aiohttp.ClientSession() as http, http.post(f"{base}/control/{path}",
+                                                          json=payload) as response:
+        return dict(await response.json())
+
+
+async def _bot_texts(base: str, chat_id: int) -> list[str]:
+    async with aiohttp.ClientSession() as http, http.get(
+        f"{base}/control/transcript", params={"chat_id": str(chat_id)}
+    ) as response:
+        body = await response.json()
+    return [m["text"] for m in body["messages"] if m["from"] == "bot"]
+
+
+@pytest.mark.parametrize("point", ["after_fetch", "after_store", "after_handle"])
+async def test_sigkill_between_fetch_and_handling_loses_and_repeats_nothing(
+    sandbox, settings: Settings, point: str  # type: ignore[no-untyped-def]
+) -> None:
+    base = sandbox.base_url
+    users = [5001, 5002, 5003]
+    env = _env(settings, BINHYEN_TELEGRAM_TOKEN=TOKEN, BINHYEN_TELEGRAM_API_URL=base)
+    crashing = await _spawn({**env, "BINHYEN_CRASH_AT": point}, "run")
+    for user in users:
+        await _post(base, "message", {"user": {"id": user, "first_name": f"U{user}"},
+                                      "text": "/hotline"})
+    await asyncio.wait_for(crashing.wait(), timeout=60)
+    assert crashing.returncode == -signal.SIGKILL
+    if point != "after_handle":
+        for user in users:
+            assert await _bot_texts(base, user) == []
+
+    restarted = await _spawn(env, "run")
+    db = Database(settings.db_url)
+
+    async def everything_sent() -> bool:
+        async with db.reading() as session:
+            done = await session.scalar(select(func.count()).select_from(InboxUpdate).where(
+                InboxUpdate.status == InboxStatus.DONE))
+            open_rows = await session.scalar(select(func.count()).select_from(OutboxMessage)
+                                             .where(OutboxMessage.status != OutboxStatus.SENT))
+            sent = await session.scalar(select(func.count()).select_from(OutboxMessage))
+        return done == len(users) and open_rows == 0 and sent == len(users)
+
+    try:
+        await _until(everything_sent)
+    finally:
+        log = await _stop(restarted)
+        await db.dispose()
+    for user in users:
+        replies = await _bot_texts(base, user)
+        assert len(replies) == 1 and "113" in replies[0], (user, replies, log[-2000:])
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+
+
+async def test_unreachable_bot_api_is_retried_then_works(settings: Settings) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = _env(settings, BINHYEN_TELEGRAM_TOKEN=TOKEN, BINHYEN_TELEGRAM_API_URL=base)
+    process = await _spawn(env, "run")
+    assert process.stdout is not None
+    seen: list[str] = []
+
+    async def said_unreachable() -> bool:
+        line = (await process.stdout.readline()).decode()  # type: ignore[union-attr]
+        seen.append(line)
+        return "Bot API unreachable" in line
+
+    await _until(said_unreachable)
+    assert process.returncode is None, "the bot must not crash when the API is unreachable"
+    running = await start_sandbox(host="127.0.0.1", port=port, token=TOKEN)
+    try:
+        await _post(base, "message", {"user": {"id": 6001, "first_name": "X"}, "text": "/help"})
+
+        async def answered() -> bool:
+            return bool(await _bot_texts(base, 6001))
+
+        await _until(answered, timeout=60)
+    finally:
+        output = "".join(seen) + await _stop(process)
+        await running.close()
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output
+    assert "<redacted>" not in output or "bot" in output  # redaction, never the token
+
+
+async def test_make_run_without_token_serves_the_web_chat(settings: Settings) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await _spawn(_env(settings, BINHYEN_SANDBOX_PORT=str(port)), "run")
+    assert process.stdout is not None
+    lines: list[str] = []
+
+    async def ready() -> bool:
+        line = (await process.stdout.readline()).decode()  # type: ignore[union-attr]
+        lines.append(line)
+        return "Mở trang trò chuyện thử" in line
+
+    try:
+        await _until(ready)
+        output = "".join(lines)
+        token = re.search(r"Cán bộ công an xã \(Trần Thị Bình\): /start (\w+)", output)
+        assert token, output
+        base = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as http, http.get(f"{base}/") as page:
+            html = await page.text()
+        assert page.status == 200 and "Bình Yên" in html
+        await _post(base, "message", {"user": {"id": 2001, "first_name": "Bình"},
+                                      "text": f"/start {token.group(1)}"})
+
+        async def redeemed() -> bool:
+            return any(t.startswith("Xong!") for t in await _bot_texts(base, 2001))
+
+        await _until(redeemed)
+    finally:
+        await _stop(process)
