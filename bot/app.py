@@ -10,8 +10,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-
-from sqlalchemy import func, or_, select
+from datetime import datetime, timedelta
 
 from bot.channels.telegram import TelegramChannel
 from bot.clock import Clock, SystemClock
@@ -20,13 +19,15 @@ from bot.db import Database
 from bot.faults import CrashPoints
 from bot.flows import Engine, Registry
 from bot.logs import REDACTOR
-from bot.models import OutboxMessage, OutboxStatus
 from bot.runtime import Runtime
 from bot.services import inbox
 from bot.services.keys import open_keyring
 from handlers import build_registry
 from scheduler.delivery import DeliveryWorker
 from scheduler.inbox import InboxProcessor
+from scheduler.lease import LeaseKeeper, new_holder_id
+from scheduler.limits import Limits
+from scheduler.tick import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,15 @@ class TelegramEndpoint:
     token: str
     api_url: str
     proxy: str | None = None
+
+
+def telegram_limits(settings: Settings) -> Limits:
+    return Limits(
+        global_per_second=settings.telegram_limit_per_second,
+        group_per_minute=settings.telegram_limit_group_per_minute,
+        private_per_second=settings.telegram_limit_private_per_second,
+        margin=settings.rate_margin,
+    )
 
 
 @dataclass
@@ -52,6 +62,9 @@ class App:
     workers: list[DeliveryWorker] = field(init=False, default_factory=list)
     stop_event: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+    ticker: Ticker = field(init=False)
+    holder: str = field(init=False, default_factory=new_holder_id)
+    run_scheduler: bool = True
 
     async def prepare(self, db: Database | None = None) -> Runtime:
         """Migrate, open the keys, build the runtime; no network yet."""
@@ -72,7 +85,9 @@ class App:
                                        self.channel.apologise)
             self.channel.on_stored = processor.wake
             self.processors.append(processor)
-            self.workers.append(DeliveryWorker(self.rt, self.channel))
+            self.workers.append(DeliveryWorker(self.rt, self.channel, telegram_limits(self.settings),
+                                               holder=self.holder))
+        self.ticker = Ticker(self.rt, self.registry.due, holder=self.holder)
         return self.rt
 
     async def start(self) -> None:
@@ -83,30 +98,39 @@ class App:
             self.tasks.append(asyncio.create_task(worker.run(self.stop_event)))
         if self.channel is not None:
             self.tasks.append(asyncio.create_task(self._connect_and_poll(self.channel)))
+        if self.run_scheduler:
+            self.ticker.start()
 
     async def _connect_and_poll(self, channel: TelegramChannel) -> None:
+        """Only the holder of the channel's poll lease calls getUpdates (one poller per bot)."""
         commands = [(c.name, c.description) for c in self.registry.commands.values() if c.public]
-        if await channel.connect(commands, self.stop_event):
-            await channel.poll_forever(self.stop_event)
+        if not await channel.connect(commands, self.stop_event):
+            return
+        lease = LeaseKeeper(self.rt, f"poll:{channel.name}",
+                            timedelta(seconds=self.settings.lease_ttl_seconds), self.holder)
+        try:
+            await channel.poll_forever(self.stop_event, lease)
+        finally:
+            with contextlib.suppress(Exception):
+                await lease.release()
 
     async def idle(self) -> bool:
-        """True when no update waits to be handled and no message waits to be sent now."""
-        if any(p.busy for p in self.processors) or any(w.busy for w in self.workers):
+        """True when no update waits to be handled and nothing can be sent before the clock
+        moves (rows held back by rate limits or backoff wait for time, not for us)."""
+        if any(p.busy for p in self.processors) or not all(w.idle for w in self.workers):
             return False
         async with self.rt.db.reading() as session:
-            if await inbox.count_pending(session):
-                return False
-            due = await session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.IN_FLIGHT]),
-                    or_(OutboxMessage.not_before.is_(None),
-                        OutboxMessage.not_before <= self.rt.clock.now()),
-                )
-            )
-        return not due
+            return not await inbox.count_pending(session)
+
+    def next_work_at(self) -> datetime | None:
+        """The earliest moment a waiting worker has something to send (for fake-clock tests)."""
+        times = [w.pending_at for w in self.workers if w.idle and w.pending_at is not None]
+        return min(times) if times else None
 
     async def stop(self) -> None:
         self.stop_event.set()
+        if self.run_scheduler:
+            await self.ticker.stop()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

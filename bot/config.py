@@ -69,6 +69,17 @@ class Settings(BaseSettings):
     inbox_keep_days: float = Field(default=7.0, gt=0)
     workers: int = Field(default=4, ge=1, le=64)
     poll_timeout: int = Field(default=25, ge=0, le=50)
+
+    telegram_limit_per_second: float = Field(default=30, ge=0)
+    telegram_limit_group_per_minute: float = Field(default=20, ge=0)
+    telegram_limit_private_per_second: float = Field(default=1, ge=0)
+    rate_margin: float = Field(default=0.03, ge=0, le=1)
+    delivery_max_attempts: int = Field(default=6, ge=1, le=50)
+    delivery_max_in_flight: int = Field(default=64, ge=1, le=1000)
+    request_timeout: float = Field(default=15, gt=0)
+    lease_ttl_seconds: float = Field(default=30, gt=0)
+    tick_seconds: float = Field(default=5, gt=0)
+    missed_grace_minutes: float = Field(default=60, ge=0)
     crash_at: OptionalText = None
 
     @field_validator("timezone")

@@ -242,7 +242,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "channel", "status", "priority", "id"),
-        UniqueConstraint("broadcast_id", "chat_id"),
+        UniqueConstraint("broadcast_id", "chat_id", "part", name="uq_outbox_broadcast_chat_part"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -256,9 +256,49 @@ class OutboxMessage(Base):
     lease_epoch: Mapped[int | None] = mapped_column(Integer)
     platform_message_id: Mapped[str | None] = mapped_column(String(64))
     reply_to_outbox_id: Mapped[int | None] = mapped_column(Integer)
-    broadcast_id: Mapped[int | None] = mapped_column(Integer)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    part: Mapped[int] = mapped_column(Integer, default=0)
+    resent: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(500))
+
+
+class Broadcast(Base):
+    """One message to many chats; its rows in the outbox carry its id."""
+
+    __tablename__ = "broadcasts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    author_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    total_chats: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    reported_at: Mapped[datetime | None]
+
+
+class ScheduledStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class ScheduledMessage(Base):
+    """A broadcast to send at `next_due`; the scheduler's tick sends it (or reports it missed)."""
+
+    __tablename__ = "scheduled_messages"
+    __table_args__ = (Index("ix_scheduled_due", "status", "next_due"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    author_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    content_enc: Mapped[bytes]
+    chat_ids: Mapped[str] = mapped_column(Text)
+    lane: Mapped[str] = mapped_column(String(16), default=Lane.BROADCAST)
+    next_due: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=ScheduledStatus.SCHEDULED)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
 
 
 class FlowState(Base):

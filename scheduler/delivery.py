@@ -1,168 +1,424 @@
-"""The delivery worker: sends outbox rows of one channel through that channel's `Sender`.
+"""The delivery worker: the one sender of a channel, holding that channel's lease.
 
-A row is marked in flight before its request and sent (payload purged, platform message id
-kept) after. Interactive rows go before broadcast rows. Errors follow the platform's word:
-wait on 429, back off on 5xx and timeouts, follow a moved chat, mark a gone chat inactive,
-fail a rejected request with its reason.
+Each turn it picks what may go now — interactive rows before broadcast rows, always
+(work-conserving: broadcasts take every slot interactive traffic leaves), within the channel's
+rate limits (`scheduler.limits`) — marks those rows in flight with its lease epoch in one
+transaction, sends them concurrently, and records the outcomes in batches. Payloads are purged
+once delivered; the platform's message id is kept.
+
+Crash safety: a row is in flight before its request. When a new holder takes the lease it
+requeues rows left in flight by an older epoch and counts them (`resent`): Telegram has no
+idempotency key, so those — and only those — can ever be delivered twice.
+
+What the platform says is followed: 429 pauses what it concerns for `retry_after` and makes
+the limiter stricter; 5xx and timeouts back off exponentially with jitter up to
+`BINHYEN_DELIVERY_MAX_ATTEMPTS`, then fail with the reason; 403 marks the chat inactive (its
+group leaders are told once); a group that became a supergroup is followed and the message
+resent to its new id; any other refusal fails the row with the platform's reason.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import ChatGone, ChatMoved, Rejected, RetryLater, Sender, Transient
-from bot.models import Chat, OutboxMessage, OutboxStatus
+from bot.channels.base import (
+    ChatGone,
+    ChatMoved,
+    DeliveryError,
+    Outgoing,
+    PlatformRequest,
+    Rejected,
+    RetryLater,
+    Sender,
+    Transient,
+)
+from bot.models import Chat, ChatKind, OutboxMessage, OutboxStatus, Role
 from bot.runtime import Runtime
-from bot.services import outbox, people
+from bot.services import broadcasts, meta, outbox, people
+from scheduler.lease import LeaseKeeper, new_holder_id
+from scheduler.limits import ChannelLimiter, Limits, Scope
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
-IDLE_POLL_S = 5.0
-BATCH = 50
+CANDIDATES = 256
+IDLE_WAIT_S = 30.0
+BOT_REMOVED_NOTICE = (
+    "Bình Yên không gửi được tin vào nhóm «{title}» vì đã bị xóa khỏi nhóm hoặc bị chặn. "
+    "Bạn thêm lại Bình Yên vào nhóm giúp mình nhé, để bà con không lỡ tin."
+)
+RESENT_COUNTER = "delivery.resent.{channel}"
 
 
 def backoff(attempt: int) -> float:
-    """Exponential backoff with full jitter, capped at five minutes."""
-    return random.uniform(0, min(300.0, 2.0 ** attempt))
+    """Exponential backoff with full jitter: up to 2, 4, 8 … seconds, capped at five minutes."""
+    return random.uniform(0.5, min(300.0, 2.0 ** attempt))
+
+
+@dataclass
+class Claimed:
+    row_id: int
+    chat_id: int
+    group: bool
+    external_id: str
+    request: PlatformRequest
+    broadcast_id: int | None
+
+
+@dataclass
+class Result:
+    claimed: Claimed
+    message_id: str | None = None
+    error: DeliveryError | None = None
 
 
 class DeliveryWorker:
-    def __init__(self, rt: Runtime, sender: Sender) -> None:
+    def __init__(self, rt: Runtime, sender: Sender, limits: Limits,
+                 holder: str | None = None) -> None:
         self.rt = rt
         self.sender = sender
         self.channel = sender.name
-        self.busy = False
+        self.limiter = ChannelLimiter(limits, rt.clock)
+        settings = rt.settings
+        self.lease = LeaseKeeper(rt, f"deliver:{self.channel}",
+                                 timedelta(seconds=settings.lease_ttl_seconds),
+                                 holder or new_holder_id())
+        self.max_in_flight = settings.delivery_max_in_flight
+        self.max_attempts = settings.delivery_max_attempts
+        self._sending: set[asyncio.Task[None]] = set()
+        self._results: list[Result] = []
+        self._changed = asyncio.Event()
+        self._lease_checked: datetime | None = None
+        self._recovered_epoch: int | None = None
+        self._busy_chats: set[int] = set()
+        self.waiting = False
+        self.pending_at: datetime | None = None
+        self.stats = {"sent": 0, "failed": 0, "http_429": 0, "retried": 0, "resent": 0}
+
+    # ---- the loop ---------------------------------------------------------------------------
+    @property
+    def wakeup(self) -> asyncio.Event:
+        return self.rt.wakeup_event(self.channel)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing being sent or recorded, and nothing sendable before the clock moves."""
+        return (self.waiting and not self._sending and not self._results
+                and not self.wakeup.is_set())
 
     async def run(self, stop: asyncio.Event) -> None:
-        wakeup = self.rt.wakeup_event(self.channel)
-        while not stop.is_set():
-            wakeup.clear()
-            sent = await self.drain()
-            if sent:
-                continue
-            waiter = asyncio.create_task(wakeup.wait())
-            stopper = asyncio.create_task(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=IDLE_POLL_S,
-                               return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            stopper.cancel()
-
-    async def drain(self) -> int:
-        self.busy = True
         try:
-            done = 0
-            while True:
-                rows = await self._claim()
-                if not rows:
-                    return done
-                for row_id in rows:
-                    await self._deliver(row_id)
-                    done += 1
+            while not stop.is_set():
+                if not await self._hold_lease():
+                    await self._wait(stop, self.rt.clock.now()
+                                     + self.lease.ttl / 3, lease_wait=True)
+                    continue
+                self.wakeup.clear()
+                await self._record_results()
+                next_at = await self._dispatch()
+                if next_at is None:
+                    continue
+                await self._wait(stop, next_at)
         finally:
-            self.busy = False
+            for task in list(self._sending):
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await self._record_results()
+            with contextlib.suppress(Exception):
+                await self.lease.release()
 
-    async def _claim(self) -> list[int]:
+    async def _hold_lease(self) -> bool:
         now = self.rt.clock.now()
-        async with self.rt.db.reading() as session:
-            query = (
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.channel == self.channel,
-                    OutboxMessage.status == OutboxStatus.QUEUED,
-                    or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
-                )
-                .order_by(OutboxMessage.priority, OutboxMessage.id)
-                .limit(BATCH)
-            )
-            return list((await session.scalars(query)).all())
+        renew_every = self.lease.ttl / 3
+        if self.lease.held and self._lease_checked and now - self._lease_checked < renew_every:
+            return True
+        grant = await self.lease.acquire()
+        self._lease_checked = now
+        if grant is None:
+            return False
+        if grant.epoch != self._recovered_epoch:
+            await self._recover(grant.epoch)
+        return True
 
-    async def _deliver(self, row_id: int) -> None:
-        async with self.rt.transaction() as session:
-            row = await session.get(OutboxMessage, row_id)
-            if row is None or row.status != OutboxStatus.QUEUED:
-                return
-            chat = await session.get(Chat, row.chat_id)
-            assert chat is not None
-            if not chat.active:
-                row.status, row.error, row.payload_enc = OutboxStatus.FAILED, "chat inactive", None
-                return
-            row.status = OutboxStatus.IN_FLIGHT
-            row.attempts += 1
-            request = outbox.open_payload(self.rt, row)
-            chat_id = people.chat_external_id(self.rt, chat)
+    async def _wait(self, stop: asyncio.Event, until: datetime, *, lease_wait: bool = False
+                    ) -> None:
+        delay = (until - self.rt.clock.now()).total_seconds()
+        if delay <= 0 and not lease_wait:
+            return
+        self.waiting = True
+        self._changed.clear()
+        waiters = [asyncio.ensure_future(e.wait()) for e in (self.wakeup, stop, self._changed)]
+        waiters.append(asyncio.ensure_future(self.rt.clock.sleep(max(delay, 0.0))))
         try:
-            message_id = await self.sender.send(chat_id, request)
-        except RetryLater as exc:
-            await self._requeue(row_id, exc.seconds, str(exc), count_attempt=False)
-        except Transient as exc:
-            await self._retry_or_fail(row_id, str(exc))
-        except ChatMoved as exc:
-            await self._moved(row_id, exc.new_chat_id)
-        except ChatGone as exc:
-            await self._gone(row_id, str(exc))
-        except Rejected as exc:
-            await self._finish(row_id, OutboxStatus.FAILED, None, str(exc))
-        else:
-            await self._finish(row_id, OutboxStatus.SENT, message_id, None)
+            await asyncio.wait(waiters, timeout=IDLE_WAIT_S, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.waiting = False
+            for waiter in waiters:
+                waiter.cancel()
 
-    async def _finish(self, row_id: int, status: str, message_id: str | None,
-                      error: str | None) -> None:
-        now = self.rt.clock.now()
+    # ---- recovery after a change of holder ----------------------------------------------
+    async def _recover(self, epoch: int) -> None:
+        """Requeue rows a dead holder left in flight; they are the only possible duplicates."""
         async with self.rt.transaction() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.channel == self.channel,
+                       OutboxMessage.status == OutboxStatus.IN_FLIGHT,
+                       or_(OutboxMessage.lease_epoch.is_(None),
+                           OutboxMessage.lease_epoch < epoch))
+                .values(status=OutboxStatus.QUEUED, resent=OutboxMessage.resent + 1,
+                        not_before=None)
+            )
+            count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            if count:
+                key = RESENT_COUNTER.format(channel=self.channel)
+                total = int(await meta.get(session, key) or 0) + count
+                await meta.put(session, key, str(total))
+        self._recovered_epoch = epoch
+        if count:
+            self.stats["resent"] += count
+            log.warning("%s: %d message(s) left in flight by a stopped sender will be resent",
+                        self.channel, count)
+
+    # ---- choosing and claiming ------------------------------------------------------------
+    async def _dispatch(self) -> datetime | None:
+        """Send what may go now; returns when to look again (None: look again at once)."""
+        now = self.rt.clock.now()
+        slots = self.max_in_flight - len(self._sending)
+        if slots <= 0:
+            return now + timedelta(seconds=IDLE_WAIT_S)
+        global_at = self.limiter.global_ready_at(now)
+        if global_at > now:
+            self.pending_at = global_at
+            return global_at
+        candidates = await self._candidates(now)
+        if not candidates:
+            held = await self._earliest_held()
+            self.pending_at = held
+            return held or now + timedelta(seconds=IDLE_WAIT_S)
+        chosen: list[int] = []
+        chosen_chats: set[int] = set()
+        blocked: dict[int, datetime] = {}
+        next_at = now + timedelta(seconds=IDLE_WAIT_S)
+        for row_id, chat_id, kind in candidates:
+            group = kind == ChatKind.GROUP
+            if chat_id in blocked or chat_id in self._busy_chats:
+                continue  # one message at a time per chat keeps its order
+            ready = self.limiter.chat_ready_at(chat_id, group, now)
+            if ready > now:
+                blocked[chat_id] = ready
+                next_at = min(next_at, ready)
+                continue
+            global_at = self.limiter.global_ready_at(now)
+            if global_at > now:
+                next_at = min(next_at, global_at)
+                break
+            self.limiter.record(chat_id, group, now)
+            self._busy_chats.add(chat_id)
+            chosen_chats.add(chat_id)
+            chosen.append(row_id)
+            if len(chosen) >= slots:
+                break
+        claimed = await self._claim(chosen, blocked)
+        if claimed is None:
+            self._busy_chats.difference_update(chosen_chats)
+            return now + self.lease.ttl / 3
+        for chat_id in chosen_chats - {item.chat_id for item in claimed}:
+            self._busy_chats.discard(chat_id)
+        for item in claimed:
+            task = asyncio.create_task(self._send(item))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        if chosen:
+            return None
+        self.pending_at = next_at
+        return next_at
+
+    async def _earliest_held(self) -> datetime | None:
+        """When the first row held back (backoff, a paused chat) becomes sendable."""
+        async with self.rt.db.reading() as session:
+            return await session.scalar(
+                select(func.min(OutboxMessage.not_before))
+                .where(OutboxMessage.channel == self.channel,
+                       OutboxMessage.status == OutboxStatus.QUEUED)
+            )
+
+    async def _candidates(self, now: datetime) -> list[tuple[int, int, str]]:
+        async with self.rt.db.reading() as session:
+            rows = await session.execute(
+                select(OutboxMessage.id, OutboxMessage.chat_id, Chat.kind)
+                .join(Chat, Chat.id == OutboxMessage.chat_id)
+                .where(OutboxMessage.channel == self.channel,
+                       OutboxMessage.status == OutboxStatus.QUEUED,
+                       or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now))
+                .order_by(OutboxMessage.priority, OutboxMessage.id)
+                .limit(CANDIDATES)
+            )
+            return [(row_id, chat_id, kind) for row_id, chat_id, kind in rows]
+
+    async def _claim(self, row_ids: list[int], blocked: dict[int, datetime]
+                     ) -> list[Claimed] | None:
+        """Mark rows in flight under our epoch, fenced by the lease; None if it was lost."""
+        async with self.rt.transaction() as session:
+            if not await self._fence(session):
+                return None
+            for chat_id, until in blocked.items():
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.chat_id == chat_id,
+                           OutboxMessage.status == OutboxStatus.QUEUED,
+                           or_(OutboxMessage.not_before.is_(None),
+                               OutboxMessage.not_before < until))
+                    .values(not_before=until)
+                )
+            if not row_ids:
+                return []
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
-                .values(status=status, platform_message_id=message_id, payload_enc=None,
-                        sent_at=now if status == OutboxStatus.SENT else None,
-                        error=error[:500] if error else None)
+                .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == OutboxStatus.QUEUED)
+                .values(status=OutboxStatus.IN_FLIGHT, lease_epoch=self.lease.epoch,
+                        attempts=OutboxMessage.attempts + 1)
             )
-        if status == OutboxStatus.FAILED:
-            log.warning("outbox row %s failed: %s", row_id, error)
+            rows = (await session.execute(
+                select(OutboxMessage, Chat)
+                .join(Chat, Chat.id == OutboxMessage.chat_id)
+                .where(OutboxMessage.id.in_(row_ids),
+                       OutboxMessage.status == OutboxStatus.IN_FLIGHT,
+                       OutboxMessage.lease_epoch == self.lease.epoch)
+            )).all()
+            claimed = []
+            for row, chat in rows:
+                if not chat.active:
+                    row.status, row.error, row.payload_enc = (
+                        OutboxStatus.FAILED, "chat inactive", None)
+                    continue
+                claimed.append(Claimed(row.id, chat.id, chat.kind == ChatKind.GROUP,
+                                       people.chat_external_id(self.rt, chat),
+                                       outbox.open_payload(self.rt, row), row.broadcast_id))
+        self.rt.faults.reach("after_claim")
+        return sorted(claimed, key=lambda item: row_ids.index(item.row_id))
 
-    async def _requeue(self, row_id: int, seconds: float, reason: str, *,
-                       count_attempt: bool) -> None:
+    async def _fence(self, session: AsyncSession) -> bool:
+        if not await self.lease.fence(session):
+            return False
+        self._lease_checked = self.rt.clock.now()
+        return True
+
+    # ---- sending ------------------------------------------------------------------------
+    async def _send(self, item: Claimed) -> None:
+        result = Result(item)
+        try:
+            result.message_id = await self.sender.send(item.external_id, item.request)
+        except DeliveryError as error:
+            result.error = error
+        except Exception as error:
+            log.exception("%s: unexpected error sending row %s", self.channel, item.row_id)
+            result.error = Transient(type(error).__name__)
+        self.rt.faults.reach("after_send")
+        self._results.append(result)
+        self._busy_chats.discard(item.chat_id)
+        self._changed.set()
+
+    # ---- recording outcomes ----------------------------------------------------------------
+    async def _record_results(self) -> None:
+        if not self._results:
+            return
+        results, self._results = self._results, []
+        now = self.rt.clock.now()
+        touched: set[int] = set()
         async with self.rt.transaction() as session:
-            row = await session.get(OutboxMessage, row_id)
-            if row is None:
-                return
-            row.status = OutboxStatus.QUEUED
-            row.not_before = self.rt.clock.now() + timedelta(seconds=seconds)
-            row.error = reason[:500]
-            if not count_attempt:
-                row.attempts -= 1
+            for result in results:
+                await self._record(session, result, now)
+                if result.claimed.broadcast_id is not None:
+                    touched.add(result.claimed.broadcast_id)
+            for broadcast_id in touched:
+                await broadcasts.report_if_done(session, self.rt, broadcast_id)
 
-    async def _retry_or_fail(self, row_id: int, reason: str) -> None:
-        async with self.rt.db.reading() as session:
-            row = await session.get(OutboxMessage, row_id)
-            attempts = row.attempts if row else MAX_ATTEMPTS
-        if attempts >= MAX_ATTEMPTS:
-            await self._finish(row_id, OutboxStatus.FAILED, None, f"gave up: {reason}")
+    async def _record(self, session: AsyncSession, result: Result, now: datetime) -> None:
+        item, error = result.claimed, result.error
+        row = await session.get(OutboxMessage, item.row_id)
+        if row is None or row.status != OutboxStatus.IN_FLIGHT:
+            return
+        if error is None:
+            row.status, row.sent_at, row.payload_enc = OutboxStatus.SENT, now, None
+            row.platform_message_id, row.error = result.message_id, None
+            self.stats["sent"] += 1
+        elif isinstance(error, RetryLater):
+            self.stats["http_429"] += 1
+            scope = self.limiter.on_429(item.chat_id, item.group, error.seconds, now)
+            until = now + timedelta(seconds=error.seconds)
+            row.status, row.attempts, row.error = OutboxStatus.QUEUED, row.attempts - 1, str(error)
+            row.not_before = None
+            if scope is not Scope.GLOBAL:
+                await self._hold_chat(session, item.chat_id, until)
+            log.warning("%s: 429 (%s), pausing %s for %.0f s", self.channel, scope.value,
+                        "everything" if scope is Scope.GLOBAL else f"chat #{item.chat_id}",
+                        error.seconds)
+        elif isinstance(error, Transient):
+            if row.attempts >= self.max_attempts:
+                self._fail(row, f"gave up after {row.attempts} attempts: {error}")
+            else:
+                self.stats["retried"] += 1
+                row.status, row.error = OutboxStatus.QUEUED, str(error)[:500]
+                row.not_before = None
+                await self._hold_chat(session, item.chat_id,
+                                      now + timedelta(seconds=backoff(row.attempts)))
+        elif isinstance(error, ChatMoved):
+            chat = await session.get(Chat, item.chat_id)
+            assert chat is not None
+            await people.move_chat(session, self.rt, chat, error.new_chat_id)
+            self.limiter.forget(item.chat_id)
+            row.status, row.attempts = OutboxStatus.QUEUED, row.attempts - 1
+            row.not_before = None
+        elif isinstance(error, ChatGone):
+            self._fail(row, f"chat inactive: {error}")
+            await self._chat_gone(session, item.chat_id, str(error))
         else:
-            await self._requeue(row_id, backoff(attempts), reason, count_attempt=True)
+            assert isinstance(error, Rejected | DeliveryError)
+            self._fail(row, f"rejected: {error}")
 
-    async def _moved(self, row_id: int, new_chat_id: str) -> None:
-        async with self.rt.transaction() as session:
-            row = await session.get(OutboxMessage, row_id)
-            if row is None:
-                return
-            chat = await session.get(Chat, row.chat_id)
-            assert chat is not None
-            await people.move_chat(session, self.rt, chat, new_chat_id)
-            row.status = OutboxStatus.QUEUED
-            row.attempts -= 1
+    @staticmethod
+    async def _hold_chat(session: AsyncSession, chat_id: int, until: datetime) -> None:
+        """Nothing more goes to this chat before `until`, so its messages keep their order."""
+        await session.flush()
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == OutboxStatus.QUEUED,
+                   or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before < until))
+            .values(not_before=until)
+        )
 
-    async def _gone(self, row_id: int, reason: str) -> None:
-        async with self.rt.transaction() as session:
-            row = await session.get(OutboxMessage, row_id)
-            if row is None:
-                return
-            chat = await session.get(Chat, row.chat_id)
-            assert chat is not None
-            chat.active, chat.inactive_reason = False, reason[:200]
-            row.status, row.error, row.payload_enc = OutboxStatus.FAILED, reason[:500], None
+    def _fail(self, row: OutboxMessage, reason: str) -> None:
+        row.status, row.error, row.payload_enc = OutboxStatus.FAILED, reason[:500], None
+        self.stats["failed"] += 1
+        log.warning("%s: outbox row %s failed: %s", self.channel, row.id, reason[:200])
+
+    async def _chat_gone(self, session: AsyncSession, chat_id: int, reason: str) -> None:
+        """Mark the chat inactive, fail what waits for it, tell its group leaders once."""
+        chat = await session.get(Chat, chat_id)
+        if chat is None or not chat.active:
+            return
+        chat.active, chat.inactive_reason = False, reason[:200]
+        await session.execute(
+            update(OutboxMessage)
+            .where(and_(OutboxMessage.chat_id == chat_id,
+                        OutboxMessage.status == OutboxStatus.QUEUED))
+            .values(status=OutboxStatus.FAILED, error="chat inactive", payload_enc=None)
+        )
+        if chat.kind != ChatKind.GROUP or chat.area_id is None:
+            return
+        for leader in await people.holders(session, {Role.GROUP_LEADER}, chat.area_id,
+                                           self.rt.clock.now()):
+            private = await session.get(Chat, leader.private_chat_id) if leader.private_chat_id \
+                else None
+            if private is not None and private.active:
+                notice = BOT_REMOVED_NOTICE.format(title=chat.title or "của tổ")
+                await outbox.enqueue(session, self.rt, private, Outgoing(notice))
+

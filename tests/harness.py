@@ -11,6 +11,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -74,12 +75,25 @@ class Harness:
             raise AssertionError(f"control {path} -> {response.status}: {body}")
         return dict(body)
 
-    async def settle(self, timeout: float = 15.0) -> None:
-        async with self.http.post(f"{self.sandbox.base_url}/control/settle",
-                                  json={"timeout": timeout}) as response:
-            body = await response.json()
-        if response.status != 200:
-            raise SettleTimeout(f"bot did not settle: {body}")
+    async def settle(self, timeout: float = 15.0, *, advance: bool = True,
+                     horizon: timedelta = timedelta(minutes=5)) -> None:
+        """Return when the bot has nothing left to do. With `advance`, move the fake clock to
+        each moment the bot waits for (rate limits, backoff) within `horizon`, as real time
+        would; tests about time itself pass `advance=False` and move the clock themselves."""
+        limit = self.clock.now() + horizon
+        while True:
+            async with self.http.post(f"{self.sandbox.base_url}/control/settle",
+                                      json={"timeout": timeout}) as response:
+                body = await response.json()
+            if response.status != 200:
+                raise SettleTimeout(f"bot did not settle: {body}")
+            next_at = self.app.next_work_at() if advance else None
+            if next_at is None or next_at > limit:
+                return
+            if next_at > self.clock.now():
+                self.clock.set(next_at)
+            else:
+                self.clock.advance(timedelta(milliseconds=1))
 
     async def transcript(self, chat_id: int) -> list[dict[str, Any]]:
         body = await self.control("GET", "transcript", chat_id=str(chat_id))
@@ -169,7 +183,7 @@ async def start_harness(
 ) -> AsyncIterator[Harness]:
     running = await start_sandbox(host="127.0.0.1", port=0, token=TOKEN)
     app = App(settings, clock=clock, telegram=TelegramEndpoint(TOKEN, running.base_url),
-              registry=registry or build_registry())
+              registry=registry or build_registry(), run_scheduler=False)
     await app.prepare(db)
     running.sandbox.idle_probe = app.idle
     await app.start()

@@ -22,6 +22,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
+    TelegramConflictError,
     TelegramForbiddenError,
     TelegramMigrateToChat,
     TelegramNetworkError,
@@ -60,6 +61,7 @@ from bot.models import Chat, ChatKind
 from bot.runtime import ChannelParts, Runtime
 from bot.services import inbox, meta, outbox, people
 from content.texts import INTERNAL_ERROR
+from scheduler.lease import LeaseKeeper
 
 log = logging.getLogger(__name__)
 
@@ -217,9 +219,13 @@ class TelegramChannel:
         await self.bot.session.close()
 
     # ---- receiving: getUpdates → inbox ------------------------------------------------
-    async def poll_forever(self, stop: asyncio.Event) -> None:
+    async def poll_forever(self, stop: asyncio.Event, lease: LeaseKeeper) -> None:
         delay = 1.0
+        standby = lease.ttl.total_seconds() / 3
         while not stop.is_set():
+            if await lease.acquire() is None:
+                await _pause(stop, standby, jitter=False)  # another process polls this bot
+                continue
             try:
                 updates = await self.bot.get_updates(
                     offset=self.offset,
@@ -231,6 +237,11 @@ class TelegramChannel:
             except (TelegramNetworkError, TelegramServerError, OSError) as exc:
                 log.warning("getUpdates failed (%s); retrying in %.0f s", type(exc).__name__,
                             delay)
+                await _pause(stop, delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+                continue
+            except TelegramConflictError:
+                log.warning("another program is polling this bot (409); waiting")
                 await _pause(stop, delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
                 continue
@@ -404,7 +415,8 @@ class TelegramChannel:
         if request.method in CHAT_METHODS:
             params["chat_id"] = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
         try:
-            result = await self.bot(method_class.model_validate(params))
+            result = await self.bot(method_class.model_validate(params),
+                                    request_timeout=int(self.rt.settings.request_timeout))
         except TelegramRetryAfter as exc:
             raise RetryLater(float(exc.retry_after)) from None
         except TelegramMigrateToChat as exc:
@@ -434,7 +446,8 @@ def _sender(update: Update) -> str:
     return f"update:{update.update_id}"
 
 
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
+async def _pause(stop: asyncio.Event, seconds: float, *, jitter: bool = True) -> None:
+    factor = 0.5 + random.random() / 2 if jitter else 1.0
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds * (0.5 + random.random() / 2))
+        await asyncio.wait_for(stop.wait(), seconds * factor)
 

@@ -123,8 +123,8 @@ def _to_chat_id(value: Any) -> int | str | None:
     as_int = _to_int(value)
     if as_int is not None:
         return as_int
-    if isinstance(value, str) and value.startswith("@") and len(value) > 1:
-        return value
+    if isinstance(value, str) and value.strip():
+        return value.strip()
     return None
 
 

@@ -164,6 +164,17 @@ async def control_press(request: web.Request) -> web.Response:
     return _json(result)
 
 
+async def control_membership(request: web.Request) -> web.Response:
+    """POST /control/membership {"user", "status", "chat"?}: my_chat_member, as on Telegram."""
+    body = await _control_body(request, {"user", "status", "chat"})
+    result = await _sandbox(request).set_membership(
+        user=body.get("user"),
+        status=body.get("status"),
+        chat=body.get("chat"),
+    )
+    return _json(result)
+
+
 async def control_transcript(request: web.Request) -> web.Response:
     """GET /control/transcript?chat_id=C."""
     chat_id = _query_int(request, "chat_id")
@@ -234,7 +245,8 @@ def build_app(sandbox: TelegramSandbox) -> web.Application:
 
     Control routes (JSON in and out; errors are {"ok": false, "description"} with 400,
     or 404 for an unknown chat):
-    POST /control/message, POST /control/press, GET /control/transcript?chat_id=,
+    POST /control/message, POST /control/press, POST /control/membership,
+    GET /control/transcript?chat_id=,
     GET /control/chats, GET /control/commands, GET /control/personas,
     POST /control/reset, POST /control/settle.
     """
@@ -244,6 +256,7 @@ def build_app(sandbox: TelegramSandbox) -> web.Application:
         app.router.add_route(http_method, "/bot{token}/{method}", handle_bot_api)
     app.router.add_post("/control/message", control_message)
     app.router.add_post("/control/press", control_press)
+    app.router.add_post("/control/membership", control_membership)
     app.router.add_get("/control/transcript", control_transcript)
     app.router.add_get("/control/chats", control_chats)
     app.router.add_get("/control/commands", control_commands)

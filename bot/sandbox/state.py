@@ -37,7 +37,7 @@ class ChatState:
     type: str
     title: str | None = None
     username: str | None = None
-    bot_is_admin: bool = False
+    bot_status: str = "member"
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     callback_answers: list[dict[str, Any]] = field(default_factory=list)
     next_message_id: int = 1
@@ -46,6 +46,16 @@ class ChatState:
     def is_private(self) -> bool:
         """Whether this is a one-to-one chat between the bot and a user."""
         return self.type == "private"
+
+    @property
+    def bot_is_admin(self) -> bool:
+        """Whether the bot is an administrator of this group."""
+        return self.bot_status == "administrator"
+
+    @property
+    def bot_present(self) -> bool:
+        """Whether the bot is in the chat (not removed, not blocked by the user)."""
+        return self.bot_status in ("member", "administrator")
 
     def add_message(self, message: StoredMessage) -> None:
         """Store a message whose id came from `allocate_message_id`."""

@@ -18,16 +18,24 @@ from typing import Any
 from bot.sandbox.commands import CommandStore, normalize_scope, validate_commands
 from bot.sandbox.errors import BotApiError, ControlError, bad_request
 from bot.sandbox.markup import inline_buttons, is_inline, validate_reply_markup
-from bot.sandbox.params import Kind, Param, coerce_params
+from bot.sandbox.methods import BOT_API_METHODS, CHAT_ACTIONS
+from bot.sandbox.params import Param, coerce_params
+from bot.sandbox.specs import (
+    ChatSpec,
+    parse_chat,
+    parse_membership_status,
+    parse_user,
+    parse_user_text,
+    require_int,
+)
 from bot.sandbox.state import (
-    CHAT_TYPES,
     DEFAULT_GROUPS,
     DEFAULT_PERSONAS,
     CallbackQueryState,
     ChatState,
     StoredMessage,
 )
-from bot.sandbox.text import MAX_TEXT_LENGTH, command_entities, command_target, prepare_bot_text
+from bot.sandbox.text import command_entities, command_target, prepare_bot_text
 from bot.sandbox.updates import UpdateQueue
 
 DEFAULT_TOKEN = "7000000001:SANDBOX-binhyen-local-token"
@@ -42,136 +50,22 @@ MAX_CALLBACK_ANSWER_LENGTH = 200
 IDLE_GAP_SECONDS = 0.01
 RECHECK_SECONDS = 0.05
 _FIRST_CALLBACK_QUERY_ID = 4_000_000_000_000_000_001
-
-_USER_FIELDS: dict[str, type] = {
-    "id": int,
-    "is_bot": bool,
-    "first_name": str,
-    "last_name": str,
-    "username": str,
-    "language_code": str,
-    "is_premium": bool,
+BOT_ADMIN_RIGHTS: dict[str, bool] = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": False,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": False,
+    "can_invite_users": True,
+    "can_pin_messages": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+    "can_send_welcome_messages": False,
 }
-_CHAT_FIELDS: dict[str, type] = {
-    "id": int,
-    "type": str,
-    "title": str,
-    "username": str,
-    "bot_is_admin": bool,
-}
-
-
-def _p(name: str, kind: Kind, required: bool = False) -> Param:
-    return Param(name, kind, required=required)
-
-
-def _ignored(name: str, kind: Kind) -> Param:
-    return Param(name, kind, used=False)
-
-
-_SEND_MESSAGE_PARAMS = (
-    _p("chat_id", Kind.CHAT_ID, required=True),
-    _p("text", Kind.STR, required=True),
-    _p("parse_mode", Kind.STR),
-    _p("entities", Kind.ARRAY),
-    _p("reply_markup", Kind.OBJECT),
-    _p("reply_parameters", Kind.OBJECT),
-    _p("reply_to_message_id", Kind.INT),
-    _p("allow_sending_without_reply", Kind.BOOL),
-    _p("protect_content", Kind.BOOL),
-    _ignored("business_connection_id", Kind.STR),
-    _ignored("message_thread_id", Kind.INT),
-    _ignored("direct_messages_topic_id", Kind.INT),
-    _ignored("link_preview_options", Kind.OBJECT),
-    _ignored("disable_web_page_preview", Kind.BOOL),
-    _ignored("disable_notification", Kind.BOOL),
-    _ignored("allow_paid_broadcast", Kind.BOOL),
-    _ignored("message_effect_id", Kind.STR),
-    _ignored("suggested_post_parameters", Kind.OBJECT),
-    _ignored("ephemeral_message_parameters", Kind.OBJECT),
-    _ignored("receiver_user_id", Kind.INT),
-    _ignored("callback_query_id", Kind.STR),
-)
-_EDIT_TARGET_PARAMS = (
-    _p("chat_id", Kind.CHAT_ID),
-    _p("message_id", Kind.INT),
-    _p("inline_message_id", Kind.STR),
-    _p("reply_markup", Kind.OBJECT),
-    _ignored("business_connection_id", Kind.STR),
-)
-_EDIT_TEXT_PARAMS = (
-    *_EDIT_TARGET_PARAMS,
-    _p("text", Kind.STR),
-    _p("parse_mode", Kind.STR),
-    _p("entities", Kind.ARRAY),
-    _ignored("link_preview_options", Kind.OBJECT),
-    _ignored("disable_web_page_preview", Kind.BOOL),
-    _ignored("rich_message", Kind.OBJECT),
-)
-_COMMAND_SCOPE_PARAMS = (_p("scope", Kind.OBJECT), _p("language_code", Kind.STR))
-
-# Canonical Bot API name -> (TelegramSandbox method, declared parameters).
-BOT_API_METHODS: dict[str, tuple[str, tuple[Param, ...]]] = {
-    "getMe": ("get_me", ()),
-    "getUpdates": (
-        "get_updates",
-        (
-            _p("offset", Kind.INT),
-            _p("limit", Kind.INT),
-            _p("timeout", Kind.INT),
-            _p("allowed_updates", Kind.ARRAY),
-        ),
-    ),
-    "sendMessage": ("send_message", _SEND_MESSAGE_PARAMS),
-    "editMessageText": ("edit_message_text", _EDIT_TEXT_PARAMS),
-    "editMessageReplyMarkup": ("edit_message_reply_markup", _EDIT_TARGET_PARAMS),
-    "deleteMessage": (
-        "delete_message",
-        (_p("chat_id", Kind.CHAT_ID, required=True), _p("message_id", Kind.INT, required=True)),
-    ),
-    "answerCallbackQuery": (
-        "answer_callback_query",
-        (
-            _p("callback_query_id", Kind.STR, required=True),
-            _p("text", Kind.STR),
-            _p("show_alert", Kind.BOOL),
-            _p("url", Kind.STR),
-            _p("cache_time", Kind.INT),
-        ),
-    ),
-    "setMyCommands": (
-        "set_my_commands",
-        (_p("commands", Kind.ARRAY, required=True), *_COMMAND_SCOPE_PARAMS),
-    ),
-    "getMyCommands": ("get_my_commands", _COMMAND_SCOPE_PARAMS),
-    "deleteMyCommands": ("delete_my_commands", _COMMAND_SCOPE_PARAMS),
-    "sendChatAction": (
-        "send_chat_action",
-        (
-            _p("chat_id", Kind.CHAT_ID, required=True),
-            _p("action", Kind.STR, required=True),
-            _ignored("business_connection_id", Kind.STR),
-            _ignored("message_thread_id", Kind.INT),
-        ),
-    ),
-    "deleteWebhook": ("delete_webhook", (_p("drop_pending_updates", Kind.BOOL),)),
-    "getWebhookInfo": ("get_webhook_info", ()),
-}
-_CHAT_ACTIONS = frozenset(
-    {
-        "typing",
-        "upload_photo",
-        "record_video",
-        "upload_video",
-        "record_voice",
-        "upload_voice",
-        "upload_document",
-        "choose_sticker",
-        "find_location",
-        "record_video_note",
-        "upload_video_note",
-    }
-)
 
 
 def bot_id_from_token(token: str) -> int:
@@ -180,42 +74,6 @@ def bot_id_from_token(token: str) -> int:
     if not (sep and left.isdigit() and right):
         raise ValueError("a bot token looks like '123456:secret'")
     return int(left)
-
-
-def _check_field_types(spec: Mapping[str, Any], fields: dict[str, type], what: str) -> None:
-    unknown = sorted(set(spec) - set(fields))
-    if unknown:
-        raise ControlError(f'unknown field "{unknown[0]}" in {what}')
-    for name, expected in fields.items():
-        value = spec.get(name)
-        if value is None:
-            continue
-        wrong_bool = expected is int and isinstance(value, bool)
-        if wrong_bool or not isinstance(value, expected):
-            raise ControlError(f'field "{name}" of {what} must be {expected.__name__}')
-
-
-def _require_int(value: Any, name: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ControlError(f'"{name}" must be an integer')
-
-
-def validate_user(spec: Any) -> dict[str, Any]:
-    """A Telegram User object from a control request's user spec."""
-    if not isinstance(spec, Mapping):
-        raise ControlError('"user" must be an object with "id" and "first_name"')
-    _check_field_types(spec, _USER_FIELDS, "user")
-    if not isinstance(spec.get("id"), int) or spec["id"] <= 0:
-        raise ControlError('user "id" must be a positive integer')
-    if spec.get("is_bot"):
-        raise ControlError("the sandbox's users are people, not bots")
-    if not isinstance(spec.get("first_name"), str) or not spec["first_name"].strip():
-        raise ControlError('user "first_name" must be a non-empty string')
-    user = {"id": spec["id"], "is_bot": False, "first_name": spec["first_name"]}
-    for name in ("last_name", "username", "language_code", "is_premium"):
-        if spec.get(name) is not None:
-            user[name] = spec[name]
-    return user
 
 
 class TelegramSandbox:
@@ -462,7 +320,7 @@ class TelegramSandbox:
     async def send_chat_action(self, chat_id: int | str, action: str) -> bool:
         """sendChatAction: checked, then forgotten (nothing to show in a transcript)."""
         self._resolve_chat(chat_id)
-        if action not in _CHAT_ACTIONS:
+        if action not in CHAT_ACTIONS:
             raise bad_request("wrong type of action")
         return True
 
@@ -505,8 +363,11 @@ class TelegramSandbox:
         would not deliver the message to the bot (group privacy mode, allowed_updates).
         """
         sender = self._register_user(user)
-        clean_text = self._checked_user_text(text)
-        chat_state = self._chat_for_user(sender, chat)
+        clean_text = parse_user_text(text)
+        spec = parse_chat(chat, sender["id"])
+        chat_state = self._chat_for(spec, "administrator" if spec.bot_is_admin else "member")
+        if chat_state.is_private and not chat_state.bot_present:
+            self._change_membership(chat_state, sender, "member")  # "Restart bot" unblocks it
         if reply_to_message_id is not None and not self._is_live(chat_state, reply_to_message_id):
             raise ControlError(f"message {reply_to_message_id} to reply to is not in the chat")
         message = StoredMessage(
@@ -521,7 +382,7 @@ class TelegramSandbox:
         )
         chat_state.add_message(message)
         update_id = None
-        if self._delivered_to_bot(chat_state, message):
+        if chat_state.bot_present and self._delivered_to_bot(chat_state, message):
             update_id = self._updates.push("message", self._message_object(message))
         self._touch()
         return {"update_id": update_id, "message_id": message.message_id, "chat_id": chat_state.id}
@@ -542,8 +403,8 @@ class TelegramSandbox:
         "callback_query_id"}.
         """
         presser = self._known_user(user_id)
-        _require_int(chat_id, "chat_id")
-        _require_int(message_id, "message_id")
+        require_int(chat_id, "chat_id")
+        require_int(message_id, "message_id")
         chat = self._chats.get(chat_id)
         if chat is None:
             raise ControlError(f"chat {chat_id} not found", status=404)
@@ -567,6 +428,24 @@ class TelegramSandbox:
         self._touch()
         return {"update_id": update_id, "callback_query_id": query_id}
 
+    async def set_membership(
+        self, user: Mapping[str, Any], status: str, chat: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """`user` adds, promotes or removes the bot in a group, or blocks/unblocks it.
+
+        `status` is the bot's new status: member, administrator, left or kicked (in a
+        private chat "kicked" means the user blocked the bot). Emits a my_chat_member
+        update like Telegram; returns {"update_id", "chat_id", "status"} (update_id None
+        when nothing changed or allowed_updates excludes it).
+        """
+        actor = self._register_user(user)
+        spec = parse_chat(chat, actor["id"])
+        new_status = parse_membership_status(status, spec.is_private)
+        chat_state = self._chat_for(spec, "left")
+        update_id = self._change_membership(chat_state, actor, new_status)
+        self._touch()
+        return {"update_id": update_id, "chat_id": chat_state.id, "status": new_status}
+
     async def transcript(self, chat_id: int) -> dict[str, Any]:
         """Everything that happened in a chat, deleted messages included."""
         chat = self._chats.get(chat_id)
@@ -575,7 +454,7 @@ class TelegramSandbox:
         ordered = [chat.messages[i] for i in sorted(chat.messages)]
         return {
             "chat": self._chat_object(chat),
-            "bot_is_admin": chat.bot_is_admin,
+            "bot_status": chat.bot_status,
             "messages": [self._transcript_entry(message) for message in ordered],
             "callback_answers": copy.deepcopy(chat.callback_answers),
             "reply_keyboard": self._active_reply_keyboard(ordered),
@@ -586,7 +465,7 @@ class TelegramSandbox:
         return [
             {
                 "chat": self._chat_object(chat),
-                "bot_is_admin": chat.bot_is_admin,
+                "bot_status": chat.bot_status,
                 "message_count": len(chat.messages),
             }
             for chat in self._chats.values()
@@ -702,17 +581,31 @@ class TelegramSandbox:
 
     def _resolve_chat(self, chat_id: int | str) -> ChatState:
         if isinstance(chat_id, str):
+            if not chat_id.startswith("@"):
+                raise bad_request("chat not found")
             wanted = chat_id.removeprefix("@").lower()
             for chat in self._chats.values():
                 if chat.username and chat.username.lower() == wanted:
-                    return chat
+                    return self._present(chat)
             raise bad_request("chat not found")
         chat = self._chats.get(chat_id)
         if chat is not None:
-            return chat
+            return self._present(chat)
         if chat_id in self._users:
             raise BotApiError(403, "Forbidden: bot can't initiate conversation with a user")
         raise bad_request("chat not found")
+
+    @staticmethod
+    def _present(chat: ChatState) -> ChatState:
+        """The chat, if the bot is in it; else Telegram's 403 for a blocked or removed bot."""
+        if chat.bot_present:
+            return chat
+        if chat.is_private:
+            raise BotApiError(403, "Forbidden: bot was blocked by the user")
+        kind = "supergroup" if chat.type == "supergroup" else "group"
+        if chat.bot_status == "kicked":
+            raise BotApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
+        raise BotApiError(403, f"Forbidden: bot is not a member of the {kind} chat")
 
     def _reply_target(
         self,
@@ -771,13 +664,13 @@ class TelegramSandbox:
         self._touch()
         return self._message_object(message)
 
-    def _register_user(self, spec: Mapping[str, Any]) -> dict[str, Any]:
-        user = validate_user(spec)
+    def _register_user(self, spec: Any) -> dict[str, Any]:
+        user = parse_user(spec)
         self._users[user["id"]] = user
         return user
 
     def _known_user(self, user_id: Any) -> dict[str, Any]:
-        _require_int(user_id, "user_id")
+        require_int(user_id, "user_id")
         if user_id in self._users:
             return self._users[user_id]
         for persona in self._personas:
@@ -785,58 +678,50 @@ class TelegramSandbox:
                 return self._register_user(persona["user"])
         raise ControlError(f"user {user_id} is unknown: let them send a message first")
 
-    @staticmethod
-    def _checked_user_text(text: Any) -> str:
-        if not isinstance(text, str):
-            raise ControlError('"text" must be a string')
-        clean = text.strip()
-        if not clean:
-            raise ControlError("message text is empty")
-        if len(clean) > MAX_TEXT_LENGTH:
-            raise ControlError("message is too long")
-        return clean
-
-    def _chat_for_user(self, user: dict[str, Any], spec: Mapping[str, Any] | None) -> ChatState:
-        if spec is None:
-            return self._private_chat(user)
-        if not isinstance(spec, Mapping):
-            raise ControlError('"chat" must be an object')
-        _check_field_types(spec, _CHAT_FIELDS, "chat")
-        chat_id = spec.get("id")
-        if not isinstance(chat_id, int):
-            raise ControlError('chat "id" must be an integer')
-        chat_type = spec.get("type") or ("private" if chat_id > 0 else "group")
-        if chat_type not in CHAT_TYPES:
-            raise ControlError(f'chat "type" must be one of {", ".join(CHAT_TYPES)}')
-        if chat_type == "private":
-            if chat_id != user["id"]:
-                raise ControlError("a private chat's id is the id of its user")
-            return self._private_chat(user)
-        return self._group_chat(chat_id, chat_type, spec)
-
-    def _private_chat(self, user: dict[str, Any]) -> ChatState:
-        chat = self._chats.get(user["id"])
+    def _chat_for(self, spec: ChatSpec, new_group_status: str) -> ChatState:
+        """The chat a control request names, created on first use."""
+        chat = self._chats.get(spec.id)
         if chat is None:
-            chat = ChatState(id=user["id"], type="private")
-            self._chats[chat.id] = chat
+            status = "member" if spec.is_private else new_group_status
+            chat = ChatState(
+                id=spec.id, type=spec.type, title=f"Group {spec.id}", bot_status=status
+            )
+            self._chats[spec.id] = chat
+        elif chat.type != spec.type:
+            raise ControlError(f"chat {spec.id} is a {chat.type}, not a {spec.type}")
+        if spec.is_private:
+            chat.title = None
+            return chat
+        if spec.title is not None:
+            chat.title = spec.title
+        if spec.username is not None:
+            chat.username = spec.username
+        if spec.bot_is_admin is not None and chat.bot_present:
+            chat.bot_status = "administrator" if spec.bot_is_admin else "member"
         return chat
 
-    def _group_chat(self, chat_id: int, chat_type: str, spec: Mapping[str, Any]) -> ChatState:
-        if chat_id >= 0:
-            raise ControlError("group chat ids are negative")
-        chat = self._chats.get(chat_id)
-        if chat is None:
-            chat = ChatState(id=chat_id, type=chat_type, title=f"Group {chat_id}")
-            self._chats[chat_id] = chat
-        elif chat.type != chat_type:
-            raise ControlError(f"chat {chat_id} is a {chat.type}, not a {chat_type}")
-        if spec.get("title") is not None:
-            chat.title = spec["title"]
-        if spec.get("username") is not None:
-            chat.username = spec["username"]
-        if spec.get("bot_is_admin") is not None:
-            chat.bot_is_admin = spec["bot_is_admin"]
-        return chat
+    def _change_membership(self, chat: ChatState, actor: dict[str, Any], status: str) -> int | None:
+        """Set the bot's status in a chat and emit my_chat_member, as Telegram does."""
+        old_status = chat.bot_status
+        if old_status == status:
+            return None
+        chat.bot_status = status
+        payload = {
+            "chat": self._chat_object(chat),
+            "from": dict(actor),
+            "date": self._now(),
+            "old_chat_member": self._bot_chat_member(old_status),
+            "new_chat_member": self._bot_chat_member(status),
+        }
+        return self._updates.push("my_chat_member", payload)
+
+    def _bot_chat_member(self, status: str) -> dict[str, Any]:
+        member: dict[str, Any] = {"status": status, "user": self._bot_user()}
+        if status == "administrator":
+            member.update(BOT_ADMIN_RIGHTS)
+        elif status == "kicked":
+            member["until_date"] = 0
+        return member
 
     @staticmethod
     def _is_live(chat: ChatState, message_id: Any) -> bool:
@@ -965,18 +850,24 @@ class TelegramSandbox:
 
     @staticmethod
     def _active_reply_keyboard(messages: list[StoredMessage]) -> dict[str, Any] | None:
-        """The reply keyboard a user of the chat currently sees, if any."""
+        """The reply keyboard a user of the chat currently sees, if any.
+
+        The latest keyboard or remove_keyboard a bot message carried decides; a one-time
+        keyboard hides once a user has sent the text of one of its buttons.
+        """
         for index in range(len(messages) - 1, -1, -1):
             message = messages[index]
             markup = message.reply_markup
-            if not message.from_bot or not markup or "force_reply" in markup:
-                continue
-            if "inline_keyboard" in markup:
+            if not message.from_bot or not markup:
                 continue
             if "remove_keyboard" in markup:
                 return None
-            answered = any(not later.from_bot for later in messages[index + 1 :])
-            if markup.get("one_time_keyboard") and answered:
+            if "keyboard" not in markup:
+                continue
+            labels = {button["text"] for row in markup["keyboard"] for button in row}
+            later = messages[index + 1 :]
+            used = any(not m.from_bot and m.text in labels for m in later)
+            if markup.get("one_time_keyboard") and used:
                 return None
             return copy.deepcopy(markup)
         return None

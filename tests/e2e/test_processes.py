@@ -34,6 +34,7 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
         BINHYEN_KEY_FILE=str(settings.key_file),
         BINHYEN_DATA_DIR=str(settings.data_dir),
         BINHYEN_POLL_TIMEOUT="1",
+        BINHYEN_LEASE_TTL_SECONDS="2",
         BINHYEN_LOG_LEVEL="INFO",
         **extra,
     )

@@ -350,6 +350,8 @@ async def test_reply_keyboards_are_stored_but_not_echoed(tg: Tg) -> None:
     assert "reply_markup" not in result
     transcript = await tg.transcript(1001)
     assert transcript["reply_keyboard"]["keyboard"][1] == [{"text": "Huỷ"}]
+    await tg.say(AN, "gõ chữ khác")
+    assert (await tg.transcript(1001))["reply_keyboard"] is not None
     await tg.say(AN, "Huỷ")
     assert (await tg.transcript(1001))["reply_keyboard"] is None
     await bot_message(tg, 1001, "lại", reply_markup={**keyboard, "one_time_keyboard": False})
@@ -801,3 +803,46 @@ async def test_personas_default_and_override(tg: Tg) -> None:
             assert [p["label"] for p in (await response.json())["personas"]] == ["Khách"]
     finally:
         await running.close()
+
+
+# -------------------------------------------------------------------------- membership
+
+
+async def test_membership_changes_emit_my_chat_member(tg: Tg) -> None:
+    status, added = await tg.control(
+        "/control/membership", {"user": BINH, "chat": GROUP, "status": "administrator"}
+    )
+    assert status == 200 and added == {"update_id": 1, "chat_id": -100, "status": "administrator"}
+    [update] = await tg.updates()
+    change = update["my_chat_member"]
+    assert change["chat"]["title"] == "Tổ dân cư số 1" and change["from"]["id"] == 2001
+    assert change["old_chat_member"]["status"] == "left"
+    assert change["new_chat_member"]["status"] == "administrator"
+    assert change["new_chat_member"]["user"]["id"] == 7000000001
+    assert (await tg.say(BINH, "chuyện phiếm", chat=GROUP))["update_id"] == 2
+    await tg.control("/control/membership", {"user": BINH, "chat": GROUP, "status": "kicked"})
+    assert await tg.error("sendMessage", chat_id=-100, text="x") == (
+        403,
+        "Forbidden: bot was kicked from the group chat",
+    )
+    assert (await tg.say(BINH, "/start", chat=GROUP))["update_id"] is None
+
+
+async def test_a_user_can_block_and_restart_the_bot(tg: Tg, bot: Bot) -> None:
+    await tg.say(AN, "/start")
+    status, body = await tg.control("/control/membership", {"user": AN, "status": "kicked"})
+    assert status == 200 and body["update_id"] == 2
+    assert await tg.error("sendMessage", chat_id=1001, text="x") == (
+        403,
+        "Forbidden: bot was blocked by the user",
+    )
+    status, body = await tg.control("/control/membership", {"user": AN, "status": "left"})
+    assert status == 400
+    assert (await tg.say(AN, "/start"))["update_id"] == 4
+    updates = await bot.get_updates(offset=2)
+    kinds = [
+        (u.my_chat_member.new_chat_member.status if u.my_chat_member else "message")
+        for u in updates
+    ]
+    assert kinds == ["kicked", "member", "message"]
+    assert (await bot_message(tg, 1001, "chào lại"))["chat"]["id"] == 1001

@@ -69,17 +69,30 @@ function loadChoice() {
   }
 }
 
+// ?user=<persona user id>&chat=<group chat id or "private"> preselects a view.
+function choiceFromUrl() {
+  const params = new URLSearchParams(window.location.search);
+  const choice = {};
+  const userIndex = state.personas.findIndex((p) => String(p.user.id) === params.get("user"));
+  if (userIndex >= 0) choice.persona = String(userIndex);
+  const chat = params.get("chat");
+  const groupIndex = state.groups.findIndex((g) => String(g.id) === chat);
+  if (groupIndex >= 0) choice.chat = String(groupIndex);
+  else if (chat) choice.chat = "private";
+  return choice;
+}
+
 function fillSelectors() {
   const personaSelect = $("persona");
   state.personas.forEach((persona, index) => {
     personaSelect.append(new Option(persona.label, String(index)));
   });
   const chatSelect = $("chat");
-  chatSelect.append(new Option("Cá nhân (nhắn riêng với bot)", "private"));
+  chatSelect.append(new Option("Cá nhân (với bot)", "private"));
   state.groups.forEach((group, index) => {
     chatSelect.append(new Option(`Nhóm: ${group.title || group.id}`, String(index)));
   });
-  const saved = loadChoice();
+  const saved = { ...loadChoice(), ...choiceFromUrl() };
   if (saved.persona && personaSelect.querySelector(`option[value="${saved.persona}"]`)) {
     personaSelect.value = saved.persona;
   }

@@ -1,0 +1,107 @@
+"""Broadcasts scheduled for later, run by the scheduler's tick.
+
+What came due while everything was down is still sent on start if it is late by less than the
+grace period (`BINHYEN_MISSED_GRACE_MINUTES`); later than that it is marked missed and its
+author is told, because a drug-prevention reminder arriving a day late does more harm than good.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import Choice, Outgoing
+from bot.clock import format_local
+from bot.models import Chat, Lane, Person, ScheduledMessage, ScheduledStatus
+from bot.runtime import Runtime
+from bot.services import broadcasts, outbox
+
+log = logging.getLogger(__name__)
+
+CONTENT_CONTEXT = "scheduled.content"
+MISSED = (
+    "Tin hẹn giờ «{label}» (lúc {when}) đã không được gửi vì hệ thống ngừng chạy quá lâu "
+    "và đã trễ hơn {grace}. Nếu vẫn cần, bạn gửi lại giúp mình nhé."
+)
+
+
+def _dump(content: Outgoing) -> str:
+    return json.dumps({"text": content.text, "choices": [[c.id, c.label] for c in content.choices],
+                       "token": content.token}, ensure_ascii=False)
+
+
+def _load(raw: str) -> Outgoing:
+    data = json.loads(raw)
+    return Outgoing(data["text"], tuple(Choice(i, label) for i, label in data["choices"]),
+                    data["token"])
+
+
+async def schedule(
+    session: AsyncSession,
+    rt: Runtime,
+    content: Outgoing,
+    chats: Sequence[Chat],
+    author: Person | None,
+    when: datetime,
+    *,
+    label: str,
+    lane: Lane = Lane.BROADCAST,
+) -> ScheduledMessage:
+    item = ScheduledMessage(
+        label=label[:200], author_person_id=author.id if author else None,
+        content_enc=rt.seal(_dump(content), CONTENT_CONTEXT),
+        chat_ids=json.dumps(sorted({chat.id for chat in chats})), lane=lane, next_due=when,
+        status=ScheduledStatus.SCHEDULED, created_at=rt.clock.now(),
+    )
+    session.add(item)
+    await session.flush()
+    return item
+
+
+def _grace_words(grace: timedelta) -> str:
+    minutes = int(grace.total_seconds() // 60)
+    return f"{minutes // 60} giờ" if minutes % 60 == 0 and minutes >= 60 else f"{minutes} phút"
+
+
+async def run_due(rt: Runtime, now: datetime) -> None:
+    """Send what is due; mark missed what is too late."""
+    grace = timedelta(minutes=rt.settings.missed_grace_minutes)
+    async with rt.transaction() as session:
+        due = (await session.scalars(
+            select(ScheduledMessage)
+            .where(ScheduledMessage.status == ScheduledStatus.SCHEDULED,
+                   ScheduledMessage.next_due <= now)
+            .order_by(ScheduledMessage.next_due)
+        )).all()
+        for item in due:
+            if now - item.next_due > grace:
+                await _missed(session, rt, item, grace, now)
+                continue
+            ids = json.loads(item.chat_ids)
+            chats = (await session.scalars(select(Chat).where(Chat.id.in_(ids)))).all()
+            author = await session.get(Person, item.author_person_id) \
+                if item.author_person_id else None
+            content = _load(rt.open(item.content_enc, CONTENT_CONTEXT))
+            record = await broadcasts.broadcast(session, rt, content, chats, author,
+                                                label=item.label, lane=Lane(item.lane))
+            item.status, item.broadcast_id, item.done_at = ScheduledStatus.SENT, record.id, now
+
+
+async def _missed(session: AsyncSession, rt: Runtime, item: ScheduledMessage,
+                  grace: timedelta, now: datetime) -> None:
+    item.status, item.done_at = ScheduledStatus.MISSED, now
+    log.warning("scheduled message %s missed (due %s)", item.id, item.next_due.isoformat())
+    if item.author_person_id is None:
+        return
+    author = await session.get(Person, item.author_person_id)
+    chat = await session.get(Chat, author.private_chat_id) if author and \
+        author.private_chat_id else None
+    if chat is not None:
+        text = MISSED.format(label=item.label, when=format_local(item.next_due, rt.settings.tz),
+                             grace=_grace_words(grace))
+        await outbox.enqueue(session, rt, chat, Outgoing(text))

@@ -1,0 +1,177 @@
+"""Rate limits for one channel, on the injected clock.
+
+We count exactly as the platform does — sliding windows (Telegram: 30 messages in any second,
+20 per group in any minute, 1 per private chat in any second) — rather than with token buckets:
+a bucket with burst capacity C and rate r lets C + r·W messages into one window W, so it either
+overshoots the platform's window or leaves capacity unused. Each window is widened by a small
+margin, and the overall limit is also paced (a minimum gap), because requests reach the platform
+with a little jitter and a burst sent at a window's edge would arrive inside the next window.
+
+When the platform answers 429 anyway it is stricter than configured: the limit the 429 concerns
+is lowered by 10% (never below a floor) and recovers by 5% per minute without a 429.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.clock import Clock
+
+ADAPT_DOWN = 0.9
+ADAPT_UP = 1.05
+ADAPT_FLOOR = 0.3
+RECOVER_AFTER = timedelta(seconds=60)
+GLOBAL_SHARE_FOR_429 = 0.8
+
+
+class Scope(StrEnum):
+    GLOBAL = "global"
+    GROUP = "group"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Messages allowed per window; 0 means unlimited."""
+
+    global_per_second: float = 30
+    group_per_minute: float = 20
+    private_per_second: float = 1
+    margin: float = 0.03
+
+
+class SlidingWindow:
+    """At most `limit` events in any `window`; remembers the last `limit` event times."""
+
+    def __init__(self, limit: float, window: timedelta) -> None:
+        self.limit = limit
+        self.window = window
+        self.events: deque[datetime] = deque()
+
+    def _trim(self, now: datetime) -> None:
+        while self.events and self.events[0] <= now - self.window:
+            self.events.popleft()
+
+    def ready_at(self, now: datetime, limit: float | None = None) -> datetime:
+        cap = int(limit if limit is not None else self.limit)
+        if cap <= 0:
+            return now
+        self._trim(now)
+        if len(self.events) < cap:
+            return now
+        return self.events[len(self.events) - cap] + self.window
+
+    def record(self, now: datetime) -> None:
+        self.events.append(now)
+        while len(self.events) > max(int(self.limit), 1) * 2:
+            self.events.popleft()
+
+    def count(self, now: datetime) -> int:
+        self._trim(now)
+        return len(self.events)
+
+
+class ChannelLimiter:
+    """When each chat may next receive a message, and how 429s change that."""
+
+    def __init__(self, limits: Limits, clock: Clock) -> None:
+        self.limits = limits
+        self.clock = clock
+        widen = 1 + limits.margin
+        self.global_window = SlidingWindow(limits.global_per_second, timedelta(seconds=widen))
+        self.min_gap = (
+            timedelta(seconds=widen / limits.global_per_second)
+            if limits.global_per_second else timedelta(0)
+        )
+        self.last_send: datetime | None = None
+        self.chat_windows: dict[int, SlidingWindow] = {}
+        self.paused_until: dict[int, datetime] = {}
+        self.global_paused_until: datetime | None = None
+        self.factor = {Scope.GLOBAL: 1.0, Scope.GROUP: 1.0, Scope.PRIVATE: 1.0}
+        self.last_429: dict[Scope, datetime | None] = dict.fromkeys(Scope)
+        self.http_429 = 0
+
+    # ---- limits in force ------------------------------------------------------------------
+    def _configured(self, scope: Scope) -> float:
+        return {
+            Scope.GLOBAL: self.limits.global_per_second,
+            Scope.GROUP: self.limits.group_per_minute,
+            Scope.PRIVATE: self.limits.private_per_second,
+        }[scope]
+
+    def effective(self, scope: Scope) -> float:
+        configured = self._configured(scope)
+        if not configured:
+            return 0
+        return max(1.0, configured * self.factor[scope])
+
+    def _recover(self, now: datetime) -> None:
+        for scope, factor in self.factor.items():
+            last = self.last_429[scope]
+            if factor < 1.0 and last is not None and now - last >= RECOVER_AFTER:
+                self.factor[scope] = min(1.0, factor * ADAPT_UP)
+                self.last_429[scope] = now
+
+    # ---- decisions ------------------------------------------------------------------------
+    def global_ready_at(self, now: datetime) -> datetime:
+        self._recover(now)
+        ready = now
+        if self.global_paused_until and self.global_paused_until > ready:
+            ready = self.global_paused_until
+        limit = self.effective(Scope.GLOBAL)
+        if limit:
+            ready = max(ready, self.global_window.ready_at(now, limit))
+            if self.last_send is not None:
+                gap = self.min_gap / self.factor[Scope.GLOBAL]
+                ready = max(ready, self.last_send + gap)
+        return ready
+
+    def _window(self, chat_id: int, group: bool) -> SlidingWindow:
+        window = self.chat_windows.get(chat_id)
+        if window is None:
+            scope = Scope.GROUP if group else Scope.PRIVATE
+            span = timedelta(seconds=60 if group else 1) * (1 + self.limits.margin)
+            window = SlidingWindow(self._configured(scope), span)
+            self.chat_windows[chat_id] = window
+        return window
+
+    def chat_ready_at(self, chat_id: int, group: bool, now: datetime) -> datetime:
+        ready = self.paused_until.get(chat_id, now)
+        limit = self.effective(Scope.GROUP if group else Scope.PRIVATE)
+        if limit:
+            ready = max(ready, self._window(chat_id, group).ready_at(now, limit))
+        return max(ready, now)
+
+    def record(self, chat_id: int, group: bool, now: datetime) -> None:
+        self.global_window.record(now)
+        self.last_send = now
+        if self.effective(Scope.GROUP if group else Scope.PRIVATE):
+            self._window(chat_id, group).record(now)
+
+    def on_429(self, chat_id: int, group: bool, retry_after: float, now: datetime) -> Scope:
+        """Pause what the 429 concerns and adapt; returns the scope judged to have been hit.
+
+        Telegram does not say which limit a 429 is about. If we were sending near the overall
+        limit when it came, it is the overall one (pause everything); otherwise it is this
+        chat's (pause only the chat)."""
+        self.http_429 += 1
+        until = now + timedelta(seconds=max(retry_after, 0.0))
+        global_limit = self.effective(Scope.GLOBAL)
+        recent = self.global_window.count(now)
+        chat_scope = Scope.GROUP if group else Scope.PRIVATE
+        if global_limit and recent >= GLOBAL_SHARE_FOR_429 * global_limit:
+            scope = Scope.GLOBAL
+            self.global_paused_until = max(self.global_paused_until or until, until)
+        else:
+            scope = chat_scope
+            self.paused_until[chat_id] = max(self.paused_until.get(chat_id, until), until)
+        self.factor[scope] = max(ADAPT_FLOOR, self.factor[scope] * ADAPT_DOWN)
+        self.last_429[scope] = now
+        return scope
+
+    def forget(self, chat_id: int) -> None:
+        self.chat_windows.pop(chat_id, None)
+        self.paused_until.pop(chat_id, None)
