@@ -22,7 +22,7 @@ from bot.faults import CrashPoints
 from bot.logs import setup_logging
 from bot.models import Role
 from bot.runtime import Runtime
-from bot.services import areas, demo, meta, people
+from bot.services import areas, demo, meta, outbox, people
 from bot.services.errors import DomainError
 from bot.services.keys import open_keyring, rotate_key_file
 
@@ -132,6 +132,39 @@ async def cmd_keys_rotate(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"Đã thêm khóa mới vào {settings.key_file}; từ nay dữ liệu mới được mã hóa bằng khóa "
           f"này (tổng {len(keyring.key_ids)} khóa). Hãy sao lưu lại tệp khóa.")
     return 0
+
+
+async def cmd_outbox_status(settings: Settings, _args: argparse.Namespace) -> int:
+    rt = await open_runtime(settings)
+    try:
+        async with rt.db.reading() as session:
+            report = await outbox.status(session, rt.clock.now())
+    finally:
+        await rt.db.dispose()
+    if not report.lanes:
+        print("Hàng đợi trống: không có tin nào đang chờ gửi hay lỗi trong 24 giờ qua.")
+    else:
+        print(f"{'kênh':<10} {'luồng':<12} {'đang chờ':>9} {'đang gửi':>9} "
+              f"{'lỗi 24h':>8} {'chờ lâu nhất':>13}")
+        for lane in report.lanes:
+            age = "—" if lane.oldest_age_s is None else _age(lane.oldest_age_s)
+            print(f"{lane.channel:<10} {lane.lane:<12} {lane.queued:>9} {lane.in_flight:>9} "
+                  f"{lane.failed_24h:>8} {age:>13}")
+    if report.failure_reasons:
+        print("Lý do lỗi thường gặp (24 giờ):")
+        for reason, count in report.failure_reasons:
+            print(f"  {count:>5} × {reason[:90]}")
+    for channel, count in report.resent_after_crash.items():
+        print(f"Tin gửi lại sau khi tiến trình gửi bị dừng đột ngột ({channel}): {count}")
+    return 0
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} giây"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} phút"
+    return f"{seconds / 3600:.1f} giờ"
 
 
 async def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
@@ -263,6 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="VIỆC")
     keys_sub.add_parser("rotate", help="thêm khóa mới để mã hóa từ nay").set_defaults(
         handler=cmd_keys_rotate)
+
+    box = sub.add_parser("outbox", help="hàng đợi tin gửi đi")
+    box_sub = box.add_subparsers(dest="outbox_command", required=True, metavar="VIỆC")
+    box_sub.add_parser("status", help="số tin đang chờ theo kênh và luồng, lỗi gần đây").set_defaults(
+        handler=cmd_outbox_status)
 
     sub.add_parser("demo", help="tạo xã mẫu và lời mời dùng thử").set_defaults(handler=cmd_demo)
     return parser

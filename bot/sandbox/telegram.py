@@ -48,7 +48,8 @@ NOT_MODIFIED = (
 QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 MAX_CALLBACK_ANSWER_LENGTH = 200
 IDLE_GAP_SECONDS = 0.01
-RECHECK_SECONDS = 0.05
+FIRST_RECHECK_SECONDS = 0.005
+MAX_RECHECK_SECONDS = 0.05
 _FIRST_CALLBACK_QUERY_ID = 4_000_000_000_000_000_001
 BOT_ADMIN_RIGHTS: dict[str, bool] = {
     "can_be_edited": False,
@@ -505,13 +506,17 @@ class TelegramSandbox:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        recheck = FIRST_RECHECK_SECONDS
         while True:
             if await self._idle_twice():
                 return True
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
-            await self._wait_for_change(min(remaining, RECHECK_SECONDS))
+            changed = await self._wait_for_change(min(remaining, recheck))
+            # Woken by a change: look again soon. Idle-probe state changes are not
+            # signalled, so without one re-check at growing intervals up to the maximum.
+            recheck = FIRST_RECHECK_SECONDS if changed else min(recheck * 2, MAX_RECHECK_SECONDS)
 
     async def busy_reasons(self) -> list[str]:
         """Why the bot does not count as idle right now (empty when it does)."""
@@ -531,10 +536,14 @@ class TelegramSandbox:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def _wait_for_change(self, seconds: float) -> None:
+    async def _wait_for_change(self, seconds: float) -> bool:
+        """Wait for the next state change or `seconds`; True if something changed."""
         changed = self._changed
-        with contextlib.suppress(TimeoutError):
+        try:
             await asyncio.wait_for(changed.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
     def _state_busy_reasons(self) -> list[str]:
         reasons: list[str] = []

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Outgoing, PlatformRequest
-from bot.models import LANE_PRIORITY, Chat, Lane, OutboxMessage, OutboxStatus
+from bot.clock import utc
+from bot.models import LANE_PRIORITY, Chat, Lane, Meta, OutboxMessage, OutboxStatus
 from bot.runtime import OUTBOX_CHANNELS, Runtime
 
 PAYLOAD_CONTEXT = "outbox.payload"
@@ -65,14 +67,69 @@ def open_payload(rt: Runtime, row: OutboxMessage) -> PlatformRequest:
     return PlatformRequest(data["method"], data["params"])
 
 
-@dataclass(frozen=True)
+@dataclass
 class LaneStatus:
     channel: str
     lane: str
-    queued: int
-    in_flight: int
-    failed: int
-    oldest_age_s: float | None
+    queued: int = 0
+    in_flight: int = 0
+    failed_24h: int = 0
+    oldest_age_s: float | None = None
+
+
+@dataclass
+class QueueReport:
+    lanes: list[LaneStatus]
+    failure_reasons: list[tuple[str, int]]
+    resent_after_crash: dict[str, int]
+
+
+async def status(session: AsyncSession, now: datetime) -> QueueReport:
+    """Queue depth per channel and lane, the oldest waiting row, recent failures and why."""
+    lane_of = {priority: lane for lane, priority in LANE_PRIORITY.items()}
+    lanes: dict[tuple[str, int], LaneStatus] = {}
+
+    def lane(channel: str, priority: int) -> LaneStatus:
+        key = (channel, priority)
+        if key not in lanes:
+            lanes[key] = LaneStatus(channel, lane_of.get(priority, Lane.BROADCAST).value)
+        return lanes[key]
+
+    waiting = await session.execute(
+        select(OutboxMessage.channel, OutboxMessage.priority, OutboxMessage.status,
+               func.count(), func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.IN_FLIGHT]))
+        .group_by(OutboxMessage.channel, OutboxMessage.priority, OutboxMessage.status)
+    )
+    for channel, priority, state, count, oldest in waiting:
+        entry = lane(channel, priority)
+        if state == OutboxStatus.QUEUED:
+            entry.queued = count
+        else:
+            entry.in_flight = count
+        age = (now - utc(oldest)).total_seconds() if oldest else None
+        if age is not None and (entry.oldest_age_s is None or age > entry.oldest_age_s):
+            entry.oldest_age_s = age
+    since = now - timedelta(hours=24)
+    failed = await session.execute(
+        select(OutboxMessage.channel, OutboxMessage.priority, func.count())
+        .where(OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.created_at >= since)
+        .group_by(OutboxMessage.channel, OutboxMessage.priority)
+    )
+    for channel, priority, count in failed:
+        lane(channel, priority).failed_24h = count
+    reasons = await session.execute(
+        select(OutboxMessage.error, func.count())
+        .where(OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.created_at >= since)
+        .group_by(OutboxMessage.error).order_by(func.count().desc()).limit(5)
+    )
+    resent = await session.execute(select(Meta.key, Meta.value)
+                                   .where(Meta.key.like("delivery.resent.%")))
+    return QueueReport(
+        sorted(lanes.values(), key=lambda s: (s.channel, s.lane)),
+        [(reason or "?", count) for reason, count in reasons],
+        {key.rsplit(".", 1)[-1]: int(value) for key, value in resent},
+    )
 
 
 async def unfinished(session: AsyncSession, channel: str | None = None) -> int:
