@@ -82,7 +82,7 @@ class App:
             )
             self.rt.channels[self.channel.name] = self.channel.parts()
             processor = InboxProcessor(self.rt, self.channel.name, self.channel.handle_stored,
-                                       self.channel.apologise)
+                                       self.channel.apologise, self.channel.prepare)
             self.channel.on_stored = processor.wake
             self.processors.append(processor)
             self.workers.append(DeliveryWorker(self.rt, self.channel, telegram_limits(self.settings),

@@ -80,6 +80,22 @@ class Settings(BaseSettings):
     lease_ttl_seconds: float = Field(default=30, gt=0)
     tick_seconds: float = Field(default=5, gt=0)
     missed_grace_minutes: float = Field(default=60, ge=0)
+
+    tip_accept_hours: float = Field(default=2, gt=0)
+    tip_forward_hours: float = Field(default=24, gt=0)
+    tip_forward_remote_hours: float = Field(default=48, gt=0)
+    tip_decide_days: float = Field(default=20, gt=0)
+    tip_decide_complex_days: float = Field(default=60, gt=0)
+    tip_extend_days: float = Field(default=60, gt=0)
+    tip_followup_days: float = Field(default=20, gt=0)
+    tip_remind_at: float = Field(default=0.75, gt=0, lt=1)
+    tips_per_hour: int = Field(default=5, ge=1)
+    tip_retention_months: int = Field(default=36, ge=1)
+    lookup_failures_per_code: int = Field(default=5, ge=1)
+    lookup_failures_per_account: int = Field(default=10, ge=1)
+    lookup_failures_global_per_hour: int = Field(default=200, ge=1)
+    lookup_lockout_minutes: float = Field(default=30, gt=0)
+    max_download_mb: float = Field(default=20, gt=0)
     crash_at: OptionalText = None
 
     @field_validator("timezone")

@@ -86,7 +86,12 @@ class Stay:
     """Keep the flow where it is without asking again (the step already said something)."""
 
 
-Outcome = Goto | Retry | Finish | StartFlow | RunCommand | Stay
+@dataclass(frozen=True)
+class Back:
+    """Go back to the previous step (as /quaylai does)."""
+
+
+Outcome = Goto | Retry | Finish | StartFlow | RunCommand | Stay | Back
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,7 @@ class Command:
     menu_roles: frozenset[Role] | None = None
     keeps_flow: bool = False
     public: bool = True
+    menu_rank: int = 50
 
     @property
     def keys(self) -> set[str]:
@@ -246,11 +252,12 @@ class Registry:
         return self._by_key.get(squash(typed))
 
     def menu(self, roles: set[Role]) -> list[Command]:
-        return [
+        shown = [
             cmd
             for cmd in self.commands.values()
             if cmd.menu_label and (cmd.menu_roles is None or cmd.menu_roles & roles)
         ]
+        return sorted(shown, key=lambda cmd: cmd.menu_rank)
 
 
 def command_choice(command: Command) -> Choice:
@@ -328,9 +335,10 @@ class Engine:
     async def _on_button(self, ctx: Ctx, state: State | None, data: str) -> None:
         token, value = split_callback(data)
         if token == COMMAND_TOKEN:
-            command = self.registry.find(value.lstrip("/"))
+            name, _, args = value.lstrip("/").partition(" ")
+            command = self.registry.find(name)
             if command is not None:
-                await self._run_command(ctx, state, command, "")
+                await self._run_command(ctx, state, command, args)
                 return
         elif token in self.registry.callbacks:
             outcome = await self.registry.callbacks[token](ctx, value)
@@ -457,9 +465,10 @@ class Engine:
         """Answers to a finished flow's command menu (numbers on text-only messengers)."""
         await self._clear(ctx, state)
         if answer.choice is not None:
-            command = self.registry.find(answer.choice.id.lstrip("/"))
+            name, _, args = answer.choice.id.lstrip("/").partition(" ")
+            command = self.registry.find(name)
             if command is not None:
-                await self._run_command(ctx, None, command, "")
+                await self._run_command(ctx, None, command, args)
                 return
         await self._route(ctx, None)
 
@@ -480,6 +489,8 @@ class Engine:
         elif isinstance(outcome, Stay):
             if state is not None:
                 await self._save(ctx, state)
+        elif isinstance(outcome, Back):
+            await self._back(ctx, state)
         elif isinstance(outcome, Finish):
             if state is not None:
                 await self._clear(ctx, state)

@@ -325,3 +325,123 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(String(128))
     epoch: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime]
+
+
+# ---- tip-offs ----------------------------------------------------------------------------------
+
+class TipStatus(StrEnum):
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    VERIFYING = "verifying"
+    FORWARDED = "forwarded"
+    HANDLED_HERE = "handled_here"
+    CLOSED = "closed"
+
+
+class IdentityMode(StrEnum):
+    """How much of the reporter the system keeps."""
+
+    LINKED = "linked"  # officers never see who; the bot can still notify them
+    ANONYMOUS = "anonymous"  # no link to any account: follow-up only with code + PIN
+    PHONE = "phone"  # officers see a phone number they may call
+
+
+class Tip(Base):
+    """A crime tip-off. Content is encrypted; the reporter link lives apart in `tip_reporters`."""
+
+    __tablename__ = "tips"
+    __table_args__ = (Index("ix_tips_commune_status", "commune_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    pin_hash: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    content_enc: Mapped[bytes | None]
+    incident_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    routed_to_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    fallback_reason: Mapped[str | None] = mapped_column(String(32))
+    identity_mode: Mapped[str] = mapped_column(String(16))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default=TipStatus.RECEIVED)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    assigned_officer_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    forwarded_to: Mapped[str | None] = mapped_column(String(200))
+    complex_case: Mapped[bool] = mapped_column(Boolean, default=False)
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    routed_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    forwarded_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    deadline_at: Mapped[datetime | None]
+    next_due: Mapped[datetime | None] = mapped_column(index=True)
+    reminder_stage: Mapped[int] = mapped_column(Integer, default=0)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_purged_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TipReporter(Base):
+    """Who reported, kept apart from the tip and encrypted; absent for full anonymity."""
+
+    __tablename__ = "tip_reporters"
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    person_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    person_enc: Mapped[bytes | None]
+    phone_enc: Mapped[bytes | None]
+
+
+class TipEvent(Base):
+    """Every change, note, relayed message and officer view of a tip."""
+
+    __tablename__ = "tip_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    body_enc: Mapped[bytes | None]
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TipCard(Base):
+    """A card about a tip sent to an officer or a police team group, so it can be updated."""
+
+    __tablename__ = "tip_cards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"))
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    bare: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Evidence(Base):
+    """An attachment: metadata stripped, bytes encrypted. `tip_id` is empty while drafting."""
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tip_id: Mapped[int | None] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"),
+                                               index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("tip_events.id", ondelete="SET NULL"))
+    owner_ref: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    size: Mapped[int] = mapped_column(Integer)
+    meta_enc: Mapped[bytes]
+    data_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class GuardCounter(Base):
+    """Expiring counters keyed by a keyed hash: report limits, lock-outs, guessing guards."""
+
+    __tablename__ = "guard_counters"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from bot.flows import Registry
-from bot.services import housekeeping, schedule
-from handlers import start
+from bot.services import housekeeping, schedule, tip_jobs
+from handlers import police, report, start, status
 
 
 def build_registry() -> Registry:
     registry = Registry()
     start.register(registry)
+    report.register(registry)
+    status.register(registry)
+    police.register(registry)
     registry.due_job("housekeeping", housekeeping.run_due)
     registry.due_job("scheduled_messages", schedule.run_due)
+    registry.due_job("tips", tip_jobs.run_due)
     return registry

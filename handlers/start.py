@@ -115,19 +115,19 @@ def register(registry: Registry) -> None:
     registry.command(
         Command(
             "help", help_, "Hướng dẫn", aliases=("huongdan", "trogiup"), keeps_flow=True,
-            menu_label="❓ Hướng dẫn",
+            menu_label="❓ Hướng dẫn", menu_rank=70,
         )
     )
     registry.command(
         Command(
             "hotline", hotline, "Số điện thoại khẩn cấp", aliases=("khancap", "sokhancap"),
-            keeps_flow=True, menu_label="☎️ Số khẩn cấp",
+            keeps_flow=True, menu_label="☎️ Số khẩn cấp", menu_rank=60,
         )
     )
     registry.command(
         Command(
             "vaitro", my_roles, "Vai trò của tôi", aliases=("roles",), private_only=True,
-            menu_label="👤 Vai trò của tôi",
+            menu_label="👤 Vai trò của tôi", menu_rank=80,
         )
     )
 

@@ -299,11 +299,34 @@ class DeliveryWorker:
                     row.status, row.error, row.payload_enc = (
                         OutboxStatus.FAILED, "chat inactive", None)
                     continue
+                request = await self._resolve(session, row, outbox.open_payload(self.rt, row))
+                if request is None:
+                    continue
                 claimed.append(Claimed(row.id, chat.id, chat.kind == ChatKind.GROUP,
                                        people.chat_external_id(self.rt, chat),
-                                       outbox.open_payload(self.rt, row), row.broadcast_id))
+                                       request, row.broadcast_id))
         self.rt.faults.reach("after_claim")
         return sorted(claimed, key=lambda item: row_ids.index(item.row_id))
+
+    async def _resolve(self, session: AsyncSession, row: OutboxMessage,
+                       request: PlatformRequest) -> PlatformRequest | None:
+        """Fill in the platform id of the message an edit refers to; None when not yet known
+        (the row waits) or never will be (the row fails)."""
+        original_id = request.params.get(outbox.MESSAGE_OF)
+        if original_id is None:
+            return request
+        original = await session.get(OutboxMessage, original_id)
+        params = {k: v for k, v in request.params.items() if k != outbox.MESSAGE_OF}
+        if original is not None and original.platform_message_id is not None:
+            params["message_id"] = int(original.platform_message_id)
+            return PlatformRequest(request.method, params)
+        if original is None or original.status == OutboxStatus.FAILED:
+            self._fail(row, "the message to edit was never delivered")
+        else:
+            row.status, row.attempts = OutboxStatus.QUEUED, row.attempts - 1
+            row.not_before = self.rt.clock.now() + timedelta(seconds=1)
+        self._busy_chats.discard(row.chat_id)
+        return None
 
     async def _fence(self, session: AsyncSession) -> bool:
         if not await self.lease.fence(session):

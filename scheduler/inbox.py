@@ -22,7 +22,9 @@ from bot.services import inbox
 
 log = logging.getLogger(__name__)
 
-Handle = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+Handle = Callable[[AsyncSession, dict[str, Any], Any], Awaitable[None]]
+Prepare = Callable[[dict[str, Any]], Awaitable[Any]]
+GiveUp = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 IDLE_POLL_S = 2.0
 
 
@@ -32,12 +34,14 @@ class InboxProcessor:
         rt: Runtime,
         channel: str,
         handle: Handle,
-        give_up: Handle | None = None,
+        give_up: GiveUp | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         self.rt = rt
         self.channel = channel
         self.handle = handle
         self.give_up = give_up
+        self.prepare = prepare
         self._wakeup = asyncio.Event()
         self.busy = False
         self._slots = asyncio.Semaphore(rt.settings.workers)
@@ -84,6 +88,7 @@ class InboxProcessor:
 
     async def _one(self, row_id: int) -> None:
         try:
+            prepared = await self._prepare(row_id)
             async with self.rt.transaction() as session:
                 row = await session.get(InboxUpdate, row_id)
                 if row is None or row.status != InboxStatus.PENDING:
@@ -93,12 +98,24 @@ class InboxProcessor:
                 if row.status != InboxStatus.PENDING:
                     return
                 payload = inbox.open_payload(self.rt, row)
-                await self.handle(session, payload)
+                await self.handle(session, payload, prepared)
                 inbox.mark_done(self.rt, row)
             self.rt.faults.reach("after_handle")
         except Exception as exc:
             log.exception("inbox row %s failed: %s", row_id, type(exc).__name__)
             await self._failed(row_id, type(exc).__name__)
+
+    async def _prepare(self, row_id: int) -> Any:
+        """Slow work an update needs (downloading files) happens here, before the handling
+        transaction opens, so one resident's 20 MB video never holds up everyone's writes."""
+        if self.prepare is None:
+            return None
+        async with self.rt.db.reading() as session:
+            row = await session.get(InboxUpdate, row_id)
+            if row is None or row.status != InboxStatus.PENDING:
+                return None
+            payload = inbox.open_payload(self.rt, row)
+        return await self.prepare(payload)
 
     async def _failed(self, row_id: int, reason: str) -> None:
         async with self.rt.transaction() as session:

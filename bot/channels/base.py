@@ -59,12 +59,18 @@ class Request(StrEnum):
 
 @dataclass(frozen=True)
 class Attachment:
+    """A file the user sent. Before handling, the channel fetches it (outside the database
+    transaction) and stores it as evidence: `evidence_id`, or `problem` ("too_big",
+    "failed") when it could not."""
+
     kind: InputKind
     file_ref: str
     size: int | None = None
     mime_type: str | None = None
     file_name: str | None = None
     album: str | None = None
+    evidence_id: int | None = None
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,8 @@ class Capabilities:
     share_requests: bool
     max_text: int
     deletes_messages: bool = False
+    edits: bool = False
+    sends_files: bool = False
 
 
 # ---- choices ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router, methods
@@ -32,6 +33,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import (
     BotCommand,
+    BufferedInputFile,
     CallbackQuery,
     ChatMemberUpdated,
     Message,
@@ -59,7 +61,7 @@ from bot.channels.base import (
 from bot.flows import Ctx, Engine
 from bot.models import Chat, ChatKind
 from bot.runtime import ChannelParts, Runtime
-from bot.services import inbox, meta, outbox, people
+from bot.services import evidence, inbox, meta, outbox, people
 from content.texts import INTERNAL_ERROR
 from scheduler.lease import LeaseKeeper
 
@@ -68,13 +70,15 @@ log = logging.getLogger(__name__)
 NAME = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 CAPABILITIES = Capabilities(
-    buttons=True, groups=True, share_requests=True, max_text=4096, deletes_messages=True
+    buttons=True, groups=True, share_requests=True, max_text=4096, deletes_messages=True,
+    edits=True, sends_files=True,
 )
 REQUEST_LABELS = {
     Request.CONTACT: "📱 Gửi số điện thoại của tôi",
     Request.LOCATION: "📍 Gửi vị trí hiện tại",
 }
-CHOSEN_MARK = "\n\n✅ {label}"
+CHOSEN_MARK = "\n\n» {label}"
+EVIDENCE_PARAM = "_evidence"
 CHAT_METHODS = {
     "sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage",
     "sendPhoto", "sendDocument", "sendVideo", "sendVoice", "sendMediaGroup", "sendChatAction",
@@ -266,9 +270,47 @@ class TelegramChannel:
         self.on_stored()
 
     # ---- handling: inbox → dispatcher → engine ---------------------------------------
-    async def handle_stored(self, session: AsyncSession, payload: dict[str, Any]) -> None:
+    async def prepare(self, payload: dict[str, Any]) -> dict[str, tuple[int | None, str | None]]:
+        """Fetch the files of a private message and store them as evidence (metadata stripped,
+        encrypted), before the handling transaction; returns file id → (evidence id, problem)."""
         update = Update.model_validate(payload, context={"bot": self.bot})
-        await self.dispatcher.feed_update(self.bot, update, session=session, channel=self)
+        message = update.message
+        if message is None or message.chat.type != "private" or message.from_user is None:
+            return {}
+        _, attachments = _attachments(message)
+        if not attachments:
+            return {}
+        owner = people.user_ref(self.rt, NAME, str(message.from_user.id))
+        limit = int(self.rt.settings.max_download_mb * 1024 * 1024)
+        found: dict[str, tuple[int | None, str | None]] = {}
+        for item in attachments:
+            if item.size is not None and item.size > limit:
+                found[item.file_ref] = (None, "too_big")
+                continue
+            try:
+                file = await self.bot.get_file(item.file_ref)
+                if file.file_size is not None and file.file_size > limit:
+                    found[item.file_ref] = (None, "too_big")
+                    continue
+                assert file.file_path is not None
+                data = await self.bot.download_file(file.file_path)
+                assert data is not None
+                async with self.rt.transaction() as session:
+                    row = await evidence.store(
+                        session, self.rt, owner_ref=owner, kind=item.kind.value,
+                        mime_type=item.mime_type, file_name=item.file_name, data=data.read())
+                found[item.file_ref] = (row.id, None)
+            except (TelegramBadRequest, TelegramNetworkError, TelegramServerError,
+                    AssertionError, ValueError, OSError) as exc:
+                log.warning("could not fetch a file (%s)", type(exc).__name__)
+                found[item.file_ref] = (None, "failed")
+        return found
+
+    async def handle_stored(self, session: AsyncSession, payload: dict[str, Any],
+                            prepared: Any = None) -> None:
+        update = Update.model_validate(payload, context={"bot": self.bot})
+        await self.dispatcher.feed_update(self.bot, update, session=session, channel=self,
+                                          prepared=prepared or {})
 
     async def apologise(self, session: AsyncSession, payload: dict[str, Any]) -> None:
         """An update failed every attempt: tell its sender, in private chats only."""
@@ -284,8 +326,9 @@ class TelegramChannel:
         router = Router(name="telegram")
 
         @router.message()
-        async def on_message(message: Message, session: AsyncSession, event_update: Update) -> None:
-            await self._on_message(session, message, str(event_update.update_id))
+        async def on_message(message: Message, session: AsyncSession, event_update: Update,
+                             prepared: dict[str, tuple[int | None, str | None]]) -> None:
+            await self._on_message(session, message, str(event_update.update_id), prepared)
 
         @router.callback_query()
         async def on_button(query: CallbackQuery, session: AsyncSession,
@@ -298,7 +341,8 @@ class TelegramChannel:
 
         return router
 
-    async def _on_message(self, session: AsyncSession, message: Message, key: str) -> None:
+    async def _on_message(self, session: AsyncSession, message: Message, key: str,
+                          prepared: dict[str, tuple[int | None, str | None]]) -> None:
         if message.migrate_to_chat_id:
             await self._follow_migration(session, message.chat.id, message.migrate_to_chat_id)
             return
@@ -309,6 +353,11 @@ class TelegramChannel:
         chat_type = ChatType.PRIVATE if message.chat.type == "private" else ChatType.GROUP
         command, args, addressed = _command(message, self.username)
         kind, attachments = _attachments(message)
+        attachments = tuple(
+            replace(a, evidence_id=prepared.get(a.file_ref, (None, None))[0],
+                    problem=prepared.get(a.file_ref, (None, "failed"))[1])
+            for a in attachments
+        )
         location = contact = None
         contact_is_own = False
         if message.location:
@@ -405,6 +454,10 @@ class TelegramChannel:
         if chat is not None:
             await people.move_chat(session, self.rt, chat, str(new_id))
 
+    async def _evidence_file(self, evidence_id: int) -> evidence.EvidenceFile | None:
+        async with self.rt.db.reading() as session:
+            return await evidence.load(session, self.rt, evidence_id)
+
     # ---- sending: one outbox request --------------------------------------------------
     async def send(self, chat_id: str, request: PlatformRequest) -> str | None:
         name = request.method[0].upper() + request.method[1:]
@@ -412,6 +465,13 @@ class TelegramChannel:
         if method_class is None:
             raise Rejected(f"unknown method {request.method}")
         params = dict(request.params)
+        evidence_id = params.pop(EVIDENCE_PARAM, None)
+        if evidence_id is not None:
+            file = await self._evidence_file(int(evidence_id))
+            if file is None:
+                raise Rejected("evidence no longer stored")
+            field = request.method.removeprefix("send").lower()
+            params[field] = BufferedInputFile(file.data, file.file_name or f"{field}-{file.id}")
         if request.method in CHAT_METHODS:
             params["chat_id"] = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
         try:

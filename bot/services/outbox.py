@@ -44,6 +44,7 @@ async def enqueue_request(
         broadcast_id=broadcast_id,
     )
     session.add(row)
+    await session.flush()
     _note_channel(session, chat.channel)
     return row
 
@@ -59,6 +60,27 @@ async def enqueue(
     """Render `message` for the chat's messenger and queue every resulting request."""
     requests = rt.parts(chat.channel).renderer.render(message)
     return [await enqueue_request(session, rt, chat, r, lane=lane) for r in requests]
+
+
+MESSAGE_OF = "_message_of"
+
+
+async def enqueue_edit(
+    session: AsyncSession, rt: Runtime, chat: Chat, original: OutboxMessage, message: Outgoing
+) -> OutboxMessage | None:
+    """Replace the text and buttons of a message we sent earlier (where the messenger can).
+
+    The platform's message id is only known once the original is delivered, so the request
+    names the original row; the delivery worker fills the id in at send time."""
+    if not rt.parts(chat.channel).capabilities.edits:
+        return None
+    rendered = rt.parts(chat.channel).renderer.render(message)[0]
+    params = dict(rendered.params)
+    params[MESSAGE_OF] = original.id
+    markup = params.get("reply_markup")
+    if markup is not None and "inline_keyboard" not in markup:
+        params.pop("reply_markup")
+    return await enqueue_request(session, rt, chat, PlatformRequest("editMessageText", params))
 
 
 def open_payload(rt: Runtime, row: OutboxMessage) -> PlatformRequest:

@@ -89,7 +89,7 @@ async def test_steps_buttons_and_typed_answers(h: Harness) -> None:
     await h.send(RESIDENT, "/khaosat")
     await h.press(RESIDENT, "Xanh dương")
     chosen = (await h.bot_messages(RESIDENT.id))[-2]
-    assert chosen["text"].endswith("✅ Xanh dương") and not chosen["reply_markup"]
+    assert chosen["text"].endswith("» Xanh dương") and not chosen["reply_markup"]
     assert (await h.last_text(RESIDENT)).startswith("Nơi bạn ở?")
     await h.send(RESIDENT, "abc")
     assert (await h.last_text(RESIDENT)).startswith("Địa chỉ ngắn quá.\n\nNơi bạn ở?")

@@ -39,7 +39,8 @@ async def test_start_shows_a_menu_whose_buttons_work(harness: Harness) -> None:
     await harness.send(RESIDENT, "/start")
     welcome = (await harness.bot_messages(RESIDENT.id))[-1]
     assert welcome["text"].startswith("Chào bạn, mình là Bình Yên")
-    assert harness.buttons(welcome) == ["❓ Hướng dẫn", "☎️ Số khẩn cấp", "👤 Vai trò của tôi"]
+    assert harness.buttons(welcome) == ["📝 Báo tin tố giác", "🔎 Tra cứu tin báo", "☎️ Số khẩn cấp",
+                                        "❓ Hướng dẫn", "👤 Vai trò của tôi"]
 
     await harness.press(RESIDENT, "☎️ Số khẩn cấp")
     hotline = await harness.last_text(RESIDENT)
@@ -51,7 +52,7 @@ async def test_start_shows_a_menu_whose_buttons_work(harness: Harness) -> None:
 
 async def test_menu_answers_a_typed_number_too(harness: Harness) -> None:
     await harness.send(RESIDENT, "/start")
-    await harness.send(RESIDENT, "2")
+    await harness.send(RESIDENT, "3")
     assert "113" in await harness.last_text(RESIDENT)
     await harness.send(RESIDENT, "/start")
     await harness.send(RESIDENT, "huong dan")

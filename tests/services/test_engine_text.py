@@ -61,9 +61,10 @@ async def test_menu_is_numbered_and_answered_by_number_or_label(rt: Runtime,
                                                                 engine: Engine) -> None:
     user = TextUser(rt, engine, "u1")
     [menu] = await user.says("/start")
-    assert "1. ❓ Hướng dẫn\n2. ☎️ Số khẩn cấp\n3. 👤 Vai trò của tôi" in menu
+    assert ("1. 📝 Báo tin tố giác\n2. 🔎 Tra cứu tin báo\n3. ☎️ Số khẩn cấp\n"
+            "4. ❓ Hướng dẫn\n5. 👤 Vai trò của tôi") in menu
     assert "Trả lời bằng số thứ tự" in menu
-    [hotline] = await user.says("2.")
+    [hotline] = await user.says("3.")
     assert "113" in hotline
     await user.says("batdau")
     [roles] = await user.says("vai tro cua toi")

@@ -1,0 +1,244 @@
+"""What people are told about tips: officers' cards (kept up to date), the police team group's
+bare card, notices to the reporter, relayed questions and answers, evidence on request.
+
+Privacy rules live here: a card never names the reporter (only a phone number they chose to
+leave); a group only ever gets the bare card (internal reference, category, deadline — never
+the receipt code); the reporter never learns which officer acted.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import Choice, Outgoing, PlatformRequest
+from bot.clock import format_local
+from bot.models import Area, Chat, IdentityMode, OutboxMessage, Person, Tip, TipCard, TipStatus
+from bot.runtime import Runtime
+from bot.services import evidence, outbox, people, tip_lifecycle, tips
+from content import tips as words
+
+CARD_TOKEN = "t"
+ANSWER_TOKEN = "r"
+EVIDENCE_PARAM = "_evidence"
+
+
+async def _place(session: AsyncSession, tip: Tip, content: tips.Content | None) -> str:
+    parts: list[str] = []
+    if tip.incident_area_id is not None:
+        area = await session.get(Area, tip.incident_area_id)
+        while area is not None and area.level not in ("province",):
+            parts.append(area.name)
+            area = await session.get(Area, area.parent_id) if area.parent_id else None
+    if content and content.place_text and not parts:
+        parts.append(content.place_text)
+    return ", ".join(parts) or words.PLACE_UNKNOWN
+
+
+async def card_text(session: AsyncSession, rt: Runtime, tip: Tip) -> str:
+    tz = rt.settings.tz
+    content = tips.open_content(rt, tip)
+    assignee = ""
+    if tip.assigned_officer_id:
+        officer = await session.get(Person, tip.assigned_officer_id)
+        if officer is not None:
+            assignee = words.ASSIGNEE.format(name=people.display_name(rt, officer))
+    status = words.STATUS_FOR_OFFICER[tip.status]
+    if tip.status == TipStatus.CLOSED and tip.outcome:
+        status += f" ({words.OUTCOMES[tip.outcome]})"
+    elif tip.status == TipStatus.FORWARDED and tip.forwarded_to:
+        status += f" — {tip.forwarded_to}"
+    location = ""
+    if content and content.location:
+        lat, lon = content.location
+        location += words.CARD_LOCATION.format(lat=lat, lon=lon)
+    if content and content.address:
+        location += words.CARD_ADDRESS.format(address=content.address)
+    files = await evidence.of_tip(session, tip.id)
+    identity = words.IDENTITY_FOR_OFFICER[tip.identity_mode]
+    if tip.identity_mode == IdentityMode.PHONE:
+        phone = await tips.reporter_phone(session, rt, tip)
+        identity += f": {phone}" if phone else ""
+    deadline = ""
+    dl = tip_lifecycle.deadline_for(tip, rt.settings, remote=await tips._remote(session, tip))
+    if dl is not None:
+        deadline = words.CARD_DEADLINE.format(
+            what=words.DEADLINE_WHAT[dl.what], when=format_local(dl.at, tz),
+            overdue=words.CARD_OVERDUE if tip.overdue else "")
+    if tip.routed_to_fallback:
+        deadline += words.CARD_FALLBACK.format(
+            reason=words.FALLBACK_REASONS.get(tip.fallback_reason or "", ""))
+    text = words.CARD.format(
+        ref=tip.id, category=words.CATEGORIES.get(tip.category, tip.category), status=status,
+        assignee=assignee, place=await _place(session, tip, content), location=location,
+        when=content.when if content else "—",
+        description=content.description if content else "(đã xóa theo thời hạn lưu trữ)",
+        evidence=words.EVIDENCE_COUNT.format(count=len(files)) if files else words.NO_EVIDENCE,
+        identity=identity, created=format_local(tip.created_at, tz), deadline=deadline,
+    )
+    return (words.CARD_URGENT + text if tip.urgent else text).rstrip()
+
+
+def bare_text(rt: Runtime, tip: Tip) -> str:
+    dl = tip_lifecycle.deadline_for(tip, rt.settings, remote=False)
+    what = words.DEADLINE_WHAT[dl.what] if dl else "—"
+    when = format_local(tip.deadline_at, rt.settings.tz) if tip.deadline_at else "—"
+    return words.BARE_CARD.format(ref=tip.id, category=words.CATEGORIES.get(tip.category, ""),
+                                  what=what, when=when)
+
+
+async def _actions(session: AsyncSession, tip: Tip) -> list[str]:
+    actions = tip_lifecycle.actions_for(tip.status)
+    if tip.extended and "extend" in actions:
+        actions.remove("extend")
+    if "evidence" in actions and not await evidence.of_tip(session, tip.id):
+        actions.remove("evidence")
+    return actions
+
+
+async def card_message(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat) -> Outgoing:
+    """The full card for one officer's chat: buttons where the messenger has them, otherwise
+    the short commands that do the same."""
+    text = await card_text(session, rt, tip)
+    actions = await _actions(session, tip)
+    if not actions:
+        return Outgoing(text)
+    if rt.parts(chat.channel).capabilities.buttons:
+        choices = tuple(Choice(f"{tip.id}.{a}", words.ACTIONS[a]) for a in actions)
+        return Outgoing(text, choices, token=CARD_TOKEN, columns=2)
+    commands = ", ".join(words.ACTION_COMMANDS[a][0] for a in actions)
+    return Outgoing(text + "\n\n" + words.TEXT_ACTIONS_HINT.format(commands=commands, ref=tip.id))
+
+
+async def _private_chat(session: AsyncSession, person: Person) -> Chat | None:
+    if person.private_chat_id is None:
+        return None
+    chat = await session.get(Chat, person.private_chat_id)
+    return chat if chat is not None and chat.active else None
+
+
+async def send_new(session: AsyncSession, rt: Runtime, tip: Tip) -> int:
+    """A new (or transferred) tip: a full card to each mailbox holder, a bare one to the team
+    group. Returns how many officers got the card."""
+    now = rt.clock.now()
+    sent = 0
+    for officer in await tips.mailbox_holders(session, tip, now):
+        chat = await _private_chat(session, officer)
+        if chat is None:
+            continue
+        rows = await outbox.enqueue(session, rt, chat, await card_message(session, rt, tip, chat))
+        session.add(TipCard(tip_id=tip.id, chat_id=chat.id, outbox_id=rows[0].id, bare=False))
+        sent += 1
+    if tip.commune_id is not None and not tip.routed_to_fallback:
+        for group in await tips.team_chats(session, tip.commune_id):
+            rows = await outbox.enqueue(session, rt, group, Outgoing(bare_text(rt, tip)))
+            session.add(TipCard(tip_id=tip.id, chat_id=group.id, outbox_id=rows[0].id,
+                                bare=True))
+    await session.flush()
+    return sent
+
+
+async def refresh(session: AsyncSession, rt: Runtime, tip: Tip, *, actor: Person | None,
+                  note: str | None = None) -> None:
+    """Bring every card of the tip up to date: edited in place where the messenger can edit,
+    otherwise a one-line update to the other officers."""
+    cards = (await session.scalars(select(TipCard).where(TipCard.tip_id == tip.id))).all()
+    holders = {p.private_chat_id for p in await tips.mailbox_holders(session, tip,
+                                                                     rt.clock.now())}
+    for card in cards:
+        chat = await session.get(Chat, card.chat_id)
+        original = await session.get(OutboxMessage, card.outbox_id)
+        if chat is None or original is None or not chat.active:
+            continue
+        if card.bare:
+            message = Outgoing(bare_text(rt, tip))
+        elif chat.id in holders:
+            message = await card_message(session, rt, tip, chat)
+        else:  # the tip left this officer's commune (transfer): no more details or buttons
+            message = Outgoing(words.TRANSFERRED.format(ref=tip.id, commune="xã khác"))
+        if rt.parts(chat.channel).capabilities.edits:
+            await outbox.enqueue_edit(session, rt, chat, original, message)
+        elif note and not card.bare and (actor is None or chat.id != actor.private_chat_id):
+            await outbox.enqueue(session, rt, chat, Outgoing(note))
+
+
+def _when(rt: Runtime, tip: Tip) -> str:
+    return format_local(tip.created_at, rt.settings.tz)
+
+
+async def notify_reporter(session: AsyncSession, rt: Runtime, tip: Tip,
+                          public_note: str | None = None) -> bool:
+    """Tell a linked reporter the tip's new public status (never who acted)."""
+    reporter = await tips.reporter_of(session, rt, tip)
+    chat = await _private_chat(session, reporter) if reporter else None
+    if chat is None:
+        return False
+    text = words.STATUS_CHANGED.format(
+        when=_when(rt, tip), category=words.CATEGORIES.get(tip.category, ""),
+        status=words.STATUS_FOR_RESIDENT[tip.status])
+    if tip.status == TipStatus.CLOSED and tip.outcome:
+        text += "\n" + words.OUTCOMES_FOR_RESIDENT[tip.outcome]
+    if public_note:
+        text += words.STATUS_NOTE.format(note=public_note)
+    await outbox.enqueue(session, rt, chat, Outgoing(text))
+    return True
+
+
+def question_message(rt: Runtime, tip: Tip, question: str) -> Outgoing:
+    text = words.QUESTION_FOR_REPORTER.format(
+        when=_when(rt, tip), category=words.CATEGORIES.get(tip.category, ""), question=question)
+    return Outgoing(text, (Choice(str(tip.id), words.ANSWER),), token=ANSWER_TOKEN)
+
+
+async def relay_question(session: AsyncSession, rt: Runtime, tip: Tip, question: str) -> bool:
+    """Pass an officer's question to a linked reporter; False when they can only see it by
+    looking the tip up with code and PIN."""
+    reporter = await tips.reporter_of(session, rt, tip)
+    chat = await _private_chat(session, reporter) if reporter else None
+    if chat is None:
+        return False
+    message = question_message(rt, tip, question)
+    if not rt.parts(chat.channel).capabilities.buttons:
+        message = Outgoing(message.text)
+    await outbox.enqueue(session, rt, chat, message)
+    return True
+
+
+async def relay_answer(session: AsyncSession, rt: Runtime, tip: Tip, text: str | None,
+                       files: int) -> None:
+    now = rt.clock.now()
+    targets = await tips._responsible(session, tip, now)
+    for officer in targets:
+        chat = await _private_chat(session, officer)
+        if chat is None:
+            continue
+        if text:
+            await outbox.enqueue(session, rt, chat, Outgoing(
+                words.REPORTER_ANSWERED.format(ref=tip.id, answer=text)))
+        if files:
+            await outbox.enqueue(session, rt, chat, Outgoing(
+                words.REPORTER_ANSWERED_MEDIA.format(ref=tip.id, count=files)))
+
+
+MEDIA_METHODS = {"photo": ("sendPhoto", "photo"), "video": ("sendVideo", "video"),
+                 "voice": ("sendVoice", "voice"), "audio": ("sendAudio", "audio"),
+                 "document": ("sendDocument", "document")}
+
+
+async def send_evidence(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat) -> int:
+    """Send the tip's evidence files into an officer's private chat (the caller records the
+    view). Messengers that cannot send files get a count instead."""
+    files = await evidence.of_tip(session, tip.id)
+    if not files:
+        await outbox.enqueue(session, rt, chat, Outgoing(words.EVIDENCE_NONE.format(ref=tip.id)))
+        return 0
+    if not rt.parts(chat.channel).capabilities.sends_files:
+        await outbox.enqueue(session, rt, chat, Outgoing(
+            words.EVIDENCE_COUNT.format(count=len(files))))
+        return len(files)
+    for index, item in enumerate(files, start=1):
+        method, _ = MEDIA_METHODS.get(item.kind, MEDIA_METHODS["document"])
+        caption = words.EVIDENCE_CAPTION.format(index=index, total=len(files), ref=tip.id)
+        await outbox.enqueue_request(session, rt, chat, PlatformRequest(
+            method, {EVIDENCE_PARAM: item.id, "caption": caption}))
+    return len(files)

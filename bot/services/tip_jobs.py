@@ -1,0 +1,26 @@
+"""The tip-offs' part of the scheduler's tick: reminders and escalations when deadlines come,
+retention of closed tips, expired guard counters and abandoned evidence drafts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.channels.base import Outgoing
+from bot.models import Chat
+from bot.runtime import Runtime
+from bot.services import evidence, outbox, tip_cards, tips
+
+
+async def run_due(rt: Runtime, now: datetime) -> None:
+    async with rt.transaction() as session:
+        for reminder in await tips.due_reminders(session, rt, now):
+            for person in reminder.to:
+                chat = await session.get(Chat, person.private_chat_id) \
+                    if person.private_chat_id else None
+                if chat is not None and chat.active:
+                    await outbox.enqueue(session, rt, chat, Outgoing(reminder.text))
+            if reminder.tip.overdue:
+                await tip_cards.refresh(session, rt, reminder.tip, actor=None)
+        await tips.purge_closed(session, rt, now)
+        await tips.purge_guards(session, now)
+        await evidence.purge_orphans(session, now - timedelta(days=1))

@@ -1,0 +1,359 @@
+"""Every sentence about tip-offs, for residents and for officers, in one place.
+
+Residents: "bạn", plain words, no abbreviations, the action first. Officers: "đồng chí" in cards
+and reminders; the usual abbreviations (CQĐT) are fine for them.
+"""
+
+from __future__ import annotations
+
+from bot.models import IdentityMode, TipStatus
+
+# ---- categories (FACTS.md: common categories) -------------------------------------------------
+CATEGORIES: dict[str, str] = {
+    "drugs": "Ma túy",
+    "theft": "Trộm cắp, cướp giật",
+    "gambling": "Cờ bạc, cá độ",
+    "loan": "Tín dụng đen, cho vay nặng lãi",
+    "fraud": "Lừa đảo, lừa qua mạng",
+    "fight": "Đánh nhau, gây rối",
+    "racing": "Đua xe trái phép",
+    "fire": "Nguy cơ cháy nổ",
+    "trafficking": "Mua bán người",
+    "domestic": "Bạo lực gia đình",
+    "environment": "Vi phạm môi trường",
+    "other": "Việc khác",
+}
+
+# ---- how residents and officers name each status ----------------------------------------------
+STATUS_FOR_RESIDENT: dict[str, str] = {
+    TipStatus.RECEIVED: "Đã tiếp nhận",
+    TipStatus.ACCEPTED: "Đang được xử lý",
+    TipStatus.VERIFYING: "Đang xác minh",
+    TipStatus.FORWARDED: "Đã chuyển cơ quan điều tra",
+    TipStatus.HANDLED_HERE: "Công an xã đang giải quyết",
+    TipStatus.CLOSED: "Đã có kết quả",
+}
+STATUS_FOR_OFFICER: dict[str, str] = {
+    TipStatus.RECEIVED: "Mới",
+    TipStatus.ACCEPTED: "Đã tiếp nhận",
+    TipStatus.VERIFYING: "Đang xác minh",
+    TipStatus.FORWARDED: "Đã chuyển CQĐT",
+    TipStatus.HANDLED_HERE: "Giải quyết tại xã",
+    TipStatus.CLOSED: "Đã kết thúc",
+}
+IDENTITY_FOR_OFFICER: dict[str, str] = {
+    IdentityMode.LINKED: "Ẩn danh",
+    IdentityMode.ANONYMOUS: "Ẩn danh hoàn toàn",
+    IdentityMode.PHONE: "Có số liên hệ",
+}
+OUTCOMES: dict[str, str] = {
+    "prosecuted": "Khởi tố vụ án",
+    "not_prosecuted": "Không khởi tố",
+    "suspended": "Tạm đình chỉ",
+    "administrative": "Chuyển xử lý hành chính",
+    "unfounded": "Không có cơ sở",
+    "not_competent": "Không thuộc thẩm quyền",
+    "duplicate": "Trùng với tin báo khác",
+}
+OUTCOMES_FOR_RESIDENT: dict[str, str] = {
+    "prosecuted": "Cơ quan chức năng đã khởi tố vụ án.",
+    "not_prosecuted": "Cơ quan chức năng đã xem xét và quyết định không khởi tố vụ án.",
+    "suspended": "Việc giải quyết tạm dừng theo quy định; khi có thông tin mới sẽ xem xét lại.",
+    "administrative": "Vụ việc được chuyển sang xử lý vi phạm hành chính.",
+    "unfounded": "Sau khi xác minh, chưa có căn cứ cho thấy có vi phạm.",
+    "not_competent": "Vụ việc được chuyển tới nơi có thẩm quyền giải quyết.",
+    "duplicate": "Tin này trùng với một tin báo khác đã được giải quyết cùng.",
+}
+INVESTIGATION_BODIES: dict[str, str] = {
+    "csdt": "Cơ quan Cảnh sát điều tra Công an tỉnh",
+    "andt": "Cơ quan An ninh điều tra Công an tỉnh",
+    "vks": "Viện kiểm sát nhân dân (theo thẩm quyền)",
+}
+EXTENSION_BASES: dict[str, str] = {
+    "complex": "Vụ việc phức tạp (Điều 147 khoản 2 BLTTHS 2015)",
+    "procuracy": "Viện kiểm sát gia hạn (Điều 147 khoản 3 BLTTHS 2015)",
+}
+
+# ---- the report flow ----------------------------------------------------------------------------
+NOTICE = (
+    "📝 Báo tin tố giác tội phạm\n\n"
+    "Trước khi bắt đầu, bạn đọc qua giúp mình:\n"
+    "• Nội dung bạn gửi được mã hóa và chỉ Công an xã nơi xảy ra sự việc xem được. "
+    "Không có gì được đăng vào nhóm.\n"
+    "• Bạn có thể giấu tên. Ngay cả khi giấu tên, bạn vẫn có thể theo dõi kết quả.\n"
+    "• Nội dung được lưu tối đa {months} tháng sau khi vụ việc kết thúc, rồi xóa.\n"
+    "• Cố ý báo tin sai sự thật là vi phạm pháp luật (Điều 144 Bộ luật Tố tụng hình sự). "
+    "Bạn chỉ báo điều mình thấy hoặc biết nhé.\n\n"
+    "Bình Yên không phải đường dây khẩn cấp. Nếu đang nguy hiểm, hãy gọi ngay 113."
+)
+START = "Bắt đầu"
+CANCEL = "Hủy"
+ASK_CATEGORY = "Việc bạn muốn báo thuộc loại nào?"
+ASK_DESCRIPTION = (
+    "Bạn kể lại sự việc giúp mình: chuyện gì, ai liên quan (nếu biết), diễn ra thế nào. "
+    "Từ 10 đến 4.000 ký tự."
+)
+DESCRIPTION_SHORT = "Phần kể hơi ngắn (dưới 10 ký tự). Bạn kể thêm một chút giúp mình nhé."
+DESCRIPTION_LONG = "Phần kể dài quá ({length} ký tự). Bạn rút gọn dưới 4.000 ký tự giúp mình nhé."
+EMERGENCY = (
+    "⚠️ Nếu đang nguy hiểm, hãy gọi ngay 113 (công an), 114 (cứu hỏa), 115 (cấp cứu). "
+    "Bình Yên không phải đường dây khẩn cấp — tin báo ở đây không được xử lý ngay lập tức."
+)
+ASK_EVIDENCE = (
+    "Bạn có ảnh, video, ghi âm hoặc tài liệu không? Gửi vào đây (tối đa {count} tệp, mỗi tệp "
+    "dưới {mb} MB), rồi bấm Xong. Không có thì bấm Bỏ qua.\n"
+    "Lưu ý: tin nhắn thoại có thể giúp người khác nhận ra giọng bạn."
+)
+EVIDENCE_DONE = "Xong"
+EVIDENCE_SKIP = "Bỏ qua"
+EVIDENCE_RECEIVED = "Đã nhận {count} tệp. Gửi thêm, hoặc bấm Xong."
+EVIDENCE_FULL = "Đã đủ {count} tệp rồi. Bấm Xong để đi tiếp nhé."
+EVIDENCE_TOO_BIG = "Tệp này lớn quá (giới hạn {mb} MB). Bạn gửi tệp nhỏ hơn giúp mình nhé."
+EVIDENCE_FAILED = "Mình chưa tải được tệp này. Bạn gửi lại giúp mình nhé."
+EVIDENCE_STICKER = "Nhãn dán không dùng làm bằng chứng được. Bạn gửi ảnh, video hoặc bấm Xong nhé."
+ASK_COMMUNE = "Việc xảy ra ở xã/phường nào? Chọn bên dưới hoặc gõ tên (tên cũ cũng được)."
+ASK_COMMUNE_TYPED = "Việc xảy ra ở xã/phường nào? Bạn gõ tên xã/phường (tên cũ cũng được)."
+COMMUNE_UNKNOWN_CHOICE = "Không rõ / nơi khác"
+COMMUNE_NOT_FOUND = (
+    "Mình chưa tìm thấy xã/phường «{typed}». Bạn gõ lại tên, hoặc chọn «Không rõ / nơi khác»."
+)
+COMMUNE_PICK = "Có vài nơi trùng tên. Bạn chọn đúng nơi giúp mình:"
+ASK_VILLAGE = "Ở thôn, ấp hay khu phố nào của {commune}? Chọn hoặc gõ tên; không rõ thì bấm «Không rõ»."
+VILLAGE_UNKNOWN = "Không rõ"
+VILLAGE_NOT_FOUND = "Mình chưa tìm thấy «{typed}» ở {commune}. Bạn gõ lại, hoặc bấm «Không rõ»."
+ASK_LOCATION = (
+    "Bạn có thể gửi vị trí hoặc gõ địa chỉ cụ thể (số nhà, đường, gần đâu). "
+    "Không muốn thì bấm Bỏ qua.\n"
+    "Lưu ý: nếu bạn đang ở nhà, vị trí hiện tại có thể chỉ đúng nhà bạn."
+)
+LOCATION_SKIP = "Bỏ qua"
+ADDRESS_SHORT = "Địa chỉ ngắn quá. Bạn gõ rõ hơn, gửi vị trí, hoặc bấm Bỏ qua nhé."
+ASK_WHEN = "Việc xảy ra khi nào? Chọn bên dưới, hoặc gõ (ví dụ: 20 giờ tối 12/5)."
+WHEN_CHOICES: dict[str, str] = {
+    "now": "Đang xảy ra",
+    "hour": "Vừa xong (trong 1 giờ)",
+    "today": "Hôm nay",
+    "yesterday": "Hôm qua",
+    "days": "Mấy ngày trước",
+    "unsure": "Không nhớ rõ",
+}
+ASK_IDENTITY = (
+    "Bạn muốn để lại danh tính thế nào?\n"
+    "• Giấu tên, vẫn nhận thông báo: công an không biết bạn là ai; Bình Yên vẫn báo cho bạn "
+    "khi tin có tiến triển.\n"
+    "• Giấu tên tuyệt đối: không lưu bất cứ liên hệ nào tới tài khoản của bạn; bạn tự tra cứu "
+    "bằng mã và mã PIN.\n"
+    "• Để lại số điện thoại: công an có thể gọi để hỏi thêm."
+)
+IDENTITY_CHOICES: dict[str, str] = {
+    IdentityMode.LINKED: "Giấu tên, vẫn nhận thông báo",
+    IdentityMode.ANONYMOUS: "Giấu tên tuyệt đối",
+    IdentityMode.PHONE: "Để lại số điện thoại",
+}
+ASK_PHONE = "Bạn bấm nút gửi số điện thoại, hoặc gõ số (ví dụ: 0912 345 678)."
+PHONE_INVALID = "Số điện thoại chưa đúng. Bạn gõ lại giúp mình (ví dụ: 0912 345 678)."
+PHONE_NOT_OWN = "Bạn gửi số của chính mình giúp mình nhé (bấm nút gửi số, hoặc gõ số)."
+REVIEW = "Bạn xem lại trước khi gửi:\n\n{summary}\n\nGửi tin này cho Công an xã?"
+SEND = "✅ Gửi tin báo"
+EDIT = "✏️ Sửa bước trước"
+SUMMARY_LINES = (
+    "• Loại việc: {category}\n"
+    "• Nơi xảy ra: {place}\n"
+    "• Thời gian: {when}\n"
+    "• Bằng chứng: {evidence}\n"
+    "• Danh tính: {identity}\n"
+    "• Nội dung: {description}"
+)
+NO_EVIDENCE = "không có"
+EVIDENCE_COUNT = "{count} tệp"
+PLACE_UNKNOWN = "không rõ"
+RATE_LIMITED = (
+    "Bạn đã gửi {limit} tin báo trong một giờ qua. Để chống gửi nhầm hàng loạt, bạn đợi một "
+    "chút rồi gửi tiếp nhé. Nếu đang nguy hiểm, hãy gọi ngay 113."
+)
+IN_GROUP = (
+    "Để giữ kín thông tin, việc báo tin và tra cứu chỉ làm trong tin nhắn riêng với Bình Yên. "
+    "Bấm vào đây: {link}"
+)
+
+# ---- receipt --------------------------------------------------------------------------------------
+RECEIPT = (
+    "✅ Bình Yên đã nhận tin báo của bạn và chuyển tới Công an {commune}.\n\n"
+    "Mã tiếp nhận: {code}\n"
+    "Bạn giữ mã này để tra cứu: /tracuu {code}\n"
+)
+RECEIPT_PIN = (
+    "Mã PIN: {pin}\n"
+    "Vì bạn chọn giấu tên tuyệt đối, Bình Yên không giữ liên hệ nào với bạn. Hãy ghi lại cả mã "
+    "và PIN ở nơi an toàn: mất là không tra cứu được.\n"
+)
+RECEIPT_LINKED = "Khi tin có tiến triển, Bình Yên sẽ nhắn cho bạn.\n"
+RECEIPT_FALLBACK = (
+    "✅ Bình Yên đã nhận tin báo của bạn.\n\n"
+    "Mã tiếp nhận: {code}\n"
+    "Bạn giữ mã này để tra cứu: /tracuu {code}\n"
+)
+FALLBACK_NOTE = (
+    "\nLưu ý: {reason}, nên tin được chuyển tới bộ phận điều phối để chuyển tiếp tới nơi có "
+    "thẩm quyền. Nếu việc gấp, hãy gọi ngay 113."
+)
+FALLBACK_REASONS = {
+    "unknown_place": "nơi xảy ra chưa rõ hoặc nằm ngoài khu vực Bình Yên phục vụ",
+    "no_officer": "Công an xã nơi xảy ra chưa dùng Bình Yên",
+}
+
+# ---- notices to the reporter --------------------------------------------------------------------
+STATUS_CHANGED = "🔔 Tin báo bạn gửi lúc {when} ({category}) có cập nhật: {status}."
+STATUS_NOTE = "\nGhi chú: {note}"
+QUESTION_FOR_REPORTER = (
+    "🔔 Công an xã muốn hỏi thêm về tin báo bạn gửi lúc {when} ({category}):\n\n«{question}»\n\n"
+    "Bấm «Trả lời» (hoặc gõ /traloi) để trả lời. Công an không biết bạn là ai."
+)
+ANSWER = "Trả lời"
+ASK_ANSWER = "Bạn gõ câu trả lời, hoặc gửi ảnh/tệp. Công an sẽ không biết bạn là ai."
+ANSWER_SENT = "Đã chuyển câu trả lời của bạn tới Công an xã. Cảm ơn bạn!"
+NO_QUESTION = "Hiện không có câu hỏi nào đang chờ bạn trả lời."
+
+# ---- status lookup ------------------------------------------------------------------------------
+ASK_CODE = "Bạn gõ mã tiếp nhận (ví dụ: TB-7K3MQ-9XPA2)."
+ASK_PIN = "Bạn gõ mã PIN 6 số nhận được cùng mã tiếp nhận."
+NOT_FOUND = (
+    "Không tìm thấy tin báo với mã (và PIN) này. Bạn kiểm tra lại giúp mình nhé "
+    "(ví dụ: TB-7K3MQ-9XPA2)."
+)
+LOCKED = "Bạn đã nhập sai nhiều lần. Để bảo vệ người báo tin, việc tra cứu tạm khóa {minutes} phút."
+BUSY = "Hệ thống tra cứu đang tạm nghỉ vì có nhiều lượt tra cứu sai. Bạn thử lại sau ít phút nhé."
+STATUS_VIEW = (
+    "Tin báo gửi lúc {when} ({category})\n"
+    "Trạng thái: {status}\n"
+    "{history}"
+)
+HISTORY_LINE = "• {when}: {text}"
+PENDING_QUESTIONS = "\nCông an xã có câu hỏi cho bạn:\n{questions}\nBấm «Trả lời» để trả lời."
+
+# ---- officers -----------------------------------------------------------------------------------
+CARD = (
+    "📥 Tin báo #{ref} — {category}\n"
+    "Trạng thái: {status}{assignee}\n"
+    "Nơi xảy ra: {place}\n"
+    "{location}"
+    "Thời gian: {when}\n"
+    "Nội dung: {description}\n"
+    "Bằng chứng: {evidence}\n"
+    "Người báo: {identity}\n"
+    "Nhận lúc: {created}\n"
+    "{deadline}"
+)
+CARD_URGENT = "⚠️ Người báo mô tả tình huống có thể đang nguy hiểm.\n"
+CARD_LOCATION = "Vị trí: {lat:.5f}, {lon:.5f} (https://maps.google.com/?q={lat:.5f},{lon:.5f})\n"
+CARD_ADDRESS = "Địa chỉ: {address}\n"
+CARD_DEADLINE = "Hạn {what}: {when}{overdue}\n"
+CARD_OVERDUE = " — ĐÃ QUÁ HẠN"
+CARD_FALLBACK = "Chưa có xã nhận ({reason}). Đồng chí chuyển về xã có thẩm quyền.\n"
+DEADLINE_WHAT = {
+    "accept": "tiếp nhận",
+    "forward": "chuyển CQĐT hoặc giải quyết",
+    "decide": "giải quyết",
+    "followup": "theo dõi kết quả",
+}
+BARE_CARD = (
+    "📥 Tin báo #{ref} — {category}. Hạn {what}: {when}.\n"
+    "Chi tiết trong tin nhắn riêng với Bình Yên (/hopthu {ref})."
+)
+ASSIGNEE = " — phụ trách: {name}"
+ACTIONS: dict[str, str] = {
+    "accept": "Tiếp nhận",
+    "verify": "Đang xác minh",
+    "forward": "Chuyển CQĐT",
+    "here": "Giải quyết tại xã",
+    "extend": "Gia hạn",
+    "close": "Kết thúc",
+    "ask": "Hỏi thêm người báo",
+    "note": "Ghi chú nội bộ",
+    "transfer": "Chuyển xã khác",
+    "evidence": "Xem bằng chứng",
+}
+ACTION_COMMANDS: dict[str, tuple[str, ...]] = {
+    "accept": ("tiepnhan",),
+    "verify": ("xacminh",),
+    "forward": ("chuyencqdt",),
+    "here": ("giaiquyet",),
+    "extend": ("giahan",),
+    "close": ("ketthuc",),
+    "ask": ("hoithem",),
+    "note": ("ghichu",),
+    "transfer": ("chuyenxa",),
+    "evidence": ("bangchung",),
+}
+TEXT_ACTIONS_HINT = "Lệnh nhanh: {commands} (kèm số tin, ví dụ: tiepnhan {ref})."
+NO_RIGHT = "Bạn không có quyền xem tin này."
+NOT_ALLOWED_NOW = "Tin #{ref} đang ở trạng thái «{status}», không thể «{action}»."
+ALREADY_EXTENDED = "Tin #{ref} đã được gia hạn một lần; pháp luật chỉ cho gia hạn một lần."
+ONLY_CHIEF = "Chỉ lãnh đạo Công an xã mới giao việc giải quyết tại xã."
+DONE_ACTION = "Đã ghi nhận: tin #{ref} — {action}."
+ASK_BODY = "Chuyển tin #{ref} tới cơ quan nào?"
+BODY_OTHER = "Cơ quan khác (gõ tên)"
+ASK_BODY_NAME = "Đồng chí gõ tên cơ quan nhận tin #{ref}."
+ASK_ASSIGNEE = "Giao tin #{ref} cho đồng chí nào giải quyết tại xã?"
+ASK_COMPLEX = "Vụ việc #{ref} có phức tạp không (thời hạn giải quyết 2 tháng thay vì 20 ngày)?"
+COMPLEX_YES = "Phức tạp (2 tháng)"
+COMPLEX_NO = "Thông thường (20 ngày)"
+ASK_EXTENSION = "Căn cứ gia hạn tin #{ref} (chỉ được gia hạn một lần, tối đa 2 tháng):"
+ASK_OUTCOME = "Kết quả giải quyết tin #{ref}:"
+ASK_DUPLICATE = "Tin #{ref} trùng với tin nào? Đồng chí gõ số tin (ví dụ: 12)."
+DUPLICATE_INVALID = "Không có tin #{typed} trong hộp thư của đồng chí. Gõ lại số tin giúp tôi."
+ASK_PUBLIC_NOTE = (
+    "Đồng chí có muốn gửi kèm một ghi chú cho người báo không? Gõ ghi chú, hoặc bấm «Không»."
+)
+NO_NOTE = "Không"
+ASK_QUESTION = "Đồng chí gõ câu hỏi cho người báo tin #{ref}. Người báo sẽ không biết đồng chí là ai."
+QUESTION_SENT = "Đã gửi câu hỏi tới người báo tin #{ref}."
+QUESTION_QUEUED = (
+    "Người báo tin #{ref} chọn giấu tên tuyệt đối: câu hỏi sẽ hiện ra khi họ tra cứu bằng mã và PIN."
+)
+ASK_NOTE = "Đồng chí gõ ghi chú nội bộ cho tin #{ref} (người báo không thấy)."
+ASK_TRANSFER = "Chuyển tin #{ref} về xã/phường nào? Đồng chí gõ tên hoặc mã xã."
+TRANSFER_NOT_FOUND = "Không tìm thấy xã/phường «{typed}». Đồng chí gõ lại tên hoặc mã."
+TRANSFER_SAME = "Tin #{ref} đã thuộc xã này rồi."
+TRANSFERRED = "Đã chuyển tin #{ref} sang {commune}."
+REPORTER_ANSWERED = "💬 Người báo đã trả lời về tin #{ref}:\n«{answer}»"
+REPORTER_ANSWERED_MEDIA = "💬 Người báo gửi thêm {count} tệp cho tin #{ref} (/hopthu {ref} để xem)."
+EVIDENCE_NONE = "Tin #{ref} không có bằng chứng kèm theo."
+EVIDENCE_CAPTION = "Bằng chứng {index}/{total} của tin #{ref}"
+REMINDER = "⏰ Đồng chí lưu ý: tin #{ref} ({category}) cần {what} trước {when}."
+ESCALATION = (
+    "🚨 Tin #{ref} ({category}) đã quá hạn {what} ({when}). Đề nghị đồng chí chỉ đạo xử lý."
+)
+FOLLOWUP = "📌 Tin #{ref} đã chuyển {body} từ {when}. Đồng chí theo dõi và cập nhật kết quả nhé."
+MAILBOX_TITLE = "📬 Hộp thư tin báo — {filter} (trang {page}/{pages}):"
+MAILBOX_EMPTY = "📬 Hộp thư tin báo — {filter}: không có tin nào."
+MAILBOX_LINE = "#{ref} · {category} · {status}{overdue} · hạn {deadline}"
+MAILBOX_FILTERS = {"open": "đang mở", "new": "mới", "overdue": "quá hạn", "mine": "của tôi"}
+MAILBOX_FILTER_WORDS = {"moi": "new", "quahan": "overdue", "cuatoi": "mine", "tatca": "open"}
+NEXT_PAGE = "Trang sau ▶"
+PREV_PAGE = "◀ Trang trước"
+NOT_POLICE = "Chức năng này dành cho cán bộ Công an xã."
+SETUP_DONE = (
+    "Đã gắn nhóm này làm nhóm trực của Công an {commune}. Nhóm chỉ nhận thông báo ngắn "
+    "(số tin, loại, hạn); chi tiết xem trong tin nhắn riêng."
+)
+SETUP_PRIVATE = "Lệnh /setup dùng trong nhóm trực của Công an xã, không dùng trong tin nhắn riêng."
+SETUP_NOT_CHIEF = "Chỉ lãnh đạo Công an xã mới gắn được nhóm trực."
+STATS = (
+    "📊 Thống kê tin báo {scope}, {start} – {end}\n"
+    "• Tiếp nhận: {total} (chưa có xã nhận: {unrouted})\n"
+    "• Theo trạng thái: {by_status}\n"
+    "• Theo loại: {by_category}\n"
+    "• Đang quá hạn: {overdue}\n"
+    "• Chuyển CQĐT trong hạn: {forwarded_in_time}/{forwarded}\n"
+    "• Tỉ lệ giải quyết: {resolution}\n"
+    "• Thời gian tiếp nhận (trung vị): {median_accept}\n"
+    "• Thời gian chuyển CQĐT (trung vị): {median_forward}"
+)
+STATS_BAD_DATE = "Ngày chưa đúng. Đồng chí gõ dạng /thongke 01/01/2026 30/06/2026."
+PLAIN_EVENT = {
+    "received": "Bình Yên đã nhận tin",
+    "status": "{status}",
+    "question": "Công an xã hỏi thêm",
+    "answer": "Bạn đã trả lời",
+}

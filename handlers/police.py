@@ -1,0 +1,450 @@
+"""The commune police mailbox: /hopthu (list and detail), officer actions on a tip (buttons on
+Telegram, short commands such as `tiepnhan 12` on text-only messengers), /thongke, and /setup
+to bind the police team's group. Every view and action is recorded; only officers of the tip's
+commune (or the dispatcher, for tips no commune could take) get anything but
+"Bạn không có quyền xem tin này".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.channels.base import Choice, InputKind, Outgoing, Prompt
+from bot.clock import format_local
+from bot.flows import (
+    Answer,
+    Command,
+    Ctx,
+    Finish,
+    Flow,
+    Goto,
+    Outcome,
+    Registry,
+    Retry,
+    StartFlow,
+)
+from bot.models import Area, ChatKind, Person, Role, Tip, TipEvent, TipStatus
+from bot.services import areas, people, tip_cards, tip_lifecycle, tips
+from bot.services.errors import NotAllowed
+from bot.text import squash
+from content import tips as words
+
+PAGE_SIZE = 8
+NEEDS_INPUT = {"forward", "here", "extend", "close", "ask", "note", "transfer"}
+action_flow = Flow("tip_action")
+
+
+# ---- access ---------------------------------------------------------------------------------------
+
+async def _mailbox_scope(ctx: Ctx) -> tuple[list[int], bool]:
+    communes = await tips.police_communes(ctx.session, ctx.person, ctx.now)
+    dispatcher = await tips.is_dispatcher(ctx.session, ctx.person, ctx.now)
+    if not communes and not dispatcher:
+        raise NotAllowed(words.NOT_POLICE)
+    return communes, dispatcher
+
+
+def _parse_ref(text: str) -> int | None:
+    digits = text.strip().lstrip("#")
+    return int(digits) if digits.isdigit() else None
+
+
+# ---- /hopthu ------------------------------------------------------------------------------------
+
+async def mailbox(ctx: Ctx, args: str) -> Outcome:
+    communes, dispatcher = await _mailbox_scope(ctx)
+    words_in = args.split()
+    if words_in and _parse_ref(words_in[0]) is not None and len(words_in) == 1:
+        return await _detail(ctx, _parse_ref(words_in[0]) or 0)
+    if words_in and tips.canonical_code(args) is not None:
+        canonical = tips.canonical_code(args)
+        assert canonical is not None
+        tip = await ctx.session.scalar(
+            select(Tip).where(Tip.receipt_hash == tips.receipt_hash(ctx.rt, canonical)))
+        if tip is None:
+            return Finish(words.NO_RIGHT)
+        return await _detail(ctx, tip.id)
+    key = squash(words_in[0]) if words_in else "tatca"
+    kind = words.MAILBOX_FILTER_WORDS.get(key, "open")
+    page = int(words_in[-1]) if words_in and words_in[-1].isdigit() else 1
+    query = select(Tip).where(Tip.status != TipStatus.CLOSED)
+    scope = Tip.commune_id.in_(communes) & Tip.routed_to_fallback.is_(False)
+    if dispatcher:
+        scope = scope | Tip.routed_to_fallback.is_(True)
+    query = query.where(scope)
+    if kind == "new":
+        query = query.where(Tip.status == TipStatus.RECEIVED)
+    elif kind == "overdue":
+        query = query.where(Tip.overdue.is_(True))
+    elif kind == "mine":
+        query = query.where(Tip.assigned_officer_id == ctx.person.id)
+    found = list((await ctx.session.scalars(query.order_by(Tip.deadline_at, Tip.id))).all())
+    label = words.MAILBOX_FILTERS[kind]
+    if not found:
+        return Finish(words.MAILBOX_EMPTY.format(filter=label))
+    pages = (len(found) + PAGE_SIZE - 1) // PAGE_SIZE
+    page = min(max(page, 1), pages)
+    shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    tz = ctx.rt.settings.tz
+    lines = [words.MAILBOX_TITLE.format(filter=label, page=page, pages=pages)]
+    for tip in shown:
+        lines.append(words.MAILBOX_LINE.format(
+            ref=tip.id, category=words.CATEGORIES.get(tip.category, ""),
+            status=words.STATUS_FOR_OFFICER[tip.status],
+            overdue=words.CARD_OVERDUE if tip.overdue else "",
+            deadline=format_local(tip.deadline_at, tz) if tip.deadline_at else "—"))
+    choices = [Choice(f"/hopthu {tip.id}", f"#{tip.id}") for tip in shown]
+    filter_word = next(w for w, k in words.MAILBOX_FILTER_WORDS.items() if k == kind)
+    if page > 1:
+        choices.append(Choice(f"/hopthu {filter_word} {page - 1}", words.PREV_PAGE))
+    if page < pages:
+        choices.append(Choice(f"/hopthu {filter_word} {page + 1}", words.NEXT_PAGE))
+    return Finish(Prompt("\n".join(lines), tuple(choices), columns=4))
+
+
+async def _detail(ctx: Ctx, ref: int) -> Outcome:
+    tip, role = await tips.get_for_officer(ctx.session, ref, ctx.person, ctx.now)
+    await tips.record_view(ctx.session, ctx.rt, tip, ctx.person, role)
+    card = await tip_cards.card_message(ctx.session, ctx.rt, tip, ctx.chat)
+    history = await _history(ctx, tip)
+    ctx.say(Outgoing(card.text + ("\n\n" + history if history else ""), card.choices,
+                     card.token, columns=card.columns))
+    return Finish(None)
+
+
+async def _history(ctx: Ctx, tip: Tip) -> str:
+    events = (await ctx.session.scalars(
+        select(TipEvent).where(TipEvent.tip_id == tip.id, TipEvent.kind != "view")
+        .order_by(TipEvent.id))).all()
+    tz = ctx.rt.settings.tz
+    lines = []
+    for event in events[-10:]:
+        actor = ""
+        if event.actor_person_id:
+            person = await ctx.session.get(Person, event.actor_person_id)
+            actor = people.display_name(ctx.rt, person) if person else ""
+        elif event.actor_role == "reporter":
+            actor = "người báo"
+        body = tips.event_body(ctx.rt, event)
+        label = words.ACTIONS.get(event.kind, event.kind)
+        lines.append(f"• {format_local(event.at, tz)} {label}"
+                     f"{' — ' + actor if actor else ''}{': ' + body if body else ''}")
+    return "Lịch sử:\n" + "\n".join(lines) if lines else ""
+
+
+# ---- actions ------------------------------------------------------------------------------------
+
+async def _after(ctx: Ctx, result: tips.ActionResult, public_note: str | None = None) -> str:
+    """Cards, the reporter, the confirmation: the same after every action."""
+    tip = result.tip
+    label = words.ACTIONS[result.action]
+    note = words.DONE_ACTION.format(ref=tip.id, action=label)
+    if result.action == "transfer":
+        await tip_cards.send_new(ctx.session, ctx.rt, tip)
+    await tip_cards.refresh(ctx.session, ctx.rt, tip, actor=ctx.person, note=note)
+    if result.status_changed and tip.status in tip_lifecycle.PUBLIC_STATUSES:
+        await tip_cards.notify_reporter(ctx.session, ctx.rt, tip, public_note)
+    return note
+
+
+async def run_action(ctx: Ctx, ref: int, action: str) -> Outcome:
+    tip, role = await tips.get_for_officer(ctx.session, ref, ctx.person, ctx.now)
+    if not tip_lifecycle.allowed(action, tip.status):
+        return Finish(words.NOT_ALLOWED_NOW.format(
+            ref=tip.id, status=words.STATUS_FOR_OFFICER[tip.status],
+            action=words.ACTIONS[action]))
+    if action == "evidence":
+        await tips.record_view(ctx.session, ctx.rt, tip, ctx.person, role, "evidence")
+        await tip_cards.send_evidence(ctx.session, ctx.rt, tip, ctx.chat)
+        return Finish(None)
+    if action == "here" and role != Role.POLICE_CHIEF:
+        return Finish(words.ONLY_CHIEF)
+    if action == "extend" and tip.extended:
+        return Finish(words.ALREADY_EXTENDED.format(ref=tip.id))
+    if action in NEEDS_INPUT:
+        return StartFlow("tip_action", f"{tip.id} {action}")
+    result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, action)
+    ctx.toast = await _after(ctx, result)
+    # a pressed button already shows the change in the edited card and a toast
+    return Finish(None if ctx.incoming.callback_data else ctx.toast)
+
+
+async def card_button(ctx: Ctx, value: str) -> Outcome | None:
+    ref, _, action = value.partition(".")
+    if not ref.isdigit() or action not in words.ACTIONS:
+        return Finish(words.NO_RIGHT)
+    if ctx.chat.kind != ChatKind.PRIVATE:
+        return Finish(None)  # group cards carry no buttons; never act from a group
+    return await run_action(ctx, int(ref), action)
+
+
+def _action_command(action: str) -> Command:
+    async def run(ctx: Ctx, args: str) -> Outcome:
+        ref = _parse_ref(args.split()[0]) if args.split() else None
+        if ref is None:
+            return Finish(words.TEXT_ACTIONS_HINT.format(
+                commands=words.ACTION_COMMANDS[action][0], ref=12))
+        return await run_action(ctx, ref, action)
+
+    aliases = words.ACTION_COMMANDS[action]
+    return Command(aliases[0], run, words.ACTIONS[action], aliases=aliases[1:],
+                   private_only=True, public=False)
+
+
+# ---- the action flow: what an action needs to know --------------------------------------------
+
+@action_flow.begin
+async def begin_action(ctx: Ctx, args: str) -> Outcome:
+    ref, action = args.split()
+    ctx.data.update(ref=int(ref), action=action)
+    return Goto({"forward": "body", "here": "assignee", "extend": "basis", "close": "outcome",
+                 "ask": "question", "note": "note", "transfer": "commune"}[action])
+
+
+async def _tip(ctx: Ctx) -> Tip:
+    tip, _ = await tips.get_for_officer(ctx.session, ctx.data["ref"], ctx.person, ctx.now)
+    return tip
+
+
+async def _finish_action(ctx: Ctx, **kwargs: object) -> Outcome:
+    tip = await _tip(ctx)
+    result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, ctx.data["action"],
+                            **kwargs)  # type: ignore[arg-type]
+    return Finish(await _after(ctx, result, kwargs.get("public_note")))  # type: ignore[arg-type]
+
+
+@action_flow.ask("body")
+async def ask_body(ctx: Ctx) -> Prompt:
+    choices = tuple(Choice(k, v) for k, v in words.INVESTIGATION_BODIES.items())
+    return Prompt(words.ASK_BODY.format(ref=ctx.data["ref"]),
+                  (*choices, Choice("other", words.BODY_OTHER)))
+
+
+@action_flow.answer("body")
+async def answer_body(ctx: Ctx, answer: Answer) -> Outcome:
+    assert answer.choice is not None
+    if answer.choice.id == "other":
+        return Goto("body_name")
+    return await _finish_action(ctx, body=answer.choice.label)
+
+
+@action_flow.ask("body_name")
+async def ask_body_name(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_BODY_NAME.format(ref=ctx.data["ref"]))
+
+
+@action_flow.answer("body_name")
+async def answer_body_name(ctx: Ctx, answer: Answer) -> Outcome:
+    return await _finish_action(ctx, body=answer.text.strip()[:200])
+
+
+@action_flow.ask("assignee")
+async def ask_assignee(ctx: Ctx) -> Prompt:
+    tip = await _tip(ctx)
+    officers = await tips.officers_of(ctx.session, tip.commune_id or 0, ctx.now)
+    choices = tuple(Choice(str(p.id), people.display_name(ctx.rt, p)) for p in officers)
+    return Prompt(words.ASK_ASSIGNEE.format(ref=tip.id), choices)
+
+
+@action_flow.answer("assignee")
+async def answer_assignee(ctx: Ctx, answer: Answer) -> Outcome:
+    assert answer.choice is not None
+    ctx.data["assignee"] = int(answer.choice.id)
+    return Goto("complex")
+
+
+@action_flow.ask("complex")
+async def ask_complex(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_COMPLEX.format(ref=ctx.data["ref"]),
+                  (Choice("no", words.COMPLEX_NO), Choice("yes", words.COMPLEX_YES)))
+
+
+@action_flow.answer("complex")
+async def answer_complex(ctx: Ctx, answer: Answer) -> Outcome:
+    assert answer.choice is not None
+    assignee = await ctx.session.get(Person, ctx.data["assignee"])
+    return await _finish_action(ctx, assignee=assignee,
+                                complex_case=answer.choice.id == "yes")
+
+
+@action_flow.ask("basis")
+async def ask_basis(ctx: Ctx) -> Prompt:
+    choices = tuple(Choice(k, v) for k, v in words.EXTENSION_BASES.items())
+    return Prompt(words.ASK_EXTENSION.format(ref=ctx.data["ref"]), choices)
+
+
+@action_flow.answer("basis")
+async def answer_basis(ctx: Ctx, answer: Answer) -> Outcome:
+    assert answer.choice is not None
+    return await _finish_action(ctx, basis=answer.choice.id)
+
+
+@action_flow.ask("outcome")
+async def ask_outcome(ctx: Ctx) -> Prompt:
+    choices = tuple(Choice(k, v) for k, v in words.OUTCOMES.items())
+    return Prompt(words.ASK_OUTCOME.format(ref=ctx.data["ref"]), choices)
+
+
+@action_flow.answer("outcome")
+async def answer_outcome(ctx: Ctx, answer: Answer) -> Outcome:
+    assert answer.choice is not None
+    ctx.data["outcome"] = answer.choice.id
+    return Goto("duplicate" if answer.choice.id == "duplicate" else "public_note")
+
+
+@action_flow.ask("duplicate")
+async def ask_duplicate(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_DUPLICATE.format(ref=ctx.data["ref"]))
+
+
+@action_flow.answer("duplicate")
+async def answer_duplicate(ctx: Ctx, answer: Answer) -> Outcome:
+    other = _parse_ref(answer.text)
+    tip = await _tip(ctx)
+    target = await ctx.session.get(Tip, other) if other else None
+    if target is None or target.id == tip.id or target.commune_id != tip.commune_id:
+        return Retry(words.DUPLICATE_INVALID.format(typed=answer.text.strip()[:20]))
+    ctx.data["duplicate_of"] = target.id
+    return Goto("public_note")
+
+
+@action_flow.ask("public_note")
+async def ask_public_note(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_PUBLIC_NOTE, (Choice("none", words.NO_NOTE),),
+                  accepts=frozenset({InputKind.TEXT}))
+
+
+@action_flow.answer("public_note")
+async def answer_public_note(ctx: Ctx, answer: Answer) -> Outcome:
+    note = None if answer.choice is not None else answer.text.strip()[:500]
+    return await _finish_action(ctx, outcome=ctx.data["outcome"],
+                                duplicate_of=ctx.data.get("duplicate_of"), public_note=note)
+
+
+@action_flow.ask("question")
+async def ask_question(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_QUESTION.format(ref=ctx.data["ref"]))
+
+
+@action_flow.answer("question")
+async def answer_question(ctx: Ctx, answer: Answer) -> Outcome:
+    question = answer.text.strip()[:1000]
+    tip = await _tip(ctx)
+    result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, "ask", note=question)
+    await _after(ctx, result)
+    if await tip_cards.relay_question(ctx.session, ctx.rt, tip, question):
+        return Finish(words.QUESTION_SENT.format(ref=tip.id))
+    return Finish(words.QUESTION_QUEUED.format(ref=tip.id))
+
+
+@action_flow.ask("note")
+async def ask_note(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_NOTE.format(ref=ctx.data["ref"]))
+
+
+@action_flow.answer("note")
+async def answer_note(ctx: Ctx, answer: Answer) -> Outcome:
+    return await _finish_action(ctx, note=answer.text.strip()[:2000])
+
+
+@action_flow.ask("commune")
+async def ask_commune(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_TRANSFER.format(ref=ctx.data["ref"]))
+
+
+@action_flow.answer("commune")
+async def answer_commune(ctx: Ctx, answer: Answer) -> Outcome:
+    typed = answer.text.strip()
+    found = await areas.find_areas(ctx.session, typed, level="commune")
+    if len(found) != 1:
+        return Retry(words.TRANSFER_NOT_FOUND.format(typed=typed[:60]))
+    commune: Area = found[0]
+    tip = await _tip(ctx)
+    if commune.id == tip.commune_id:
+        return Retry(words.TRANSFER_SAME.format(ref=tip.id))
+    result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, "transfer", commune=commune)
+    await _after(ctx, result)
+    return Finish(words.TRANSFERRED.format(ref=tip.id, commune=commune.name))
+
+
+# ---- statistics and the team group ---------------------------------------------------------------
+
+def _date(text: str, tz: object) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").replace(tzinfo=tz)  # type: ignore[arg-type]
+    except ValueError:
+        return None
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f} giờ" if value < 48 else f"{value / 24:.1f} ngày"
+
+
+async def statistics(ctx: Ctx, args: str) -> Outcome:
+    communes, dispatcher = await _mailbox_scope(ctx)
+    tz = ctx.rt.settings.tz
+    parts = args.split()
+    local_now = ctx.now.astimezone(tz)
+    start = local_now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = local_now + timedelta(seconds=1)
+    if parts:
+        start_date = _date(parts[0], tz)
+        end_date = _date(parts[1], tz) if len(parts) > 1 else None
+        if start_date is None or (len(parts) > 1 and end_date is None):
+            return Finish(words.STATS_BAD_DATE)
+        start = start_date
+        end = (end_date + timedelta(days=1)) if end_date else end
+    scope_ids = None if dispatcher and not communes else communes
+    result = await tips.stats(ctx.session, ctx.rt, scope_ids, start, end)
+    names = [a.name for a in (await ctx.session.scalars(
+        select(Area).where(Area.id.in_(communes)))).all()]
+    by_status = ", ".join(f"{words.STATUS_FOR_OFFICER[k]}: {v}"
+                          for k, v in sorted(result.by_status.items())) or "—"
+    by_category = ", ".join(f"{words.CATEGORIES.get(k, k)}: {v}"
+                            for k, v in sorted(result.by_category.items())) or "—"
+    rate = result.resolution_rate
+    return Finish(words.STATS.format(
+        scope=", ".join(names) or "toàn hệ thống", start=start.strftime("%d/%m/%Y"),
+        end=(end - timedelta(seconds=1)).strftime("%d/%m/%Y"), total=result.total,
+        unrouted=result.unrouted, by_status=by_status, by_category=by_category,
+        overdue=result.overdue, forwarded=result.forwarded,
+        forwarded_in_time=result.forwarded_in_time,
+        resolution="—" if rate is None else f"{rate:.0%}",
+        median_accept=_hours(result.median_accept_h),
+        median_forward=_hours(result.median_forward_h)))
+
+
+async def setup(ctx: Ctx, _args: str) -> Outcome:
+    if ctx.chat.kind == ChatKind.PRIVATE:
+        return Finish(words.SETUP_PRIVATE)
+    grants = await people.active_roles(ctx.session, ctx.person.id, ctx.now)
+    chief_of = [g.area_id for g in grants if Role(g.role) is Role.POLICE_CHIEF]
+    if not chief_of:
+        return Finish(words.SETUP_NOT_CHIEF)
+    commune = await ctx.session.get(Area, chief_of[0])
+    assert commune is not None
+    ctx.chat.purpose, ctx.chat.area_id = "police_team", commune.id
+    return Finish(words.SETUP_DONE.format(commune=commune.name))
+
+
+POLICE_MENU = frozenset({Role.POLICE_OFFICER, Role.POLICE_CHIEF, Role.DISPATCHER})
+
+
+def register(registry: Registry) -> None:
+    registry.flow(action_flow)
+    registry.command(Command("hopthu", mailbox, "Hộp thư tin báo (cán bộ Công an xã)",
+                             aliases=("mailbox", "hộp thư"), private_only=True,
+                             menu_label="📬 Hộp thư tin báo", menu_roles=POLICE_MENU,
+                             menu_rank=30))
+    registry.command(Command("thongke", statistics, "Thống kê tin báo (cán bộ Công an xã)",
+                             aliases=("stats", "thống kê"), private_only=True,
+                             menu_label="📊 Thống kê tin báo", menu_roles=POLICE_MENU,
+                             menu_rank=35))
+    registry.command(Command("setup", setup, "Gắn nhóm trực Công an xã", public=False))
+    for action in words.ACTIONS:
+        registry.command(_action_command(action))
+    registry.callback(tip_cards.CARD_TOKEN, card_button)

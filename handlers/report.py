@@ -1,0 +1,362 @@
+"""/baotin: a resident reports a crime, privately, step by step, on any messenger.
+
+notice → category → what happened → evidence → commune → village → location or address →
+when → identity (→ phone) → review → commit, then receipt. `/huy` cancels and `/quaylai` goes
+back at any step; the state is stored, so a restart continues where the resident was.
+Every sentence shown is in `content.tips`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from bot.channels.base import MEDIA_KINDS, Choice, InputKind, Prompt, Request
+from bot.flows import (
+    Answer,
+    Back,
+    Command,
+    Ctx,
+    Finish,
+    Flow,
+    Goto,
+    Outcome,
+    Registry,
+    Retry,
+    StartFlow,
+    Stay,
+)
+from bot.models import Area, IdentityMode
+from bot.services import areas, tip_cards, tips
+from bot.services.tips import Draft
+from content import texts
+from content import tips as words
+
+report = Flow("report")
+PHONE = re.compile(r"^(?:\+?84|0)(?:\d[\s.-]?){8,10}$")
+MAX_LISTED_COMMUNES = 8
+MAX_LISTED_VILLAGES = 12
+UNKNOWN = "unknown"
+EVIDENCE_KINDS = frozenset(MEDIA_KINDS | {InputKind.STICKER})
+
+
+def _choices(mapping: dict[str, str]) -> tuple[Choice, ...]:
+    return tuple(Choice(key, label) for key, label in mapping.items())
+
+
+# ---- notice --------------------------------------------------------------------------------------
+
+@report.begin
+async def begin(ctx: Ctx, _args: str) -> Outcome:
+    if not await tips.may_report(ctx.session, ctx.rt, ctx.person):
+        return Finish(words.RATE_LIMITED.format(limit=ctx.rt.settings.tips_per_hour))
+    return Goto("notice")
+
+
+@report.ask("notice")
+async def ask_notice(ctx: Ctx) -> Prompt:
+    text = words.NOTICE.format(months=ctx.rt.settings.tip_retention_months)
+    return Prompt(text, (Choice("start", words.START), Choice("cancel", words.CANCEL)))
+
+
+@report.answer("notice")
+async def answer_notice(ctx: Ctx, answer: Answer) -> Outcome:
+    assert answer.choice is not None
+    return Goto("category") if answer.choice.id == "start" else Finish(texts.CANCELLED)
+
+
+# ---- what and when -------------------------------------------------------------------------------
+
+@report.ask("category")
+async def ask_category(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_CATEGORY, _choices(words.CATEGORIES), columns=2)
+
+
+@report.answer("category")
+async def answer_category(ctx: Ctx, answer: Answer) -> Outcome:
+    assert answer.choice is not None
+    ctx.data["category"] = answer.choice.id
+    return Goto("description")
+
+
+@report.ask("description")
+async def ask_description(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_DESCRIPTION)
+
+
+@report.answer("description")
+async def answer_description(ctx: Ctx, answer: Answer) -> Outcome:
+    text = answer.text.strip()
+    if len(text) < 10:
+        return Retry(words.DESCRIPTION_SHORT)
+    ctx.data["description"] = text
+    ctx.data["urgent"] = tips.sounds_urgent(text)
+    return Goto("evidence", notice=words.EMERGENCY if ctx.data["urgent"] else None)
+
+
+@report.ask("evidence")
+async def ask_evidence(ctx: Ctx) -> Prompt:
+    text = words.ASK_EVIDENCE.format(count=tips.MAX_EVIDENCE,
+                                     mb=int(ctx.rt.settings.max_download_mb))
+    done = Choice("done", words.EVIDENCE_DONE if ctx.data.get("evidence") else
+                  words.EVIDENCE_SKIP)
+    return Prompt(text, (done,), accepts=EVIDENCE_KINDS)
+
+
+@report.answer("evidence")
+async def answer_evidence(ctx: Ctx, answer: Answer) -> Outcome:
+    if answer.choice is not None:
+        return Goto("commune")
+    if answer.kind is InputKind.STICKER:
+        return Retry(words.EVIDENCE_STICKER)
+    stored: list[int] = ctx.data.setdefault("evidence", [])
+    mb = int(ctx.rt.settings.max_download_mb)
+    for attachment in answer.incoming.attachments:
+        if len(stored) >= tips.MAX_EVIDENCE:
+            ctx.say(words.EVIDENCE_FULL.format(count=tips.MAX_EVIDENCE))
+            return Stay()
+        if attachment.problem == "too_big":
+            ctx.say(words.EVIDENCE_TOO_BIG.format(mb=mb))
+            return Stay()
+        if attachment.evidence_id is None:
+            ctx.say(words.EVIDENCE_FAILED)
+            return Stay()
+        stored.append(attachment.evidence_id)
+        album = attachment.album
+        if album and ctx.data.get("album") == album:
+            return Stay()  # one reply per album, not one per photo
+        ctx.data["album"] = album
+    ctx.say(words.EVIDENCE_RECEIVED.format(count=len(stored)))
+    return Stay()
+
+
+# ---- where ------------------------------------------------------------------------------------
+
+async def _communes(ctx: Ctx) -> list[Area]:
+    count = await ctx.session.scalar(
+        select(func.count()).select_from(Area).where(Area.level == "commune"))
+    if not count or count > MAX_LISTED_COMMUNES:
+        return []
+    return list((await ctx.session.scalars(
+        select(Area).where(Area.level == "commune").order_by(Area.name))).all())
+
+
+@report.ask("commune")
+async def ask_commune(ctx: Ctx) -> Prompt:
+    matches = ctx.data.get("commune_matches")
+    if matches:
+        listed = [await ctx.session.get(Area, area_id) for area_id in matches]
+        choices = tuple(Choice(str(a.id), a.name) for a in listed if a is not None)
+        return Prompt(words.COMMUNE_PICK, (*choices, Choice(UNKNOWN,
+                                                           words.COMMUNE_UNKNOWN_CHOICE)))
+    listed = await _communes(ctx)
+    choices = tuple(Choice(str(a.id), a.name) for a in listed)
+    text = words.ASK_COMMUNE if choices else words.ASK_COMMUNE_TYPED
+    return Prompt(text, (*choices, Choice(UNKNOWN, words.COMMUNE_UNKNOWN_CHOICE)),
+                  accepts=frozenset({InputKind.TEXT}))
+
+
+@report.answer("commune")
+async def answer_commune(ctx: Ctx, answer: Answer) -> Outcome:
+    ctx.data.pop("commune_matches", None)
+    if answer.choice is not None:
+        if answer.choice.id == UNKNOWN:
+            ctx.data.update(commune_id=None, area_id=None, place_text=None)
+            return Goto("location")
+        return await _commune_chosen(ctx, int(answer.choice.id))
+    typed = answer.text.strip()
+    found = await areas.find_areas(ctx.session, typed, level="commune")
+    if len(found) == 1:
+        return await _commune_chosen(ctx, found[0].id)
+    if len(found) > 1:
+        ctx.data["commune_matches"] = [a.id for a in found[:MAX_LISTED_COMMUNES]]
+        return Retry(words.COMMUNE_PICK)
+    return Retry(words.COMMUNE_NOT_FOUND.format(typed=typed[:60]))
+
+
+async def _commune_chosen(ctx: Ctx, commune_id: int) -> Outcome:
+    ctx.data.update(commune_id=commune_id, area_id=commune_id, place_text=None)
+    return Goto("village")
+
+
+async def _commune_name(ctx: Ctx) -> str:
+    commune = await ctx.session.get(Area, ctx.data["commune_id"])
+    return commune.name if commune else ""
+
+
+@report.ask("village")
+async def ask_village(ctx: Ctx) -> Prompt:
+    villages = await areas.children(ctx.session, ctx.data["commune_id"])
+    listed = villages if len(villages) <= MAX_LISTED_VILLAGES else []
+    choices = tuple(Choice(str(a.id), a.name) for a in listed)
+    return Prompt(words.ASK_VILLAGE.format(commune=await _commune_name(ctx)),
+                  (*choices, Choice(UNKNOWN, words.VILLAGE_UNKNOWN)), columns=2,
+                  accepts=frozenset({InputKind.TEXT}))
+
+
+@report.answer("village")
+async def answer_village(ctx: Ctx, answer: Answer) -> Outcome:
+    if answer.choice is not None:
+        if answer.choice.id != UNKNOWN:
+            ctx.data["area_id"] = int(answer.choice.id)
+        return Goto("location")
+    typed = answer.text.strip()
+    found = await areas.find_areas(ctx.session, typed, within=ctx.data["commune_id"])
+    if len(found) == 1:
+        ctx.data["area_id"] = found[0].id
+        return Goto("location")
+    return Retry(words.VILLAGE_NOT_FOUND.format(typed=typed[:60],
+                                                commune=await _commune_name(ctx)))
+
+
+@report.ask("location")
+async def ask_location(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_LOCATION, (Choice("skip", words.LOCATION_SKIP),),
+                  accepts=frozenset({InputKind.TEXT, InputKind.LOCATION}),
+                  request=Request.LOCATION)
+
+
+@report.answer("location")
+async def answer_location(ctx: Ctx, answer: Answer) -> Outcome:
+    if answer.choice is not None:
+        ctx.data.update(location=None, address=None)
+    elif answer.kind is InputKind.LOCATION and answer.incoming.location:
+        ctx.data["location"] = list(answer.incoming.location)
+    else:
+        text = answer.text.strip()
+        if len(text) < 5:
+            return Retry(words.ADDRESS_SHORT)
+        ctx.data["address"] = text[:500]
+    return Goto("when")
+
+
+@report.ask("when")
+async def ask_when(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_WHEN, _choices(words.WHEN_CHOICES), columns=2,
+                  accepts=frozenset({InputKind.TEXT}))
+
+
+@report.answer("when")
+async def answer_when(ctx: Ctx, answer: Answer) -> Outcome:
+    ctx.data["when"] = answer.choice.label if answer.choice else answer.text.strip()[:200]
+    return Goto("identity")
+
+
+# ---- who ---------------------------------------------------------------------------------------
+
+@report.ask("identity")
+async def ask_identity(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_IDENTITY, _choices(words.IDENTITY_CHOICES))
+
+
+@report.answer("identity")
+async def answer_identity(ctx: Ctx, answer: Answer) -> Outcome:
+    assert answer.choice is not None
+    ctx.data["identity"] = answer.choice.id
+    if answer.choice.id == IdentityMode.PHONE:
+        return Goto("phone")
+    ctx.data["phone"] = None
+    return Goto("review")
+
+
+@report.ask("phone")
+async def ask_phone(ctx: Ctx) -> Prompt:
+    return Prompt(words.ASK_PHONE, accepts=frozenset({InputKind.TEXT, InputKind.CONTACT}),
+                  request=Request.CONTACT)
+
+
+@report.answer("phone")
+async def answer_phone(ctx: Ctx, answer: Answer) -> Outcome:
+    if answer.kind is InputKind.CONTACT:
+        if not answer.incoming.contact_is_own or not answer.incoming.contact_phone:
+            return Retry(words.PHONE_NOT_OWN)
+        phone = answer.incoming.contact_phone
+    else:
+        phone = answer.text.strip()
+        if not PHONE.match(phone):
+            return Retry(words.PHONE_INVALID)
+    ctx.data["phone"] = re.sub(r"[\s.-]", "", phone)
+    return Goto("review")
+
+
+# ---- review and commit -----------------------------------------------------------------------
+
+async def _summary(ctx: Ctx) -> str:
+    data = ctx.data
+    place = words.PLACE_UNKNOWN
+    if data.get("area_id"):
+        area = await ctx.session.get(Area, data["area_id"])
+        chain = await areas.ancestors(ctx.session, area) if area else []
+        place = ", ".join(a.name for a in chain if a.level != "province")
+    if data.get("address"):
+        place += f" — {data['address']}"
+    if data.get("location"):
+        place += " — có gửi vị trí"
+    evidence = data.get("evidence") or []
+    identity = words.IDENTITY_CHOICES[data["identity"]]
+    if data.get("phone"):
+        identity += f" ({data['phone']})"
+    description = data["description"]
+    if len(description) > 300:
+        description = description[:300] + "…"
+    return words.SUMMARY_LINES.format(
+        category=words.CATEGORIES[data["category"]], place=place, when=data["when"],
+        evidence=words.EVIDENCE_COUNT.format(count=len(evidence)) if evidence
+        else words.NO_EVIDENCE,
+        identity=identity, description=description)
+
+
+@report.ask("review")
+async def ask_review(ctx: Ctx) -> Prompt:
+    choices = (Choice("send", words.SEND), Choice("edit", words.EDIT),
+               Choice("cancel", words.CANCEL))
+    return Prompt(words.REVIEW.format(summary=await _summary(ctx)), choices)
+
+
+@report.answer("review")
+async def answer_review(ctx: Ctx, answer: Answer) -> Outcome:
+    assert answer.choice is not None
+    if answer.choice.id == "edit":
+        return Back()
+    if answer.choice.id == "cancel":
+        return Finish(texts.CANCELLED)
+    data = ctx.data
+    draft = Draft(
+        category=data["category"], description=data["description"], when=data["when"],
+        identity=IdentityMode(data["identity"]), incident_area_id=data.get("area_id"),
+        place_text=data.get("place_text"), address=data.get("address"),
+        location=tuple(data["location"]) if data.get("location") else None,  # type: ignore[arg-type]
+        phone=data.get("phone"), evidence_ids=list(data.get("evidence") or []),
+        urgent=bool(data.get("urgent")),
+    )
+    submitted = await tips.submit(ctx.session, ctx.rt, draft, ctx.person, ctx.person.user_ref)
+    await tip_cards.send_new(ctx.session, ctx.rt, submitted.tip)
+    return Finish(_receipt(submitted))
+
+
+def _receipt(submitted: tips.Submitted) -> str:
+    if submitted.fallback_reason is not None:
+        text = words.RECEIPT_FALLBACK.format(code=submitted.code)
+    else:
+        assert submitted.commune is not None
+        text = words.RECEIPT.format(code=submitted.code, commune=submitted.commune.name)
+    if submitted.pin:
+        text += words.RECEIPT_PIN.format(pin=submitted.pin)
+    elif submitted.tip.identity_mode != IdentityMode.ANONYMOUS:
+        text += words.RECEIPT_LINKED
+    if submitted.fallback_reason is not None:
+        text += words.FALLBACK_NOTE.format(reason=words.FALLBACK_REASONS[submitted.fallback_reason])
+    return text.rstrip()
+
+
+def register(registry: Registry) -> None:
+    registry.flow(report)
+
+    async def start_report(ctx: Ctx, _args: str) -> Outcome:
+        return StartFlow("report")
+
+    registry.command(Command(
+        "baotin", start_report, "Báo tin tố giác tội phạm", aliases=("tip", "báo tin"),
+        private_only=True, menu_label="📝 Báo tin tố giác", menu_rank=10,
+    ))
