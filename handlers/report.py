@@ -34,7 +34,7 @@ from content import texts
 from content import tips as words
 
 report = Flow("report")
-PHONE = re.compile(r"^(?:\+?84|0)(?:\d[\s.-]?){8,10}$")
+PHONE = re.compile(r"^(?:\+?84|0)[\s.-]?(?:\d[\s.-]?){8,10}$")
 MAX_LISTED_COMMUNES = 8
 MAX_LISTED_VILLAGES = 12
 UNKNOWN = "unknown"

@@ -141,8 +141,19 @@ class Harness:
         return result
 
     async def choose(self, user: User, label: str, *, chat: int | None = None) -> None:
-        """Pick a choice the bot offered, the way this channel does it."""
-        await self.press(user, label, chat=chat)
+        """Pick a choice the bot offered, the way this channel does it: press the inline
+        button, or tap the reply-keyboard button (which sends its label as text)."""
+        chat_id = chat if chat is not None else user.id
+        for message in reversed(await self.bot_messages(chat_id)):
+            markup = message.get("reply_markup") or {}
+            if markup.get("inline_keyboard") and not message.get("deleted"):
+                await self.press(user, label, chat=chat, message_id=int(message["message_id"]))
+                return
+            if markup.get("keyboard"):
+                assert label in self.buttons(message), (label, self.buttons(message))
+                await self.send(user, label, chat=chat)
+                return
+        raise AssertionError(f"nothing to choose from in chat {chat_id}")
 
     async def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
         return [m for m in await self.transcript(chat_id) if m["from"] == "bot"]

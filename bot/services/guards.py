@@ -35,7 +35,8 @@ async def _counter(session: AsyncSession, key: str, window: Window, now: datetim
         counter = GuardCounter(key=key, count=0, window_start=now,
                                expires_at=now + window.span + (window.lockout or timedelta(0)))
         session.add(counter)
-    elif counter.window_start + window.span <= now and not _locked(counter, now):
+    elif (counter.window_start + window.span <= now and not _locked(counter, now)) or (
+            counter.locked_until is not None and counter.locked_until <= now):
         counter.count, counter.window_start, counter.locked_until = 0, now, None
         counter.expires_at = now + window.span + (window.lockout or timedelta(0))
     return counter
@@ -50,8 +51,8 @@ async def is_blocked(session: AsyncSession, key: str, window: Window, now: datet
     counter = await session.get(GuardCounter, key)
     if counter is None:
         return False
-    if _locked(counter, now):
-        return True
+    if window.lockout is not None:
+        return _locked(counter, now)  # a lock-out ends on time, and the count starts again
     if counter.window_start + window.span <= now:
         return False
     return counter.count >= window.limit

@@ -1,0 +1,239 @@
+"""A resident reports a tip: every identity mode, cancel and back, wrong input at every step,
+restart mid-report, groups, emergencies, routing and the fallback mailbox, the hourly limit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.db import Database
+from bot.models import IdentityMode, Role, Tip, TipReporter
+from bot.services import tips
+from content import texts
+from content import tips as words
+from tests.e2e.tipkit import DESCRIPTION, enrol, file_report, police, the_tip, tip_count
+from tests.harness import (
+    CHIEF,
+    GROUP_CHAT,
+    OFFICER,
+    OFFICER_OTHER,
+    RESIDENT,
+    RESIDENT_2,
+    Harness,
+    User,
+    start_harness,
+)
+
+DISPATCHER = User(9001, "Điều", "Phối")
+
+
+@pytest.mark.pg
+@pytest.mark.parametrize("identity", list(words.IDENTITY_CHOICES.values()))
+async def test_report_in_each_identity_mode(harness: Harness, identity: str) -> None:
+    await police(harness)
+    phone = "0912 345 678" if identity == words.IDENTITY_CHOICES[IdentityMode.PHONE] else None
+    receipt = await file_report(harness, RESIDENT, identity=identity, phone=phone)
+    assert receipt.text.startswith("✅ Bình Yên đã nhận tin báo của bạn và chuyển tới "
+                                   "Công an Xã Bình Yên.")
+    anonymous = identity == words.IDENTITY_CHOICES[IdentityMode.ANONYMOUS]
+    assert (receipt.pin is not None) is anonymous
+    tip = await the_tip(harness)
+    assert tip.identity_mode == next(k for k, v in words.IDENTITY_CHOICES.items()
+                                     if v == identity)
+    async with harness.app.rt.db.reading() as session:
+        link = await session.get(TipReporter, tip.id)
+    assert (link is None) is anonymous
+    for officer in (OFFICER, CHIEF):
+        [card] = await harness.seen(officer)
+        assert card.startswith("📥 Tin báo #1 — Ma túy")
+        assert DESCRIPTION in card and "Hẻm 12" in card
+        assert "An" not in card.split("Nội dung")[0] and "Nguyễn" not in card
+        assert receipt.code not in card
+        assert ("0912345678" in card) is (phone is not None)
+        assert words.IDENTITY_FOR_OFFICER[tip.identity_mode] in card
+
+
+async def test_cancel_back_and_edit(harness: Harness) -> None:
+    await police(harness)
+    await harness.say(RESIDENT, "/baotin")
+    await harness.choose(RESIDENT, "Bắt đầu")
+    await harness.choose(RESIDENT, "Trộm cắp, cướp giật")
+    await harness.say(RESIDENT, "/quaylai")
+    assert await harness.last_text(RESIDENT) == words.ASK_CATEGORY
+    await harness.choose(RESIDENT, "Cờ bạc, cá độ")
+    await harness.say(RESIDENT, "Có sòng bạc trong nhà kho cuối xóm.")
+    await harness.say(RESIDENT, "/huy")
+    assert await harness.last_text(RESIDENT) == texts.CANCELLED
+    assert await tip_count(harness) == 0
+
+    receipt_before = await tip_count(harness)
+    await harness.say(RESIDENT, "/baotin")
+    await harness.choose(RESIDENT, "Hủy")
+    assert await harness.last_text(RESIDENT) == texts.CANCELLED
+    assert await tip_count(harness) == receipt_before
+
+
+async def test_review_edit_goes_back_one_step(harness: Harness) -> None:
+    await police(harness)
+    await harness.say(RESIDENT, "/baotin")
+    for label in ("Bắt đầu", "Ma túy"):
+        await harness.choose(RESIDENT, label)
+    await harness.say(RESIDENT, DESCRIPTION)
+    await harness.choose(RESIDENT, "Bỏ qua")
+    await harness.choose(RESIDENT, "Xã Bình Yên")
+    await harness.choose(RESIDENT, "Không rõ")
+    await harness.choose(RESIDENT, "Bỏ qua")
+    await harness.choose(RESIDENT, "Hôm nay")
+    await harness.choose(RESIDENT, "Giấu tên, vẫn nhận thông báo")
+    review = await harness.last_text(RESIDENT)
+    assert review.startswith("Bạn xem lại trước khi gửi") and "Xã Bình Yên" in review
+    await harness.choose(RESIDENT, "✏️ Sửa bước trước")
+    assert (await harness.last_text(RESIDENT)).startswith("Bạn muốn để lại danh tính")
+    await harness.choose(RESIDENT, "Giấu tên tuyệt đối")
+    await harness.choose(RESIDENT, "✅ Gửi tin báo")
+    assert "Mã PIN:" in await harness.last_text(RESIDENT)
+
+
+async def test_wrong_input_at_every_step_changes_nothing(harness: Harness) -> None:
+    await police(harness)
+    h, me = harness, RESIDENT
+    await h.say(me, "/baotin")
+    await h.say(me, "ừ")
+    assert (await h.last_text(me)).startswith(texts.PICK_ONE)
+    await h.choose(me, "Bắt đầu")
+    await h.say(me, "loại gì cũng được")
+    assert (await h.last_text(me)).startswith(texts.PICK_ONE)
+    await h.say(me, "1")  # a number answers on Telegram too
+    await h.say(me, "ngắn")
+    assert (await h.last_text(me)).startswith(words.DESCRIPTION_SHORT)
+    await h.say(me, DESCRIPTION)
+    await h.say(me, "không có ảnh đâu")
+    assert (await h.last_text(me)).startswith(texts.PICK_ONE)
+    await h.choose(me, "Bỏ qua")
+    await h.say(me, "Xã Không Có Thật")
+    assert (await h.last_text(me)).startswith(
+        words.COMMUNE_NOT_FOUND.format(typed="Xã Không Có Thật"))
+    await h.say(me, "an lac")  # the old name, without diacritics
+    await h.say(me, "Thôn Bắc")
+    assert (await h.last_text(me)).startswith("Mình chưa tìm thấy «Thôn Bắc»")
+    await h.say(me, "ap dong")  # an alias of Thôn Đông
+    await h.say(me, "số")
+    assert (await h.last_text(me)).startswith(words.ADDRESS_SHORT)
+    await h.say(me, "Gần chợ, số 5")
+    await h.say(me, "tối qua lúc 8 giờ")
+    await h.say(me, "giấu")
+    assert (await h.last_text(me)).startswith(texts.PICK_ONE)
+    await h.choose(me, "Để lại số điện thoại")
+    await h.say(me, "12345")
+    assert (await h.last_text(me)).startswith(words.PHONE_INVALID)
+    await h.say(me, "+84 912 345 678")
+    await h.say(me, "gửi đi")
+    assert (await h.last_text(me)).startswith(texts.PICK_ONE)
+    assert await tip_count(h) == 0
+    await h.choose(me, "✅ Gửi tin báo")
+    tip = await the_tip(h)
+    content = tips.open_content(h.app.rt, tip)
+    assert content is not None and content.when == "tối qua lúc 8 giờ"
+    assert content.address == "Gần chợ, số 5"
+    assert tip.category == "drugs"
+
+
+async def test_restart_mid_report_continues(settings: Settings, db: Database,
+                                            clock: FakeClock) -> None:
+    async with start_harness(settings, db, clock) as first:
+        await police(first)
+        await first.say(RESIDENT, "/baotin")
+        await first.choose(RESIDENT, "Bắt đầu")
+        await first.choose(RESIDENT, "Lừa đảo, lừa qua mạng")
+    async with start_harness(settings, Database(settings.db_url), clock) as second:
+        await second.say(RESIDENT, "Có người gọi điện giả công an đòi chuyển tiền.")
+        assert (await second.last_text(RESIDENT)).startswith("Bạn có ảnh, video")
+
+
+@pytest.mark.parametrize("command", ["/baotin", "/tracuu TB-AAAAA-BBBBB"])
+async def test_in_a_group_only_a_link_to_the_private_chat(harness: Harness, command: str) -> None:
+    sent = await harness.send(RESIDENT, command, chat=GROUP_CHAT, admin=True)
+    [reply] = await harness.bot_messages(GROUP_CHAT)
+    assert reply["text"].startswith(texts.PRIVATE_ONLY) and "?start=" in reply["text"]
+    assert reply["reply_to_message_id"] is None
+    transcript = await harness.transcript(GROUP_CHAT)
+    assert next(m for m in transcript if m["message_id"] == sent["message_id"])["deleted"]
+    assert await harness.bot_messages(RESIDENT.id) == []
+
+
+async def test_danger_words_bring_the_emergency_numbers_first(harness: Harness) -> None:
+    await police(harness)
+    await harness.say(RESIDENT, "/baotin")
+    await harness.choose(RESIDENT, "Bắt đầu")
+    await harness.choose(RESIDENT, "Đánh nhau, gây rối")
+    await harness.say(RESIDENT, "Ngoài ngõ đang đánh nhau, có người cầm dao!")
+    reply = await harness.last_text(RESIDENT)
+    assert reply.startswith("⚠️ Nếu đang nguy hiểm, hãy gọi ngay 113")
+    assert "không phải đường dây khẩn cấp" in reply
+    assert tips.sounds_urgent("dang danh nhau o cho")
+    assert not tips.sounds_urgent("Có người bán hàng giả ở chợ mỗi sáng.")
+
+
+async def test_police_team_group_gets_only_a_bare_card(harness: Harness) -> None:
+    await police(harness)
+    await harness.send(OFFICER, "/setup", chat=GROUP_CHAT, title="Trực ban CA xã")
+    assert await harness.last_text(OFFICER, chat=GROUP_CHAT) == words.SETUP_NOT_CHIEF
+    await harness.send(CHIEF, "/setup", chat=GROUP_CHAT, title="Trực ban CA xã")
+    assert (await harness.last_text(CHIEF, chat=GROUP_CHAT)).startswith("Đã gắn nhóm này")
+    receipt = await file_report(harness, RESIDENT)
+    bare = await harness.last_text(CHIEF, chat=GROUP_CHAT)
+    assert bare.startswith("📥 Tin báo #1 — Ma túy. Hạn tiếp nhận:")
+    assert receipt.code not in bare and DESCRIPTION not in bare and "Hẻm" not in bare
+    assert (await harness.bot_messages(GROUP_CHAT))[-1]["reply_markup"] is None
+
+
+@pytest.mark.pg
+async def test_no_officer_goes_to_the_dispatcher_and_is_counted(harness: Harness) -> None:
+    await enrol(harness, DISPATCHER, Role.DISPATCHER, "DEMO-TINH")
+    receipt = await file_report(harness, RESIDENT)
+    assert "Công an xã nơi xảy ra chưa dùng Bình Yên" in receipt.text and "113" in receipt.text
+    [card] = await harness.seen(DISPATCHER)
+    assert "Chưa có xã nhận" in card
+    tip = await the_tip(harness)
+    assert tip.routed_to_fallback and tip.fallback_reason == "no_officer"
+    await harness.say(DISPATCHER, "/thongke")
+    assert "chưa có xã nhận: 1" in await harness.last_text(DISPATCHER)
+
+
+async def test_unknown_place_goes_to_the_dispatcher(harness: Harness) -> None:
+    await police(harness)
+    await enrol(harness, DISPATCHER, Role.DISPATCHER, "DEMO-TINH")
+    receipt = await file_report(harness, RESIDENT, commune="Không rõ / nơi khác")
+    assert "nơi xảy ra chưa rõ" in receipt.text
+    assert await harness.seen(OFFICER) == []
+    assert len(await harness.seen(DISPATCHER)) == 1
+    # the dispatcher sends it on to the right commune
+    await harness.say(DISPATCHER, "chuyenxa 1")
+    await harness.say(DISPATCHER, "Xã Bình Yên")
+    assert (await harness.last_text(DISPATCHER)).startswith("Đã chuyển tin #1 sang Xã Bình Yên")
+    [card] = await harness.seen(OFFICER)
+    assert card.startswith("📥 Tin báo #1")
+    tip = await the_tip(harness)
+    assert not tip.routed_to_fallback and tip.status == "received"
+
+
+async def test_at_most_five_tips_an_hour(harness: Harness) -> None:
+    await police(harness)
+    for _ in range(5):
+        await file_report(harness, RESIDENT_2, address=None)
+    await harness.say(RESIDENT_2, "/baotin")
+    assert await harness.last_text(RESIDENT_2) == words.RATE_LIMITED.format(limit=5)
+    harness.clock.advance(3601)
+    await harness.say(RESIDENT_2, "/baotin")
+    assert (await harness.last_text(RESIDENT_2)).startswith("📝 Báo tin tố giác")
+    async with harness.app.rt.db.reading() as session:
+        assert len((await session.scalars(select(Tip))).all()) == 5
+
+
+async def test_an_officer_of_another_commune_never_gets_the_card(harness: Harness) -> None:
+    await police(harness)
+    await enrol(harness, OFFICER_OTHER, Role.POLICE_OFFICER, "DEMO-THON-TAY")
+    await file_report(harness, RESIDENT)
+    assert await harness.seen(OFFICER_OTHER) == []

@@ -1,0 +1,95 @@
+"""Shared moves for the tip-off tests, in people's terms, on any channel."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from bot.models import Role, Tip, TipEvent
+from bot.services import areas, demo, people
+from tests.harness import CHIEF, OFFICER, Harness, User
+
+CODE = re.compile(r"Mã tiếp nhận: (TB-[0-9A-Z]{5}-[0-9A-Z]{5})")
+PIN = re.compile(r"Mã PIN: (\d{6})")
+DESCRIPTION = "Có người bán ma túy ở đầu hẻm mỗi tối, khoảng 9 giờ."
+
+
+@dataclass
+class Receipt:
+    code: str
+    pin: str | None
+    text: str
+
+
+async def enrol(h: Harness, user: User, role: Role, area_code: str = demo.DEMO_COMMUNE) -> None:
+    """Give `user` a role the way a real officer gets it: an invite redeemed in the bot."""
+    rt = h.app.rt
+    async with rt.transaction() as session:
+        await demo.seed_demo(session, rt)
+        area = await areas.by_code(session, area_code)
+        _, token = await people.create_invite(session, rt, role=role, area=area,
+                                              created_by="test")
+    await h.send(user, f"/start {token}")
+    await h.seen(user)
+
+
+async def police(h: Harness) -> None:
+    """The demo commune with one officer and one chief."""
+    await enrol(h, OFFICER, Role.POLICE_OFFICER)
+    await enrol(h, CHIEF, Role.POLICE_CHIEF)
+
+
+async def file_report(
+    h: Harness, user: User, *, category: str = "Ma túy", description: str = DESCRIPTION,
+    commune: str = "Xã Bình Yên", village: str = "Thôn Đông", address: str | None = "Hẻm 12",
+    when: str = "Hôm qua", identity: str = "Giấu tên, vẫn nhận thông báo",
+    phone: str | None = None, photos: int = 0, typed_commune: bool = False,
+) -> Receipt:
+    """A whole report, step by step, as a resident does it."""
+    await h.say(user, "/baotin")
+    await h.choose(user, "Bắt đầu")
+    await h.choose(user, category)
+    await h.say(user, description)
+    for _ in range(photos):
+        await h.send_photo(user)
+    await h.choose(user, "Xong" if photos else "Bỏ qua")
+    if typed_commune:
+        await h.say(user, commune)
+    else:
+        await h.choose(user, commune)
+    if commune != "Không rõ / nơi khác":
+        await h.choose(user, village)
+    if address:
+        await h.say(user, address)
+    else:
+        await h.choose(user, "Bỏ qua")
+    await h.choose(user, when)
+    await h.choose(user, identity)
+    if phone is not None:
+        await h.say(user, phone)
+    await h.choose(user, "✅ Gửi tin báo")
+    text = await h.last_text(user)
+    code = CODE.search(text)
+    assert code, text
+    pin = PIN.search(text)
+    return Receipt(code.group(1), pin.group(1) if pin else None, text)
+
+
+async def tip_count(h: Harness) -> int:
+    async with h.app.rt.db.reading() as session:
+        return int(await session.scalar(select(func.count()).select_from(Tip)) or 0)
+
+
+async def the_tip(h: Harness, ref: int = 1) -> Tip:
+    async with h.app.rt.db.reading() as session:
+        tip = await session.get(Tip, ref)
+    assert tip is not None
+    return tip
+
+
+async def events(h: Harness, ref: int = 1) -> list[TipEvent]:
+    async with h.app.rt.db.reading() as session:
+        return list((await session.scalars(
+            select(TipEvent).where(TipEvent.tip_id == ref).order_by(TipEvent.id))).all())
