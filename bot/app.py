@@ -1,4 +1,5 @@
-"""Wires one running bot: database, keys, engine, channels, and their workers.
+"""Wires one running bot: database, keys, engine, the messengers, their workers, the scheduler,
+and the small web server (Zalo webhook, evidence pages).
 
 `App` is what `binhyen run` starts and what the end-to-end tests start, in one event loop with
 the sandbox. `idle()` reports whether any work is in flight (the sandbox's settle call uses it).
@@ -11,15 +12,19 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.telegram import TelegramChannel
+from bot.channels.zalo import ZaloChannel
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.faults import CrashPoints
 from bot.flows import Engine, Registry
 from bot.logs import REDACTOR
-from bot.runtime import Runtime
+from bot.runtime import ChannelParts, Runtime
 from bot.services import inbox
 from bot.services.keys import open_keyring
 from handlers import build_registry
@@ -32,11 +37,40 @@ from scheduler.tick import Ticker
 log = logging.getLogger(__name__)
 
 
+class Messenger(Protocol):
+    """What the app needs of a channel plug-in."""
+
+    name: str
+    on_stored: Any
+
+    def parts(self) -> ChannelParts: ...
+
+    async def connect(self, stop: asyncio.Event) -> bool: ...
+
+    async def poll_forever(self, stop: asyncio.Event, lease: LeaseKeeper) -> None: ...
+
+    async def prepare(self, payload: dict[str, Any]) -> Any: ...
+
+    async def handle_stored(self, session: AsyncSession, payload: dict[str, Any],
+                            prepared: Any = None) -> None: ...
+
+    async def apologise(self, session: AsyncSession, payload: dict[str, Any]) -> None: ...
+
+    async def send(self, chat_id: str, request: Any) -> str | None: ...
+
+    async def close(self) -> None: ...
+
+
 @dataclass
-class TelegramEndpoint:
+class Endpoint:
+    """Where a messenger's Bot API is and the token for it."""
+
     token: str
     api_url: str
     proxy: str | None = None
+
+
+TelegramEndpoint = Endpoint
 
 
 def telegram_limits(settings: Settings) -> Limits:
@@ -48,26 +82,46 @@ def telegram_limits(settings: Settings) -> Limits:
     )
 
 
+def zalo_limits(settings: Settings) -> Limits:
+    return Limits(
+        global_per_second=settings.zalo_limit_per_second,
+        group_per_minute=0,
+        private_per_second=settings.zalo_limit_private_per_second,
+        margin=settings.rate_margin,
+    )
+
+
 @dataclass
 class App:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
-    telegram: TelegramEndpoint | None = None
+    telegram: Endpoint | None = None
+    zalo: Endpoint | None = None
     registry: Registry = field(default_factory=build_registry)
+    run_scheduler: bool = True
+    zalo_webhook: bool = False
 
     rt: Runtime = field(init=False)
     engine: Engine = field(init=False)
-    channel: TelegramChannel | None = field(init=False, default=None)
+    channels: list[Messenger] = field(init=False, default_factory=list)
     processors: list[InboxProcessor] = field(init=False, default_factory=list)
     workers: list[DeliveryWorker] = field(init=False, default_factory=list)
     stop_event: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     ticker: Ticker = field(init=False)
     holder: str = field(init=False, default_factory=new_holder_id)
-    run_scheduler: bool = True
+
+    @property
+    def channel(self) -> TelegramChannel | None:
+        """The Telegram channel, if running (most tests drive it)."""
+        return next((c for c in self.channels if isinstance(c, TelegramChannel)), None)
+
+    @property
+    def zalo_channel(self) -> ZaloChannel | None:
+        return next((c for c in self.channels if isinstance(c, ZaloChannel)), None)
 
     async def prepare(self, db: Database | None = None) -> Runtime:
-        """Migrate, open the keys, build the runtime; no network yet."""
+        """Migrate, open the keys, build the runtime and the channels; no network yet."""
         db = db or Database(self.settings.db_url)
         await db.migrate()
         keyring = await open_keyring(db, self.settings.key_file)
@@ -76,19 +130,26 @@ class App:
         self.engine = Engine(self.rt, self.registry)
         if self.telegram is not None:
             REDACTOR.add(self.telegram.token)
-            self.channel = TelegramChannel(
-                self.rt, self.engine, token=self.telegram.token,
-                api_url=self.telegram.api_url, proxy=self.telegram.proxy,
-            )
-            self.rt.channels[self.channel.name] = self.channel.parts()
-            processor = InboxProcessor(self.rt, self.channel.name, self.channel.handle_stored,
-                                       self.channel.apologise, self.channel.prepare)
-            self.channel.on_stored = processor.wake
-            self.processors.append(processor)
-            self.workers.append(DeliveryWorker(self.rt, self.channel, telegram_limits(self.settings),
-                                               holder=self.holder))
+            commands = [(c.name, c.description) for c in self.registry.commands.values()
+                        if c.public]
+            self._add(TelegramChannel(self.rt, self.engine, token=self.telegram.token,
+                                      api_url=self.telegram.api_url, proxy=self.telegram.proxy,
+                                      commands=commands), telegram_limits(self.settings))
+        if self.zalo is not None:
+            REDACTOR.add(self.zalo.token)
+            self._add(ZaloChannel(self.rt, self.engine, token=self.zalo.token,
+                                  api_url=self.zalo.api_url), zalo_limits(self.settings))
         self.ticker = Ticker(self.rt, self.registry.due, holder=self.holder)
         return self.rt
+
+    def _add(self, channel: Messenger, limits: Limits) -> None:
+        self.channels.append(channel)
+        self.rt.channels[channel.name] = channel.parts()
+        processor = InboxProcessor(self.rt, channel.name, channel.handle_stored,
+                                   channel.apologise, channel.prepare)
+        channel.on_stored = processor.wake
+        self.processors.append(processor)
+        self.workers.append(DeliveryWorker(self.rt, channel, limits, holder=self.holder))
 
     async def start(self) -> None:
         """Start the workers, then connect and poll (connecting retries with backoff)."""
@@ -96,15 +157,17 @@ class App:
             self.tasks.append(asyncio.create_task(processor.run(self.stop_event)))
         for worker in self.workers:
             self.tasks.append(asyncio.create_task(worker.run(self.stop_event)))
-        if self.channel is not None:
-            self.tasks.append(asyncio.create_task(self._connect_and_poll(self.channel)))
+        for channel in self.channels:
+            self.tasks.append(asyncio.create_task(self._connect_and_poll(channel)))
         if self.run_scheduler:
             self.ticker.start()
 
-    async def _connect_and_poll(self, channel: TelegramChannel) -> None:
-        """Only the holder of the channel's poll lease calls getUpdates (one poller per bot)."""
-        commands = [(c.name, c.description) for c in self.registry.commands.values() if c.public]
-        if not await channel.connect(commands, self.stop_event):
+    async def _connect_and_poll(self, channel: Messenger) -> None:
+        """Only the holder of the channel's poll lease polls (one poller per bot); with a
+        webhook the platform calls us instead."""
+        if not await channel.connect(self.stop_event):
+            return
+        if isinstance(channel, ZaloChannel) and self.zalo_webhook:
             return
         lease = LeaseKeeper(self.rt, f"poll:{channel.name}",
                             timedelta(seconds=self.settings.lease_ttl_seconds), self.holder)
@@ -137,8 +200,8 @@ class App:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.tasks.clear()
-        if self.channel is not None:
-            await self.channel.close()
+        for channel in self.channels:
+            await channel.close()
         await self.rt.db.dispose()
 
     async def run_forever(self) -> None:

@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     key_file: Path = Field(default_factory=_default_key_file)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    zalo_token: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = None
+    zalo_api_url: AnyHttpUrl = AnyHttpUrl("https://bot-api.zaloplatforms.com")
+    zalo_webhook_secret: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = None
+    public_url: Annotated[AnyHttpUrl | None, BeforeValidator(_blank_to_none)] = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    zalo_limit_per_second: float = Field(default=8, ge=0)
+    zalo_limit_private_per_second: float = Field(default=1, ge=0)
+    evidence_link_minutes: float = Field(default=30, gt=0)
+
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = Field(default=8081, ge=0, le=65535)
     flow_ttl_hours: float = Field(default=24.0, gt=0)
@@ -127,6 +137,13 @@ class Settings(BaseSettings):
             left, sep, right = raw.partition(":")
             if not sep or not left.isdigit() or len(right) < 20:
                 raise ValueError("không đúng dạng mã bot của BotFather (số:chuỗi ký tự)")
+        return value
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not 8 <= len(value.get_secret_value()) <= 256:
+            raise ValueError("phải dài từ 8 đến 256 ký tự")
         return value
 
     @field_validator("database_url")

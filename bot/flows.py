@@ -47,6 +47,8 @@ STATE_CONTEXT = "flow.state"
 MAX_TEXT = 4000
 COMMAND_TOKEN = "c"
 PICK_FLOW = "_pick"
+CANCEL_WORDS = frozenset({"huy", "cancel"})
+BACK_WORDS = frozenset({"quaylai", "back"})
 
 
 # ---- outcomes of a step or a command --------------------------------------------------------
@@ -318,6 +320,10 @@ class Engine:
         if group:
             return  # in a group the bot speaks only when addressed by a command
         if state is not None:
+            if squash(incoming.text) in CANCEL_WORDS | BACK_WORDS:
+                # typed without a slash (text-only messengers): still cancel / go back
+                await self._on_command(ctx, state, incoming.text, "")
+                return
             await self._feed(ctx, state, self._answer_from(incoming, state))
             return
         typed = self.registry.find(incoming.text.split(" ", 1)[0]) if incoming.text else None
@@ -358,10 +364,10 @@ class Engine:
 
     async def _on_command(self, ctx: Ctx, state: State | None, name: str, args: str) -> None:
         key = squash(name)
-        if key in {"huy", "cancel"}:
+        if key in CANCEL_WORDS:
             await self._cancel(ctx, state)
             return
-        if key in {"quaylai", "back"}:
+        if key in BACK_WORDS:
             await self._back(ctx, state)
             return
         command = self.registry.find(name)

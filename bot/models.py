@@ -445,3 +445,32 @@ class GuardCounter(Base):
     window_start: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
     locked_until: Mapped[datetime | None]
+
+
+# ---- Zalo: evidence links and group join codes ---------------------------------------------
+
+class EvidenceLink(Base):
+    """A one-time, expiring link to a tip's evidence page, for one officer (token hashed)."""
+
+    __tablename__ = "evidence_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class JoinCode(Base):
+    """A code a group leader pastes into the group's Zalo chat; residents send it to the bot
+    to join the group (Zalo bots cannot see group chats)."""
+
+    __tablename__ = "join_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

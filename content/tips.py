@@ -319,6 +319,14 @@ TRANSFERRED = "Đã chuyển tin #{ref} sang {commune}."
 REPORTER_ANSWERED = "💬 Người báo đã trả lời về tin #{ref}:\n«{answer}»"
 REPORTER_ANSWERED_MEDIA = "💬 Người báo gửi thêm {count} tệp cho tin #{ref} (/hopthu {ref} để xem)."
 EVIDENCE_NONE = "Tin #{ref} không có bằng chứng kèm theo."
+EVIDENCE_LINK = (
+    "Xem {count} tệp bằng chứng của tin #{ref} tại liên kết dùng một lần, hết hạn sau "
+    "{minutes} phút: {link}"
+)
+EVIDENCE_ELSEWHERE = (
+    "Tin #{ref} có {count} tệp bằng chứng. Zalo không gửi được tệp, nên đồng chí xem trên "
+    "Telegram (/hopthu {ref}) hoặc nhờ quản trị hệ thống xuất tệp (lệnh: binhyen evidence {ref})."
+)
 EVIDENCE_CAPTION = "Bằng chứng {index}/{total} của tin #{ref}"
 REMINDER = "⏰ Đồng chí lưu ý: tin #{ref} ({category}) cần {what} trước {when}."
 ESCALATION = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.flows import Registry
 from bot.services import housekeeping, schedule, tip_jobs
-from handlers import police, report, start, status
+from handlers import groups, police, report, start, status
 
 
 def build_registry() -> Registry:
@@ -13,6 +13,7 @@ def build_registry() -> Registry:
     report.register(registry)
     status.register(registry)
     police.register(registry)
+    groups.register(registry)
     registry.due_job("housekeeping", housekeeping.run_due)
     registry.due_job("scheduled_messages", schedule.run_due)
     registry.due_job("tips", tip_jobs.run_due)

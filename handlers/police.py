@@ -157,7 +157,7 @@ async def run_action(ctx: Ctx, ref: int, action: str) -> Outcome:
             action=words.ACTIONS[action]))
     if action == "evidence":
         await tips.record_view(ctx.session, ctx.rt, tip, ctx.person, role, "evidence")
-        await tip_cards.send_evidence(ctx.session, ctx.rt, tip, ctx.chat)
+        await tip_cards.send_evidence(ctx.session, ctx.rt, tip, ctx.chat, ctx.person)
         return Finish(None)
     if action == "here" and role != Role.POLICE_CHIEF:
         return Finish(words.ONLY_CHIEF)

@@ -174,6 +174,7 @@ class TelegramChannel:
         token: str,
         api_url: str,
         proxy: str | None = None,
+        commands: list[tuple[str, str]] | None = None,
     ) -> None:
         self.rt = rt
         self.engine = engine
@@ -184,6 +185,7 @@ class TelegramChannel:
         self.dispatcher.include_router(self._router())
         self.renderer = TelegramRenderer()
         self.offset: int | None = None
+        self.commands = commands or []
         self.on_stored: Callable[[], None] = lambda: None
 
     # ---- wiring ------------------------------------------------------------------------
@@ -193,7 +195,7 @@ class TelegramChannel:
     def deep_link(self, payload: str) -> str | None:
         return f"https://t.me/{self.username}?start={payload}" if self.username else None
 
-    async def connect(self, commands: list[tuple[str, str]], stop: asyncio.Event) -> bool:
+    async def connect(self, stop: asyncio.Event) -> bool:
         """getMe with backoff until the Bot API answers (or `stop`); then publish commands."""
         delay = 1.0
         while not stop.is_set():
@@ -215,7 +217,8 @@ class TelegramChannel:
         async with self.rt.transaction() as session:
             if await meta.get(session, "telegram_username") != self.username:
                 await meta.put(session, "telegram_username", self.username)
-        await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands])
+        await self.bot.set_my_commands(
+            [BotCommand(command=c, description=d) for c, d in self.commands])
         log.info("connected to Telegram as @%s", self.username)
         return True
 

@@ -15,7 +15,7 @@ from bot.channels.base import Choice, Outgoing, PlatformRequest
 from bot.clock import format_local
 from bot.models import Area, Chat, IdentityMode, OutboxMessage, Person, Tip, TipCard, TipStatus
 from bot.runtime import Runtime
-from bot.services import evidence, outbox, people, tip_lifecycle, tips
+from bot.services import evidence, evidence_links, outbox, people, tip_lifecycle, tips
 from content import tips as words
 
 CARD_TOKEN = "t"
@@ -107,7 +107,12 @@ async def card_message(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat)
         choices = tuple(Choice(f"{tip.id}.{a}", words.ACTIONS[a]) for a in actions)
         return Outgoing(text, choices, token=CARD_TOKEN, columns=2)
     commands = ", ".join(words.ACTION_COMMANDS[a][0] for a in actions)
-    return Outgoing(text + "\n\n" + words.TEXT_ACTIONS_HINT.format(commands=commands, ref=tip.id))
+    hint = words.TEXT_ACTIONS_HINT.format(commands=commands, ref=tip.id)
+    files = await evidence.of_tip(session, tip.id)
+    viewer = await session.scalar(select(Person).where(Person.private_chat_id == chat.id))
+    if files and viewer is not None:
+        hint = await evidence_note(session, rt, tip, viewer, len(files)) + "\n\n" + hint
+    return Outgoing(text + "\n\n" + hint)
 
 
 async def _private_chat(session: AsyncSession, person: Person) -> Chat | None:
@@ -225,7 +230,18 @@ MEDIA_METHODS = {"photo": ("sendPhoto", "photo"), "video": ("sendVideo", "video"
                  "document": ("sendDocument", "document")}
 
 
-async def send_evidence(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat) -> int:
+async def evidence_note(session: AsyncSession, rt: Runtime, tip: Tip, viewer: Person,
+                        count: int) -> str:
+    """For messengers that cannot carry files: a one-time link, or where else to look."""
+    link = await evidence_links.create(session, rt, tip, viewer)
+    if link is None:
+        return words.EVIDENCE_ELSEWHERE.format(ref=tip.id, count=count)
+    return words.EVIDENCE_LINK.format(ref=tip.id, count=count, link=link,
+                                      minutes=int(rt.settings.evidence_link_minutes))
+
+
+async def send_evidence(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat,
+                        viewer: Person) -> int:
     """Send the tip's evidence files into an officer's private chat (the caller records the
     view). Messengers that cannot send files get a count instead."""
     files = await evidence.of_tip(session, tip.id)
@@ -234,7 +250,7 @@ async def send_evidence(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat
         return 0
     if not rt.parts(chat.channel).capabilities.sends_files:
         await outbox.enqueue(session, rt, chat, Outgoing(
-            words.EVIDENCE_COUNT.format(count=len(files))))
+            await evidence_note(session, rt, tip, viewer, len(files))))
         return len(files)
     for index, item in enumerate(files, start=1):
         method, _ = MEDIA_METHODS.get(item.kind, MEDIA_METHODS["document"])

@@ -1,0 +1,342 @@
+"""Zalo, through the Zalo Bot Platform HTTP API (`{base}/bot<TOKEN>/<method>`, JSON bodies).
+
+A small typed client of our own over aiohttp rather than `python-zalo-bot`: that SDK is a port
+of python-telegram-bot whose `Application` owns polling and dispatch, and we must own both to
+store every update before anything else happens. The API is five methods; our client is short.
+
+Zalo bots are 1:1 and text-only: choices are numbered, commands work with or without the slash
+and without diacritics (the engine does that), contact and location steps become typed answers.
+`getUpdates` returns one update per call and has no offset or acknowledgement, so each update is
+stored in the inbox the moment it arrives; in production a webhook (`setWebhook` with a secret)
+does the same before answering 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import random
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import (
+    Attachment,
+    Capabilities,
+    ChatGone,
+    ChatType,
+    Incoming,
+    InputKind,
+    Outgoing,
+    PlatformRequest,
+    Rejected,
+    RetryLater,
+    TextRenderer,
+    Transient,
+)
+from bot.flows import Engine
+from bot.models import ChatKind
+from bot.runtime import ChannelParts, Runtime
+from bot.services import evidence, inbox, meta, outbox, people
+from content.texts import INTERNAL_ERROR
+from scheduler.lease import LeaseKeeper
+
+log = logging.getLogger(__name__)
+
+NAME = "zalo"
+MAX_TEXT = 2000
+CAPABILITIES = Capabilities(buttons=False, groups=False, share_requests=False,
+                            max_text=MAX_TEXT)
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+POLL_TIMEOUT_CODE = 408
+BACKOFF_MAX_S = 60.0
+EVENT_KINDS = {
+    "message.text.received": InputKind.TEXT,
+    "message.image.received": InputKind.PHOTO,
+    "message.sticker.received": InputKind.STICKER,
+    "message.voice.received": InputKind.VOICE,
+    "message.audio.received": InputKind.VOICE,
+    "message.unsupported.received": InputKind.OTHER,
+}
+UNSUPPORTED = (
+    "Bình Yên chưa đọc được loại tin nhắn này. Bạn gửi chữ hoặc ảnh giúp mình nhé. "
+    "Gõ «menu» để xem các việc mình giúp được."
+)
+
+
+class ZaloApiError(Exception):
+    def __init__(self, status: int, code: int | None, description: str) -> None:
+        super().__init__(f"{status}/{code}: {description}")
+        self.status = status
+        self.code = code
+        self.description = description
+
+
+class ZaloClient:
+    """The Zalo Bot API: POST JSON, `{"ok": …, "result": …}` back."""
+
+    def __init__(self, token: str, api_url: str, timeout: float) -> None:
+        self._base = f"{api_url.rstrip('/')}/bot{token}"
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    async def call(self, method: str, body: dict[str, Any] | None = None, *,
+                   timeout: float | None = None) -> Any:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        wait = aiohttp.ClientTimeout(total=timeout or self._timeout)
+        try:
+            async with self._session.post(f"{self._base}/{method}", json=body or {},
+                                          timeout=wait) as response:
+                status = response.status
+                try:
+                    data = await response.json(content_type=None)
+                except (ValueError, aiohttp.ContentTypeError):
+                    data = {}
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # the URL carries the token: name the error, never print it
+            raise Transient(f"network: {type(exc).__name__}") from None
+        if not isinstance(data, dict):
+            data = {}
+        if status >= 400 or not data.get("ok", False):
+            code = data.get("error_code")
+            raise ZaloApiError(status, code if isinstance(code, int) else None,
+                               str(data.get("description") or "error"))
+        return data.get("result")
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def _incoming(update: dict[str, Any], key: str) -> Incoming | None:
+    """Zalo's update shape → `Incoming` (string ids, display_name, ms timestamps, photo_url)."""
+    message = update.get("message")
+    if not isinstance(message, dict):
+        return None
+    sender = message.get("from") or {}
+    chat = message.get("chat") or {}
+    if sender.get("is_bot") or not sender.get("id"):
+        return None
+    kind = EVENT_KINDS.get(str(update.get("event_name")), InputKind.OTHER)
+    text = str(message.get("text") or message.get("caption") or "")
+    command = args = None
+    if kind is InputKind.TEXT and text.startswith("/"):
+        word, _, rest = text[1:].partition(" ")
+        command, args, kind = word, rest.strip(), InputKind.COMMAND
+    attachments: tuple[Attachment, ...] = ()
+    url = message.get("photo_url") or message.get("url")
+    if kind in (InputKind.PHOTO, InputKind.VOICE) and isinstance(url, str):
+        mime = "image/jpeg" if kind is InputKind.PHOTO else "audio/aac"
+        attachments = (Attachment(kind, url, None, mime),)
+    sent = message.get("date")
+    return Incoming(
+        channel=NAME, update_key=key, chat_id=str(chat.get("id") or sender["id"]),
+        chat_type=ChatType.GROUP if chat.get("chat_type") == "GROUP" else ChatType.PRIVATE,
+        user_id=str(sender["id"]), user_name=sender.get("display_name") or sender.get("name"),
+        kind=kind, text=text, command=command, args=args or "",
+        message_id=str(message.get("message_id") or ""), attachments=attachments,
+        sent_at=datetime.fromtimestamp(sent / 1000, UTC) if isinstance(sent, int | float)
+        else None,
+    )
+
+
+def update_platform_id(update: dict[str, Any]) -> str:
+    message = update.get("message") or {}
+    return f"{update.get('event_name', '?')}:{message.get('message_id', '')}"
+
+
+def update_sender(update: dict[str, Any]) -> str:
+    message = update.get("message") or {}
+    return str((message.get("from") or {}).get("id") or "unknown")
+
+
+class ZaloChannel:
+    """One Zalo bot: polls (or takes webhooks), stores, hands to the engine, sends."""
+
+    name = NAME
+
+    def __init__(self, rt: Runtime, engine: Engine, *, token: str, api_url: str) -> None:
+        self.rt = rt
+        self.engine = engine
+        self.client = ZaloClient(token, api_url, rt.settings.request_timeout)
+        self.renderer = TextRenderer("sendMessage", MAX_TEXT)
+        self.on_stored = lambda: None
+        self.account = ""
+
+    def parts(self) -> ChannelParts:
+        return ChannelParts(self.renderer, CAPABILITIES)
+
+    async def connect(self, stop: asyncio.Event) -> bool:
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                me = await self.client.call("getMe")
+                break
+            except (Transient, ZaloApiError) as exc:
+                if isinstance(exc, ZaloApiError) and exc.status == 401:
+                    log.error("Zalo rejected the bot token (401); check BINHYEN_ZALO_TOKEN")
+                    raise
+                log.warning("Zalo Bot API unreachable (%s); retrying in %.0f s",
+                            type(exc).__name__, delay)
+                await _pause(stop, delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+        else:
+            return False
+        self.account = str((me or {}).get("account_name") or "")
+        async with self.rt.transaction() as session:
+            await meta.put(session, "zalo_account", self.account)
+        log.info("connected to Zalo as %s", self.account or "bot")
+        return True
+
+    async def use_webhook(self, url: str, secret: str) -> None:
+        await self.client.call("setWebhook", {"url": url, "secret_token": secret})
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    # ---- receiving ----------------------------------------------------------------------
+    async def poll_forever(self, stop: asyncio.Event, lease: LeaseKeeper) -> None:
+        delay = 1.0
+        timeout = self.rt.settings.poll_timeout
+        while not stop.is_set():
+            if await lease.acquire() is None:
+                await _pause(stop, lease.ttl.total_seconds() / 3)
+                continue
+            try:
+                update = await self.client.call("getUpdates", {"timeout": str(timeout)},
+                                                timeout=timeout + 15)
+                delay = 1.0
+            except ZaloApiError as exc:
+                if exc.code == POLL_TIMEOUT_CODE or exc.status == POLL_TIMEOUT_CODE:
+                    continue
+                log.warning("Zalo getUpdates refused (%s); retrying in %.0f s", exc.code, delay)
+                await _pause(stop, delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+                continue
+            except Transient:
+                await _pause(stop, delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+                continue
+            for item in update if isinstance(update, list) else [update]:
+                if isinstance(item, dict) and item:
+                    self.rt.faults.reach("after_fetch")
+                    await self.store(item)
+                    self.rt.faults.reach("after_store")
+
+    async def store(self, update: dict[str, Any]) -> bool:
+        """Keep the update before anything else; True when it was new."""
+        async with self.rt.transaction() as session:
+            key = inbox.update_key(self.rt, update_platform_id(update), update)
+            stored = await inbox.store(session, self.rt, NAME, key, update_sender(update),
+                                       update)
+        self.on_stored()
+        return stored
+
+    def check_secret(self, header: str | None) -> bool:
+        secret = self.rt.settings.zalo_webhook_secret
+        if secret is None or header is None:
+            return False
+        return hmac.compare_digest(header.encode(), secret.get_secret_value().encode())
+
+    # ---- handling -------------------------------------------------------------------------
+    async def prepare(self, payload: dict[str, Any]) -> dict[str, tuple[int | None, str | None]]:
+        """Download an image sent by URL and keep it as evidence, before the transaction."""
+        incoming = _incoming(payload, "")
+        if incoming is None or not incoming.attachments or not incoming.is_private:
+            return {}
+        owner = people.user_ref(self.rt, NAME, incoming.user_id)
+        limit = int(self.rt.settings.max_download_mb * 1024 * 1024)
+        found: dict[str, tuple[int | None, str | None]] = {}
+        for item in incoming.attachments:
+            try:
+                data = await _download(item.file_ref, limit, self.rt.settings.request_timeout)
+            except _TooBig:
+                found[item.file_ref] = (None, "too_big")
+                continue
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                log.warning("could not fetch a Zalo file (%s)", type(exc).__name__)
+                found[item.file_ref] = (None, "failed")
+                continue
+            try:
+                async with self.rt.transaction() as session:
+                    row = await evidence.store(session, self.rt, owner_ref=owner,
+                                               kind=item.kind.value, mime_type=item.mime_type,
+                                               file_name=None, data=data)
+                found[item.file_ref] = (row.id, None)
+            except ValueError:
+                found[item.file_ref] = (None, "failed")
+        return found
+
+    async def handle_stored(self, session: AsyncSession, payload: dict[str, Any],
+                            prepared: Any = None) -> None:
+        key = inbox.update_key(self.rt, update_platform_id(payload), payload)
+        incoming = _incoming(payload, key)
+        if incoming is None:
+            return
+        files = prepared or {}
+        if incoming.attachments:
+            incoming = replace(incoming, attachments=tuple(
+                replace(a, evidence_id=files.get(a.file_ref, (None, None))[0],
+                        problem=files.get(a.file_ref, (None, "failed"))[1])
+                for a in incoming.attachments))
+        if incoming.kind is InputKind.OTHER:
+            _, chat = await people.touch(session, self.rt, incoming)
+            await outbox.enqueue(session, self.rt, chat, Outgoing(UNSUPPORTED))
+            return
+        await self.engine.handle(session, incoming)
+
+    async def apologise(self, session: AsyncSession, payload: dict[str, Any]) -> None:
+        incoming = _incoming(payload, "")
+        if incoming is None:
+            return
+        chat = await people.ensure_chat(session, self.rt, NAME, incoming.chat_id,
+                                        ChatKind.PRIVATE)
+        await outbox.enqueue(session, self.rt, chat, Outgoing(INTERNAL_ERROR))
+
+    # ---- sending ---------------------------------------------------------------------------
+    async def send(self, chat_id: str, request: PlatformRequest) -> str | None:
+        body = {**request.params, "chat_id": chat_id}
+        try:
+            result = await self.client.call(request.method, body)
+        except ZaloApiError as exc:
+            code = exc.code or exc.status
+            if code == 429 or exc.status == 429:
+                raise RetryLater(1.0) from None
+            if exc.status >= 500 or (exc.code or 0) >= 500:
+                raise Transient(f"{exc.status}: {exc.description}") from None
+            if code == 403 or exc.status == 403:
+                raise ChatGone(exc.description) from None
+            if code in (400, 404) and "text" in exc.description.lower():
+                raise Rejected(exc.description) from None
+            # Zalo does not say whether a bot may write to someone silent for long: a refusal
+            # is retried with backoff, then the row fails as undeliverable
+            raise Transient(f"refused {code}: {exc.description}") from None
+        message_id = (result or {}).get("message_id") if isinstance(result, dict) else None
+        return None if message_id is None else str(message_id)
+
+
+class _TooBig(Exception):
+    pass
+
+
+async def _download(url: str, limit: int, timeout: float) -> bytes:
+    async with aiohttp.ClientSession() as http, http.get(
+            url, timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+        response.raise_for_status()
+        if response.content_length is not None and response.content_length > limit:
+            raise _TooBig()
+        data = await response.content.read(limit + 1)
+        if len(data) > limit:
+            raise _TooBig()
+        return data
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds * (0.5 + random.random() / 2))

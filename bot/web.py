@@ -1,0 +1,102 @@
+"""The bot's own small web server: the Zalo webhook and the one-time evidence pages.
+
+The webhook refuses a request without the right `X-Bot-Api-Secret-Token` (nothing is stored)
+and answers 200 only after the update is committed to the inbox. Evidence pages are served
+once per link, never cached, and say nothing about whether a refused link ever existed.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.channels.zalo import SECRET_HEADER, ZaloChannel
+from bot.runtime import Runtime
+from bot.services import evidence_links
+from bot.services.errors import NotAllowed
+
+log = logging.getLogger(__name__)
+
+ZALO_WEBHOOK_PATH = "/webhook/zalo"
+GONE = ("<!doctype html><meta charset='utf-8'><title>Bình Yên</title>"
+        "<p>Liên kết này đã được dùng, đã hết hạn hoặc không đúng. "
+        "Đồng chí lấy liên kết mới trong tin nhắn với Bình Yên.</p>")
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff"}
+
+
+@dataclass
+class WebServer:
+    rt: Runtime
+    zalo: ZaloChannel | None
+    runner: web.AppRunner | None = None
+    port: int = 0
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=2 * 1024 * 1024)
+        app.router.add_post(ZALO_WEBHOOK_PATH, self.zalo_webhook)
+        app.router.add_get("/evidence/{token}", self.evidence_page)
+        app.router.add_get("/healthz", self.health)
+        return app
+
+    async def start(self, host: str, port: int) -> int:
+        self.runner = web.AppRunner(self.app(), access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, host, port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else port
+        return self.port
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    async def health(self, _request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def zalo_webhook(self, request: web.Request) -> web.Response:
+        if self.zalo is None or not self.zalo.check_secret(request.headers.get(SECRET_HEADER)):
+            return web.json_response({"ok": False}, status=401)
+        try:
+            update = json.loads(await request.text())
+        except ValueError:
+            return web.json_response({"ok": False}, status=400)
+        if not isinstance(update, dict):
+            return web.json_response({"ok": False}, status=400)
+        payload = update.get("result", update) if "event_name" not in update else update
+        await self.zalo.store(payload)
+        return web.json_response({"ok": True})
+
+    async def evidence_page(self, request: web.Request) -> web.Response:
+        try:
+            async with self.rt.transaction() as session:
+                opened = await evidence_links.open_once(session, self.rt,
+                                                        request.match_info["token"])
+        except NotAllowed:
+            return web.Response(text=GONE, status=410, content_type="text/html",
+                                headers=NO_STORE)
+        parts = [f"<!doctype html><meta charset='utf-8'><title>Tin báo #{opened.tip.id}</title>",
+                 "<meta name='viewport' content='width=device-width,initial-scale=1'>",
+                 f"<h1>Bằng chứng của tin báo #{opened.tip.id}</h1>",
+                 "<p>Trang này chỉ mở được một lần. Không chia sẻ nội dung ra ngoài.</p>"]
+        for index, item in enumerate(opened.files, start=1):
+            data = base64.b64encode(item.data).decode()
+            uri = f"data:{html.escape(item.mime_type)};base64,{data}"
+            if item.mime_type.startswith("image/"):
+                parts.append(f"<figure><img src='{uri}' style='max-width:100%' "
+                             f"alt='Bằng chứng {index}'><figcaption>Tệp {index}</figcaption>"
+                             "</figure>")
+            else:
+                name = html.escape(item.file_name or f"tep-{index}")
+                parts.append(f"<p><a download='{name}' href='{uri}'>Tải tệp {index} "
+                             f"({name}, {item.size // 1024 + 1} KB)</a></p>")
+        if not opened.files:
+            parts.append("<p>Tin này không có tệp nào.</p>")
+        return web.Response(text="\n".join(parts), content_type="text/html", headers=NO_STORE)
