@@ -205,37 +205,91 @@ async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import App, TelegramEndpoint
+    """Both messengers from one process when both tokens are set; with no token at all (or
+    --sandbox) the local sandboxes stand in for them and the web chat offers both."""
+    from bot.app import App, Endpoint
+    from bot.web import WebServer
 
-    running = None
+    telegram = zalo = None
+    sandboxes = []
+    use_sandbox = args.sandbox or (settings.telegram_token is None
+                                   and settings.zalo_token is None)
     if settings.telegram_token is not None and not args.sandbox:
-        endpoint = TelegramEndpoint(
-            settings.telegram_token.get_secret_value(), str(settings.telegram_api_url),
-            settings.telegram_proxy,
-        )
-    else:
+        telegram = Endpoint(settings.telegram_token.get_secret_value(),
+                            str(settings.telegram_api_url), settings.telegram_proxy)
+    if settings.zalo_token is not None and not args.sandbox:
+        zalo = Endpoint(settings.zalo_token.get_secret_value(), str(settings.zalo_api_url))
+    if use_sandbox:
         from bot.sandbox.server import start_sandbox
 
         token = f"1000000001:{secrets.token_urlsafe(27)}"
+        zalo_token = f"2000000001:{secrets.token_urlsafe(27)}"
         running = await start_sandbox(host=settings.sandbox_host, port=settings.sandbox_port,
-                                      token=token)
-        endpoint = TelegramEndpoint(token, running.base_url)
-    setup_logging(settings.log_level, [endpoint.token])
-    app = App(settings, telegram=endpoint)
+                                      token=token, zalo_token=zalo_token)
+        sandboxes.append(running)
+        telegram = Endpoint(token, running.base_url)
+        zalo = Endpoint(zalo_token, running.zalo_base_url)
+    setup_logging(settings.log_level, [e.token for e in (telegram, zalo) if e])
+    webhook = bool(zalo and settings.public_url and settings.zalo_webhook_secret)
+    app = App(settings, telegram=telegram, zalo=zalo, zalo_webhook=webhook)
     await app.prepare()
-    if running is not None:
+    web = None
+    if app.zalo_channel is not None or settings.public_url is not None:
+        web = WebServer(app.rt, app.zalo_channel)
+        await web.start(settings.web_host, settings.web_port)
+    if webhook and app.zalo_channel is not None:
+        assert settings.public_url is not None and settings.zalo_webhook_secret is not None
+        from bot.web import ZALO_WEBHOOK_PATH
+
+        await app.zalo_channel.use_webhook(
+            str(settings.public_url).rstrip("/") + ZALO_WEBHOOK_PATH,
+            settings.zalo_webhook_secret.get_secret_value())
+    for running in sandboxes:
         running.sandbox.idle_probe = app.idle
+        running.zalo.idle_probe = app.idle
+    if sandboxes:
         async with app.rt.transaction() as session:
             invites = await demo.seed_demo(session, app.rt)
         print_demo(invites)
-        print(f"\nMở trang trò chuyện thử: {running.base_url}/\n(Ctrl+C để dừng)", flush=True)
+        print(f"\nMở trang trò chuyện thử: {sandboxes[0].base_url}/\n(Ctrl+C để dừng)", flush=True)
     await app.start()
     try:
         await _wait_for_signal(app.stop_event)
     finally:
         await app.stop()
-        if running is not None:
+        if web is not None:
+            await web.stop()
+        for running in sandboxes:
             await running.close()
+    return 0
+
+
+async def cmd_evidence(settings: Settings, args: argparse.Namespace) -> int:
+    """Export a tip's evidence files for an administrator (recorded as a view)."""
+    from bot.models import Tip
+    from bot.services import evidence, tips
+
+    rt = await open_runtime(settings)
+    out = Path(args.out)
+    try:
+        async with rt.transaction() as session:
+            tip = await session.get(Tip, args.tip)
+            if tip is None:
+                raise DomainError(f"Không có tin báo số {args.tip}.")
+            files = [f for row in await evidence.of_tip(session, tip.id)
+                     if (f := await evidence.load(session, rt, row.id)) is not None]
+            await tips.record(session, rt, tip, None, "cli", "evidence",
+                              body=f"xuất {len(files)} tệp ra máy chủ")
+    finally:
+        await rt.db.dispose()
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for index, item in enumerate(files, start=1):
+        suffix = {"image/jpeg": ".jpg", "image/png": ".png"}.get(item.mime_type, ".bin")
+        name = item.file_name or f"tin-{args.tip}-tep-{index}{suffix}"
+        target = out / Path(name).name
+        target.write_bytes(item.data)
+        target.chmod(0o600)
+    print(f"Đã xuất {len(files)} tệp của tin #{args.tip} vào {out} (đã ghi nhật ký xem).")
     return 0
 
 
@@ -301,6 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
     box_sub = box.add_subparsers(dest="outbox_command", required=True, metavar="VIỆC")
     box_sub.add_parser("status", help="số tin đang chờ theo kênh và luồng, lỗi gần đây").set_defaults(
         handler=cmd_outbox_status)
+
+    ev = sub.add_parser("evidence", help="xuất tệp bằng chứng của một tin báo (có ghi nhật ký)")
+    ev.add_argument("tip", type=int, help="số tin báo (#)")
+    ev.add_argument("--out", default="bang-chung", help="thư mục nhận tệp")
+    ev.set_defaults(handler=cmd_evidence)
 
     sub.add_parser("demo", help="tạo xã mẫu và lời mời dùng thử").set_defaults(handler=cmd_demo)
     return parser

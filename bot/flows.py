@@ -119,6 +119,7 @@ class Ctx:
     expired: bool = False
     delete_command: bool = False
     _outgoing: list[tuple[Chat, Outgoing, Lane]] = field(default_factory=list)
+    _later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def now(self) -> datetime:
@@ -133,6 +134,11 @@ class Ctx:
         """Queue a message (to this chat unless `to` names another)."""
         outgoing = Outgoing(text=message) if isinstance(message, str) else message
         self._outgoing.append((to or self.chat, outgoing, lane))
+
+    def later(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run `work` in this transaction after the replies are queued, so the person who
+        acted hears back first (a reporter's receipt goes before the officers' cards)."""
+        self._later.append(work)
 
     async def roles(self) -> set[Role]:
         grants = await people.active_roles(self.session, self.person.id, self.now)
@@ -612,6 +618,11 @@ class Engine:
         for chat, message, lane in ctx._outgoing:
             await outbox.enqueue(ctx.session, self.rt, chat, message, lane=lane)
         ctx._outgoing.clear()
+        while ctx._later:
+            await ctx._later.pop(0)()
+            for chat, message, lane in ctx._outgoing:
+                await outbox.enqueue(ctx.session, self.rt, chat, message, lane=lane)
+            ctx._outgoing.clear()
 
 
 async def purge_expired(session: AsyncSession, now: datetime) -> int:

@@ -331,7 +331,11 @@ async def answer_review(ctx: Ctx, answer: Answer) -> Outcome:
         urgent=bool(data.get("urgent")),
     )
     submitted = await tips.submit(ctx.session, ctx.rt, draft, ctx.person, ctx.person.user_ref)
-    await tip_cards.send_new(ctx.session, ctx.rt, submitted.tip)
+
+    async def cards() -> None:
+        await tip_cards.send_new(ctx.session, ctx.rt, submitted.tip)
+
+    ctx.later(cards)
     return Finish(_receipt(submitted))
 
 

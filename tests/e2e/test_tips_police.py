@@ -1,0 +1,279 @@
+"""The commune police at work: every officer action, who may act, the mailbox and statistics,
+deadlines with reminders and escalations, follow-up both ways, status lookups, duplicates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.models import Role, TipEvent
+from bot.services import people
+from content import tips as words
+from tests.e2e.tipkit import (
+    DESCRIPTION,
+    enrol,
+    events,
+    file_report,
+    police,
+    the_tip,
+)
+from tests.harness import CHIEF, OFFICER, OFFICER_OTHER, RESIDENT, RESIDENT_2, Harness, User
+
+STRANGER = User(7001, "Lạ", "Người")
+
+
+async def _tick(h: Harness) -> None:
+    await h.app.ticker.tick()
+    await h.settle()
+
+
+@pytest.mark.pg
+async def test_accept_verify_handle_here_extend_close(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT)
+    await h.seen(RESIDENT)
+    await h.choose(OFFICER, "Tiếp nhận")
+    assert (await h.seen(RESIDENT))[-1].endswith("có cập nhật: Đang được xử lý.")
+    card = (await h.bot_messages(OFFICER.id))[-1]
+    assert "Trạng thái: Đã tiếp nhận — phụ trách: Bình Trần Thị" in card["text"]
+    assert "Tiếp nhận" not in h.buttons(card)
+    await h.choose(OFFICER, "Đang xác minh")
+    # only the chief assigns handling at the commune
+    await h.choose(OFFICER, "Giải quyết tại xã")
+    assert await h.last_text(OFFICER) == words.ONLY_CHIEF
+    await h.choose(CHIEF, "Giải quyết tại xã")
+    await h.choose(CHIEF, "Bình Trần Thị")
+    await h.choose(CHIEF, words.COMPLEX_NO)
+    tip = await the_tip(h)
+    assert tip.status == "handled_here" and tip.deadline_at == tip.created_at + timedelta(days=20)
+    await h.say(OFFICER, "giahan 1")
+    await h.choose(OFFICER, words.EXTENSION_BASES["complex"])
+    tip = await the_tip(h)
+    assert tip.extended and tip.deadline_at == tip.created_at + timedelta(days=80)
+    await h.say(OFFICER, "giahan 1")
+    assert await h.last_text(OFFICER) == words.ALREADY_EXTENDED.format(ref=1)
+    await h.say(OFFICER, "ketthuc 1")
+    await h.choose(OFFICER, words.OUTCOMES["administrative"])
+    await h.say(OFFICER, "Đã xử phạt hành chính theo quy định.")
+    tip = await the_tip(h)
+    assert tip.status == "closed" and tip.outcome == "administrative"
+    notices = await h.seen(RESIDENT)
+    assert notices[-1].startswith("🔔 Tin báo bạn gửi lúc") and "Đã có kết quả" in notices[-1]
+    assert "xử lý vi phạm hành chính" in notices[-1]
+    assert "Đã xử phạt hành chính" in notices[-1]
+    kinds = [e.kind for e in await events(h)]
+    assert kinds[:1] == ["received"]
+    for kind in ("accept", "verify", "here", "extend", "close"):
+        assert kind in kinds
+    assert all(e.actor_person_id for e in await events(h) if e.kind != "received")
+    # every card was kept up to date: the chief's card shows the end too
+    assert "Đã kết thúc (Chuyển xử lý hành chính)" in (await h.bot_messages(CHIEF.id))[1]["text"]
+
+
+async def test_forward_to_the_investigation_body_and_follow_up(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT)
+    await h.say(OFFICER, "tiepnhan 1")
+    await h.say(OFFICER, "chuyencqdt 1")
+    await h.choose(OFFICER, words.BODY_OTHER)
+    await h.say(OFFICER, "Cơ quan CSĐT Công an tỉnh Thử Nghiệm")
+    tip = await the_tip(h)
+    assert tip.status == "forwarded" and tip.forwarded_to.startswith("Cơ quan CSĐT")
+    assert "Đã chuyển cơ quan điều tra" in (await h.seen(RESIDENT))[-1]
+    await h.seen(OFFICER), await h.seen(CHIEF)
+    h.clock.advance(timedelta(days=20, minutes=1))
+    await _tick(h)
+    [followup] = await h.seen(OFFICER)
+    assert followup.startswith("📌 Tin #1 đã chuyển Cơ quan CSĐT")
+    assert await h.seen(CHIEF) == []  # a gentle reminder, no escalation
+
+
+@pytest.mark.pg
+@pytest.mark.parametrize("who", ["stranger", "other_commune", "revoked"])
+async def test_only_officers_of_the_commune_may_act_or_look(harness: Harness, who: str) -> None:
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT)
+    if who == "other_commune":
+        await enrol(h, OFFICER_OTHER, Role.POLICE_OFFICER, "DEMO-THON-TAY")
+        actor = OFFICER_OTHER
+    elif who == "revoked":
+        async with h.app.rt.transaction() as session:
+            for view in await people.list_grants(session, h.app.rt):
+                if view.grant.role == Role.POLICE_OFFICER:
+                    await people.revoke_role(session, view.grant.id, now=h.clock.now(),
+                                             by="test")
+        actor = OFFICER
+    else:
+        actor = STRANGER
+    for command in ("tiepnhan 1", "/hopthu 1", "ketthuc 1", "bangchung 1"):
+        await h.say(actor, command)
+        reply = await h.last_text(actor)
+        assert reply in (words.NO_RIGHT, words.NOT_POLICE), (command, reply)
+    if who == "revoked":
+        card = (await h.bot_messages(OFFICER.id))[1]
+        await h.press(OFFICER, data="t|1.accept", message_id=card["message_id"], force=True)
+        assert await h.last_text(OFFICER) == words.NO_RIGHT
+    tip = await the_tip(h)
+    assert tip.status == "received"
+    assert [e.kind for e in await events(h)] == ["received"]
+
+
+async def test_double_press_acts_once(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT)
+    card = (await h.bot_messages(OFFICER.id))[-1]
+    await h.press(OFFICER, data="t|1.accept", message_id=card["message_id"], force=True,
+                  settle=False)
+    await h.press(OFFICER, data="t|1.accept", message_id=card["message_id"], force=True)
+    assert [e.kind for e in await events(h)].count("accept") == 1
+    assert await h.last_text(OFFICER) == words.NOT_ALLOWED_NOW.format(
+        ref=1, status="Đã tiếp nhận", action="Tiếp nhận")
+
+
+async def test_transfer_keeps_history_and_moves_access(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    async with h.app.rt.transaction() as session:
+        from bot.services import areas
+        from bot.services.areas import AreaRow
+
+        await areas.import_areas(session, [AreaRow(1, "DEMO-XA-2", "Xã Hòa Bình", "commune",
+                                                   "DEMO-TINH")], h.clock)
+    await enrol(h, OFFICER_OTHER, Role.POLICE_OFFICER, "DEMO-XA-2")
+    await file_report(h, RESIDENT)
+    await h.say(OFFICER, "chuyenxa 1")
+    await h.say(OFFICER, "hoa binh")
+    assert (await h.last_text(OFFICER)).startswith("Đã chuyển tin #1 sang Xã Hòa Bình")
+    assert (await h.seen(OFFICER_OTHER))[-1].startswith("📥 Tin báo #1")
+    await h.say(OFFICER, "tiepnhan 1")
+    assert await h.last_text(OFFICER) == words.NO_RIGHT
+    await h.say(OFFICER_OTHER, "tiepnhan 1")
+    tip = await the_tip(h)
+    assert tip.status == "accepted"
+    kinds = [e.kind for e in await events(h)]
+    assert kinds == ["received", "transfer", "accept"]
+
+
+@pytest.mark.pg
+async def test_deadlines_remind_then_escalate(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT)
+    await h.seen(OFFICER), await h.seen(CHIEF)
+    h.clock.advance(timedelta(hours=1, minutes=31))
+    await _tick(h)
+    assert (await h.seen(OFFICER))[-1].startswith("⏰ Đồng chí lưu ý: tin #1")
+    h.clock.advance(timedelta(minutes=30))
+    await _tick(h)
+    assert (await h.seen(CHIEF))[-1].startswith("🚨 Tin #1 (Ma túy) đã quá hạn tiếp nhận")
+    assert "ĐÃ QUÁ HẠN" in (await h.bot_messages(OFFICER.id))[1]["text"]
+    await h.say(OFFICER, "/hopthu quahan")
+    assert "#1 · Ma túy · Mới — ĐÃ QUÁ HẠN" in await h.last_text(OFFICER)
+    # accepting sets the next deadline: forward within 24 hours of receipt
+    await h.say(OFFICER, "tiepnhan 1")
+    tip = await the_tip(h)
+    assert not tip.overdue and tip.deadline_at == tip.created_at + timedelta(hours=24)
+
+
+async def test_follow_up_both_ways_for_a_linked_reporter(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT)
+    await h.seen(RESIDENT)
+    await h.say(OFFICER, "hoithem 1")
+    await h.say(OFFICER, "Người bán thường đi xe máy màu gì?")
+    assert await h.last_text(OFFICER) == words.QUESTION_SENT.format(ref=1)
+    [question] = await h.seen(RESIDENT)
+    assert "«Người bán thường đi xe máy màu gì?»" in question and "Trần" not in question
+    await h.choose(RESIDENT, "Trả lời")
+    await h.say(RESIDENT, "Xe Wave màu đỏ, biển số mờ.")
+    assert await h.last_text(RESIDENT) == words.ANSWER_SENT
+    assert (await h.seen(OFFICER))[-1] == words.REPORTER_ANSWERED.format(
+        ref=1, answer="Xe Wave màu đỏ, biển số mờ.")
+    await h.say(RESIDENT, "/traloi")
+    assert await h.last_text(RESIDENT) == words.NO_QUESTION
+
+
+async def test_follow_up_for_a_fully_anonymous_reporter(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    receipt = await file_report(h, RESIDENT, identity="Giấu tên tuyệt đối")
+    await h.say(OFFICER, "hoithem 1")
+    await h.say(OFFICER, "Bạn có thấy biển số xe không?")
+    assert await h.last_text(OFFICER) == words.QUESTION_QUEUED.format(ref=1)
+    await h.say(RESIDENT, f"/tracuu {receipt.code}")
+    assert await h.last_text(RESIDENT) == words.ASK_PIN
+    await h.say(RESIDENT, receipt.pin or "")
+    view = await h.last_text(RESIDENT)
+    assert "Trạng thái: Đã tiếp nhận" in view and "«Bạn có thấy biển số xe không?»" in view
+    await h.choose(RESIDENT, "Trả lời")
+    await h.say(RESIDENT, "Không thấy rõ.")
+    assert (await h.seen(OFFICER))[-1].endswith("«Không thấy rõ.»")
+
+
+@pytest.mark.pg
+async def test_status_right_wrong_other_account_and_guessing(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    receipt = await file_report(h, RESIDENT)
+    await h.say(RESIDENT, f"/tracuu {receipt.code.lower()}")
+    view = await h.last_text(RESIDENT)
+    assert view.startswith("Tin báo gửi lúc") and "Trạng thái: Đã tiếp nhận" in view
+    assert DESCRIPTION not in view
+    # someone else holding the code: asked for a PIN, then the same answer as a wrong code
+    await h.say(RESIDENT_2, f"/tracuu {receipt.code}")
+    assert await h.last_text(RESIDENT_2) == words.ASK_PIN
+    await h.say(RESIDENT_2, "123456")
+    other = await h.last_text(RESIDENT_2)
+    await h.say(RESIDENT_2, "/tracuu TB-22222-22222")
+    await h.say(RESIDENT_2, "123456")
+    assert await h.last_text(RESIDENT_2) == other == words.NOT_FOUND
+    for attempt in range(8):  # ten wrong lookups in all lock the account out
+        await h.say(RESIDENT_2, f"/tracuu TB-33333-{attempt:05d}")
+        await h.say(RESIDENT_2, "000000")
+    await h.say(RESIDENT_2, f"/tracuu {receipt.code}")
+    assert await h.last_text(RESIDENT_2) == words.LOCKED.format(minutes=30)
+    # the reporter is not locked out by someone else's guessing
+    await h.say(RESIDENT, f"/tracuu {receipt.code}")
+    assert (await h.last_text(RESIDENT)).startswith("Tin báo gửi lúc")
+
+
+async def test_mailbox_filters_pages_and_views_are_recorded(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    for _ in range(3):
+        await file_report(h, RESIDENT, address=None)
+    for _ in range(2):
+        await file_report(h, RESIDENT_2, address=None)
+    await h.say(OFFICER, "tiepnhan 2")
+    await h.say(OFFICER, "/hopthu")
+    listing = (await h.bot_messages(OFFICER.id))[-1]
+    assert listing["text"].startswith("📬 Hộp thư tin báo — đang mở (trang 1/1)")
+    # the most urgent deadline first: #2 was accepted, its next deadline is later
+    assert h.buttons(listing)[:5] == ["#1", "#3", "#4", "#5", "#2"]
+    await h.say(OFFICER, "/hopthu moi")
+    assert "#2 ·" not in await h.last_text(OFFICER)
+    await h.say(OFFICER, "/hopthu cuatoi")
+    assert "#2 · Ma túy · Đã tiếp nhận" in await h.last_text(OFFICER)
+    await h.press(OFFICER, "#4", message_id=listing["message_id"])
+    detail = await h.last_text(OFFICER)
+    assert detail.startswith("📥 Tin báo #4") and "Lịch sử:" in detail
+    async with h.app.rt.db.reading() as session:
+        views = (await session.scalars(select(TipEvent).where(
+            TipEvent.kind == "view", TipEvent.tip_id == 4))).all()
+    assert len(views) == 1 and views[0].actor_person_id is not None
+    await h.say(RESIDENT, "/hopthu")
+    assert await h.last_text(RESIDENT) == words.NOT_POLICE
+    await h.say(OFFICER, "/thongke")
+    stats = await h.last_text(OFFICER)
+    assert "• Tiếp nhận: 5 (chưa có xã nhận: 0)" in stats
+    assert "Mới: 4" in stats and "Đã tiếp nhận: 1" in stats
+    assert "Thời gian tiếp nhận (trung vị): 0.0 giờ" in stats
+    await h.say(OFFICER, "/thongke 31/02/2026")
+    assert await h.last_text(OFFICER) == words.STATS_BAD_DATE
