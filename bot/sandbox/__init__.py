@@ -1,9 +1,12 @@
 """A local stand-in for the Telegram Bot API, so the real bot runs with no token or network.
 
 `TelegramSandbox` keeps the fake Telegram's state and implements the Bot API methods the
-bot uses plus control operations that act as Telegram users; `start_sandbox` serves it
-over HTTP (Bot API at /bot{token}/{method}, control API at /control/..., a web chat page
-at /). Point aiogram at it with
+bot uses (text, media with uploads and file_ids, locations, albums, getFile) plus control
+operations that act as Telegram users; `start_sandbox` serves it over HTTP (Bot API at
+/bot{token}/{method}, downloads at /file/bot{token}/{path}, control API at /control/...,
+a web chat page at /). Tests can inject faults (429, 5xx, timeouts, dropped connections,
+403, 400), switch on Telegram's flood limits, upgrade a group to a supergroup, read
+statistics and drive time with a fake clock. Point aiogram at it with
 `AiohttpSession(api=TelegramAPIServer.from_base(running.base_url))`.
 """
 

@@ -17,21 +17,18 @@ def _ignored(name: str, kind: Kind) -> Param:
     return Param(name, kind, used=False)
 
 
-_SEND_MESSAGE_PARAMS = (
-    _p("chat_id", Kind.CHAT_ID, required=True),
-    _p("text", Kind.STR, required=True),
-    _p("parse_mode", Kind.STR),
-    _p("entities", Kind.ARRAY),
+# How a new message is delivered: its keyboard, what it replies to, forwarding rights.
+_DELIVERY_PARAMS = (
     _p("reply_markup", Kind.OBJECT),
     _p("reply_parameters", Kind.OBJECT),
     _p("reply_to_message_id", Kind.INT),
     _p("allow_sending_without_reply", Kind.BOOL),
     _p("protect_content", Kind.BOOL),
+)
+_IGNORED_SEND_PARAMS = (
     _ignored("business_connection_id", Kind.STR),
     _ignored("message_thread_id", Kind.INT),
     _ignored("direct_messages_topic_id", Kind.INT),
-    _ignored("link_preview_options", Kind.OBJECT),
-    _ignored("disable_web_page_preview", Kind.BOOL),
     _ignored("disable_notification", Kind.BOOL),
     _ignored("allow_paid_broadcast", Kind.BOOL),
     _ignored("message_effect_id", Kind.STR),
@@ -40,6 +37,141 @@ _SEND_MESSAGE_PARAMS = (
     _ignored("receiver_user_id", Kind.INT),
     _ignored("callback_query_id", Kind.STR),
 )
+_CAPTION_PARAMS = (
+    _p("caption", Kind.STR),
+    _p("parse_mode", Kind.STR),
+    _p("caption_entities", Kind.ARRAY),
+)
+_SEND_MESSAGE_PARAMS = (
+    _p("chat_id", Kind.CHAT_ID, required=True),
+    _p("text", Kind.STR, required=True),
+    _p("parse_mode", Kind.STR),
+    _p("entities", Kind.ARRAY),
+    *_DELIVERY_PARAMS,
+    *_IGNORED_SEND_PARAMS,
+    _ignored("link_preview_options", Kind.OBJECT),
+    _ignored("disable_web_page_preview", Kind.BOOL),
+)
+
+
+def _media_params(field: str, *extra: Param) -> tuple[Param, ...]:
+    """Parameters of sendPhoto, sendVideo...: the file in `field`, a caption, `extra`."""
+    return (
+        _p("chat_id", Kind.CHAT_ID, required=True),
+        _p(field, Kind.INPUT_FILE, required=True),
+        *_CAPTION_PARAMS,
+        *extra,
+        *_DELIVERY_PARAMS,
+        *_IGNORED_SEND_PARAMS,
+    )
+
+
+def _content_params(*fields: Param) -> tuple[Param, ...]:
+    """Parameters of sendLocation, sendContact, sendSticker: `fields` and delivery."""
+    return (
+        _p("chat_id", Kind.CHAT_ID, required=True),
+        *fields,
+        *_DELIVERY_PARAMS,
+        *_IGNORED_SEND_PARAMS,
+    )
+
+
+_THUMBNAIL = _ignored("thumbnail", Kind.INPUT_FILE)
+_SPOILER = (_ignored("has_spoiler", Kind.BOOL), _ignored("show_caption_above_media", Kind.BOOL))
+_MEDIA_METHODS: dict[str, tuple[str, tuple[Param, ...]]] = {
+    "sendPhoto": ("send_photo", _media_params("photo", *_SPOILER)),
+    "sendVideo": (
+        "send_video",
+        _media_params(
+            "video",
+            _p("duration", Kind.INT),
+            _p("width", Kind.INT),
+            _p("height", Kind.INT),
+            _THUMBNAIL,
+            _ignored("cover", Kind.INPUT_FILE),
+            _ignored("start_timestamp", Kind.INT),
+            _ignored("supports_streaming", Kind.BOOL),
+            *_SPOILER,
+        ),
+    ),
+    "sendVoice": ("send_voice", _media_params("voice", _p("duration", Kind.INT))),
+    "sendAudio": (
+        "send_audio",
+        _media_params(
+            "audio",
+            _p("duration", Kind.INT),
+            _p("performer", Kind.STR),
+            _p("title", Kind.STR),
+            _THUMBNAIL,
+        ),
+    ),
+    "sendDocument": (
+        "send_document",
+        _media_params(
+            "document", _THUMBNAIL, _ignored("disable_content_type_detection", Kind.BOOL)
+        ),
+    ),
+    "sendSticker": (
+        "send_sticker",
+        _content_params(_p("sticker", Kind.INPUT_FILE, required=True), _p("emoji", Kind.STR)),
+    ),
+    "sendLocation": (
+        "send_location",
+        _content_params(
+            _p("latitude", Kind.FLOAT, required=True),
+            _p("longitude", Kind.FLOAT, required=True),
+            _p("horizontal_accuracy", Kind.FLOAT),
+            _p("live_period", Kind.INT),
+            _p("heading", Kind.INT),
+            _p("proximity_alert_radius", Kind.INT),
+        ),
+    ),
+    "sendContact": (
+        "send_contact",
+        _content_params(
+            _p("phone_number", Kind.STR, required=True),
+            _p("first_name", Kind.STR, required=True),
+            _p("last_name", Kind.STR),
+            _p("vcard", Kind.STR),
+        ),
+    ),
+    "sendMediaGroup": (
+        "send_media_group",
+        (
+            _p("chat_id", Kind.CHAT_ID, required=True),
+            _p("media", Kind.INPUT_MEDIA, required=True),
+            *_DELIVERY_PARAMS[1:],
+            *_IGNORED_SEND_PARAMS[:6],
+        ),
+    ),
+}
+_COPY_SOURCE_PARAMS = (
+    _p("chat_id", Kind.CHAT_ID, required=True),
+    _p("from_chat_id", Kind.CHAT_ID, required=True),
+    _p("message_id", Kind.INT, required=True),
+    _ignored("message_thread_id", Kind.INT),
+    _ignored("direct_messages_topic_id", Kind.INT),
+    _ignored("video_start_timestamp", Kind.INT),
+    _ignored("disable_notification", Kind.BOOL),
+    _ignored("message_effect_id", Kind.STR),
+    _ignored("suggested_post_parameters", Kind.OBJECT),
+)
+_FORWARDING_METHODS: dict[str, tuple[str, tuple[Param, ...]]] = {
+    "copyMessage": (
+        "copy_message",
+        (
+            *_COPY_SOURCE_PARAMS,
+            *_CAPTION_PARAMS,
+            *_DELIVERY_PARAMS,
+            _ignored("show_caption_above_media", Kind.BOOL),
+            _ignored("allow_paid_broadcast", Kind.BOOL),
+        ),
+    ),
+    "forwardMessage": (
+        "forward_message",
+        (*_COPY_SOURCE_PARAMS, _p("protect_content", Kind.BOOL)),
+    ),
+}
 _EDIT_TARGET_PARAMS = (
     _p("chat_id", Kind.CHAT_ID),
     _p("message_id", Kind.INT),
@@ -104,6 +236,9 @@ BOT_API_METHODS: dict[str, tuple[str, tuple[Param, ...]]] = {
     ),
     "deleteWebhook": ("delete_webhook", (_p("drop_pending_updates", Kind.BOOL),)),
     "getWebhookInfo": ("get_webhook_info", ()),
+    "getFile": ("get_file", (_p("file_id", Kind.STR, required=True),)),
+    **_MEDIA_METHODS,
+    **_FORWARDING_METHODS,
 }
 CHAT_ACTIONS = frozenset(
     {

@@ -5,15 +5,41 @@ its deleted flag, a chat keeps every callback answer); `TelegramSandbox` renders
 Telegram objects for the bot and as transcripts for tests and the web page.
 """
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
 CHAT_TYPES = ("private", "group", "supergroup")
 
 
+@dataclass(frozen=True)
+class Media:
+    """The file a message carries: `payload` is its Telegram object (a PhotoSize list
+    for a photo), `file_id` and `size` those of its main file (the largest photo)."""
+
+    kind: str
+    payload: Any
+    file_id: str
+    size: int
+
+    def summary(self) -> dict[str, Any]:
+        """What a transcript shows: kind, file_id, size, plus name, type and dimensions."""
+        summary: dict[str, Any] = {"kind": self.kind, "file_id": self.file_id, "size": self.size}
+        main = self.payload[-1] if isinstance(self.payload, list) else self.payload
+        for name in ("file_name", "mime_type", "width", "height", "duration", "emoji"):
+            if main.get(name) is not None:
+                summary[name] = main[name]
+        return summary
+
+
 @dataclass
 class StoredMessage:
-    """One message of a chat, sent by the bot or by a user."""
+    """One message of a chat, sent by the bot or by a user.
+
+    `text` is the message text, or the caption of a media message ("" for none). At
+    most one of `media`, `location`, `contact` and `service` (the fields of a service
+    message such as migrate_to_chat_id) is set; with none, it is a text message.
+    """
 
     message_id: int
     chat_id: int
@@ -27,6 +53,42 @@ class StoredMessage:
     protect_content: bool = False
     edit_date: int | None = None
     deleted: bool = False
+    media: Media | None = None
+    location: dict[str, Any] | None = None
+    contact: dict[str, Any] | None = None
+    media_group_id: str | None = None
+    forward_origin: dict[str, Any] | None = None
+    service: dict[str, Any] | None = None
+
+    @property
+    def is_text(self) -> bool:
+        """Whether this is a plain text message (no media, location, contact, service)."""
+        return not (self.media or self.location or self.contact or self.service)
+
+    def content_fields(self) -> dict[str, Any]:
+        """The content part of the Telegram Message object: text, media or the like."""
+        if self.service is not None:
+            return copy.deepcopy(self.service)
+        if self.location is not None:
+            return {"location": dict(self.location)}
+        if self.contact is not None:
+            return {"contact": dict(self.contact)}
+        if self.media is None:
+            fields: dict[str, Any] = {"text": self.text}
+            if self.entities:
+                fields["entities"] = copy.deepcopy(self.entities)
+            return fields
+        return self._media_fields(self.media)
+
+    def _media_fields(self, media: Media) -> dict[str, Any]:
+        fields: dict[str, Any] = {media.kind: copy.deepcopy(media.payload)}
+        if self.text:
+            fields["caption"] = self.text
+        if self.entities:
+            fields["caption_entities"] = copy.deepcopy(self.entities)
+        if self.media_group_id is not None:
+            fields["media_group_id"] = self.media_group_id
+        return fields
 
 
 @dataclass

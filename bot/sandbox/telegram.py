@@ -1,23 +1,35 @@
 """An in-memory stand-in for Telegram, for running the real bot with no token or network.
 
-`TelegramSandbox` holds every user, chat, message and pending update. Its Bot API methods
-(`send_message`, `get_updates`, ...) behave like Telegram's, with the same error texts,
-and are reached over HTTP through `call_bot_api` (see bot.sandbox.server). Its control
-operations (`user_message`, `press_button`, `transcript`, `settle`, ...) let tests and the
-web chat page act as Telegram users and watch what the bot did. All methods are async and
-safe to call concurrently from one event loop: state changes never span an `await`.
+`TelegramSandbox` holds every user, chat, message, file and pending update. Its Bot API
+methods (`send_message`, `send_photo`, `get_file`, `get_updates`, ...) behave like
+Telegram's, with the same error texts, and are reached over HTTP through `call_bot_api`
+(see bot.sandbox.server). Its control operations (`user_message`, `press_button`,
+`migrate_chat`, `transcript`, `settle`, ...) let tests and the web chat page act as
+Telegram users and watch what the bot did. It also carries the injected `faults`, the
+flood-control `limiter` and the `stats` the server applies to every request.
+
+Everything time-based reads `clock()` (message dates, rate-limit windows), so a test can
+pass a fake clock and move time instead of sleeping; only long polling and injected
+delays wait in real time. All methods are async and safe to call concurrently from one
+event loop: state changes never span an `await`.
 """
 
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from bot.sandbox.commands import CommandStore, normalize_scope, validate_commands
+from bot.sandbox.content import parse_user_content
 from bot.sandbox.errors import BotApiError, ControlError, bad_request
+from bot.sandbox.faults import FaultBook, FaultRule, too_many_requests
+from bot.sandbox.files import DOWNLOAD_LIMIT_BYTES, StoredFile, Upload
+from bot.sandbox.limits import RateLimiter
 from bot.sandbox.markup import inline_buttons, is_inline, validate_reply_markup
+from bot.sandbox.media import FileDetails, MediaLibrary
 from bot.sandbox.methods import BOT_API_METHODS, CHAT_ACTIONS
 from bot.sandbox.params import Param, coerce_params
 from bot.sandbox.specs import (
@@ -25,7 +37,6 @@ from bot.sandbox.specs import (
     parse_chat,
     parse_membership_status,
     parse_user,
-    parse_user_text,
     require_int,
 )
 from bot.sandbox.state import (
@@ -35,7 +46,8 @@ from bot.sandbox.state import (
     ChatState,
     StoredMessage,
 )
-from bot.sandbox.text import command_entities, command_target, prepare_bot_text
+from bot.sandbox.stats import Stats
+from bot.sandbox.text import command_target, prepare_bot_text, prepare_caption
 from bot.sandbox.updates import UpdateQueue
 
 DEFAULT_TOKEN = "7000000001:SANDBOX-binhyen-local-token"
@@ -46,11 +58,30 @@ NOT_MODIFIED = (
     "the same as a current content and reply markup of the message"
 )
 QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
+UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
+SMALLEST_SUPERGROUP_ID = -1_000_000_000_000
+MEDIA_GROUP_SIZES = range(2, 11)
+MEDIA_GROUP_KINDS = frozenset({"photo", "video", "audio", "document"})
+_DELIVERY_OPTIONS = (
+    "reply_markup",
+    "reply_parameters",
+    "reply_to_message_id",
+    "allow_sending_without_reply",
+    "protect_content",
+)
 MAX_CALLBACK_ANSWER_LENGTH = 200
 IDLE_GAP_SECONDS = 0.01
 FIRST_RECHECK_SECONDS = 0.005
 MAX_RECHECK_SECONDS = 0.05
 _FIRST_CALLBACK_QUERY_ID = 4_000_000_000_000_000_001
+_FIRST_MEDIA_GROUP_ID = 13_900_000_000_000_001
+_DETAIL_OPTIONS = ("duration", "width", "height", "performer", "title", "emoji")
+_LOCATION_RANGES: dict[str, tuple[float, float]] = {
+    "horizontal_accuracy": (0, 1500),
+    "live_period": (60, 0x7FFFFFFF),
+    "heading": (1, 360),
+    "proximity_alert_radius": (1, 100_000),
+}
 BOT_ADMIN_RIGHTS: dict[str, bool] = {
     "can_be_edited": False,
     "is_anonymous": False,
@@ -67,6 +98,21 @@ BOT_ADMIN_RIGHTS: dict[str, bool] = {
     "can_delete_stories": False,
     "can_send_welcome_messages": False,
 }
+
+
+def supergroup_id(group_id: int) -> int:
+    """The id Telegram gives a group upgraded to a supergroup: -100 then 10 digits."""
+    return int(f"-100{abs(group_id):010d}")
+
+
+def raw_chat_id(params: Mapping[str, Any]) -> int | None:
+    """The integer chat_id of raw Bot API parameters, if they have one."""
+    value = params.get("chat_id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
 
 
 def bot_id_from_token(token: str) -> int:
@@ -105,14 +151,21 @@ class TelegramSandbox:
         self._callback_queries: dict[str, CallbackQueryState] = {}
         self._next_callback_query_id = _FIRST_CALLBACK_QUERY_ID
         self._commands = CommandStore()
+        self._migrations: dict[int, int] = {}
+        self._next_media_group_id = _FIRST_MEDIA_GROUP_ID
         self._busy_requests = 0
         self._activity = 0
         self._changed = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._updates = UpdateQueue(on_change=self._touch)
         self._methods = {
-            name.lower(): (getattr(self, attribute), params)
+            name.lower(): (name, getattr(self, attribute), params)
             for name, (attribute, params) in BOT_API_METHODS.items()
         }
+        self.media = MediaLibrary()
+        self.faults = FaultBook(self.canonical_method)
+        self.limiter = RateLimiter()
+        self.stats = Stats()
 
     # ----------------------------------------------------------------- Bot API entry
 
@@ -120,17 +173,63 @@ class TelegramSandbox:
         self, token: str, method: str
     ) -> tuple[Callable[..., Awaitable[Any]], tuple[Param, ...]]:
         """The handler and parameters of a Bot API method; 401 or 404 like Telegram."""
+        _, handler, params = self._method_entry(token, method)
+        return handler, params
+
+    def method_name(self, token: str, method: str) -> str:
+        """The canonical name of a Bot API method (sendMessage...); 401 or 404 like Telegram."""
+        return self._method_entry(token, method)[0]
+
+    def canonical_method(self, method: str) -> str | None:
+        """The canonical name of a method the sandbox implements, in any letter case."""
+        entry = self._methods.get(method.lower())
+        return None if entry is None else entry[0]
+
+    async def call_bot_api(self, token: str, method: str, params: Mapping[str, Any]) -> Any:
+        """Run one Bot API call with raw parameters (strings, JSON text, JSON values or
+        `Upload` file parts)."""
+        handler, specs = self.resolve_method(token, method)
+        return await handler(**coerce_params(specs, params))
+
+    def take_fault(self, method: str, params: Mapping[str, Any]) -> FaultRule | None:
+        """The injected fault hitting this request (canonical method name), if any."""
+        rule = self.faults.take(method, raw_chat_id(params))
+        if rule is not None:
+            self.stats.count_fault()
+        return rule
+
+    def fault_error(self, rule: FaultRule, params: Mapping[str, Any]) -> BotApiError:
+        """The error a 429, 5xx, 403 or 400 fault answers this request with."""
+        return rule.error_for(self._chat_type(raw_chat_id(params)))
+
+    async def pause(self, seconds: float) -> None:
+        """Wait in real time (an injected delay), cut short when the sandbox shuts down."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    @property
+    def stopping(self) -> bool:
+        """Whether `shutdown` was called."""
+        return self._stopping.is_set()
+
+    def downloadable(self, token: str, file_path: str) -> StoredFile:
+        """The file served at /file/bot{token}/{file_path}; 401 or 404 like Telegram."""
+        if token != self.token:
+            raise BotApiError(401, "Unauthorized")
+        stored = self.media.files.by_path(file_path)
+        if stored is None or stored.size > DOWNLOAD_LIMIT_BYTES:
+            raise BotApiError(404, "Not Found")
+        return stored
+
+    def _method_entry(
+        self, token: str, method: str
+    ) -> tuple[str, Callable[..., Awaitable[Any]], tuple[Param, ...]]:
         if token != self.token:
             raise BotApiError(401, "Unauthorized")
         entry = self._methods.get(method.lower())
         if entry is None:
             raise BotApiError(404, "Not Found")
         return entry
-
-    async def call_bot_api(self, token: str, method: str, params: Mapping[str, Any]) -> Any:
-        """Run one Bot API call with raw parameters (strings, JSON text or JSON values)."""
-        handler, specs = self.resolve_method(token, method)
-        return await handler(**coerce_params(specs, params))
 
     @contextlib.contextmanager
     def track_request(self, method: str) -> Iterator[None]:
@@ -189,25 +288,134 @@ class TelegramSandbox:
         """sendMessage: store the bot's message in the chat and return it."""
         chat = self._resolve_chat(chat_id)
         plain, final_entities = prepare_bot_text(text, parse_mode, entities)
-        markup = None if reply_markup is None else validate_reply_markup(reply_markup)
-        reply_to = self._reply_target(
-            chat, reply_parameters, reply_to_message_id, bool(allow_sending_without_reply)
+        delivery = self._delivery(
+            chat,
+            {
+                "reply_markup": reply_markup,
+                "reply_parameters": reply_parameters,
+                "reply_to_message_id": reply_to_message_id,
+                "allow_sending_without_reply": allow_sending_without_reply,
+                "protect_content": protect_content,
+            },
         )
-        message = StoredMessage(
-            message_id=chat.allocate_message_id(),
-            chat_id=chat.id,
-            from_bot=True,
-            user_id=self.bot_id,
-            date=self._now(),
-            text=plain,
-            entities=final_entities,
-            reply_markup=markup,
-            reply_to_message_id=reply_to,
+        draft = self._bot_draft(chat, text=plain, entities=final_entities, **delivery)
+        return self._message_object(self._post(chat, [draft])[0])
+
+    async def send_photo(self, chat_id: int | str, photo: Upload | str, **options: Any) -> Any:
+        """sendPhoto: an uploaded picture or a photo's file_id, with an optional caption.
+
+        Like the other media methods, `options` are the caption (caption, parse_mode,
+        caption_entities), the delivery options of sendMessage and the method's own.
+        """
+        return self._send_media(chat_id, "photo", photo, options)
+
+    async def send_video(self, chat_id: int | str, video: Upload | str, **options: Any) -> Any:
+        """sendVideo; duration, width and height are taken as given (never probed)."""
+        return self._send_media(chat_id, "video", video, options)
+
+    async def send_voice(self, chat_id: int | str, voice: Upload | str, **options: Any) -> Any:
+        """sendVoice: a voice note, with its duration if given."""
+        return self._send_media(chat_id, "voice", voice, options)
+
+    async def send_audio(self, chat_id: int | str, audio: Upload | str, **options: Any) -> Any:
+        """sendAudio: a music file, with duration, performer and title if given."""
+        return self._send_media(chat_id, "audio", audio, options)
+
+    async def send_document(
+        self, chat_id: int | str, document: Upload | str, **options: Any
+    ) -> Any:
+        """sendDocument: any file, keeping its name."""
+        return self._send_media(chat_id, "document", document, options)
+
+    async def send_sticker(self, chat_id: int | str, sticker: Upload | str, **options: Any) -> Any:
+        """sendSticker: a sticker file or file_id, with its emoji if given."""
+        return self._send_media(chat_id, "sticker", sticker, options)
+
+    async def send_location(
+        self, chat_id: int | str, latitude: float, longitude: float, **options: Any
+    ) -> Any:
+        """sendLocation: a point on the map (live locations are stored, never updated)."""
+        chat = self._resolve_chat(chat_id)
+        location = self._location(latitude, longitude, options)
+        draft = self._bot_draft(chat, location=location, **self._delivery(chat, options))
+        return self._message_object(self._post(chat, [draft])[0])
+
+    async def send_contact(
+        self, chat_id: int | str, phone_number: str, first_name: str, **options: Any
+    ) -> Any:
+        """sendContact: a phone contact card."""
+        chat = self._resolve_chat(chat_id)
+        if not phone_number.strip() or not first_name.strip():
+            raise bad_request("phone number and first name must be non-empty")
+        contact = {"phone_number": phone_number, "first_name": first_name}
+        for name in ("last_name", "vcard"):
+            value = options.pop(name, None)
+            if value:
+                contact[name] = value
+        draft = self._bot_draft(chat, contact=contact, **self._delivery(chat, options))
+        return self._message_object(self._post(chat, [draft])[0])
+
+    async def send_media_group(
+        self, chat_id: int | str, media: list[Any], **options: Any
+    ) -> list[dict[str, Any]]:
+        """sendMediaGroup: an album of 2-10 photos and videos, or of audio, or of documents."""
+        chat = self._resolve_chat(chat_id)
+        if len(media) not in MEDIA_GROUP_SIZES:
+            raise bad_request("media group must include 2-10 items")
+        kinds = {self._album_kind(item) for item in media}
+        if len(kinds) > 1 and kinds & {"audio", "document"}:
+            raise bad_request("documents and audio files can't be mixed with other media")
+        delivery = self._delivery(chat, options)
+        group_id = str(self._next_media_group_id)
+        self._next_media_group_id += 1
+        drafts = [self._album_draft(chat, item, group_id, delivery) for item in media]
+        return [self._message_object(message) for message in self._post(chat, drafts)]
+
+    async def copy_message(
+        self, chat_id: int | str, from_chat_id: int | str, message_id: int, **options: Any
+    ) -> dict[str, int]:
+        """copyMessage: the content of a message, without a link to the original."""
+        source = self._source_message(from_chat_id, message_id, "copy")
+        chat = self._resolve_chat(chat_id)
+        content = self._copied_content(source)
+        caption, parse_mode, entities = (
+            options.pop(name, None) for name in ("caption", "parse_mode", "caption_entities")
+        )
+        if source.media is not None and caption is not None:
+            content["text"], content["entities"] = prepare_caption(caption, parse_mode, entities)
+        draft = self._bot_draft(chat, **content, **self._delivery(chat, options))
+        return {"message_id": self._post(chat, [draft])[0].message_id}
+
+    async def forward_message(
+        self,
+        chat_id: int | str,
+        from_chat_id: int | str,
+        message_id: int,
+        protect_content: bool | None = None,
+    ) -> dict[str, Any]:
+        """forwardMessage: the message with a forward_origin naming its sender."""
+        source = self._source_message(from_chat_id, message_id, "forward")
+        if source.protect_content:
+            raise bad_request("message has protected content and can't be forwarded")
+        chat = self._resolve_chat(chat_id)
+        sender = self._bot_user() if source.from_bot else self._user_object(source.user_id)
+        origin = {"type": "user", "sender_user": sender, "date": source.date}
+        draft = self._bot_draft(
+            chat,
+            **self._copied_content(source),
+            forward_origin=origin,
             protect_content=bool(protect_content),
         )
-        chat.add_message(message)
-        self._touch()
-        return self._message_object(message)
+        return self._message_object(self._post(chat, [draft])[0])
+
+    async def get_file(self, file_id: str) -> dict[str, Any]:
+        """getFile: the File object with the path to download it (files up to 20 MB)."""
+        stored = self.media.file(file_id)
+        if stored is None:
+            raise bad_request("invalid file_id")
+        if stored.size > DOWNLOAD_LIMIT_BYTES:
+            raise bad_request("file is too big")
+        return stored.file_object()
 
     async def edit_message_text(
         self,
@@ -220,7 +428,7 @@ class TelegramSandbox:
         reply_markup: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """editMessageText; leaving out reply_markup removes an inline keyboard."""
-        message = self._editable_message(chat_id, message_id, inline_message_id)
+        message = self._text_message(self._editable_message(chat_id, message_id, inline_message_id))
         plain, final_entities = prepare_bot_text(text, parse_mode, entities)
         markup = self._edited_markup(message, reply_markup)
         unchanged = (plain, final_entities, markup) == (
@@ -354,17 +562,21 @@ class TelegramSandbox:
     async def user_message(
         self,
         user: Mapping[str, Any],
-        text: str,
+        text: str | None = None,
         chat: Mapping[str, Any] | None = None,
         reply_to_message_id: int | None = None,
+        attachments: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A user writes `text` in `chat` (default: their private chat with the bot).
 
-        Returns {"update_id", "message_id", "chat_id"}; update_id is None when Telegram
-        would not deliver the message to the bot (group privacy mode, allowed_updates).
+        `attachments` may hold one of photo, video, voice, audio, document, sticker,
+        location or contact, plus caption and media_group_id (see bot.sandbox.content);
+        with a media file, `text` is its caption. Returns {"update_id", "message_id",
+        "chat_id"}; update_id is None when Telegram would not deliver the message to the
+        bot (group privacy mode, allowed_updates).
         """
         sender = self._register_user(user)
-        clean_text = parse_user_text(text)
+        content = parse_user_content(text, attachments or {}, self.media)
         spec = parse_chat(chat, sender["id"])
         chat_state = self._chat_for(spec, "administrator" if spec.bot_is_admin else "member")
         if chat_state.is_private and not chat_state.bot_present:
@@ -377,9 +589,13 @@ class TelegramSandbox:
             from_bot=False,
             user_id=sender["id"],
             date=self._now(),
-            text=clean_text,
-            entities=command_entities(clean_text),
+            text=content.text,
+            entities=content.entities,
             reply_to_message_id=reply_to_message_id,
+            media=content.media,
+            location=content.location,
+            contact=content.contact,
+            media_group_id=content.media_group_id,
         )
         chat_state.add_message(message)
         update_id = None
@@ -406,9 +622,7 @@ class TelegramSandbox:
         presser = self._known_user(user_id)
         require_int(chat_id, "chat_id")
         require_int(message_id, "message_id")
-        chat = self._chats.get(chat_id)
-        if chat is None:
-            raise ControlError(f"chat {chat_id} not found", status=404)
+        chat = self._known_chat(chat_id)
         if chat.is_private and chat.id != presser["id"]:
             raise ControlError("only the user of a private chat can press its buttons")
         message = chat.live_message(message_id)
@@ -447,11 +661,50 @@ class TelegramSandbox:
         self._touch()
         return {"update_id": update_id, "chat_id": chat_state.id, "status": new_status}
 
+    async def migrate_chat(
+        self,
+        chat_id: int,
+        new_chat_id: int | None = None,
+        user: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Upgrade a group to a supergroup, as Telegram does.
+
+        A service message with migrate_to_chat_id ends the old group and one with
+        migrate_from_chat_id starts the supergroup (both delivered to the bot if it is a
+        member); the chat's messages move to the new id, and from then on the Bot API
+        answers the old id with 400 and parameters.migrate_to_chat_id. `user` (default:
+        the last user who wrote there, else the first persona) is who upgraded it.
+        Returns {"old_chat_id", "new_chat_id", "update_ids"}.
+        """
+        chat = self._known_chat(require_int(chat_id, "chat_id"))
+        if chat.type != "group" or chat.id != chat_id:
+            raise ControlError(f"chat {chat_id} is not a basic group, only those are upgraded")
+        new_id = self._new_supergroup_id(chat_id, new_chat_id)
+        actor = self._register_user(user) if user is not None else self._migration_actor(chat)
+        farewell = self._service_message(chat, actor, {"migrate_to_chat_id": new_id})
+        old_payload = self._message_object(farewell)
+        moved = self._move_chat(chat, new_id)
+        welcome = self._service_message(moved, actor, {"migrate_from_chat_id": chat_id})
+        update_ids: list[int | None] = []
+        if moved.bot_present:
+            update_ids.append(self._updates.push("message", old_payload))
+            update_ids.append(self._updates.push("message", self._message_object(welcome)))
+        self._touch()
+        return {"old_chat_id": chat_id, "new_chat_id": new_id, "update_ids": update_ids}
+
+    async def file_content(self, file_id: str) -> StoredFile:
+        """A stored file, for the web page to show (any size, no token needed)."""
+        stored = self.media.file(file_id)
+        if stored is None:
+            raise ControlError(f"file {file_id} not found", status=404)
+        return stored
+
     async def transcript(self, chat_id: int) -> dict[str, Any]:
-        """Everything that happened in a chat, deleted messages included."""
-        chat = self._chats.get(chat_id)
-        if chat is None:
-            raise ControlError(f"chat {chat_id} not found", status=404)
+        """Everything that happened in a chat, deleted messages included.
+
+        The old id of a group upgraded to a supergroup shows the supergroup's transcript.
+        """
+        chat = self._known_chat(chat_id)
         ordered = [chat.messages[i] for i in sorted(chat.messages)]
         return {
             "chat": self._chat_object(chat),
@@ -480,19 +733,27 @@ class TelegramSandbox:
         self, chat_id: int, user_id: int | None = None, language_code: str = ""
     ) -> list[dict[str, str]]:
         """The command menu a user would see in a chat (admin scopes are not modelled)."""
+        chat_id = self._migrations.get(chat_id, chat_id)
         chat = self._chats.get(chat_id)
         private = chat.is_private if chat is not None else chat_id > 0
         return self._commands.visible(chat_id, private, user_id, language_code)
 
     async def reset(self) -> None:
-        """Forget users, chats, callback queries, commands and pending updates.
+        """Forget users, chats, files, migrations, callback queries, commands, pending
+        updates, fault rules, statistics and the rate-limit history.
 
-        Update ids keep increasing so that a running bot's getUpdates offset stays valid.
+        The rate-limit settings stay. Update ids keep increasing so that a running bot's
+        getUpdates offset stays valid.
         """
         self._users.clear()
         self._chats.clear()
+        self._migrations.clear()
         self._callback_queries.clear()
         self._commands.clear()
+        self.media.clear()
+        self.faults.clear()
+        self.limiter.clear()
+        self.stats.clear()
         self._updates.drop_pending()
         self._touch()
 
@@ -526,8 +787,9 @@ class TelegramSandbox:
         return reasons
 
     def shutdown(self) -> None:
-        """Answer a waiting getUpdates at once and stop long polling."""
+        """Answer a waiting getUpdates at once, stop long polling, end injected delays."""
         self._updates.close()
+        self._stopping.set()
 
     # ------------------------------------------------------------------ idle tracking
 
@@ -597,6 +859,9 @@ class TelegramSandbox:
                 if chat.username and chat.username.lower() == wanted:
                     return self._present(chat)
             raise bad_request("chat not found")
+        if chat_id in self._migrations:
+            new_id = self._migrations[chat_id]
+            raise BotApiError(400, UPGRADED, {"migrate_to_chat_id": new_id})
         chat = self._chats.get(chat_id)
         if chat is not None:
             return self._present(chat)
@@ -641,6 +906,140 @@ class TelegramSandbox:
             return None
         raise bad_request("message to be replied not found")
 
+    # -------------------------------------------------------------- creating messages
+
+    def _delivery(self, chat: ChatState, options: dict[str, Any]) -> dict[str, Any]:
+        """The keyboard, reply target and protection of a new bot message, from the
+        delivery options (which are removed from `options`)."""
+        values = {name: options.pop(name, None) for name in _DELIVERY_OPTIONS}
+        markup = values["reply_markup"]
+        reply_to = self._reply_target(
+            chat,
+            values["reply_parameters"],
+            values["reply_to_message_id"],
+            bool(values["allow_sending_without_reply"]),
+        )
+        return {
+            "reply_markup": None if markup is None else validate_reply_markup(markup),
+            "reply_to_message_id": reply_to,
+            "protect_content": bool(values["protect_content"]),
+        }
+
+    def _bot_draft(self, chat: ChatState, text: str = "", **fields: Any) -> StoredMessage:
+        """A bot message not yet in the chat: `_post` gives it its id and date."""
+        return StoredMessage(
+            message_id=0,
+            chat_id=chat.id,
+            from_bot=True,
+            user_id=self.bot_id,
+            date=0,
+            text=text,
+            **fields,
+        )
+
+    def _post(self, chat: ChatState, drafts: list[StoredMessage]) -> list[StoredMessage]:
+        """Add the bot's new messages to a chat, unless flood control refuses them (429)."""
+        now = self._clock()
+        is_group = not chat.is_private
+        wait = self.limiter.retry_after(now, chat.id, is_group, len(drafts))
+        if wait is not None:
+            raise too_many_requests(wait)
+        for draft in drafts:
+            draft.message_id = chat.allocate_message_id()
+            draft.date = int(now)
+            chat.add_message(draft)
+        self.limiter.record(now, chat.id, is_group, len(drafts))
+        self.stats.count_messages(now, chat.id, is_group, len(drafts))
+        self._touch()
+        return drafts
+
+    def _send_media(
+        self, chat_id: int | str, kind: str, source: Upload | str, options: dict[str, Any]
+    ) -> dict[str, Any]:
+        chat = self._resolve_chat(chat_id)
+        caption, entities = prepare_caption(
+            options.pop("caption", None),
+            options.pop("parse_mode", None),
+            options.pop("caption_entities", None),
+        )
+        delivery = self._delivery(chat, options)
+        details = FileDetails(
+            **{name: options[name] for name in _DETAIL_OPTIONS if name in options}
+        )
+        media = self.media.bot_media(kind, source, details)
+        draft = self._bot_draft(chat, text=caption, entities=entities, media=media, **delivery)
+        return self._message_object(self._post(chat, [draft])[0])
+
+    @staticmethod
+    def _location(latitude: float, longitude: float, options: dict[str, Any]) -> dict[str, Any]:
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise bad_request("wrong latitude or longitude specified")
+        location: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+        for name, (low, high) in _LOCATION_RANGES.items():
+            value = options.pop(name, None)
+            if value is None:
+                continue
+            if not low <= value <= high:
+                raise bad_request(f"{name} must be between {low:g} and {high:g}")
+            location[name] = value
+        return location
+
+    @staticmethod
+    def _album_kind(item: Any) -> str:
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind not in MEDIA_GROUP_KINDS:
+            raise bad_request("album items must be of type photo, video, audio or document")
+        if not isinstance(item.get("media"), Upload | str):
+            raise bad_request('album items need their "media": a file or a file_id')
+        return str(kind)
+
+    def _album_draft(
+        self, chat: ChatState, item: dict[str, Any], group_id: str, delivery: dict[str, Any]
+    ) -> StoredMessage:
+        entities = item.get("caption_entities")
+        if entities is not None and not isinstance(entities, list):
+            raise bad_request("can't parse entities JSON object")
+        caption, final_entities = prepare_caption(
+            _optional_str(item.get("caption")), _optional_str(item.get("parse_mode")), entities
+        )
+        details = FileDetails(
+            duration=_optional_int(item.get("duration")),
+            width=_optional_int(item.get("width")),
+            height=_optional_int(item.get("height")),
+            performer=_optional_str(item.get("performer")),
+            title=_optional_str(item.get("title")),
+        )
+        media = self.media.bot_media(item["type"], item["media"], details)
+        return self._bot_draft(
+            chat,
+            text=caption,
+            entities=final_entities,
+            media=media,
+            media_group_id=group_id,
+            **delivery,
+        )
+
+    def _source_message(self, chat_id: int | str, message_id: int, verb: str) -> StoredMessage:
+        """The message copyMessage or forwardMessage (`verb`) starts from."""
+        message = self._resolve_chat(chat_id).live_message(message_id)
+        if message is None:
+            raise bad_request(f"message to {verb} not found")
+        if message.service is not None:
+            raise bad_request(f"message can't be {'copied' if verb == 'copy' else 'forwarded'}")
+        return message
+
+    @staticmethod
+    def _copied_content(source: StoredMessage) -> dict[str, Any]:
+        return {
+            "text": source.text,
+            "entities": copy.deepcopy(source.entities),
+            "media": source.media,
+            "location": copy.deepcopy(source.location),
+            "contact": copy.deepcopy(source.contact),
+        }
+
+    # ----------------------------------------------------------------- chat lookups
+
     def _editable_message(
         self,
         chat_id: int | str | None,
@@ -656,6 +1055,12 @@ class TelegramSandbox:
             raise bad_request("message to edit not found")
         if not message.from_bot:
             raise bad_request("message can't be edited")
+        return message
+
+    @staticmethod
+    def _text_message(message: StoredMessage) -> StoredMessage:
+        if not message.is_text:
+            raise bad_request("there is no text in the message to edit")
         return message
 
     @staticmethod
@@ -688,7 +1093,16 @@ class TelegramSandbox:
         raise ControlError(f"user {user_id} is unknown: let them send a message first")
 
     def _chat_for(self, spec: ChatSpec, new_group_status: str) -> ChatState:
-        """The chat a control request names, created on first use."""
+        """The chat a control request names, created on first use.
+
+        A group upgraded to a supergroup is found by its old id too, and may still be
+        called a "group" (a Telegram client hides the upgrade from its users).
+        """
+        upgraded = spec.id in self._migrations.values() and spec.type == "group"
+        if spec.id in self._migrations or upgraded:
+            spec = dataclasses.replace(
+                spec, id=self._migrations.get(spec.id, spec.id), type="supergroup"
+            )
         chat = self._chats.get(spec.id)
         if chat is None:
             status = "member" if spec.is_private else new_group_status
@@ -708,6 +1122,72 @@ class TelegramSandbox:
         if spec.bot_is_admin is not None and chat.bot_present:
             chat.bot_status = "administrator" if spec.bot_is_admin else "member"
         return chat
+
+    def _known_chat(self, chat_id: int) -> ChatState:
+        """A chat for a control request, by its id or its id before an upgrade; else 404."""
+        chat = self._chats.get(self._migrations.get(chat_id, chat_id))
+        if chat is None:
+            raise ControlError(f"chat {chat_id} not found", status=404)
+        return chat
+
+    def _chat_kind(self, chat_id: int) -> str | None:
+        chat = self._chats.get(chat_id)
+        return None if chat is None else chat.type
+
+    def _chat_type(self, chat_id: int | None) -> str | None:
+        """The type of the chat a Bot API request names (a guess for unknown chats)."""
+        if chat_id is None:
+            return None
+        known = self._chat_kind(self._migrations.get(chat_id, chat_id))
+        if known is not None:
+            return known
+        return "private" if chat_id > 0 else "group"
+
+    def _new_supergroup_id(self, old_id: int, new_chat_id: Any) -> int:
+        new_id = supergroup_id(old_id) if new_chat_id is None else new_chat_id
+        require_int(new_id, "new_chat_id")
+        if new_id > SMALLEST_SUPERGROUP_ID:
+            raise ControlError("supergroup ids look like -100xxxxxxxxxx (13 digits or more)")
+        if new_id in self._chats or new_id in self._migrations:
+            raise ControlError(f"chat {new_id} already exists")
+        return int(new_id)
+
+    def _migration_actor(self, chat: ChatState) -> dict[str, Any]:
+        for message_id in sorted(chat.messages, reverse=True):
+            message = chat.messages[message_id]
+            if not message.from_bot and message.user_id in self._users:
+                return self._users[message.user_id]
+        if not self._personas:
+            raise ControlError('give "user": who upgrades the group')
+        return self._register_user(self._personas[0]["user"])
+
+    def _service_message(
+        self, chat: ChatState, actor: Mapping[str, Any], fields: dict[str, Any]
+    ) -> StoredMessage:
+        message = StoredMessage(
+            message_id=chat.allocate_message_id(),
+            chat_id=chat.id,
+            from_bot=False,
+            user_id=actor["id"],
+            date=self._now(),
+            text="",
+            service=fields,
+        )
+        chat.add_message(message)
+        return message
+
+    def _move_chat(self, chat: ChatState, new_id: int) -> ChatState:
+        """The supergroup taking over a group's messages, answers and bot status."""
+        moved = dataclasses.replace(chat, id=new_id, type="supergroup")
+        for message in moved.messages.values():
+            message.chat_id = new_id
+        for query in self._callback_queries.values():
+            if query.chat_id == chat.id:
+                query.chat_id = new_id
+        del self._chats[chat.id]
+        self._chats[new_id] = moved
+        self._migrations[chat.id] = new_id
+        return moved
 
     def _change_membership(self, chat: ChatState, actor: dict[str, Any], status: str) -> int | None:
         """Set the bot's status in a chat and emit my_chat_member, as Telegram does."""
@@ -821,10 +1301,10 @@ class TelegramSandbox:
             "from": sender,
             "chat": self._chat_object(chat),
             "date": message.date,
-            "text": message.text,
         }
-        if message.entities:
-            obj["entities"] = copy.deepcopy(message.entities)
+        if message.forward_origin is not None:
+            obj["forward_origin"] = copy.deepcopy(message.forward_origin)
+        obj.update(message.content_fields())
         if is_inline(message.reply_markup):
             obj["reply_markup"] = copy.deepcopy(message.reply_markup)
         if message.edit_date is not None:
@@ -855,6 +1335,12 @@ class TelegramSandbox:
             "date": message.date,
             "edited": message.edit_date is not None,
             "deleted": message.deleted,
+            "media": None if message.media is None else message.media.summary(),
+            "location": copy.deepcopy(message.location),
+            "contact": copy.deepcopy(message.contact),
+            "media_group_id": message.media_group_id,
+            "forward_origin": copy.deepcopy(message.forward_origin),
+            "service": copy.deepcopy(message.service),
         }
 
     @staticmethod
@@ -862,7 +1348,8 @@ class TelegramSandbox:
         """The reply keyboard a user of the chat currently sees, if any.
 
         The latest keyboard or remove_keyboard a bot message carried decides; a one-time
-        keyboard hides once a user has sent the text of one of its buttons.
+        keyboard hides once a user has used one of its buttons (sent its text, or the
+        contact or location it requests).
         """
         for index in range(len(messages) - 1, -1, -1):
             message = messages[index]
@@ -873,10 +1360,37 @@ class TelegramSandbox:
                 return None
             if "keyboard" not in markup:
                 continue
-            labels = {button["text"] for row in markup["keyboard"] for button in row}
             later = messages[index + 1 :]
-            used = any(not m.from_bot and m.text in labels for m in later)
+            used = any(_answers_keyboard(m, markup) for m in later)
             if markup.get("one_time_keyboard") and used:
                 return None
             return copy.deepcopy(markup)
         return None
+
+
+def _optional_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise bad_request("album item sizes and durations must be integers")
+    return value
+
+
+def _optional_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad_request("album item captions, parse modes and names must be strings")
+    return value
+
+
+def _answers_keyboard(message: StoredMessage, markup: dict[str, Any]) -> bool:
+    """Whether a user's message is what pressing a button of this reply keyboard sends."""
+    if message.from_bot:
+        return False
+    buttons = [button for row in markup["keyboard"] for button in row]
+    if message.contact is not None:
+        return any(button.get("request_contact") for button in buttons)
+    if message.location is not None:
+        return any(button.get("request_location") for button in buttons)
+    return message.is_text and any(button.get("text") == message.text for button in buttons)

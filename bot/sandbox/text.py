@@ -1,7 +1,8 @@
 """Message text as Telegram checks and stores it.
 
 `prepare_bot_text` applies the parse mode (only HTML is supported) or the explicit
-entities, trims the result and enforces Telegram's 1-4096 character limit.
+entities, trims the result and enforces Telegram's 1-4096 character limit;
+`prepare_caption` does the same for a media caption (0-1024 characters).
 `command_entities` gives a user's message the `bot_command` entity Telegram adds.
 """
 
@@ -19,6 +20,7 @@ from bot.sandbox.html_entities import (
 )
 
 MAX_TEXT_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,64})?")
 _MARKDOWN_MODES = frozenset({"markdown", "markdownv2"})
 
@@ -29,16 +31,34 @@ def prepare_bot_text(
     """The plain text and entities to store for a bot's message; raises `Bad Request`."""
     if text is None:
         raise bad_request("message text is empty")
-    if entities is not None:
-        plain, raw_entities = text, _checked_entities(entities)
-    else:
-        plain, raw_entities = _apply_parse_mode(text, parse_mode)
-    plain, final_entities = finish_text(plain, raw_entities)
+    plain, final_entities = _formatted(text, parse_mode, entities)
     if not plain:
         raise bad_request("message text is empty")
     if len(plain) > MAX_TEXT_LENGTH:
         raise bad_request("message is too long")
     return plain, final_entities
+
+
+def prepare_caption(
+    caption: str | None, parse_mode: str | None, entities: list[Any] | None
+) -> tuple[str, list[Entity]]:
+    """The caption and its entities to store for a bot's media ("" for none)."""
+    if caption is None:
+        return "", []
+    plain, final_entities = _formatted(caption, parse_mode, entities)
+    if len(plain) > MAX_CAPTION_LENGTH:
+        raise bad_request("message caption is too long")
+    return plain, final_entities
+
+
+def _formatted(
+    text: str, parse_mode: str | None, entities: list[Any] | None
+) -> tuple[str, list[Entity]]:
+    if entities is not None:
+        plain, raw_entities = text, _checked_entities(entities)
+    else:
+        plain, raw_entities = _apply_parse_mode(text, parse_mode)
+    return finish_text(plain, raw_entities)
 
 
 def _apply_parse_mode(text: str, parse_mode: str | None) -> tuple[str, list[Entity]]:

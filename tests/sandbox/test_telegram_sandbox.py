@@ -8,15 +8,10 @@ Dispatcher talking to the sandbox, and the web chat page.
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher, F
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandStart
 from aiogram.types import (
@@ -31,6 +26,7 @@ from aiogram.types import (
 from bot.sandbox.html_entities import HtmlParseError, parse_html
 from bot.sandbox.server import RunningSandbox, start_sandbox
 from bot.sandbox.telegram import DEFAULT_TOKEN, TelegramSandbox
+from tests.sandbox.client import Tg
 
 AN: dict[str, Any] = {"id": 1001, "first_name": "Nguyễn Văn An", "language_code": "vi"}
 BINH: dict[str, Any] = {"id": 2001, "first_name": "Trần Thị Bình"}
@@ -49,95 +45,6 @@ CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
-
-
-@dataclass
-class Tg:
-    """Speaks to a running sandbox over HTTP, as the bot (Bot API) or as users (control)."""
-
-    http: aiohttp.ClientSession
-    running: RunningSandbox
-
-    @property
-    def sandbox(self) -> TelegramSandbox:
-        return self.running.sandbox
-
-    def url(self, path: str) -> str:
-        return f"{self.running.base_url}{path}"
-
-    async def call(
-        self, method: str, token: str = DEFAULT_TOKEN, **params: Any
-    ) -> tuple[int, dict[str, Any]]:
-        async with self.http.post(self.url(f"/bot{token}/{method}"), json=params) as response:
-            return response.status, await response.json()
-
-    async def ok(self, method: str, **params: Any) -> Any:
-        status, body = await self.call(method, **params)
-        assert (status, body["ok"]) == (200, True), body
-        return body["result"]
-
-    async def error(self, method: str, **params: Any) -> tuple[int, str]:
-        status, body = await self.call(method, **params)
-        assert body["ok"] is False and body["error_code"] == status, body
-        return status, body["description"]
-
-    async def multipart(self, method: str, fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        form = aiohttp.FormData(quote_fields=False)
-        for name, value in fields.items():
-            form.add_field(name, value)
-        async with self.http.post(self.url(f"/bot{DEFAULT_TOKEN}/{method}"), data=form) as response:
-            return response.status, await response.json()
-
-    async def control(self, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-        if body is None:
-            async with self.http.get(self.url(path)) as response:
-                return response.status, await response.json()
-        async with self.http.post(self.url(path), json=body) as response:
-            return response.status, await response.json()
-
-    async def say(self, user: dict[str, Any], text: str, **extra: Any) -> dict[str, Any]:
-        status, body = await self.control("/control/message", {"user": user, "text": text, **extra})
-        assert status == 200, body
-        return body
-
-    async def press(self, **fields: Any) -> tuple[int, dict[str, Any]]:
-        return await self.control("/control/press", fields)
-
-    async def transcript(self, chat_id: int) -> dict[str, Any]:
-        status, body = await self.control(f"/control/transcript?chat_id={chat_id}")
-        assert status == 200, body
-        return body
-
-    async def updates(self, **params: Any) -> list[dict[str, Any]]:
-        return await self.ok("getUpdates", **params)
-
-    async def settle(self, timeout: float = 5.0) -> tuple[int, dict[str, Any]]:
-        return await self.control("/control/settle", {"timeout": timeout})
-
-
-@pytest.fixture
-async def running() -> AsyncIterator[RunningSandbox]:
-    sandbox = await start_sandbox()
-    try:
-        yield sandbox
-    finally:
-        await sandbox.close()
-
-
-@pytest.fixture
-async def tg(running: RunningSandbox) -> AsyncIterator[Tg]:
-    async with aiohttp.ClientSession() as http:
-        yield Tg(http, running)
-
-
-@pytest.fixture
-async def bot(running: RunningSandbox) -> AsyncIterator[Bot]:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(running.base_url))
-    bot = Bot(DEFAULT_TOKEN, session=session)
-    try:
-        yield bot
-    finally:
-        await bot.session.close()
 
 
 async def bot_message(tg: Tg, chat_id: int, text: str, **params: Any) -> dict[str, Any]:

@@ -1,12 +1,23 @@
 // Web chat page of the Telegram sandbox: act as a persona and talk to the bot.
 // Reads /control/personas once, polls /control/transcript, and writes through
 // /control/message and /control/press. Message text is only ever set via textContent.
+// Files are shown from /control/file?file_id=...; the 📎 button sends a picture as a photo.
 "use strict";
 
 const POLL_MS = 700;
 const TOAST_MS = 2600;
 const STORAGE_KEY = "binhyen-sandbox-chat";
 const UNSUPPORTED = "Nút này chưa hỗ trợ trong bản thử.";
+const DEFAULT_PHONE = "0912345678";
+const FIXED_LOCATION = { latitude: 10.7769, longitude: 106.7009 };
+const MEDIA_LABELS = {
+  photo: "🖼 Ảnh",
+  video: "🎬 Video",
+  voice: "🎤 Tin nhắn thoại",
+  audio: "🎵 Âm thanh",
+  document: "📄 Tệp",
+  sticker: "🙂 Nhãn dán",
+};
 const ENTITY_TAGS = {
   bold: "strong",
   italic: "em",
@@ -172,7 +183,69 @@ function renderInlineKeyboard(message, chatId) {
   return keyboard;
 }
 
+function fileUrl(fileId) {
+  return `/control/file?file_id=${encodeURIComponent(fileId)}`;
+}
+
+function describeMedia(media) {
+  const parts = [MEDIA_LABELS[media.kind] || media.kind];
+  if (media.file_name) parts.push(media.file_name);
+  if (media.duration) parts.push(`${media.duration} giây`);
+  parts.push(`${Math.max(1, Math.round(media.size / 1024))} KB`);
+  return parts.join(" · ");
+}
+
+// A one-line summary, for quotes of replied-to messages.
+function summaryText(message) {
+  if (message.text) return message.text;
+  if (message.media) return MEDIA_LABELS[message.media.kind] || message.media.kind;
+  if (message.location) return "📍 Vị trí";
+  if (message.contact) return "👤 Liên hệ";
+  return "";
+}
+
+function renderAttachment(message) {
+  if (message.media && (message.media.kind === "photo" || message.media.kind === "sticker")) {
+    const image = document.createElement("img");
+    image.className = "photo";
+    image.src = fileUrl(message.media.file_id);
+    image.alt = describeMedia(message.media);
+    image.loading = "lazy";
+    return image;
+  }
+  const element = document.createElement(message.media ? "a" : "div");
+  element.className = "attachment";
+  if (message.media) {
+    element.href = fileUrl(message.media.file_id);
+    element.target = "_blank";
+    element.textContent = describeMedia(message.media);
+  } else if (message.location) {
+    const { latitude, longitude } = message.location;
+    element.textContent = `📍 Vị trí: ${latitude.toFixed(5)}, ${longitude.toFixed(5)}`;
+  } else if (message.contact) {
+    element.textContent = `👤 ${message.contact.first_name}: ${message.contact.phone_number}`;
+  } else {
+    return null;
+  }
+  return element;
+}
+
+function renderService(message) {
+  const element = document.createElement("div");
+  element.className = "service";
+  const service = message.service;
+  if (service.migrate_to_chat_id) {
+    element.textContent = `Nhóm đã được nâng cấp thành siêu nhóm (${service.migrate_to_chat_id})`;
+  } else if (service.migrate_from_chat_id) {
+    element.textContent = `Siêu nhóm được tạo từ nhóm ${service.migrate_from_chat_id}`;
+  } else {
+    element.textContent = "Tin nhắn hệ thống";
+  }
+  return element;
+}
+
 function renderMessage(message, byId, chat) {
+  if (message.service) return renderService(message);
   const me = currentPersona().user.id;
   const mine = message.from === "user" && message.user_id === me;
   const element = document.createElement("article");
@@ -187,13 +260,17 @@ function renderMessage(message, byId, chat) {
   if (replied) {
     const quote = document.createElement("div");
     quote.className = "quote";
-    quote.textContent = `${replied.sender_name}: ${replied.text}`;
+    quote.textContent = `${replied.sender_name}: ${summaryText(replied)}`;
     element.append(quote);
   }
-  const body = document.createElement("div");
-  body.className = "body";
-  body.append(renderText(message.text, message.entities || []));
-  element.append(body);
+  const attachment = renderAttachment(message);
+  if (attachment) element.append(attachment);
+  if (message.text) {
+    const body = document.createElement("div");
+    body.className = "body";
+    body.append(renderText(message.text, message.entities || []));
+    element.append(body);
+  }
   if (message.reply_markup && message.reply_markup.inline_keyboard) {
     element.append(renderInlineKeyboard(message, chat.id));
   }
@@ -312,8 +389,13 @@ function schedulePoll() {
 }
 
 async function sendText(text) {
+  return sendMessage({ text });
+}
+
+// Posts a message as the current persona: `content` holds text, or a photo, contact...
+async function sendMessage(content) {
   const chat = currentChat();
-  const body = { user: currentPersona().user, text };
+  const body = { user: currentPersona().user, ...content };
   if (chat.spec) body.chat = chat.spec;
   const result = await callApi("/control/message", body);
   if (!result.ok) {
@@ -345,11 +427,53 @@ async function pressInline(message, chatId, button) {
   showToast(UNSUPPORTED);
 }
 
+function sendOwnContact() {
+  const persona = currentPersona();
+  return sendMessage({
+    contact: {
+      phone_number: persona.phone || DEFAULT_PHONE,
+      first_name: persona.user.first_name,
+      user_id: persona.user.id,
+    },
+  });
+}
+
+function sendFixedLocation() {
+  return sendMessage({ location: { ...FIXED_LOCATION } });
+}
+
+function readAsBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "");
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+async function sendPickedPhoto() {
+  const picker = $("photo-file");
+  const file = picker.files && picker.files[0];
+  picker.value = "";
+  if (!file) return;
+  let data;
+  try {
+    data = await readAsBase64(file);
+  } catch (error) {
+    showToast("Không đọc được tệp ảnh.");
+    return;
+  }
+  const input = $("text");
+  const content = { photo: { data_base64: data } };
+  if (input.value.trim()) content.caption = input.value.trim();
+  if (await sendMessage(content)) input.value = "";
+}
+
 function pressReplyButton(button) {
   if (button.request_contact) {
-    showAlert("Gửi số điện thoại: chưa hỗ trợ trong bản thử.");
+    sendOwnContact();
   } else if (button.request_location) {
-    showAlert("Gửi vị trí: chưa hỗ trợ trong bản thử.");
+    sendFixedLocation();
   } else if (button.request_poll || button.request_users || button.request_user
       || button.request_chat || button.request_managed_bot || button.web_app) {
     showAlert(UNSUPPORTED);
@@ -421,6 +545,8 @@ function bindEvents() {
   $("persona").addEventListener("change", onSelectionChange);
   $("chat").addEventListener("change", onSelectionChange);
   $("commands").addEventListener("click", toggleCommandMenu);
+  $("attach").addEventListener("click", () => $("photo-file").click());
+  $("photo-file").addEventListener("change", sendPickedPhoto);
   $("reset").addEventListener("click", resetAll);
   $("alert-ok").addEventListener("click", () => { $("alert").hidden = true; });
 }
