@@ -26,21 +26,20 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import (
     ChatGone,
     ChatMoved,
     DeliveryError,
-    Outgoing,
     PlatformRequest,
     Rejected,
     RetryLater,
     Sender,
     Transient,
 )
-from bot.models import Chat, ChatKind, OutboxMessage, OutboxStatus, Role
+from bot.models import Chat, ChatKind, OutboxMessage, OutboxStatus
 from bot.runtime import Runtime
 from bot.services import broadcasts, meta, outbox, people
 from scheduler.lease import LeaseKeeper, new_holder_id
@@ -50,10 +49,6 @@ log = logging.getLogger(__name__)
 
 CANDIDATES = 256
 IDLE_WAIT_S = 30.0
-BOT_REMOVED_NOTICE = (
-    "Bình Yên không gửi được tin vào nhóm «{title}» vì đã bị xóa khỏi nhóm hoặc bị chặn. "
-    "Bạn thêm lại Bình Yên vào nhóm giúp mình nhé, để bà con không lỡ tin."
-)
 RESENT_COUNTER = "delivery.resent.{channel}"
 
 
@@ -121,6 +116,7 @@ class DeliveryWorker:
                                      + self.lease.ttl / 3, lease_wait=True)
                     continue
                 self.wakeup.clear()
+                self._changed.clear()  # before looking, so no completion is missed
                 await self._record_results()
                 next_at = await self._dispatch()
                 if next_at is None:
@@ -153,7 +149,6 @@ class DeliveryWorker:
         if delay <= 0 and not lease_wait:
             return
         self.waiting = True
-        self._changed.clear()
         waiters = [asyncio.ensure_future(e.wait()) for e in (self.wakeup, stop, self._changed)]
         waiters.append(asyncio.ensure_future(self.rt.clock.sleep(max(delay, 0.0))))
         try:
@@ -424,24 +419,6 @@ class DeliveryWorker:
         log.warning("%s: outbox row %s failed: %s", self.channel, row.id, reason[:200])
 
     async def _chat_gone(self, session: AsyncSession, chat_id: int, reason: str) -> None:
-        """Mark the chat inactive, fail what waits for it, tell its group leaders once."""
         chat = await session.get(Chat, chat_id)
-        if chat is None or not chat.active:
-            return
-        chat.active, chat.inactive_reason = False, reason[:200]
-        await session.execute(
-            update(OutboxMessage)
-            .where(and_(OutboxMessage.chat_id == chat_id,
-                        OutboxMessage.status == OutboxStatus.QUEUED))
-            .values(status=OutboxStatus.FAILED, error="chat inactive", payload_enc=None)
-        )
-        if chat.kind != ChatKind.GROUP or chat.area_id is None:
-            return
-        for leader in await people.holders(session, {Role.GROUP_LEADER}, chat.area_id,
-                                           self.rt.clock.now()):
-            private = await session.get(Chat, leader.private_chat_id) if leader.private_chat_id \
-                else None
-            if private is not None and private.active:
-                notice = BOT_REMOVED_NOTICE.format(title=chat.title or "của tổ")
-                await outbox.enqueue(session, self.rt, private, Outgoing(notice))
-
+        if chat is not None:
+            await people.mark_chat_gone(session, self.rt, chat, reason)

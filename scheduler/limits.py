@@ -25,6 +25,7 @@ ADAPT_UP = 1.05
 ADAPT_FLOOR = 0.3
 RECOVER_AFTER = timedelta(seconds=60)
 GLOBAL_SHARE_FOR_429 = 0.8
+CHAT_SHARE_FOR_429 = 0.5
 
 
 class Scope(StrEnum):
@@ -154,23 +155,35 @@ class ChannelLimiter:
     def on_429(self, chat_id: int, group: bool, retry_after: float, now: datetime) -> Scope:
         """Pause what the 429 concerns and adapt; returns the scope judged to have been hit.
 
-        Telegram does not say which limit a 429 is about. If we were sending near the overall
-        limit when it came, it is the overall one (pause everything); otherwise it is this
-        chat's (pause only the chat)."""
+        Telegram does not say which limit a 429 is about. If the chat itself was busy (more than
+        half its own limit used) while overall traffic was not near the overall limit, it is the
+        chat's (pause only the chat); otherwise it is the overall one (pause everything)."""
         self.http_429 += 1
         until = now + timedelta(seconds=max(retry_after, 0.0))
-        global_limit = self.effective(Scope.GLOBAL)
-        recent = self.global_window.count(now)
         chat_scope = Scope.GROUP if group else Scope.PRIVATE
-        if global_limit and recent >= GLOBAL_SHARE_FOR_429 * global_limit:
-            scope = Scope.GLOBAL
-            self.global_paused_until = max(self.global_paused_until or until, until)
-        else:
+        if self._chat_was_busy(chat_id, group, now):
             scope = chat_scope
             self.paused_until[chat_id] = max(self.paused_until.get(chat_id, until), until)
+        else:
+            scope = Scope.GLOBAL
+            self.global_paused_until = max(self.global_paused_until or until, until)
         self.factor[scope] = max(ADAPT_FLOOR, self.factor[scope] * ADAPT_DOWN)
         self.last_429[scope] = now
         return scope
+
+    def _chat_was_busy(self, chat_id: int, group: bool, now: datetime) -> bool:
+        """Could this chat's own limit explain a 429? Only if the chat itself was near it and
+        the overall traffic was not: a group that got one message this minute cannot have hit
+        its 20-a-minute limit, so that 429 was about everything."""
+        scope = Scope.GROUP if group else Scope.PRIVATE
+        chat_limit = self.effective(scope)
+        window = self.chat_windows.get(chat_id)
+        chat_recent = window.count(now) if window else 0
+        global_limit = self.effective(Scope.GLOBAL)
+        global_busy = bool(global_limit) and (
+            self.global_window.count(now) >= GLOBAL_SHARE_FOR_429 * global_limit)
+        return bool(chat_limit) and chat_recent > CHAT_SHARE_FOR_429 * chat_limit \
+            and not global_busy
 
     def forget(self, chat_id: int) -> None:
         self.chat_windows.pop(chat_id, None)

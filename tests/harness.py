@@ -7,6 +7,7 @@ the choice's number. Nothing here imitates our own code: the bot is `bot.app.App
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -103,6 +104,43 @@ class Harness:
             body = await response.json()
         return list(body["messages"])
 
+    async def stats(self) -> dict[str, Any]:
+        return await self.control("GET", "stats")
+
+    async def limits(self, **limits: Any) -> dict[str, Any]:
+        return await self.control("POST", "limits", **limits)
+
+    async def fault(self, error: str, **rule: Any) -> int:
+        return int((await self.control("POST", "faults", error=error, **rule))["rule_id"])
+
+    async def send_photo(self, user: User, *, data: bytes | None = None,
+                         album: str | None = None, caption: str | None = None) -> None:
+        payload: dict[str, Any] = {"user": user.as_json(), "photo": {}}
+        if data is not None:
+            payload["photo"] = {"data_base64": base64.b64encode(data).decode()}
+        if album:
+            payload["media_group_id"] = album
+        if caption:
+            payload["caption"] = caption
+        await self.control("POST", "message", **payload)
+        await self.settle()
+
+    async def send_media(self, user: User, kind: str, spec: dict[str, Any]) -> None:
+        await self.control("POST", "message", user=user.as_json(), **{kind: spec})
+        await self.settle()
+
+    async def send_location(self, user: User, latitude: float, longitude: float) -> None:
+        await self.control("POST", "message", user=user.as_json(),
+                           location={"latitude": latitude, "longitude": longitude})
+        await self.settle()
+
+    async def send_contact(self, user: User, phone: str, *, own: bool = True) -> None:
+        contact: dict[str, Any] = {"phone_number": phone, "first_name": user.first_name}
+        if own:
+            contact["user_id"] = user.id
+        await self.control("POST", "message", user=user.as_json(), contact=contact)
+        await self.settle()
+
     async def callback_answers(self, chat_id: int) -> list[dict[str, Any]]:
         body = await self.control("GET", "transcript", chat_id=str(chat_id))
         return list(body.get("callback_answers", []))
@@ -196,7 +234,8 @@ INVITE_IN_TEXT = re.compile(r"/start ([0-9A-Z]{16})")
 async def start_harness(
     settings: Settings, db: Database, clock: FakeClock, registry: Registry | None = None
 ) -> AsyncIterator[Harness]:
-    running = await start_sandbox(host="127.0.0.1", port=0, token=TOKEN)
+    running = await start_sandbox(host="127.0.0.1", port=0, token=TOKEN,
+                                  clock=lambda: clock.now().timestamp())
     app = App(settings, clock=clock, telegram=TelegramEndpoint(TOKEN, running.base_url),
               registry=registry or build_registry(), run_scheduler=False)
     await app.prepare(db)

@@ -446,9 +446,10 @@ class TelegramChannel:
         chat = await people.ensure_chat(
             session, self.rt, NAME, str(update.chat.id), ChatKind.GROUP, update.chat.title
         )
-        status = update.new_chat_member.status
-        chat.active = status in ("member", "administrator", "creator")
-        chat.inactive_reason = None if chat.active else "bot removed from the group"
+        if update.new_chat_member.status in ("member", "administrator", "creator"):
+            chat.active, chat.inactive_reason = True, None
+        else:
+            await people.mark_chat_gone(session, self.rt, chat, "bot removed from the group")
 
     async def _follow_migration(self, session: AsyncSession, old_id: int, new_id: int) -> None:
         old_ref = people.chat_ref(self.rt, NAME, str(old_id))

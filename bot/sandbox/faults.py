@@ -37,7 +37,7 @@ class FaultRule:
     rule_id: int
     error: str
     method: str | None = None
-    chat_id: int | None = None
+    chat_id: int | str | None = None
     times: int = 1
     retry_after: int = 1
     status: int = 502
@@ -55,7 +55,7 @@ class FaultRule:
         """Whether a request it hits is applied before the failure."""
         return self.apply and self.error in DELAYED_KINDS
 
-    def matches(self, method: str, chat_id: int | None) -> bool:
+    def matches(self, method: str, chat_id: int | str | None) -> bool:
         """Whether a request to `method` (canonical name) for `chat_id` is hit."""
         if self.method is None and method in SPARED_BY_DEFAULT:
             return False
@@ -107,19 +107,22 @@ def forbidden_text(chat_type: str | None) -> str:
 class FaultBook:
     """The active fault rules, in the order they were added."""
 
-    def __init__(self, canonical_method: Callable[[str], str | None]) -> None:
+    def __init__(
+        self, canonical_method: Callable[[str], str | None], *, chat_id_type: type = int
+    ) -> None:
         self._canonical = canonical_method
+        self._chat_id_type = chat_id_type
         self._rules: list[FaultRule] = []
         self._next_id = 1
 
     def add(self, body: Mapping[str, Any]) -> FaultRule:
         """Add a rule from a POST /control/faults body; ControlError if it is invalid."""
-        rule = parse_fault(body, self._next_id, self._canonical)
+        rule = parse_fault(body, self._next_id, self._canonical, self._chat_id_type)
         self._next_id += 1
         self._rules.append(rule)
         return rule
 
-    def take(self, method: str, chat_id: int | None) -> FaultRule | None:
+    def take(self, method: str, chat_id: int | str | None) -> FaultRule | None:
         """The first rule hitting this request, counted as a hit; None if no rule does."""
         for rule in self._rules:
             if rule.matches(method, chat_id):
@@ -141,9 +144,13 @@ class FaultBook:
 
 
 def parse_fault(
-    body: Mapping[str, Any], rule_id: int, canonical_method: Callable[[str], str | None]
+    body: Mapping[str, Any],
+    rule_id: int,
+    canonical_method: Callable[[str], str | None],
+    chat_id_type: type = int,
 ) -> FaultRule:
-    """A FaultRule from a control request body."""
+    """A FaultRule from a control request body; chat ids are integers (Telegram) or,
+    with `chat_id_type` str, strings (Zalo, where an integer is taken as its digits)."""
     unknown = sorted(set(body) - FAULT_FIELDS)
     if unknown:
         raise ControlError(f'unknown field "{unknown[0]}"')
@@ -152,7 +159,7 @@ def parse_fault(
         raise ControlError(f'"error" must be one of {", ".join(FAULT_KINDS)}')
     rule = FaultRule(rule_id=rule_id, error=str(error))
     rule.method = _method(body.get("method"), canonical_method)
-    rule.chat_id = _optional_int(body, "chat_id", minimum=None)
+    rule.chat_id = _chat_id(body, chat_id_type)
     rule.times = _int_field(body, "times", rule.times, minimum=0)
     rule.retry_after = _int_field(body, "retry_after", rule.retry_after, minimum=1)
     rule.status = _int_field(body, "status", rule.status, minimum=500)
@@ -170,6 +177,17 @@ def _method(value: Any, canonical_method: Callable[[str], str | None]) -> str | 
     if name is None:
         raise ControlError(f'"method" must name a Bot API method of the sandbox, not {value!r}')
     return name
+
+
+def _chat_id(body: Mapping[str, Any], chat_id_type: type) -> int | str | None:
+    if chat_id_type is not str:
+        return _optional_int(body, "chat_id", minimum=None)
+    value = body.get("chat_id")
+    if value is None or (isinstance(value, str) and value):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ControlError('"chat_id" must be a string')
 
 
 def _optional_int(body: Mapping[str, Any], name: str, minimum: int | None) -> int | None:

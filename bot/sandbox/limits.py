@@ -23,6 +23,8 @@ PRIVATE_SPAN_SECONDS = 1.0
 MAX_STRICTNESS = 100.0
 _EPSILON = 1e-9
 _LIMIT_FIELDS = ("global_per_second", "group_per_minute", "private_per_second")
+LIMIT_FIELDS = frozenset({"enabled", *_LIMIT_FIELDS, "strictness"})
+ChatKey = int | str  # Telegram chat ids are integers, Zalo's are strings
 
 
 class SlidingWindow:
@@ -68,9 +70,9 @@ class WindowSet:
 
     def __init__(self) -> None:
         self.overall = SlidingWindow(GLOBAL_SPAN_SECONDS)
-        self._chats: dict[int, SlidingWindow] = {}
+        self._chats: dict[ChatKey, SlidingWindow] = {}
 
-    def chat(self, chat_id: int, is_group: bool) -> SlidingWindow:
+    def chat(self, chat_id: ChatKey, is_group: bool) -> SlidingWindow:
         """The window of one chat, created on first use."""
         window = self._chats.get(chat_id)
         if window is None:
@@ -78,7 +80,7 @@ class WindowSet:
             window = self._chats[chat_id] = SlidingWindow(span)
         return window
 
-    def add(self, now: float, chat_id: int, is_group: bool, count: int) -> tuple[int, int]:
+    def add(self, now: float, chat_id: ChatKey, is_group: bool, count: int) -> tuple[int, int]:
         """Record accepted messages; returns (messages in the overall, in the chat window)."""
         in_chat = self.chat(chat_id, is_group).add(now, count)
         return self.overall.add(now, count), in_chat
@@ -138,7 +140,7 @@ class RateLimiter:
         self.limits = RateLimits()
         self._windows = WindowSet()
 
-    def retry_after(self, now: float, chat_id: int, is_group: bool, count: int) -> int | None:
+    def retry_after(self, now: float, chat_id: ChatKey, is_group: bool, count: int) -> int | None:
         """None if `count` messages into the chat are allowed now, else seconds to wait."""
         if not self.limits.enabled:
             return None
@@ -157,7 +159,7 @@ class RateLimiter:
             return None
         return max(1, math.ceil(longest - _EPSILON))
 
-    def record(self, now: float, chat_id: int, is_group: bool, count: int) -> None:
+    def record(self, now: float, chat_id: ChatKey, is_group: bool, count: int) -> None:
         """Remember accepted messages (also while disabled, so enabling is seamless)."""
         self._windows.add(now, chat_id, is_group, count)
 

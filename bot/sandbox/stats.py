@@ -9,7 +9,7 @@ a benchmark can show Telegram's limits were never exceeded.
 from collections import Counter
 from typing import Any
 
-from bot.sandbox.limits import WindowSet
+from bot.sandbox.limits import ChatKey, WindowSet
 
 
 class Stats:
@@ -23,7 +23,7 @@ class Stats:
         self.requests: Counter[str] = Counter()
         self.http_429 = 0
         self.faults_hit = 0
-        self.messages_by_chat: Counter[int] = Counter()
+        self.messages_by_chat: Counter[ChatKey] = Counter()
         self._windows = WindowSet()
         self._max_global = 0
         self._max_group = 0
@@ -42,7 +42,7 @@ class Stats:
         """An injected fault hit a request."""
         self.faults_hit += 1
 
-    def count_messages(self, now: float, chat_id: int, is_group: bool, count: int) -> None:
+    def count_messages(self, now: float, chat_id: ChatKey, is_group: bool, count: int) -> None:
         """The bot created `count` messages in a chat at sandbox time `now`."""
         self.messages_by_chat[chat_id] += count
         overall, in_chat = self._windows.add(now, chat_id, is_group, count)

@@ -6,7 +6,8 @@ Telegram's, with the same error texts, and are reached over HTTP through `call_b
 (see bot.sandbox.server). Its control operations (`user_message`, `press_button`,
 `migrate_chat`, `transcript`, `settle`, ...) let tests and the web chat page act as
 Telegram users and watch what the bot did. It also carries the injected `faults`, the
-flood-control `limiter` and the `stats` the server applies to every request.
+flood-control `limiter` and the `stats` the server applies to every request, and settles
+like any emulator (see bot.sandbox.core).
 
 Everything time-based reads `clock()` (message dates, rate-limit windows), so a test can
 pass a fake clock and move time instead of sleeping; only long polling and injected
@@ -14,24 +15,20 @@ delays wait in real time. All methods are async and safe to call concurrently fr
 event loop: state changes never span an `await`.
 """
 
-import asyncio
-import contextlib
 import copy
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.sandbox.commands import CommandStore, normalize_scope, validate_commands
 from bot.sandbox.content import parse_user_content
+from bot.sandbox.core import EmulatorCore
 from bot.sandbox.errors import BotApiError, ControlError, bad_request
-from bot.sandbox.faults import FaultBook, FaultRule, too_many_requests
 from bot.sandbox.files import DOWNLOAD_LIMIT_BYTES, StoredFile, Upload
-from bot.sandbox.limits import RateLimiter
 from bot.sandbox.markup import inline_buttons, is_inline, validate_reply_markup
 from bot.sandbox.media import FileDetails, MediaLibrary
 from bot.sandbox.methods import BOT_API_METHODS, CHAT_ACTIONS
-from bot.sandbox.params import Param, coerce_params
 from bot.sandbox.specs import (
     ChatSpec,
     parse_chat,
@@ -46,12 +43,10 @@ from bot.sandbox.state import (
     ChatState,
     StoredMessage,
 )
-from bot.sandbox.stats import Stats
 from bot.sandbox.text import command_target, prepare_bot_text, prepare_caption
 from bot.sandbox.updates import UpdateQueue
 
 DEFAULT_TOKEN = "7000000001:SANDBOX-binhyen-local-token"
-IdleProbe = Callable[[], Awaitable[bool]]
 
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
@@ -70,9 +65,6 @@ _DELIVERY_OPTIONS = (
     "protect_content",
 )
 MAX_CALLBACK_ANSWER_LENGTH = 200
-IDLE_GAP_SECONDS = 0.01
-FIRST_RECHECK_SECONDS = 0.005
-MAX_RECHECK_SECONDS = 0.05
 _FIRST_CALLBACK_QUERY_ID = 4_000_000_000_000_000_001
 _FIRST_MEDIA_GROUP_ID = 13_900_000_000_000_001
 _DETAIL_OPTIONS = ("duration", "width", "height", "performer", "title", "emoji")
@@ -123,7 +115,7 @@ def bot_id_from_token(token: str) -> int:
     return int(left)
 
 
-class TelegramSandbox:
+class TelegramSandbox(EmulatorCore):
     """All of the fake Telegram's state, its Bot API methods and its control operations."""
 
     def __init__(
@@ -137,15 +129,13 @@ class TelegramSandbox:
         groups: Sequence[Mapping[str, Any]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.token = token
+        super().__init__(token, BOT_API_METHODS, clock)
         self.bot_id = bot_id_from_token(token)
         self.bot_first_name = bot_first_name
         self.bot_username = bot_username
         self.privacy_mode = privacy_mode
-        self.idle_probe: IdleProbe | None = None
         self._personas = [dict(p) for p in (DEFAULT_PERSONAS if personas is None else personas)]
         self._groups = [dict(g) for g in (DEFAULT_GROUPS if groups is None else groups)]
-        self._clock = clock
         self._users: dict[int, dict[str, Any]] = {}
         self._chats: dict[int, ChatState] = {}
         self._callback_queries: dict[str, CallbackQueryState] = {}
@@ -153,64 +143,10 @@ class TelegramSandbox:
         self._commands = CommandStore()
         self._migrations: dict[int, int] = {}
         self._next_media_group_id = _FIRST_MEDIA_GROUP_ID
-        self._busy_requests = 0
-        self._activity = 0
-        self._changed = asyncio.Event()
-        self._stopping = asyncio.Event()
         self._updates = UpdateQueue(on_change=self._touch)
-        self._methods = {
-            name.lower(): (name, getattr(self, attribute), params)
-            for name, (attribute, params) in BOT_API_METHODS.items()
-        }
         self.media = MediaLibrary()
-        self.faults = FaultBook(self.canonical_method)
-        self.limiter = RateLimiter()
-        self.stats = Stats()
 
     # ----------------------------------------------------------------- Bot API entry
-
-    def resolve_method(
-        self, token: str, method: str
-    ) -> tuple[Callable[..., Awaitable[Any]], tuple[Param, ...]]:
-        """The handler and parameters of a Bot API method; 401 or 404 like Telegram."""
-        _, handler, params = self._method_entry(token, method)
-        return handler, params
-
-    def method_name(self, token: str, method: str) -> str:
-        """The canonical name of a Bot API method (sendMessage...); 401 or 404 like Telegram."""
-        return self._method_entry(token, method)[0]
-
-    def canonical_method(self, method: str) -> str | None:
-        """The canonical name of a method the sandbox implements, in any letter case."""
-        entry = self._methods.get(method.lower())
-        return None if entry is None else entry[0]
-
-    async def call_bot_api(self, token: str, method: str, params: Mapping[str, Any]) -> Any:
-        """Run one Bot API call with raw parameters (strings, JSON text, JSON values or
-        `Upload` file parts)."""
-        handler, specs = self.resolve_method(token, method)
-        return await handler(**coerce_params(specs, params))
-
-    def take_fault(self, method: str, params: Mapping[str, Any]) -> FaultRule | None:
-        """The injected fault hitting this request (canonical method name), if any."""
-        rule = self.faults.take(method, raw_chat_id(params))
-        if rule is not None:
-            self.stats.count_fault()
-        return rule
-
-    def fault_error(self, rule: FaultRule, params: Mapping[str, Any]) -> BotApiError:
-        """The error a 429, 5xx, 403 or 400 fault answers this request with."""
-        return rule.error_for(self._chat_type(raw_chat_id(params)))
-
-    async def pause(self, seconds: float) -> None:
-        """Wait in real time (an injected delay), cut short when the sandbox shuts down."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-
-    @property
-    def stopping(self) -> bool:
-        """Whether `shutdown` was called."""
-        return self._stopping.is_set()
 
     def downloadable(self, token: str, file_path: str) -> StoredFile:
         """The file served at /file/bot{token}/{file_path}; 401 or 404 like Telegram."""
@@ -221,32 +157,11 @@ class TelegramSandbox:
             raise BotApiError(404, "Not Found")
         return stored
 
-    def _method_entry(
-        self, token: str, method: str
-    ) -> tuple[str, Callable[..., Awaitable[Any]], tuple[Param, ...]]:
-        if token != self.token:
-            raise BotApiError(401, "Unauthorized")
-        entry = self._methods.get(method.lower())
-        if entry is None:
-            raise BotApiError(404, "Not Found")
-        return entry
+    def _fault_chat_id(self, params: Mapping[str, Any]) -> int | None:
+        return raw_chat_id(params)
 
-    @contextlib.contextmanager
-    def track_request(self, method: str) -> Iterator[None]:
-        """Count a Bot API request as work in flight while it is processed (see settle).
-
-        getUpdates is not counted: while it waits, the bot is idle by definition.
-        """
-        counted = method.lower() != "getupdates"
-        if counted:
-            self._busy_requests += 1
-        self._touch()
-        try:
-            yield
-        finally:
-            if counted:
-                self._busy_requests -= 1
-            self._touch()
+    def _fault_chat_type(self, chat_id: int | str | None) -> str | None:
+        return self._chat_type(chat_id if isinstance(chat_id, int) else None)
 
     # ---------------------------------------------------------------- Bot API methods
 
@@ -757,57 +672,16 @@ class TelegramSandbox:
         self._updates.drop_pending()
         self._touch()
 
-    async def settle(self, timeout: float = 10.0) -> bool:
-        """Wait until the bot has no work in flight; False if `timeout` passes first.
-
-        Idle means, at two checks IDLE_GAP_SECONDS apart with no Bot API request or
-        state change in between: every update confirmed; a getUpdates long-poll waiting
-        (or no poller ever seen); no other Bot API request in progress; and `idle_probe`,
-        if set, returning True.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        recheck = FIRST_RECHECK_SECONDS
-        while True:
-            if await self._idle_twice():
-                return True
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            changed = await self._wait_for_change(min(remaining, recheck))
-            # Woken by a change: look again soon. Idle-probe state changes are not
-            # signalled, so without one re-check at growing intervals up to the maximum.
-            recheck = FIRST_RECHECK_SECONDS if changed else min(recheck * 2, MAX_RECHECK_SECONDS)
-
-    async def busy_reasons(self) -> list[str]:
-        """Why the bot does not count as idle right now (empty when it does)."""
-        reasons = self._state_busy_reasons()
-        if self.idle_probe is not None and not await self.idle_probe():
-            reasons.append("idle_probe reports work in flight")
-        return reasons
-
     def shutdown(self) -> None:
         """Answer a waiting getUpdates at once, stop long polling, end injected delays."""
         self._updates.close()
-        self._stopping.set()
+        super().shutdown()
 
     # ------------------------------------------------------------------ idle tracking
 
-    def _touch(self) -> None:
-        self._activity += 1
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def _wait_for_change(self, seconds: float) -> bool:
-        """Wait for the next state change or `seconds`; True if something changed."""
-        changed = self._changed
-        try:
-            await asyncio.wait_for(changed.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
-
     def _state_busy_reasons(self) -> list[str]:
+        """Busy while an update is unconfirmed, a request other than getUpdates is in
+        progress, or a bot that polled before is not waiting in getUpdates."""
         reasons: list[str] = []
         pending = self._updates.pending_ids
         if pending:
@@ -815,23 +689,10 @@ class TelegramSandbox:
                 f"{len(pending)} update(s) not confirmed by getUpdates "
                 f"(update_id {pending[0]}..{pending[-1]})"
             )
-        if self._busy_requests:
-            reasons.append(f"{self._busy_requests} Bot API request(s) in progress")
+        reasons.extend(self._requests_busy_reasons())
         if self._updates.poller_seen and not self._updates.waiting:
             reasons.append("the bot is not waiting in getUpdates")
         return reasons
-
-    async def _idle_once(self) -> bool:
-        if self._state_busy_reasons():
-            return False
-        return self.idle_probe is None or bool(await self.idle_probe())
-
-    async def _idle_twice(self) -> bool:
-        stamp = self._activity
-        if not await self._idle_once():
-            return False
-        await asyncio.sleep(IDLE_GAP_SECONDS)
-        return stamp == self._activity and await self._idle_once()
 
     # ------------------------------------------------------------------------ helpers
 
@@ -939,17 +800,11 @@ class TelegramSandbox:
 
     def _post(self, chat: ChatState, drafts: list[StoredMessage]) -> list[StoredMessage]:
         """Add the bot's new messages to a chat, unless flood control refuses them (429)."""
-        now = self._clock()
-        is_group = not chat.is_private
-        wait = self.limiter.retry_after(now, chat.id, is_group, len(drafts))
-        if wait is not None:
-            raise too_many_requests(wait)
+        now = self._admit_messages(chat.id, not chat.is_private, len(drafts))
         for draft in drafts:
             draft.message_id = chat.allocate_message_id()
             draft.date = int(now)
             chat.add_message(draft)
-        self.limiter.record(now, chat.id, is_group, len(drafts))
-        self.stats.count_messages(now, chat.id, is_group, len(drafts))
         self._touch()
         return drafts
 

@@ -5,7 +5,8 @@ getUpdates call confirms it by passing an `offset` above its id (a negative offs
 only the last `-offset` updates). A call with nothing to return waits up to `timeout`
 seconds for a new update (long polling); a second call arriving while one waits
 terminates the waiting one with 409 Conflict, as Telegram does. `allowed_updates`
-persists between calls and decides which update types are produced at all.
+persists between calls and decides which update types are produced at all. `LongPoll`,
+the waiting and superseding part, also serves the Zalo emulator's getUpdates.
 """
 
 import asyncio
@@ -34,6 +35,56 @@ class _PollTicket:
     superseded: bool = False
 
 
+class LongPoll:
+    """The one getUpdates call waiting for updates, if any.
+
+    A newer call supersedes a waiting one (it is told so and answers 409 Conflict);
+    `wake` ends the wait early, `close` ends it for good (server shutdown).
+    """
+
+    def __init__(self, on_change: Callable[[], None]) -> None:
+        self._on_change = on_change
+        self._ticket: _PollTicket | None = None
+        self.closed = False
+
+    @property
+    def waiting(self) -> bool:
+        """Whether a getUpdates call is currently long-polling."""
+        return self._ticket is not None
+
+    def wake(self) -> None:
+        """End the current wait early (something arrived)."""
+        if self._ticket is not None:
+            self._ticket.wake.set()
+
+    def supersede(self) -> None:
+        """Tell the waiting call, if any, that a newer one replaced it."""
+        if self._ticket is None:
+            return
+        self._ticket.superseded = True
+        self._ticket.wake.set()
+        self._ticket = None
+
+    def close(self) -> None:
+        """Answer a waiting call at once and stop long polling."""
+        self.closed = True
+        self.wake()
+
+    async def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds` for `wake`; True if a newer call superseded this one."""
+        ticket = _PollTicket()
+        self._ticket = ticket
+        self._on_change()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ticket.wake.wait(), seconds)
+        finally:
+            if self._ticket is ticket:
+                self._ticket = None
+            self._on_change()
+        return ticket.superseded
+
+
 class UpdateQueue:
     """Pending updates plus the one long-polling getUpdates call, if any."""
 
@@ -42,8 +93,7 @@ class UpdateQueue:
         self._pending: list[Update] = []
         self._next_id = 1
         self._allowed: frozenset[str] | None = None
-        self._poll: _PollTicket | None = None
-        self._closed = False
+        self._poll = LongPoll(on_change)
         self.poller_seen = False
 
     @property
@@ -54,7 +104,7 @@ class UpdateQueue:
     @property
     def waiting(self) -> bool:
         """Whether a getUpdates call is currently long-polling."""
-        return self._poll is not None
+        return self._poll.waiting
 
     @property
     def allowed_updates(self) -> list[str] | None:
@@ -74,8 +124,7 @@ class UpdateQueue:
         update_id = self._next_id
         self._next_id += 1
         self._pending.append({"update_id": update_id, update_type: payload})
-        if self._poll is not None:
-            self._poll.wake.set()
+        self._poll.wake()
         self._on_change()
         return update_id
 
@@ -86,9 +135,7 @@ class UpdateQueue:
 
     def close(self) -> None:
         """Answer a waiting poll at once and stop long polling (server shutdown)."""
-        self._closed = True
-        if self._poll is not None:
-            self._poll.wake.set()
+        self._poll.close()
 
     async def get_updates(
         self,
@@ -99,25 +146,17 @@ class UpdateQueue:
     ) -> list[Update]:
         """Telegram's getUpdates: confirm, then return or long-poll for updates."""
         self.poller_seen = True
-        self._supersede_waiting_poll()
+        self._poll.supersede()
         if allowed_updates is not None:
             self._allowed = frozenset(allowed_updates) if allowed_updates else None
         self._confirm(offset)
         self._on_change()
         batch = self._take(limit)
-        if batch or not timeout or timeout <= 0 or self._closed:
+        if batch or not timeout or timeout <= 0 or self._poll.closed:
             return batch
-        ticket = await self._wait(timeout)
-        if ticket.superseded:
+        if await self._poll.wait(timeout):
             raise BotApiError(409, CONFLICT_DESCRIPTION)
         return self._take(limit)
-
-    def _supersede_waiting_poll(self) -> None:
-        if self._poll is None:
-            return
-        self._poll.superseded = True
-        self._poll.wake.set()
-        self._poll = None
 
     def _confirm(self, offset: int | None) -> None:
         if not offset:
@@ -130,16 +169,3 @@ class UpdateQueue:
     def _take(self, limit: int | None) -> list[Update]:
         size = MAX_LIMIT if not limit else min(max(limit, 1), MAX_LIMIT)
         return [dict(update) for update in self._pending[:size]]
-
-    async def _wait(self, seconds: float) -> _PollTicket:
-        ticket = _PollTicket()
-        self._poll = ticket
-        self._on_change()
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ticket.wake.wait(), seconds)
-        finally:
-            if self._poll is ticket:
-                self._poll = None
-            self._on_change()
-        return ticket

@@ -11,16 +11,31 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import ChatType, Incoming
+from bot.channels.base import ChatType, Incoming, Outgoing
 from bot.crypto import normalize_code, random_code
-from bot.models import Area, Chat, ChatKind, Invite, Person, Role, RoleGrant
+from bot.models import (
+    Area,
+    Chat,
+    ChatKind,
+    Invite,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Role,
+    RoleGrant,
+)
 from bot.runtime import Runtime
+from bot.services import outbox
 from bot.services.errors import DomainError, NotFound
 
 INVITE_TOKEN_LENGTH = 16  # 80 random bits
+BOT_REMOVED = (
+    "Bình Yên không gửi được tin vào nhóm «{title}» vì đã bị xóa khỏi nhóm hoặc bị chặn. "
+    "Bạn thêm lại Bình Yên vào nhóm giúp mình nhé, để bà con không lỡ tin."
+)
 DEFAULT_INVITE_DAYS = 7
 
 
@@ -61,6 +76,29 @@ async def ensure_chat(
 
 def chat_external_id(rt: Runtime, chat: Chat) -> str:
     return rt.keyring.decrypt_text(chat.external_id_enc, "chat.external_id")
+
+
+async def mark_chat_gone(session: AsyncSession, rt: Runtime, chat: Chat, reason: str) -> bool:
+    """The bot can no longer write to this chat (blocked, removed from the group). Mark it
+    inactive, fail what still waits for it, and tell the group's leaders — once, on the change.
+    Returns True when the chat was active until now."""
+    if not chat.active:
+        return False
+    chat.active, chat.inactive_reason = False, reason[:200]
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat_id == chat.id, OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.FAILED, error="chat inactive", payload_enc=None)
+    )
+    if chat.kind != ChatKind.GROUP or chat.area_id is None:
+        return True
+    for leader in await holders(session, {Role.GROUP_LEADER}, chat.area_id, rt.clock.now()):
+        private = await session.get(Chat, leader.private_chat_id) if leader.private_chat_id \
+            else None
+        if private is not None and private.active:
+            notice = BOT_REMOVED.format(title=chat.title or "của tổ")
+            await outbox.enqueue(session, rt, private, Outgoing(notice))
+    return True
 
 
 async def move_chat(session: AsyncSession, rt: Runtime, chat: Chat, new_external_id: str) -> None:

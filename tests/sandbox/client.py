@@ -1,6 +1,7 @@
-"""An HTTP client for the Telegram sandbox, as the bot (Bot API) or as users (control API).
+"""HTTP clients for the sandbox, as the bot (Bot API) or as users (control API): `Tg` for
+the Telegram sandbox, `Zl` for the Zalo emulator under /zalo.
 
-Shared by the sandbox tests; the fixtures building it are in tests/sandbox/conftest.py.
+Shared by the sandbox tests; the fixtures building them are in tests/sandbox/conftest.py.
 """
 
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ import aiohttp
 
 from bot.sandbox.server import RunningSandbox
 from bot.sandbox.telegram import DEFAULT_TOKEN, TelegramSandbox
+from bot.sandbox.zalo import DEFAULT_ZALO_TOKEN, ZaloSandbox
 
 
 @dataclass
@@ -18,6 +20,7 @@ class Tg:
 
     http: aiohttp.ClientSession
     running: RunningSandbox
+    token: str = DEFAULT_TOKEN
 
     @property
     def sandbox(self) -> TelegramSandbox:
@@ -27,9 +30,10 @@ class Tg:
         return f"{self.running.base_url}{path}"
 
     async def call(
-        self, method: str, token: str = DEFAULT_TOKEN, **params: Any
+        self, method: str, token: str | None = None, **params: Any
     ) -> tuple[int, dict[str, Any]]:
-        async with self.http.post(self.url(f"/bot{token}/{method}"), json=params) as response:
+        path = f"/bot{token or self.token}/{method}"
+        async with self.http.post(self.url(path), json=params) as response:
             return response.status, await response.json()
 
     async def ok(self, method: str, **params: Any) -> Any:
@@ -51,7 +55,7 @@ class Tg:
             form.add_field(name, value)
         for name, (file_name, data) in (files or {}).items():
             form.add_field(name, data, filename=file_name)
-        async with self.http.post(self.url(f"/bot{DEFAULT_TOKEN}/{method}"), data=form) as response:
+        async with self.http.post(self.url(f"/bot{self.token}/{method}"), data=form) as response:
             return response.status, await response.json()
 
     async def control(self, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
@@ -105,3 +109,22 @@ class Tg:
 
     async def stats(self) -> dict[str, Any]:
         return dict(await self.control_ok("/control/stats"))
+
+
+@dataclass
+class Zl(Tg):
+    """Speaks to the Zalo emulator of a running sandbox (Zalo's bot API and its control)."""
+
+    token: str = DEFAULT_ZALO_TOKEN
+
+    @property
+    def zalo(self) -> ZaloSandbox:
+        assert self.running.zalo is not None
+        return self.running.zalo
+
+    def url(self, path: str) -> str:
+        return f"{self.running.zalo_base_url}{path}"
+
+    async def poll(self, timeout: int = 0) -> tuple[int, dict[str, Any]]:
+        """getUpdates as Zalo's clients send it: the timeout a string of seconds."""
+        return await self.call("getUpdates", timeout=str(timeout))

@@ -1,7 +1,10 @@
 """Fixtures of the sandbox tests: a served sandbox, an HTTP client and an aiogram Bot for
-it, and the same on a fake clock (`clock` moves time, nothing sleeps)."""
+it, and the same on a fake clock (`clock` moves time, nothing sleeps); `zl` and
+`zalo_timed` are clients of the Zalo emulator served beside it."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import aiohttp
 import pytest
@@ -12,7 +15,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.clock import FakeClock
 from bot.sandbox.server import RunningSandbox, start_sandbox
 from bot.sandbox.telegram import DEFAULT_TOKEN
-from tests.sandbox.client import Tg
+from bot.sandbox.zalo import DEFAULT_ZALO_TOKEN
+from tests.sandbox.client import Tg, Zl
+
+C = TypeVar("C", bound=Tg)
 
 
 @pytest.fixture
@@ -45,12 +51,34 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@asynccontextmanager
+async def serving(client: type[C], **options: Any) -> AsyncIterator[C]:
+    """A sandbox started with `options` and a `client` (Tg or Zl) of it, closed after."""
+    running = await start_sandbox(**options)
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield client(http, running)
+    finally:
+        await running.close()
+
+
 @pytest.fixture
 async def timed(clock: FakeClock) -> AsyncIterator[Tg]:
     """A client of a sandbox that reads the fake `clock`."""
-    running = await start_sandbox(clock=lambda: clock.now().timestamp())
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Tg(http, running)
-    finally:
-        await running.close()
+    async with serving(Tg, clock=lambda: clock.now().timestamp()) as tg:
+        yield tg
+
+
+@pytest.fixture
+async def zl() -> AsyncIterator[Zl]:
+    """A client of the Zalo emulator of a sandbox served with a Zalo token."""
+    async with serving(Zl, zalo_token=DEFAULT_ZALO_TOKEN) as client:
+        yield client
+
+
+@pytest.fixture
+async def zalo_timed(clock: FakeClock) -> AsyncIterator[Zl]:
+    """The same, reading the fake `clock`."""
+    options = {"zalo_token": DEFAULT_ZALO_TOKEN, "clock": lambda: clock.now().timestamp()}
+    async with serving(Zl, **options) as client:
+        yield client

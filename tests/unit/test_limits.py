@@ -95,13 +95,22 @@ def test_429_near_the_overall_limit_pauses_everything_and_adapts() -> None:
     assert limiter.effective(Scope.GLOBAL) > 27
 
 
-def test_429_for_a_quiet_channel_pauses_only_that_chat() -> None:
+def test_429_for_a_busy_chat_pauses_only_that_chat() -> None:
     clock = FakeClock()
     limiter = ChannelLimiter(Limits(), clock)
+    for _ in range(15):
+        limiter.record(5, True, clock.now())
+        clock.advance(2)
     now = clock.now()
-    limiter.record(5, True, now)
     assert limiter.on_429(5, True, 10, now) is Scope.GROUP
     assert limiter.chat_ready_at(5, True, now) == now + timedelta(seconds=10)
     assert limiter.chat_ready_at(6, True, now) == now
     assert limiter.global_ready_at(now) <= now + timedelta(seconds=0.1)
     assert limiter.effective(Scope.GROUP) == 18
+
+
+def test_429_for_a_chat_that_got_one_message_is_about_everything() -> None:
+    clock = FakeClock()
+    limiter = ChannelLimiter(Limits(), clock)
+    limiter.record(9, True, clock.now())
+    assert limiter.on_429(9, True, 2, clock.now()) is Scope.GLOBAL

@@ -1,12 +1,34 @@
-// Web chat page of the Telegram sandbox: act as a persona and talk to the bot.
-// Reads /control/personas once, polls /control/transcript, and writes through
-// /control/message and /control/press. Message text is only ever set via textContent.
-// Files are shown from /control/file?file_id=...; the 📎 button sends a picture as a photo.
+// Web chat page of the sandbox: act as a persona and talk to the bot, on Telegram or Zalo.
+// Reads <control>/personas, polls <control>/transcript, and writes through
+// <control>/message (and /control/press for Telegram's buttons), where <control> is
+// /control for Telegram and /zalo/control for Zalo. Message text is only ever set via
+// textContent. Telegram files are shown from /control/file?file_id=..., Zalo files from the
+// path the transcript gives; the 📎 button sends a picture as a photo.
+// Zalo mode has private chats only and no buttons: the bot's choices are numbered text.
 "use strict";
 
 const POLL_MS = 700;
 const TOAST_MS = 2600;
 const STORAGE_KEY = "binhyen-sandbox-chat";
+const MODES = {
+  telegram: {
+    name: "Telegram",
+    control: "/control",
+    groups: true,
+    buttons: true,
+    maxLength: 4096,
+    msPerDateUnit: 1000,
+  },
+  zalo: {
+    name: "Zalo",
+    control: "/zalo/control",
+    groups: false,
+    buttons: false,
+    maxLength: 2000,
+    msPerDateUnit: 1,
+  },
+};
+const UNSUPPORTED_EVENT = "message.unsupported.received";
 const UNSUPPORTED = "Nút này chưa hỗ trợ trong bản thử.";
 const DEFAULT_PHONE = "0912345678";
 const FIXED_LOCATION = { latitude: 10.7769, longitude: 106.7009 };
@@ -28,6 +50,8 @@ const ENTITY_TAGS = {
 };
 
 const state = {
+  mode: "telegram",
+  zaloAvailable: false,
   personas: [],
   groups: [],
   bot: null,
@@ -38,6 +62,8 @@ const state = {
 };
 
 const $ = (id) => document.getElementById(id);
+const mode = () => MODES[state.mode];
+const control = (path) => `${mode().control}${path}`;
 
 async function callApi(path, body) {
   const options = body === undefined
@@ -67,17 +93,30 @@ function currentChat() {
   return { id: group.id, spec: group, isGroup: true };
 }
 
+// The choice of persona and chat is remembered per mode; the mode itself too.
+function storageKey() {
+  return state.mode === "telegram" ? STORAGE_KEY : `${STORAGE_KEY}-${state.mode}`;
+}
+
 function saveChoice() {
   const choice = { persona: $("persona").value, chat: $("chat").value };
-  localStorage.setItem(STORAGE_KEY, JSON.stringify(choice));
+  localStorage.setItem(storageKey(), JSON.stringify(choice));
+  localStorage.setItem(`${STORAGE_KEY}-mode`, state.mode);
 }
 
 function loadChoice() {
   try {
-    return JSON.parse(localStorage.getItem(STORAGE_KEY) || "{}");
+    return JSON.parse(localStorage.getItem(storageKey()) || "{}");
   } catch (error) {
     return {};
   }
+}
+
+// ?mode=zalo picks the messenger (when the Zalo emulator runs).
+function modeFromUrl() {
+  const wanted = new URLSearchParams(window.location.search).get("mode")
+    || localStorage.getItem(`${STORAGE_KEY}-mode`);
+  return wanted === "zalo" && state.zaloAvailable ? "zalo" : "telegram";
 }
 
 // ?user=<persona user id>&chat=<group chat id or "private"> preselects a view.
@@ -95,11 +134,12 @@ function choiceFromUrl() {
 
 function fillSelectors() {
   const personaSelect = $("persona");
+  personaSelect.replaceChildren();
   state.personas.forEach((persona, index) => {
     personaSelect.append(new Option(persona.label, String(index)));
   });
   const chatSelect = $("chat");
-  chatSelect.append(new Option("Cá nhân (với bot)", "private"));
+  chatSelect.replaceChildren(new Option("Cá nhân (với bot)", "private"));
   state.groups.forEach((group, index) => {
     chatSelect.append(new Option(`Nhóm: ${group.title || group.id}`, String(index)));
   });
@@ -158,8 +198,9 @@ function renderText(text, entities) {
   return fragment;
 }
 
-function formatTime(unixSeconds) {
-  return new Date(unixSeconds * 1000).toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" });
+// Telegram dates are seconds, Zalo's milliseconds.
+function formatTime(date) {
+  return new Date(date * mode().msPerDateUnit).toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" });
 }
 
 function renderInlineKeyboard(message, chatId) {
@@ -187,11 +228,19 @@ function fileUrl(fileId) {
   return `/control/file?file_id=${encodeURIComponent(fileId)}`;
 }
 
+// Where the page loads a file from: the path or URL Zalo gives, or a Telegram file_id.
+function mediaSource(media) {
+  if (media.path) return media.path;
+  if (state.mode === "telegram" && media.file_id) return fileUrl(media.file_id);
+  if (/^https?:/i.test(media.url || "")) return media.url;
+  return null;
+}
+
 function describeMedia(media) {
   const parts = [MEDIA_LABELS[media.kind] || media.kind];
   if (media.file_name) parts.push(media.file_name);
   if (media.duration) parts.push(`${media.duration} giây`);
-  parts.push(`${Math.max(1, Math.round(media.size / 1024))} KB`);
+  if (media.size) parts.push(`${Math.max(1, Math.round(media.size / 1024))} KB`);
   return parts.join(" · ");
 }
 
@@ -205,20 +254,26 @@ function summaryText(message) {
 }
 
 function renderAttachment(message) {
-  if (message.media && (message.media.kind === "photo" || message.media.kind === "sticker")) {
+  const source = message.media ? mediaSource(message.media) : null;
+  if (source && (message.media.kind === "photo" || message.media.kind === "sticker")) {
     const image = document.createElement("img");
     image.className = "photo";
-    image.src = fileUrl(message.media.file_id);
+    image.src = source;
     image.alt = describeMedia(message.media);
     image.loading = "lazy";
     return image;
   }
-  const element = document.createElement(message.media ? "a" : "div");
+  const element = document.createElement(source ? "a" : "div");
   element.className = "attachment";
   if (message.media) {
-    element.href = fileUrl(message.media.file_id);
-    element.target = "_blank";
+    if (source) {
+      element.href = source;
+      element.target = "_blank";
+      element.rel = "noopener noreferrer";
+    }
     element.textContent = describeMedia(message.media);
+  } else if (message.event_name === UNSUPPORTED_EVENT) {
+    element.textContent = "📦 Loại tin nhắn Zalo chưa hỗ trợ (tệp, danh thiếp…)";
   } else if (message.location) {
     const { latitude, longitude } = message.location;
     element.textContent = `📍 Vị trí: ${latitude.toFixed(5)}, ${longitude.toFixed(5)}`;
@@ -271,7 +326,7 @@ function renderMessage(message, byId, chat) {
     body.append(renderText(message.text, message.entities || []));
     element.append(body);
   }
-  if (message.reply_markup && message.reply_markup.inline_keyboard) {
+  if (mode().buttons && message.reply_markup && message.reply_markup.inline_keyboard) {
     element.append(renderInlineKeyboard(message, chat.id));
   }
   const meta = document.createElement("div");
@@ -289,7 +344,7 @@ function renderReplyKeyboard(markup) {
   area.replaceChildren();
   const input = $("text");
   input.placeholder = (markup && markup.input_field_placeholder) || "Nhập tin nhắn…";
-  if (!markup) {
+  if (!markup || !mode().buttons) {
     area.hidden = true;
     return;
   }
@@ -323,6 +378,12 @@ function renderTranscript(transcript, chat) {
   for (const message of messages) {
     list.append(renderMessage(message, byId, chat));
   }
+  if (transcript && transcript.blocked) {
+    const note = document.createElement("div");
+    note.className = "service";
+    note.textContent = "Bạn đã chặn Bình Yên. Gửi một tin nhắn để bỏ chặn.";
+    list.append(note);
+  }
   renderReplyKeyboard(transcript ? transcript.reply_keyboard : null);
   if (nearBottom || !state.lastRendered) {
     list.scrollTop = list.scrollHeight;
@@ -330,7 +391,7 @@ function renderTranscript(transcript, chat) {
 }
 
 function announceAnswers(transcript) {
-  const answers = transcript ? transcript.callback_answers : [];
+  const answers = (transcript && transcript.callback_answers) || [];
   const me = currentPersona().user.id;
   for (const answer of answers) {
     if (state.seenAnswers.has(answer.callback_query_id)) continue;
@@ -366,10 +427,10 @@ function showAlert(text) {
 async function refresh() {
   const chat = currentChat();
   try {
-    const result = await callApi(`/control/transcript?chat_id=${encodeURIComponent(chat.id)}`);
+    const result = await callApi(control(`/transcript?chat_id=${encodeURIComponent(chat.id)}`));
     $("status").hidden = true;
     const transcript = result.ok ? result.data : null;
-    const snapshot = JSON.stringify([chat.id, currentPersona().user.id, transcript]);
+    const snapshot = JSON.stringify([state.mode, chat.id, currentPersona().user.id, transcript]);
     if (snapshot !== state.lastRendered) {
       renderTranscript(transcript, chat);
       state.lastRendered = snapshot;
@@ -397,7 +458,7 @@ async function sendMessage(content) {
   const chat = currentChat();
   const body = { user: currentPersona().user, ...content };
   if (chat.spec) body.chat = chat.spec;
-  const result = await callApi("/control/message", body);
+  const result = await callApi(control("/message"), body);
   if (!result.ok) {
     showToast(`Không gửi được: ${(result.data && result.data.description) || result.status}`);
     return false;
@@ -492,7 +553,7 @@ async function toggleCommandMenu() {
   const user = currentPersona().user;
   const query = `chat_id=${encodeURIComponent(chat.id)}&user_id=${encodeURIComponent(user.id)}`
     + `&language_code=${encodeURIComponent(user.language_code || "")}`;
-  const result = await callApi(`/control/commands?${query}`);
+  const result = await callApi(control(`/commands?${query}`));
   const commands = (result.ok && result.data.visible) || [];
   menu.replaceChildren();
   if (commands.length === 0) {
@@ -519,8 +580,9 @@ async function toggleCommandMenu() {
 }
 
 async function resetAll() {
-  if (!window.confirm("Xoá toàn bộ dữ liệu thử (tin nhắn, nhóm, lệnh)?")) return;
-  await callApi("/control/reset", {});
+  const what = mode().groups ? "tin nhắn, nhóm, lệnh" : "tin nhắn, ảnh";
+  if (!window.confirm(`Xoá toàn bộ dữ liệu thử của ${mode().name} (${what})?`)) return;
+  await callApi(control("/reset"), {});
   state.seenAnswers.clear();
   state.lastRendered = "";
   await refresh();
@@ -549,19 +611,58 @@ function bindEvents() {
   $("photo-file").addEventListener("change", sendPickedPhoto);
   $("reset").addEventListener("click", resetAll);
   $("alert-ok").addEventListener("click", () => { $("alert").hidden = true; });
+  for (const button of document.querySelectorAll("#mode-switch button")) {
+    button.addEventListener("click", () => switchMode(button.dataset.mode));
+  }
+}
+
+// Shows what the current mode has: groups, the command menu and buttons only on Telegram.
+function applyMode() {
+  document.body.classList.toggle("zalo", state.mode === "zalo");
+  for (const button of document.querySelectorAll("#mode-switch button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.mode === state.mode));
+  }
+  $("chat-field").hidden = !mode().groups;
+  $("commands").hidden = !mode().buttons;
+  $("command-menu").hidden = true;
+  $("text").maxLength = mode().maxLength;
+  const bot = state.bot;
+  let name = "";
+  if (bot) name = state.mode === "zalo" ? `Zalo · ${bot.account_name}` : `@${bot.username}`;
+  $("bot-name").textContent = name;
+}
+
+// Loads the current mode's personas and bot; false if its server part does not answer.
+async function loadMode() {
+  const result = await callApi(control("/personas"));
+  if (!result.ok) {
+    $("status").hidden = false;
+    return false;
+  }
+  state.personas = result.data.personas;
+  state.groups = mode().groups ? result.data.groups : [];
+  state.bot = result.data.bot;
+  state.seenAnswers.clear();
+  state.answersPrimed = false;
+  state.lastRendered = "";
+  fillSelectors();
+  applyMode();
+  return true;
+}
+
+async function switchMode(name) {
+  if (name === state.mode || !MODES[name]) return;
+  state.mode = name;
+  localStorage.setItem(`${STORAGE_KEY}-mode`, name);
+  if (await loadMode()) await refresh();
 }
 
 async function start() {
-  const result = await callApi("/control/personas");
-  if (!result.ok) {
-    $("status").hidden = false;
-    return;
-  }
-  state.personas = result.data.personas;
-  state.groups = result.data.groups;
-  state.bot = result.data.bot;
-  $("bot-name").textContent = state.bot ? `@${state.bot.username}` : "";
-  fillSelectors();
+  const zalo = await callApi(`${MODES.zalo.control}/personas`);
+  state.zaloAvailable = zalo.ok;
+  $("mode-switch").hidden = !state.zaloAvailable;
+  state.mode = modeFromUrl();
+  if (!(await loadMode())) return;
   bindEvents();
   await refresh();
   schedulePoll();

@@ -1,0 +1,299 @@
+"""Delivery through the sandbox on the fake clock: priorities, each rate limit, 429 for a chat
+and for everything, a platform stricter than configured, 5xx, timeouts, 403, supergroup
+migration, retry exhaustion, and the broadcast report to its author."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.channels.base import ChatMoved, Outgoing, PlatformRequest
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.db import Database
+from bot.models import Chat, ChatKind, Lane, OutboxMessage, OutboxStatus, Person, Role
+from bot.services import areas, broadcasts, demo, outbox, people
+from scheduler.limits import Scope
+from tests.e2e.tipkit import enrol
+from tests.harness import LEADER, RESIDENT, Harness, start_harness
+
+GROUP_BASE = -5000
+
+
+async def groups(h: Harness, count: int) -> list[Chat]:
+    """Groups the bot was added to (each a real my_chat_member update through the sandbox)."""
+    for index in range(count):
+        await h.control("POST", "membership", user=LEADER.as_json(), status="member",
+                        chat={"id": GROUP_BASE - index, "type": "group",
+                              "title": f"Tổ {index + 1}"})
+    await h.settle()
+    async with h.app.rt.db.reading() as session:
+        found = (await session.scalars(select(Chat).where(Chat.kind == ChatKind.GROUP)
+                                       .order_by(Chat.id))).all()
+    assert len(found) == count
+    return list(found)
+
+
+async def author(h: Harness) -> Person:
+    await h.say(LEADER, "/start")
+    async with h.app.rt.db.reading() as session:
+        chat_ref = people.chat_ref(h.app.rt, "telegram", str(LEADER.id))
+        chat = await session.scalar(select(Chat).where(Chat.chat_ref == chat_ref))
+        return (await session.scalars(select(Person).where(
+            Person.private_chat_id == chat.id))).one()
+
+
+async def send_broadcast(h: Harness, chats: list[Chat], who: Person | None = None,
+                         text: str = "Kính gửi bà con: tháng 6 là Tháng hành động phòng, "
+                                     "chống ma túy.") -> int:
+    async with h.app.rt.transaction() as session:
+        record = await broadcasts.broadcast(session, h.app.rt, Outgoing(text), chats, who,
+                                            label="Phòng chống ma túy")
+        return record.id
+
+
+async def rows(h: Harness, **where: object) -> list[OutboxMessage]:
+    async with h.app.rt.db.reading() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        for name, value in where.items():
+            query = query.where(getattr(OutboxMessage, name) == value)
+        return list((await session.scalars(query)).all())
+
+
+def worker(h: Harness):  # type: ignore[no-untyped-def]
+    return h.app.workers[0]
+
+
+async def test_interactive_goes_before_a_queued_broadcast(harness: Harness) -> None:
+    h = harness
+    await h.limits(enabled=True)
+    chats = await groups(h, 40)
+    await h.say(RESIDENT, "/start")
+    h.clock.advance(2)  # the resident's own chat is free again (one message a second)
+    await send_broadcast(h, chats)
+    await h.settle(advance=False)
+    await h.say(RESIDENT, "/hotline", settle=False)
+    await h.settle()
+    resident_chat = (await rows(h, broadcast_id=None))[-1].chat_id
+    reply = [r for r in await rows(h, chat_id=resident_chat)][-1]
+    broadcast_rows = [r for r in await rows(h) if r.broadcast_id is not None]
+    assert all(r.status == OutboxStatus.SENT for r in broadcast_rows)
+    later = [r for r in broadcast_rows if r.sent_at > reply.sent_at]
+    assert len(later) >= len(broadcast_rows) - 3, "the reply waited behind the broadcast"
+    assert (await h.stats())["http_429"] == 0
+
+
+async def test_every_limit_is_kept(harness: Harness) -> None:
+    h = harness
+    await h.limits(enabled=True)
+    chats = await groups(h, 45)
+    await h.say(RESIDENT, "/start")
+    busy_group = chats[0]
+    async with h.app.rt.transaction() as session:
+        private = (await session.scalars(select(Chat).where(
+            Chat.kind == ChatKind.PRIVATE))).all()
+        resident_chat = next(c for c in private if c.id != chats[0].id)
+        for index in range(25):
+            await outbox.enqueue(session, h.app.rt, busy_group, Outgoing(f"Tin {index}"),
+                                 lane=Lane.BROADCAST)
+        for index in range(3):
+            await outbox.enqueue(session, h.app.rt, resident_chat, Outgoing(f"Riêng {index}"))
+    await send_broadcast(h, chats)
+    start = h.clock.now()
+    await h.settle()
+    stats = await h.stats()
+    assert stats["http_429"] == 0
+    assert stats["max_in_window"]["global_1s"] <= 30
+    assert stats["max_in_window"]["max_group_60s"] <= 20
+    assert stats["max_in_window"]["max_private_1s"] <= 1
+    sent = [r for r in await rows(h) if r.sent_at and r.sent_at >= start]
+    assert all(r.status == OutboxStatus.SENT for r in await rows(h))
+    # the 25 to one group take more than a minute: 20 now, 5 once the minute has passed
+    busy = sorted(r.sent_at for r in sent if r.chat_id == busy_group.id)
+    assert len(busy) == 26 and busy[20] - busy[0] >= timedelta(seconds=60)
+    # and the overall rate stayed close to 30 a second (the paced rate is 30 / 1.03)
+    spread = sorted(r.sent_at for r in sent
+                    if r.broadcast_id is not None and r.chat_id != busy_group.id)
+    in_span = [r for r in sent if spread[0] <= r.sent_at <= spread[-1]]
+    rate = (len(in_span) - 1) / (spread[-1] - spread[0]).total_seconds()
+    assert 0.95 * 30 <= rate <= 30
+
+
+async def test_429_for_one_busy_chat_pauses_only_that_chat(harness: Harness) -> None:
+    h = harness
+    chats = await groups(h, 3)
+    target = chats[0]
+    async with h.app.rt.transaction() as session:
+        for index in range(14):
+            await outbox.enqueue(session, h.app.rt, target, Outgoing(f"Tin {index}"),
+                                 lane=Lane.BROADCAST)
+    await h.settle()
+    await h.fault("429", chat_id=GROUP_BASE, retry_after=7)
+    before = h.clock.now()
+    async with h.app.rt.transaction() as session:
+        await outbox.enqueue(session, h.app.rt, target, Outgoing("Tin bị chặn"))
+    await send_broadcast(h, chats[1:])
+    await h.settle()
+    late = (await rows(h, chat_id=target.id))[-1]
+    others = [r for r in await rows(h) if r.broadcast_id is not None]
+    assert late.status == OutboxStatus.SENT and late.sent_at >= before + timedelta(seconds=7)
+    assert all(r.sent_at < before + timedelta(seconds=7) for r in others)
+    assert worker(h).limiter.factor[Scope.GROUP] < 1 == worker(h).limiter.factor[Scope.GLOBAL]
+
+
+async def test_a_platform_stricter_than_configured(harness: Harness) -> None:
+    h = harness
+    await h.limits(enabled=True, strictness=0.66)  # 19 a second where we planned for 30
+    chats = await groups(h, 120)
+    await send_broadcast(h, chats)
+    await h.settle()
+    stats = await h.stats()
+    assert all(r.status == OutboxStatus.SENT for r in await rows(h))
+    assert len(stats["messages_by_chat"]) >= 120
+    assert 1 <= stats["http_429"] <= 8
+    assert worker(h).limiter.effective(Scope.GLOBAL) < 21
+
+
+async def test_5xx_is_retried_with_backoff(harness: Harness) -> None:
+    h = harness
+    [chat] = await groups(h, 1)
+    await h.fault("5xx", chat_id=GROUP_BASE, times=2, status=502)
+    start = h.clock.now()
+    await send_broadcast(h, [chat])
+    await h.settle()
+    [row] = await rows(h, chat_id=chat.id)
+    assert row.status == OutboxStatus.SENT and row.attempts == 3
+    assert row.sent_at > start and worker(h).stats["retried"] == 2
+
+
+async def test_retry_exhaustion_fails_with_the_reason(harness: Harness) -> None:
+    h = harness
+    [chat] = await groups(h, 1)
+    await h.fault("5xx", chat_id=GROUP_BASE, times=0, status=503)
+    await send_broadcast(h, [chat])
+    await h.settle(horizon=timedelta(hours=1))
+    [row] = await rows(h, chat_id=chat.id)
+    assert row.status == OutboxStatus.FAILED and row.payload_enc is None
+    assert row.error.startswith("gave up after 6 attempts")
+    assert row.attempts == 6
+
+
+async def test_dropped_connection_is_retried(harness: Harness) -> None:
+    h = harness
+    [chat] = await groups(h, 1)
+    await h.fault("drop", chat_id=GROUP_BASE)
+    await send_broadcast(h, [chat])
+    await h.settle()
+    [row] = await rows(h, chat_id=chat.id)
+    assert row.status == OutboxStatus.SENT and row.attempts == 2
+
+
+async def test_timeout_is_retried_and_may_duplicate(settings: Settings, db: Database,
+                                                    clock: FakeClock) -> None:
+    settings.request_timeout = 1
+    async with start_harness(settings, db, clock) as h:
+        [chat] = await groups(h, 1)
+        await h.fault("timeout", chat_id=GROUP_BASE, delay=5, apply=True)
+        await send_broadcast(h, [chat])
+        await h.settle()
+        [row] = await rows(h, chat_id=chat.id)
+        assert row.status == OutboxStatus.SENT and row.attempts == 2
+        # the platform took the first copy although we never heard back: Telegram has no
+        # idempotency key, so a timed-out request can arrive twice
+        assert (await h.stats())["messages_by_chat"][str(GROUP_BASE)] == 2
+
+
+async def _leader_groups(h: Harness, count: int) -> list[Chat]:
+    await enrol(h, LEADER, Role.GROUP_LEADER, "DEMO-TO-1")
+    chats = await groups(h, count)
+    async with h.app.rt.transaction() as session:
+        group_area = await areas.by_code(session, "DEMO-TO-1")
+        for chat in chats:
+            (await session.get(Chat, chat.id)).area_id = group_area.id
+    await h.seen(LEADER)
+    return chats
+
+
+@pytest.mark.parametrize("how", ["kicked_update", "refused_send"])
+async def test_a_group_that_removed_the_bot_is_marked_inactive_and_its_leader_told_once(
+    harness: Harness, how: str
+) -> None:
+    h = harness
+    chats = await _leader_groups(h, 2)
+    if how == "kicked_update":
+        await h.control("POST", "membership", user=LEADER.as_json(), status="kicked",
+                        chat={"id": GROUP_BASE, "type": "group", "title": "Tổ 1"})
+    else:
+        await h.fault("403", chat_id=GROUP_BASE, times=0)
+    await h.settle()
+    who = await author(h)
+    await send_broadcast(h, chats, who)
+    await h.settle()
+    await send_broadcast(h, chats, who, text="Tin thứ hai")
+    await h.settle()
+    async with h.app.rt.db.reading() as session:
+        assert not (await session.get(Chat, chats[0].id)).active
+    said = await h.seen(LEADER)
+    assert len([t for t in said if "đã bị xóa khỏi nhóm" in t]) == 1
+    assert all(r.status == OutboxStatus.FAILED for r in await rows(h, chat_id=chats[0].id))
+    reports = [t for t in said if t.startswith("Đã gửi")]
+    assert reports == ["Đã gửi 1/2 nhóm cho «Phòng chống ma túy». 1 nhóm lỗi: Tổ 1 "
+                       "(Bình Yên không còn ở trong nhóm)."] * 2
+
+
+async def test_a_blocked_private_chat_is_marked_inactive(harness: Harness) -> None:
+    h = harness
+    await h.say(RESIDENT, "/start")
+    await h.control("POST", "membership", user=RESIDENT.as_json(), status="kicked")
+    async with h.app.rt.transaction() as session:
+        chat = (await session.scalars(select(Chat).where(Chat.kind == ChatKind.PRIVATE))).one()
+        chat.active = True
+        await outbox.enqueue(session, h.app.rt, chat, Outgoing("Tin báo của bạn đã có kết quả."))
+    await h.settle()
+    async with h.app.rt.db.reading() as session:
+        assert not (await session.get(Chat, chat.id)).active
+    # writing to the bot again brings the chat back
+    await h.say(RESIDENT, "/help")
+    async with h.app.rt.db.reading() as session:
+        assert (await session.get(Chat, chat.id)).active
+
+
+async def test_a_group_that_became_a_supergroup_is_followed(harness: Harness) -> None:
+    h = harness
+    [chat] = await groups(h, 1)
+    moved = await h.control("POST", "migrate", chat_id=GROUP_BASE)
+    new_id = int(moved["new_chat_id"])
+    await h.settle()
+    await send_broadcast(h, [chat])
+    await h.settle()
+    assert (await rows(h, chat_id=chat.id))[0].status == OutboxStatus.SENT
+    assert (await h.stats())["messages_by_chat"].get(str(new_id)) == 1
+    # a send to the old id is answered with the new one, which the worker follows
+    assert h.app.channel is not None
+    with pytest.raises(ChatMoved) as caught:
+        await h.app.channel.send(str(GROUP_BASE), PlatformRequest("sendMessage", {"text": "x"}))
+    assert caught.value.new_chat_id == str(new_id)
+
+
+async def test_broadcast_progress_and_report(harness: Harness) -> None:
+    h = harness
+    chats = await groups(h, 5)
+    who = await author(h)
+    broadcast_id = await send_broadcast(h, chats, who)
+    async with h.app.rt.db.reading() as session:
+        assert (await broadcasts.progress(session, broadcast_id)).queued == 5
+    await h.settle()
+    async with h.app.rt.db.reading() as session:
+        done = await broadcasts.progress(session, broadcast_id)
+    assert done.sent == 5 and done.done
+    assert await h.last_text(LEADER) == "Đã gửi 5/5 nhóm cho «Phòng chống ma túy»."
+
+
+@pytest.fixture
+async def seeded(harness: Harness) -> AsyncIterator[Harness]:
+    async with harness.app.rt.transaction() as session:
+        await demo.seed_demo(session, harness.app.rt)
+    yield harness
