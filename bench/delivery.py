@@ -190,8 +190,12 @@ async def one_run(name: str, groups: int, *, limits_on: bool, strictness: float 
                 env=bot_env(settings, sandbox.base_url, limits_on),
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
             stop = asyncio.Event()
-            talker = asyncio.create_task(resident_loop(sandbox, stop, run)) if resident else None
             started = time.perf_counter()
+            while sum(box.stats.messages_by_chat.values()) == 0:  # the bot is up and sending
+                if time.perf_counter() - started > 120:
+                    raise RuntimeError("the bot did not start sending within 2 minutes")
+                await asyncio.sleep(0.05)
+            talker = asyncio.create_task(resident_loop(sandbox, stop, run)) if resident else None
             while True:
                 waiting, _ = await progress(settings)
                 if waiting == 0 and time.perf_counter() - started > 1:

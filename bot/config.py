@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     telegram_proxy: OptionalText = None
     data_dir: Path = Path("data")
     database_url: OptionalText = None
+    database_schema: OptionalText = None
     timezone: str = "Asia/Ho_Chi_Minh"
     key_file: Path = Field(default_factory=_default_key_file)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -93,6 +93,7 @@ class DeliveryWorker:
         self._lease_checked: datetime | None = None
         self._recovered_epoch: int | None = None
         self._busy_chats: set[int] = set()
+        self._ids: dict[tuple[int, bytes], str] = {}
         self.waiting = False
         self.pending_at: datetime | None = None
         self.stats = {"sent": 0, "failed": 0, "http_429": 0, "retried": 0, "resent": 0}
@@ -298,10 +299,19 @@ class DeliveryWorker:
                 if request is None:
                     continue
                 claimed.append(Claimed(row.id, chat.id, chat.kind == ChatKind.GROUP,
-                                       people.chat_external_id(self.rt, chat),
-                                       request, row.broadcast_id))
+                                       self._external_id(chat), request, row.broadcast_id))
         self.rt.faults.reach("after_claim")
         return sorted(claimed, key=lambda item: row_ids.index(item.row_id))
+
+    def _external_id(self, chat: Chat) -> str:
+        """The platform id of a chat, decrypted once per (chat, encrypted value)."""
+        key = (chat.id, chat.external_id_enc)
+        cached = self._ids.get(key)
+        if cached is None:
+            if len(self._ids) > 50_000:
+                self._ids.clear()
+            cached = self._ids[key] = people.chat_external_id(self.rt, chat)
+        return cached
 
     async def _resolve(self, session: AsyncSession, row: OutboxMessage,
                        request: PlatformRequest) -> PlatformRequest | None:
@@ -352,16 +362,19 @@ class DeliveryWorker:
         now = self.rt.clock.now()
         touched: set[int] = set()
         async with self.rt.transaction() as session:
+            ids = [result.claimed.row_id for result in results]
+            loaded = {row.id: row for row in (await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.id.in_(ids)))).all()}
             for result in results:
-                await self._record(session, result, now)
+                await self._record(session, result, now, loaded.get(result.claimed.row_id))
                 if result.claimed.broadcast_id is not None:
                     touched.add(result.claimed.broadcast_id)
             for broadcast_id in touched:
                 await broadcasts.report_if_done(session, self.rt, broadcast_id)
 
-    async def _record(self, session: AsyncSession, result: Result, now: datetime) -> None:
+    async def _record(self, session: AsyncSession, result: Result, now: datetime,
+                      row: OutboxMessage | None) -> None:
         item, error = result.claimed, result.error
-        row = await session.get(OutboxMessage, item.row_id)
         if row is None or row.status != OutboxStatus.IN_FLIGHT:
             return
         if error is None:

@@ -26,6 +26,7 @@ ADAPT_FLOOR = 0.3
 RECOVER_AFTER = timedelta(seconds=60)
 GLOBAL_SHARE_FOR_429 = 0.8
 CHAT_SHARE_FOR_429 = 0.5
+GRID_SLACK = 0.25  # how late (in gaps) a send may be and still keep the pacing grid
 
 
 class Scope(StrEnum):
@@ -148,7 +149,11 @@ class ChannelLimiter:
 
     def record(self, chat_id: int, group: bool, now: datetime) -> None:
         self.global_window.record(now)
-        self.last_send = now
+        # pace on an ideal grid: a send that is a little late (loop overhead) does not push
+        # every later one back; after a real pause the grid starts again from now
+        gap = self.min_gap / self.factor[Scope.GLOBAL] if self.min_gap else timedelta(0)
+        slot = self.last_send + gap if self.last_send is not None else now
+        self.last_send = slot if timedelta(0) <= now - slot < gap * GRID_SLACK else now
         if self.effective(Scope.GROUP if group else Scope.PRIVATE):
             self._window(chat_id, group).record(now)
 

@@ -135,6 +135,21 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def harness(settings: Settings, db: Database, clock: FakeClock) -> AsyncIterator[Harness]:
-    async with start_harness(settings, db, clock) as running:
+def channel() -> str:
+    """The messenger the bot runs on; suites that run on every messenger override this."""
+    return "telegram"
+
+
+@pytest.fixture
+async def harness(settings: Settings, db: Database, clock: FakeClock,
+                  channel: str) -> AsyncIterator[Harness]:
+    async with start_harness(settings, db, clock, channel=channel) as running:
         yield running
+
+
+def every_channel(request: pytest.FixtureRequest) -> str:
+    """For a suite's `channel` fixture: skip tests marked `telegram_only` on other channels."""
+    name = str(request.param)
+    if name != "telegram" and request.node.get_closest_marker("telegram_only"):
+        pytest.skip("uses what only Telegram has (groups, buttons, contact and location pins)")
+    return name

@@ -17,15 +17,19 @@ from typing import Any
 
 import aiohttp
 
-from bot.app import App, TelegramEndpoint
+from bot.app import App, Endpoint
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import Database
 from bot.flows import Registry
 from bot.sandbox.server import RunningSandbox, start_sandbox
+from content.tips import ACTION_COMMANDS
+from content.tips import ACTIONS as ACTION_LABELS
 from handlers import build_registry
 
 TOKEN = "123456789:SANDBOX-token-for-tests-only_xyz"
+ZALO_TOKEN = "987654321:SANDBOX-zalo-token-for-tests"
+NUMBERED = re.compile(r"^(\d{1,2})\. (.+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -61,11 +65,25 @@ class Harness:
     http: aiohttp.ClientSession
     clock: FakeClock
     channel: str = "telegram"
-    _seen_upto: dict[int, int] = field(default_factory=dict)
+    _seen_upto: dict[int | str, int] = field(default_factory=dict)
 
     # ---- raw control API ---------------------------------------------------------------
+    @property
+    def zalo(self) -> bool:
+        return self.channel == "zalo"
+
+    @property
+    def base(self) -> str:
+        """Where this channel's emulator lives in the sandbox."""
+        return f"{self.sandbox.base_url}/zalo" if self.zalo else self.sandbox.base_url
+
+    def chat_of(self, user: User, chat: int | None = None) -> int | str:
+        if self.zalo:
+            return str(user.id)  # Zalo ids are strings, and every chat is private
+        return chat if chat is not None else user.id
+
     async def control(self, method: str, path: str, **payload: Any) -> dict[str, Any]:
-        url = f"{self.sandbox.base_url}/control/{path}"
+        url = f"{self.base}/control/{path}"
         if method == "GET":
             async with self.http.get(url, params=payload) as response:
                 body = await response.json()
@@ -83,7 +101,7 @@ class Harness:
         would; tests about time itself pass `advance=False` and move the clock themselves."""
         limit = self.clock.now() + horizon
         while True:
-            async with self.http.post(f"{self.sandbox.base_url}/control/settle",
+            async with self.http.post(f"{self.base}/control/settle",
                                       json={"timeout": timeout}) as response:
                 body = await response.json()
             if response.status != 200:
@@ -96,8 +114,8 @@ class Harness:
             else:
                 self.clock.advance(timedelta(milliseconds=1))
 
-    async def transcript(self, chat_id: int) -> list[dict[str, Any]]:
-        url = f"{self.sandbox.base_url}/control/transcript"
+    async def transcript(self, chat_id: int | str) -> list[dict[str, Any]]:
+        url = f"{self.base}/control/transcript"
         async with self.http.get(url, params={"chat_id": str(chat_id)}) as response:
             if response.status == 404:
                 return []  # nobody has written in that chat yet
@@ -115,10 +133,11 @@ class Harness:
 
     async def send_photo(self, user: User, *, data: bytes | None = None,
                          album: str | None = None, caption: str | None = None) -> None:
-        payload: dict[str, Any] = {"user": user.as_json(), "photo": {}}
+        photo: dict[str, Any] = {}
         if data is not None:
-            payload["photo"] = {"data_base64": base64.b64encode(data).decode()}
-        if album:
+            photo = {"data_base64": base64.b64encode(data).decode()}
+        payload: dict[str, Any] = {"user": self.user_json(user), "photo": photo}
+        if album and not self.zalo:
             payload["media_group_id"] = album
         if caption:
             payload["caption"] = caption
@@ -126,20 +145,33 @@ class Harness:
         await self.settle()
 
     async def send_media(self, user: User, kind: str, spec: dict[str, Any]) -> None:
-        await self.control("POST", "message", user=user.as_json(), **{kind: spec})
+        await self.control("POST", "message", user=self.user_json(user), **{kind: spec})
         await self.settle()
 
     async def send_location(self, user: User, latitude: float, longitude: float) -> None:
+        """Telegram shares a pin; on a text-only messenger the place is typed."""
+        if self.zalo:
+            await self.send(user, f"Gần vị trí {latitude:.4f}, {longitude:.4f}")
+            return
         await self.control("POST", "message", user=user.as_json(),
                            location={"latitude": latitude, "longitude": longitude})
         await self.settle()
 
     async def send_contact(self, user: User, phone: str, *, own: bool = True) -> None:
+        """Telegram's contact button; on a text-only messenger the number is typed."""
+        if self.zalo:
+            await self.send(user, phone)
+            return
         contact: dict[str, Any] = {"phone_number": phone, "first_name": user.first_name}
         if own:
             contact["user_id"] = user.id
         await self.control("POST", "message", user=user.as_json(), contact=contact)
         await self.settle()
+
+    def user_json(self, user: User) -> dict[str, Any]:
+        if self.zalo:
+            return {"id": str(user.id), "display_name": f"{user.last_name} {user.first_name}"}
+        return user.as_json()
 
     async def callback_answers(self, chat_id: int) -> list[dict[str, Any]]:
         body = await self.control("GET", "transcript", chat_id=str(chat_id))
@@ -149,8 +181,9 @@ class Harness:
     async def send(self, user: User, text: str, *, chat: int | None = None,
                    title: str = "Tổ dân cư số 1", admin: bool | None = None,
                    settle: bool = True) -> dict[str, Any]:
-        payload: dict[str, Any] = {"user": user.as_json(), "text": text}
+        payload: dict[str, Any] = {"user": self.user_json(user), "text": text}
         if chat is not None and chat != user.id:
+            assert not self.zalo, "Zalo bots have no group chats"
             payload["chat"] = {"id": chat, "type": "group" if chat < 0 else "private",
                                "title": title}
             if admin is not None:
@@ -184,7 +217,11 @@ class Harness:
 
     async def choose(self, user: User, label: str, *, chat: int | None = None) -> None:
         """Pick a choice the bot offered, the way this channel does it: press the inline
-        button, or tap the reply-keyboard button (which sends its label as text)."""
+        button, tap the reply-keyboard button (which sends its label as text), or — on a
+        text-only messenger — type the choice's number."""
+        if self.zalo:
+            await self.send(user, str(await self._number_of(user, label)))
+            return
         chat_id = chat if chat is not None else user.id
         for message in reversed(await self.bot_messages(chat_id)):
             markup = message.get("reply_markup") or {}
@@ -197,7 +234,32 @@ class Harness:
                 return
         raise AssertionError(f"nothing to choose from in chat {chat_id}")
 
-    async def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+    async def _number_of(self, user: User, label: str) -> int:
+        for message in reversed(await self.bot_messages(self.chat_of(user))):
+            numbered = dict(NUMBERED.findall(message["text"] or ""))
+            for number, text in numbered.items():
+                if text.strip() == label:
+                    return int(number)
+            if numbered:
+                raise AssertionError(f"{label!r} not offered: {sorted(numbered.values())}")
+        raise AssertionError("no numbered choices offered")
+
+    async def act(self, officer: User, ref: int, label: str) -> None:
+        """An officer acts on a tip: the card's button on Telegram, its short command on a
+        text-only messenger (e.g. `tiepnhan 12`)."""
+        if self.zalo:
+            command = next(cmd for key, cmd in ACTION_COMMANDS.items()
+                           if ACTION_LABELS[key] == label)
+            await self.send(officer, f"{command[0]} {ref}")
+            return
+        for message in reversed(await self.bot_messages(officer.id)):
+            if message["text"].startswith(f"📥 Tin báo #{ref}") and label in self.buttons(
+                    message):
+                await self.press(officer, label, message_id=int(message["message_id"]))
+                return
+        raise AssertionError(f"no card of tip #{ref} with «{label}»")
+
+    async def bot_messages(self, chat_id: int | str) -> list[dict[str, Any]]:
         return [m for m in await self.transcript(chat_id) if m["from"] == "bot"]
 
     async def last_with_buttons(self, chat_id: int) -> dict[str, Any]:
@@ -209,14 +271,14 @@ class Harness:
 
     async def seen(self, user: User, *, chat: int | None = None) -> list[str]:
         """Texts the bot sent into this chat since the last call (a conversation's new lines)."""
-        chat_id = chat if chat is not None else user.id
+        chat_id = self.chat_of(user, chat)
         messages = await self.bot_messages(chat_id)
         start = self._seen_upto.get(chat_id, 0)
         self._seen_upto[chat_id] = len(messages)
         return [m["text"] for m in messages[start:]]
 
     async def last_text(self, user: User, *, chat: int | None = None) -> str:
-        messages = await self.bot_messages(chat if chat is not None else user.id)
+        messages = await self.bot_messages(self.chat_of(user, chat))
         assert messages, "the bot has said nothing in this chat"
         return str(messages[-1]["text"])
 
@@ -232,17 +294,26 @@ INVITE_IN_TEXT = re.compile(r"/start ([0-9A-Z]{16})")
 
 @asynccontextmanager
 async def start_harness(
-    settings: Settings, db: Database, clock: FakeClock, registry: Registry | None = None
+    settings: Settings, db: Database, clock: FakeClock, registry: Registry | None = None,
+    channel: str = "telegram",
 ) -> AsyncIterator[Harness]:
-    running = await start_sandbox(host="127.0.0.1", port=0, token=TOKEN,
+    """The sandbox (both emulators, on the fake clock) and the bot on one of the channels."""
+    running = await start_sandbox(host="127.0.0.1", port=0, token=TOKEN, zalo_token=ZALO_TOKEN,
                                   clock=lambda: clock.now().timestamp())
-    app = App(settings, clock=clock, telegram=TelegramEndpoint(TOKEN, running.base_url),
-              registry=registry or build_registry(), run_scheduler=False)
+    endpoints: dict[str, Endpoint] = {}
+    if channel == "telegram":
+        endpoints["telegram"] = Endpoint(TOKEN, running.base_url)
+    else:
+        endpoints["zalo"] = Endpoint(ZALO_TOKEN, running.zalo_base_url)
+    app = App(settings, clock=clock, registry=registry or build_registry(),
+              run_scheduler=False, **endpoints)
     await app.prepare(db)
     running.sandbox.idle_probe = app.idle
+    assert running.zalo is not None
+    running.zalo.idle_probe = app.idle
     await app.start()
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
-    harness = Harness(app, running, http, clock)
+    harness = Harness(app, running, http, clock, channel)
     try:
         await harness.settle()
         yield harness

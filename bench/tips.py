@@ -1,0 +1,244 @@
+"""`make bench-tips`: tip-offs through the sandbox, on SQLite and (when reachable) PostgreSQL.
+
+The bot runs as its own process; this process serves the sandbox and plays the residents.
+Rate limits are off on both sides: we measure our engine (commit, receipt, officers' cards),
+not Telegram's 30 messages a second.
+
+(a) the confirm path alone under concurrent residents: each resident is brought to the review
+    step first, then all press «Gửi tin báo» together — tips/s, and p50/p99 from the press to
+    the receipt;
+(b) whole conversations with 1 s of thinking before every step — completed reports/s.
+
+Prints a table, then one JSON line per database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from bot.channels.base import ChatType, Incoming, InputKind
+from bot.config import Settings
+from bot.db import Database
+from bot.models import Role
+from bot.runtime import Runtime
+from bot.sandbox.server import RunningSandbox, start_sandbox
+from bot.services import areas, demo, people
+from bot.services.keys import open_keyring
+from tests.pg_pass import _reachable
+
+REPO = Path(__file__).resolve().parent.parent
+TOKEN = f"1000000001:{secrets.token_urlsafe(27)}"
+OFFICERS = [{"id": 77001, "first_name": "Cán bộ A"}, {"id": 77002, "first_name": "Cán bộ B"}]
+DESCRIPTION = "Có người lạ thường xuyên bán hàng cấm ở đầu hẻm vào buổi tối, khoảng 21 giờ."
+STEPS_TO_REVIEW = [("press", "Bắt đầu"), ("press", "Ma túy"), ("text", DESCRIPTION),
+                   ("press", "Bỏ qua"), ("press", "Xã Bình Yên"), ("press", "Thôn Đông"),
+                   ("text", "Hẻm 12 đường Lê Lợi"), ("press", "Hôm qua"),
+                   ("press", "Giấu tên, vẫn nhận thông báo")]
+
+
+@dataclass
+class Result:
+    db: str
+    confirm_n: int = 0
+    tips_per_s: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    conversations: int = 0
+    conversations_per_s: float = 0.0
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+class Residents:
+    """Plays residents in the in-process sandbox and waits for the bot's answers."""
+
+    def __init__(self, sandbox: RunningSandbox) -> None:
+        self.box = sandbox.sandbox
+
+    def bot_messages(self, chat_id: int) -> list[Any]:
+        chat = self.box._chats.get(chat_id)  # read-only peek, cheaper than a transcript
+        return [m for m in chat.messages.values() if m.from_bot] if chat else []
+
+    async def wait_reply(self, chat_id: int, known: int, timeout: float = 120) -> None:
+        deadline = time.perf_counter() + timeout
+        while len(self.bot_messages(chat_id)) <= known:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"no answer in chat {chat_id}")
+            await asyncio.sleep(0.003)
+
+    async def act(self, user: dict[str, Any], kind: str, value: str) -> None:
+        known = len(self.bot_messages(user["id"]))
+        if kind == "text":
+            await self.box.user_message(user, value)
+        else:
+            last = next(m for m in reversed(self.bot_messages(user["id"]))
+                        if m.reply_markup and m.reply_markup.get("inline_keyboard"))
+            await self.box.press_button(user["id"], user["id"], last.message_id, button=value)
+        await self.wait_reply(user["id"], known)
+
+    async def to_review(self, user: dict[str, Any], think: float = 0.0) -> None:
+        known = len(self.bot_messages(user["id"]))
+        await self.box.user_message(user, "/baotin")
+        await self.wait_reply(user["id"], known)
+        for kind, value in STEPS_TO_REVIEW:
+            if think:
+                await asyncio.sleep(think)
+            await self.act(user, kind, value)
+
+    async def confirm(self, user: dict[str, Any]) -> float:
+        """Press «Gửi tin báo»; milliseconds until the receipt arrives."""
+        started = time.perf_counter()
+        known = len(self.bot_messages(user["id"]))
+        last = next(m for m in reversed(self.bot_messages(user["id"]))
+                    if m.reply_markup and m.reply_markup.get("inline_keyboard"))
+        await self.box.press_button(user["id"], user["id"], last.message_id,
+                                    button="✅ Gửi tin báo")
+        while True:
+            fresh = self.bot_messages(user["id"])[known:]
+            if any("Mã tiếp nhận" in (m.text or "") for m in fresh):
+                return (time.perf_counter() - started) * 1000
+            await asyncio.sleep(0.002)
+
+
+async def prepare(settings: Settings, schema: str | None) -> None:
+    db = Database(settings.db_url, schema=schema)
+    await db.migrate()
+    rt = Runtime(settings, db, await open_keyring(db, settings.key_file))
+    async with rt.transaction() as session:
+        await demo.seed_demo(session, rt)
+        commune = await areas.by_code(session, demo.DEMO_COMMUNE)
+        for officer in OFFICERS:
+            person, _ = await people.touch(session, rt, Incoming(
+                channel="telegram", update_key="bench", chat_id=str(officer["id"]),
+                chat_type=ChatType.PRIVATE, user_id=str(officer["id"]), kind=InputKind.TEXT,
+                user_name=str(officer["first_name"])))
+            await people.grant_role(session, person, Role.POLICE_OFFICER, commune,
+                                    now=rt.clock.now(), granted_by="bench")
+    await db.dispose()
+
+
+def bot_env(settings: Settings, base_url: str, schema: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BINHYEN_")}
+    url = settings.db_url
+    env.update(
+        BINHYEN_TELEGRAM_TOKEN=TOKEN, BINHYEN_TELEGRAM_API_URL=base_url,
+        BINHYEN_DATABASE_URL=url, BINHYEN_KEY_FILE=str(settings.key_file),
+        BINHYEN_DATA_DIR=str(settings.data_dir), BINHYEN_LOG_LEVEL="WARNING",
+        BINHYEN_TELEGRAM_LIMIT_PER_SECOND="0", BINHYEN_TELEGRAM_LIMIT_GROUP_PER_MINUTE="0",
+        BINHYEN_TELEGRAM_LIMIT_PRIVATE_PER_SECOND="0", BINHYEN_TIPS_PER_HOUR="1000",
+        BINHYEN_WORKERS="16", BINHYEN_DELIVERY_MAX_IN_FLIGHT="128",
+    )
+    if schema:
+        env["BINHYEN_DATABASE_SCHEMA"] = schema
+    return env
+
+
+async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
+                 think: float) -> Result:
+    result = Result(name)
+    with tempfile.TemporaryDirectory(prefix="binhyen-bench-") as tmp:
+        workdir = Path(tmp)
+        schema = None
+        if url is None:
+            url = f"sqlite+aiosqlite:///{workdir}/tips.db"
+        else:
+            schema = f"bench_{os.getpid()}"
+            admin = Database(url)
+            async with admin.writer.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            await admin.dispose()
+        settings = Settings(data_dir=workdir, database_url=url, key_file=workdir / "keys",
+                            _env_file=None)  # type: ignore[call-arg]
+        await prepare(settings, schema)
+        sandbox = await start_sandbox("127.0.0.1", 0, TOKEN)
+        residents = Residents(sandbox)
+        for officer in OFFICERS:
+            await sandbox.sandbox.user_message(officer, "/start")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=REPO,
+            env=bot_env(settings, sandbox.base_url, schema),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        try:
+            for officer in OFFICERS:
+                await residents.wait_reply(officer["id"], 0)
+            users = [{"id": 600000 + i, "first_name": f"Cư dân {i}"} for i in range(confirm_n)]
+            gate = asyncio.Semaphore(40)
+
+            async def bring(user: dict[str, Any]) -> None:
+                async with gate:
+                    await residents.to_review(user)
+
+            await asyncio.gather(*(bring(u) for u in users))
+            started = time.perf_counter()
+            result.latencies_ms = list(await asyncio.gather(*(residents.confirm(u)
+                                                               for u in users)))
+            result.confirm_n = confirm_n
+            result.tips_per_s = confirm_n / (time.perf_counter() - started)
+
+            people_b = [{"id": 700000 + i, "first_name": f"Người {i}"}
+                        for i in range(conversations)]
+
+            async def whole(user: dict[str, Any]) -> None:
+                await residents.to_review(user, think)
+                await asyncio.sleep(think)
+                await residents.confirm(user)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(whole(u) for u in people_b))
+            result.conversations = conversations
+            result.conversations_per_s = conversations / (time.perf_counter() - started)
+        finally:
+            process.terminate()
+            await process.communicate()
+            await sandbox.close()
+            if schema:
+                admin = Database(url)
+                async with admin.writer.begin() as conn:
+                    await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                await admin.dispose()
+    return result
+
+
+async def main(quick: bool) -> int:
+    confirm_n, conversations = (40, 20) if quick else (300, 120)
+    databases: list[tuple[str, str | None]] = [("sqlite", None)]
+    pg = os.environ.get("BINHYEN_TEST_DATABASE_URL",
+                        "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    problem = await _reachable(pg)
+    if problem is None:
+        databases.append(("postgresql", pg))
+    else:
+        print(f"PostgreSQL not reachable ({problem}); SQLite only.")
+    results = [await run_db(name, url, confirm_n, conversations, 1.0)
+               for name, url in databases]
+    print(f"{'db':<11} {'confirms':>8} {'tips/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'conv.':>6} {'reports/s':>9}")
+    for r in results:
+        print(f"{r.db:<11} {r.confirm_n:>8} {r.tips_per_s:>8.1f} {r.pct(0.5):>8.0f} "
+              f"{r.pct(0.99):>8.0f} {r.conversations:>6} {r.conversations_per_s:>9.2f}")
+    print("Targets on 2 cores: (a) ≥ 50 tips/s with p99 < 500 ms; (b) ≥ 5 reports/s.")
+    for r in results:
+        print(json.dumps({"bench": "tips", "db": r.db, "tips_per_s": round(r.tips_per_s, 1),
+                          "p50_ms": round(r.pct(0.5), 1), "p99_ms": round(r.pct(0.99), 1),
+                          "conversations_per_s": round(r.conversations_per_s, 2)}))
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs, to try it")
+    sys.exit(asyncio.run(main(parser.parse_args().quick)))
