@@ -212,15 +212,11 @@ class DeliveryWorker:
                 blocked[chat_id] = ready
                 next_at = min(next_at, ready)
                 continue
-            global_at = self.limiter.global_ready_at(now)
-            if global_at > now:
-                next_at = min(next_at, global_at)
-                break
-            self.limiter.record(chat_id, group, now)
             self._busy_chats.add(chat_id)
             chosen_chats.add(chat_id)
             chosen.append(row_id)
-            if len(chosen) >= slots:
+            # under a paced overall limit one message goes per turn; unlimited, a batch
+            if len(chosen) >= (1 if self.limiter.paced else slots):
                 break
         claimed = await self._claim(chosen, blocked)
         if claimed is None:
@@ -228,6 +224,11 @@ class DeliveryWorker:
             return now + self.lease.ttl / 3
         for chat_id in chosen_chats - {item.chat_id for item in claimed}:
             self._busy_chats.discard(chat_id)
+        # count each message at the moment it really leaves (after the claim's commit), so a
+        # slow commit cannot squeeze two messages closer than the platform allows
+        sending_at = self.rt.clock.now()
+        for item in claimed:
+            self.limiter.record(item.chat_id, item.group, sending_at)
         for item in claimed:
             task = asyncio.create_task(self._send(item))
             self._sending.add(task)

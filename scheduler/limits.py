@@ -26,7 +26,7 @@ ADAPT_FLOOR = 0.3
 RECOVER_AFTER = timedelta(seconds=60)
 GLOBAL_SHARE_FOR_429 = 0.8
 CHAT_SHARE_FOR_429 = 0.5
-GRID_SLACK = 0.25  # how late (in gaps) a send may be and still keep the pacing grid
+GRID_SLACK = 1.0  # how late (in gaps) a send may be and still keep the pacing grid
 
 
 class Scope(StrEnum):
@@ -116,6 +116,11 @@ class ChannelLimiter:
             if factor < 1.0 and last is not None and now - last >= RECOVER_AFTER:
                 self.factor[scope] = min(1.0, factor * ADAPT_UP)
                 self.last_429[scope] = now
+
+    @property
+    def paced(self) -> bool:
+        """Whether an overall limit applies (then messages go one at a time, on a grid)."""
+        return bool(self.effective(Scope.GLOBAL))
 
     # ---- decisions ------------------------------------------------------------------------
     def global_ready_at(self, now: datetime) -> datetime:

@@ -349,6 +349,8 @@ class TelegramChannel:
         if message.migrate_to_chat_id:
             await self._follow_migration(session, message.chat.id, message.migrate_to_chat_id)
             return
+        if message.migrate_from_chat_id:
+            return  # the same upgrade, seen from the new supergroup
         if message.chat.type not in ("private", "group", "supergroup") or message.from_user is None:
             return
         if message.from_user.is_bot:

@@ -102,9 +102,29 @@ async def mark_chat_gone(session: AsyncSession, rt: Runtime, chat: Chat, reason:
 
 
 async def move_chat(session: AsyncSession, rt: Runtime, chat: Chat, new_external_id: str) -> None:
-    """Follow a chat whose id changed (a Telegram group upgraded to a supergroup)."""
-    chat.chat_ref = chat_ref(rt, chat.channel, new_external_id)
-    chat.external_id_enc = rt.keyring.encrypt_text(new_external_id, "chat.external_id")
+    """Follow a chat whose id changed (a Telegram group upgraded to a supergroup).
+
+    If the bot already met the new id (someone wrote there first), that row takes over what
+    the old one was bound to and the messages still waiting for it."""
+    new_ref = chat_ref(rt, chat.channel, new_external_id)
+    if new_ref == chat.chat_ref:
+        return
+    twin = await session.scalar(select(Chat).where(Chat.channel == chat.channel,
+                                                   Chat.chat_ref == new_ref))
+    if twin is None:
+        chat.chat_ref = new_ref
+        chat.external_id_enc = rt.keyring.encrypt_text(new_external_id, "chat.external_id")
+        return
+    twin.area_id = twin.area_id or chat.area_id
+    twin.purpose = twin.purpose or chat.purpose
+    twin.active, twin.inactive_reason = True, None
+    chat.active, chat.inactive_reason = False, "upgraded to a supergroup"
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat_id == chat.id,
+               OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.IN_FLIGHT]))
+        .values(chat_id=twin.id)
+    )
 
 
 async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple[Person, Chat]:

@@ -13,6 +13,7 @@ from bot.models import IdentityMode, Role, Tip, TipReporter
 from bot.services import tips
 from content import texts
 from content import tips as words
+from tests.conftest import every_channel
 from tests.e2e.tipkit import DESCRIPTION, enrol, file_report, police, the_tip, tip_count
 from tests.harness import (
     CHIEF,
@@ -27,6 +28,12 @@ from tests.harness import (
 )
 
 DISPATCHER = User(9001, "Điều", "Phối")
+
+
+@pytest.fixture(params=["telegram", "zalo"])
+def channel(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on Telegram and on Zalo (text only), unless marked otherwise."""
+    return every_channel(request)
 
 
 @pytest.mark.pg
@@ -141,17 +148,19 @@ async def test_wrong_input_at_every_step_changes_nothing(harness: Harness) -> No
 
 
 async def test_restart_mid_report_continues(settings: Settings, db: Database,
-                                            clock: FakeClock) -> None:
-    async with start_harness(settings, db, clock) as first:
+                                            clock: FakeClock, channel: str) -> None:
+    async with start_harness(settings, db, clock, channel=channel) as first:
         await police(first)
         await first.say(RESIDENT, "/baotin")
         await first.choose(RESIDENT, "Bắt đầu")
         await first.choose(RESIDENT, "Lừa đảo, lừa qua mạng")
-    async with start_harness(settings, Database(settings.db_url), clock) as second:
+    async with start_harness(settings, Database(settings.db_url), clock,
+                             channel=channel) as second:
         await second.say(RESIDENT, "Có người gọi điện giả công an đòi chuyển tiền.")
         assert (await second.last_text(RESIDENT)).startswith("Bạn có ảnh, video")
 
 
+@pytest.mark.telegram_only
 @pytest.mark.parametrize("command", ["/baotin", "/tracuu TB-AAAAA-BBBBB"])
 async def test_in_a_group_only_a_link_to_the_private_chat(harness: Harness, command: str) -> None:
     sent = await harness.send(RESIDENT, command, chat=GROUP_CHAT, admin=True)
@@ -176,6 +185,7 @@ async def test_danger_words_bring_the_emergency_numbers_first(harness: Harness) 
     assert not tips.sounds_urgent("Có người bán hàng giả ở chợ mỗi sáng.")
 
 
+@pytest.mark.telegram_only
 async def test_police_team_group_gets_only_a_bare_card(harness: Harness) -> None:
     await police(harness)
     await harness.send(OFFICER, "/setup", chat=GROUP_CHAT, title="Trực ban CA xã")
