@@ -22,7 +22,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -n 2 -p no:cacheprovider
 	$(BIN)/python -m tests.pg_pass
 
 lint: $(STAMP)

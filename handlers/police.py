@@ -141,9 +141,9 @@ async def _after(ctx: Ctx, result: tips.ActionResult, public_note: str | None = 
     tip = result.tip
     label = words.ACTIONS[result.action]
     note = words.DONE_ACTION.format(ref=tip.id, action=label)
-    if result.action == "transfer":
-        await tip_cards.send_new(ctx.session, ctx.rt, tip)
     await tip_cards.refresh(ctx.session, ctx.rt, tip, actor=ctx.person, note=note)
+    if result.action == "transfer":  # after the old commune's cards were closed
+        await tip_cards.send_new(ctx.session, ctx.rt, tip)
     if result.status_changed and tip.status in tip_lifecycle.PUBLIC_STATUSES:
         await tip_cards.notify_reporter(ctx.session, ctx.rt, tip, public_note)
     return note

@@ -32,7 +32,8 @@ def main() -> int:
         print(f"PostgreSQL pass skipped: no server reachable at {url.split('@')[-1]} ({problem})")
         return 0
     print(f"PostgreSQL pass: {url.split('@')[-1]}")
-    return int(pytest.main(["-q", "-p", "no:cacheprovider", "--db", "postgres", "-m", "pg"]))
+    return int(pytest.main(["-q", "-n", "2", "-p", "no:cacheprovider", "--db", "postgres",
+                            "-m", "pg"]))
 
 
 if __name__ == "__main__":
