@@ -106,7 +106,7 @@ ASK_EVIDENCE = (
 )
 EVIDENCE_DONE = "Xong"
 EVIDENCE_SKIP = "Bỏ qua"
-EVIDENCE_RECEIVED = "Đã nhận {count} tệp. Gửi thêm, hoặc bấm Xong."
+EVIDENCE_RECEIVED = "Đã nhận {count} tệp. Gửi thêm, hoặc chọn Xong để đi tiếp."
 EVIDENCE_FULL = "Đã đủ {count} tệp rồi. Bấm Xong để đi tiếp nhé."
 EVIDENCE_TOO_BIG = "Tệp này lớn quá (giới hạn {mb} MB). Bạn gửi tệp nhỏ hơn giúp mình nhé."
 EVIDENCE_FAILED = "Mình chưa tải được tệp này. Bạn gửi lại giúp mình nhé."

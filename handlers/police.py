@@ -156,7 +156,9 @@ async def run_action(ctx: Ctx, ref: int, action: str) -> Outcome:
             ref=tip.id, status=words.STATUS_FOR_OFFICER[tip.status],
             action=words.ACTIONS[action]))
     if action == "evidence":
-        await tips.record_view(ctx.session, ctx.rt, tip, ctx.person, role, "evidence")
+        if ctx.rt.parts(ctx.channel).capabilities.sends_files:
+            await tips.record_view(ctx.session, ctx.rt, tip, ctx.person, role, "evidence")
+        # elsewhere a one-time link is sent; opening it is what records the view
         await tip_cards.send_evidence(ctx.session, ctx.rt, tip, ctx.chat, ctx.person)
         return Finish(None)
     if action == "here" and role != Role.POLICE_CHIEF:

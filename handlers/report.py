@@ -97,11 +97,13 @@ async def answer_description(ctx: Ctx, answer: Answer) -> Outcome:
 
 @report.ask("evidence")
 async def ask_evidence(ctx: Ctx) -> Prompt:
+    stored = ctx.data.get("evidence") or []
+    if stored:  # after each file: short, with the way forward
+        return Prompt(words.EVIDENCE_RECEIVED.format(count=len(stored)),
+                      (Choice("done", words.EVIDENCE_DONE),), accepts=EVIDENCE_KINDS)
     text = words.ASK_EVIDENCE.format(count=tips.MAX_EVIDENCE,
                                      mb=int(ctx.rt.settings.max_download_mb))
-    done = Choice("done", words.EVIDENCE_DONE if ctx.data.get("evidence") else
-                  words.EVIDENCE_SKIP)
-    return Prompt(text, (done,), accepts=EVIDENCE_KINDS)
+    return Prompt(text, (Choice("done", words.EVIDENCE_SKIP),), accepts=EVIDENCE_KINDS)
 
 
 @report.answer("evidence")
@@ -127,8 +129,7 @@ async def answer_evidence(ctx: Ctx, answer: Answer) -> Outcome:
         if album and ctx.data.get("album") == album:
             return Stay()  # one reply per album, not one per photo
         ctx.data["album"] = album
-    ctx.say(words.EVIDENCE_RECEIVED.format(count=len(stored)))
-    return Stay()
+    return Goto("evidence")
 
 
 # ---- where ------------------------------------------------------------------------------------

@@ -1,0 +1,292 @@
+"""Evidence and privacy: photos without GPS, every attachment kind, location and contact,
+officers viewing evidence (files on Telegram, one-time links on Zalo), and proof that the
+database file, its WAL, the logs, cards and group messages hold nothing that identifies a
+reporter or tells a tip."""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.db import Database
+from bot.models import Evidence, Role, TipEvent
+from bot.services import evidence, people
+from bot.web import WebServer
+from content import tips as words
+from tests.conftest import every_channel
+from tests.e2e.tipkit import DESCRIPTION, events, file_report, police, the_tip
+from tests.harness import CHIEF, GROUP_CHAT, OFFICER, RESIDENT, Harness, User, start_harness
+
+PRIVATE = User(918273645501, "Riêng", "Tư Mật")
+
+
+@pytest.fixture(params=["telegram", "zalo"])
+def channel(request: pytest.FixtureRequest) -> str:
+    return every_channel(request)
+
+
+def photo_with_gps() -> bytes:
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    exif.get_ifd(0x8825).update({1: "N", 2: (10.0, 46.0, 36.84), 3: "E",
+                                 4: (106.0, 42.0, 3.24)})
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    data = out.getvalue()
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825)  # the GPS is really there
+    return data
+
+
+async def stored_files(h: Harness) -> list[evidence.EvidenceFile]:
+    async with h.app.rt.db.reading() as session:
+        rows = (await session.scalars(select(Evidence).order_by(Evidence.id))).all()
+        return [f for row in rows if (f := await evidence.load(session, h.app.rt, row.id))]
+
+
+@pytest.mark.pg
+async def test_photo_gps_and_camera_data_are_gone(harness: Harness) -> None:
+    await police(harness)
+    original = photo_with_gps()
+    await harness.say(RESIDENT, "/baotin")
+    await harness.choose(RESIDENT, "Bắt đầu")
+    await harness.choose(RESIDENT, "Ma túy")
+    await harness.say(RESIDENT, DESCRIPTION)
+    await harness.send_photo(RESIDENT, data=original)
+    assert (await harness.last_text(RESIDENT)).startswith(
+        words.EVIDENCE_RECEIVED.format(count=1))
+    [stored] = await stored_files(harness)
+    image = Image.open(io.BytesIO(stored.data))
+    assert image.size == (64, 48)
+    assert not image.getexif().get_ifd(0x8825) and 0x010F not in image.getexif()
+    assert b"SecretCam" not in stored.data
+    async with harness.app.rt.db.reading() as session:
+        row = (await session.scalars(select(Evidence))).one()
+    assert row.data_enc is not None and stored.data not in row.data_enc
+
+
+@pytest.mark.telegram_only
+async def test_every_attachment_kind_album_size_and_count(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await h.say(RESIDENT, "/baotin")
+    await h.choose(RESIDENT, "Bắt đầu")
+    await h.choose(RESIDENT, "Trộm cắp, cướp giật")
+    await h.say(RESIDENT, DESCRIPTION)
+    assert "tin nhắn thoại có thể giúp người khác nhận ra giọng bạn" in \
+        await h.last_text(RESIDENT)
+    await h.send_media(RESIDENT, "video", {"duration": 3})
+    await h.send_media(RESIDENT, "voice", {"duration": 2})
+    await h.send_media(RESIDENT, "document", {"file_name": "bien-ban.pdf",
+                                              "mime_type": "application/pdf"})
+    await h.seen(RESIDENT)
+    for _ in range(3):
+        await h.send_photo(RESIDENT, album="album-1")
+    assert await h.seen(RESIDENT) == [words.EVIDENCE_RECEIVED.format(count=4)]  # one reply
+    await h.send_media(RESIDENT, "video", {"file_size": 25 * 1024 * 1024, "duration": 60})
+    assert await h.last_text(RESIDENT) == words.EVIDENCE_TOO_BIG.format(mb=20)
+    await h.send_media(RESIDENT, "sticker", {})
+    assert (await h.last_text(RESIDENT)).startswith(words.EVIDENCE_STICKER)
+    for _ in range(4):
+        await h.send_photo(RESIDENT)
+    await h.send_photo(RESIDENT)
+    assert await h.last_text(RESIDENT) == words.EVIDENCE_FULL.format(count=10)
+    await h.choose(RESIDENT, "Xong")
+    assert (await h.last_text(RESIDENT)).startswith("Việc xảy ra ở xã/phường nào?")
+    kinds = sorted(f.kind for f in await stored_files(h))
+    assert kinds.count("photo") >= 7 and {"video", "voice", "document"} <= set(kinds)
+
+
+@pytest.mark.telegram_only
+async def test_a_location_pin_and_the_contact_button(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await h.say(RESIDENT, "/baotin")
+    await h.choose(RESIDENT, "Bắt đầu")
+    await h.choose(RESIDENT, "Đua xe trái phép")
+    await h.say(RESIDENT, "Nhóm thanh niên đua xe mỗi tối thứ bảy trên đê.")
+    await h.choose(RESIDENT, "Bỏ qua")
+    await h.choose(RESIDENT, "Xã Bình Yên")
+    await h.choose(RESIDENT, "Thôn Tây")
+    prompt = (await h.bot_messages(RESIDENT.id))[-1]
+    assert "📍 Gửi vị trí hiện tại" in h.buttons(prompt) and "chỉ đúng nhà bạn" in prompt["text"]
+    await h.send_location(RESIDENT, 10.776912, 106.700901)
+    await h.choose(RESIDENT, "Hôm nay")
+    await h.choose(RESIDENT, "Để lại số điện thoại")
+    await h.send_contact(RESIDENT, "0988777666", own=False)
+    assert (await h.last_text(RESIDENT)).startswith(words.PHONE_NOT_OWN)
+    await h.send_contact(RESIDENT, "+84988777666")
+    await h.choose(RESIDENT, "✅ Gửi tin báo")
+    [card] = await h.seen(OFFICER)
+    assert "Vị trí: 10.77691, 106.70090" in card and "Có số liên hệ: +84988777666" in card
+
+
+@pytest.mark.telegram_only
+async def test_officers_view_evidence_and_each_view_is_recorded(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT, photos=2)
+    await h.act(OFFICER, 1, "Xem bằng chứng")
+    sent = [m for m in await h.bot_messages(OFFICER.id) if m.get("media")]
+    assert [m["media"]["kind"] for m in sent] == ["photo", "photo"]
+    assert sent[0]["text"] == words.EVIDENCE_CAPTION.format(index=1, total=2, ref=1)
+    views = [e for e in await events(h) if e.kind == "evidence"]
+    assert len(views) == 1 and views[0].actor_person_id is not None
+
+
+@pytest.fixture
+async def zalo_with_links(settings: Settings, db: Database,
+                          clock: FakeClock) -> AsyncIterator[tuple[Harness, str]]:
+    server_port = _free_port()
+    settings.public_url = f"http://127.0.0.1:{server_port}"  # type: ignore[assignment]
+    async with start_harness(settings, db, clock, channel="zalo") as h:
+        web = WebServer(h.app.rt, h.app.zalo_channel)
+        await web.start("127.0.0.1", server_port)
+        try:
+            yield h, str(settings.public_url)
+        finally:
+            await web.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_zalo_evidence_links_are_one_time_expiring_and_checked(
+    zalo_with_links: tuple[Harness, str],
+) -> None:
+    h, public = zalo_with_links
+    await police(h)
+    await file_report(h, RESIDENT, photos=1)
+    card = (await h.seen(OFFICER))[-1]
+    assert f"{public}/evidence/" in card and "dùng một lần" in card
+    await h.say(OFFICER, "bangchung 1")
+    link = (await h.last_text(OFFICER)).split(": ")[-1]
+    async with aiohttp.ClientSession() as http:
+        async with http.get(link) as first:
+            page = await first.text()
+            assert first.status == 200 and "data:image/jpeg;base64," in page
+            assert first.headers["Cache-Control"] == "no-store"
+        async with http.get(link) as again:
+            assert again.status == 410
+        async with http.get(f"{public}/evidence/not-a-real-token") as forged:
+            assert forged.status == 410
+        await h.say(OFFICER, "bangchung 1")
+        stale = (await h.last_text(OFFICER)).split(": ")[-1]
+        h.clock.advance(timedelta(minutes=31))
+        async with http.get(stale) as late:
+            assert late.status == 410
+        # a link is for an officer of the commune: once the role is revoked it stops working
+        await h.say(CHIEF, "bangchung 1")
+        chief_link = (await h.last_text(CHIEF)).split(": ")[-1]
+        async with h.app.rt.transaction() as session:
+            for view in await people.list_grants(session, h.app.rt):
+                if view.grant.role == Role.POLICE_CHIEF:
+                    await people.revoke_role(session, view.grant.id, now=h.clock.now(),
+                                             by="test")
+        async with http.get(chief_link) as revoked:
+            assert revoked.status == 410
+    opened = [e for e in await events(h) if e.kind == "evidence"]
+    assert len(opened) == 1
+
+
+async def test_without_a_public_address_zalo_says_where_to_look(harness: Harness) -> None:
+    if not harness.zalo:
+        pytest.skip("Zalo only")
+    await police(harness)
+    await file_report(harness, RESIDENT, photos=1)
+    await harness.say(OFFICER, "bangchung 1")
+    assert await harness.last_text(OFFICER) == words.EVIDENCE_ELSEWHERE.format(ref=1, count=1)
+
+
+@pytest.mark.telegram_only
+async def test_nothing_identifying_or_telling_is_stored_logged_or_posted(
+    harness: Harness, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    h = harness
+    await police(h)
+    await h.send(CHIEF, "/setup", chat=GROUP_CHAT, title="Trực ban")
+    secrets_said: list[str] = []
+    photo = photo_with_gps()
+    for identity, phone in (("Giấu tên, vẫn nhận thông báo", None),
+                            ("Giấu tên tuyệt đối", None),
+                            ("Để lại số điện thoại", "0912345678")):
+        description = f"Bí mật số {len(secrets_said) + 1}: kẻ trộm giấu xe ở kho mía bỏ hoang."
+        await h.say(PRIVATE, "/baotin")
+        await h.choose(PRIVATE, "Bắt đầu")
+        await h.choose(PRIVATE, "Trộm cắp, cướp giật")
+        await h.say(PRIVATE, description)
+        await h.send_photo(PRIVATE, data=photo)
+        await h.choose(PRIVATE, "Xong")
+        await h.choose(PRIVATE, "Xã Bình Yên")
+        await h.choose(PRIVATE, "Thôn Đông")
+        await h.say(PRIVATE, "Kho mía cạnh nhà văn hóa")
+        await h.choose(PRIVATE, "Hôm nay")
+        await h.choose(PRIVATE, identity)
+        if phone:
+            await h.say(PRIVATE, phone)
+        await h.choose(PRIVATE, "✅ Gửi tin báo")
+        receipt = await h.last_text(PRIVATE)
+        code = receipt.split("Mã tiếp nhận: ")[1].split("\n")[0]
+        secrets_said += [description, code, code.replace("-", "")]
+    await h.act(OFFICER, 1, "Tiếp nhận")
+    stored = await stored_files(h)
+    await h.app.stop()  # flush everything to disk, then read the raw files
+
+    raw = b""
+    for path in Path(settings.db_url.split("///")[1]).parent.glob("binhyen.db*"):
+        raw += path.read_bytes()
+    needles = [s.encode() for s in secrets_said] + [
+        str(PRIVATE.id).encode(), b"0912345678", "Tư Mật".encode(), "Riêng".encode(),
+        photo[200:264], stored[0].data[100:164]]
+    for needle in needles:
+        assert needle not in raw, f"found in the database file: {needle[:40]!r}"
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for needle in [*secrets_said, str(PRIVATE.id), "0912345678", "Tư Mật"]:
+        assert needle not in logged, f"found in the logs: {needle}"
+    group = " ".join(m["text"] for m in await h.bot_messages(GROUP_CHAT))
+    assert "Tin báo #1" in group
+    for needle in [*secrets_said, "Tư Mật", "Riêng", "0912345678", "Kho mía"]:
+        assert needle not in group
+    for officer in (OFFICER, CHIEF):
+        cards = " ".join(m["text"] for m in await h.bot_messages(officer.id))
+        assert "Tư Mật" not in cards and "Riêng" not in cards and str(PRIVATE.id) not in cards
+        for code in secrets_said[1::3]:
+            assert code not in cards
+        assert "0912345678" in cards  # the one reporter who chose to leave a number
+
+
+async def test_retention_purges_closed_tips(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT, photos=1)
+    await h.say(OFFICER, "tiepnhan 1")
+    await h.say(OFFICER, "ketthuc 1")
+    await h.choose(OFFICER, words.OUTCOMES["unfounded"])
+    await h.choose(OFFICER, words.NO_NOTE)
+    h.clock.advance(timedelta(days=30.44 * 36 + 2))
+    await h.app.ticker.tick()
+    await h.settle()
+    tip = await the_tip(h)
+    assert tip.content_enc is None and tip.status == "closed" and tip.category == "drugs"
+    assert await stored_files(h) == []
+    await h.say(OFFICER, "/hopthu 1")
+    assert "(đã xóa theo thời hạn lưu trữ)" in await h.last_text(OFFICER)
+    async with h.app.rt.db.reading() as session:
+        bodies = (await session.scalars(select(TipEvent.body_enc))).all()
+    assert all(body is None for body in bodies)
