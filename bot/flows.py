@@ -332,17 +332,26 @@ class Engine:
                 return
             await self._feed(ctx, state, self._answer_from(incoming, state))
             return
-        typed = self.registry.find(incoming.text.split(" ", 1)[0]) if incoming.text else None
-        typed = typed or (self.registry.find(incoming.text) if incoming.text else None)
+        typed = self._typed_command(incoming.text)
         if typed is not None:
-            first, _, rest = incoming.text.partition(" ")
-            args = rest if self.registry.find(first) is typed else ""
-            await self._run_command(ctx, None, typed, args.strip())
+            await self._run_command(ctx, None, *typed)
             return
         if ctx.expired:
             ctx.say(texts.FLOW_EXPIRED + "\n" + texts.SHORT_HELP)
             return
         ctx.say(texts.NOT_UNDERSTOOD + " " + texts.SHORT_HELP)
+
+    def _typed_command(self, text: str) -> tuple[Command, str] | None:
+        """A command typed without the slash, in one or two words, with or without
+        diacritics ("baotin", "báo tin", "tham gia 7K3M…"): the command and what follows."""
+        words_in = text.split()
+        for count in (2, 1):
+            if len(words_in) >= count:
+                command = self.registry.find(" ".join(words_in[:count]))
+                if command is not None:
+                    return command, " ".join(words_in[count:])
+        command = self.registry.find(text) if text.strip() else None
+        return (command, "") if command is not None else None
 
     async def _on_button(self, ctx: Ctx, state: State | None, data: str) -> None:
         token, value = split_callback(data)
