@@ -5,8 +5,8 @@ Rate limits are off on both sides: we measure our engine (commit, receipt, offic
 not Telegram's 30 messages a second.
 
 (a) the confirm path alone under concurrent residents: each resident is brought to the review
-    step first, then all press «Gửi tin báo» together — tips/s, and p50/p99 from the press to
-    the receipt;
+    step first, then they press «Gửi tin báo» at 60 a second (an offered load above the target)
+    — tips/s achieved, and p50/p99 from the press to the receipt;
 (b) whole conversations with 1 s of thinking before every step — completed reports/s.
 
 Prints a table, then one JSON line per database.
@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 TOKEN = f"1000000001:{secrets.token_urlsafe(27)}"
 OFFICERS = [{"id": 77001, "first_name": "Cán bộ A"}, {"id": 77002, "first_name": "Cán bộ B"}]
 DESCRIPTION = "Có người lạ thường xuyên bán hàng cấm ở đầu hẻm vào buổi tối, khoảng 21 giờ."
+ARRIVALS_PER_S = 60  # offered load for (a): above the 50 tips/s target
 STEPS_TO_REVIEW = [("press", "Bắt đầu"), ("press", "Ma túy"), ("text", DESCRIPTION),
                    ("press", "Bỏ qua"), ("press", "Xã Bình Yên"), ("press", "Thôn Đông"),
                    ("text", "Hẻm 12 đường Lê Lợi"), ("press", "Hôm qua"),
@@ -184,8 +185,14 @@ async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
 
             await asyncio.gather(*(bring(u) for u in users))
             started = time.perf_counter()
-            result.latencies_ms = list(await asyncio.gather(*(residents.confirm(u)
-                                                               for u in users)))
+
+            async def confirm_at(index: int, user: dict[str, Any]) -> float:
+                # residents press «Gửi» at a steady rate, as a busy evening would bring them
+                await asyncio.sleep(index / ARRIVALS_PER_S)
+                return await residents.confirm(user)
+
+            result.latencies_ms = list(await asyncio.gather(
+                *(confirm_at(i, u) for i, u in enumerate(users))))
             result.confirm_n = confirm_n
             result.tips_per_s = confirm_n / (time.perf_counter() - started)
 
@@ -214,7 +221,7 @@ async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
 
 
 async def main(quick: bool) -> int:
-    confirm_n, conversations = (40, 20) if quick else (300, 120)
+    confirm_n, conversations = (40, 20) if quick else (300, 80)
     databases: list[tuple[str, str | None]] = [("sqlite", None)]
     pg = os.environ.get("BINHYEN_TEST_DATABASE_URL",
                         "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

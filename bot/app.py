@@ -49,6 +49,8 @@ class Messenger(Protocol):
 
     async def poll_forever(self, stop: asyncio.Event, lease: LeaseKeeper) -> None: ...
 
+    def needs_prepare(self, payload: dict[str, Any]) -> bool: ...
+
     async def prepare(self, payload: dict[str, Any]) -> Any: ...
 
     async def handle_stored(self, session: AsyncSession, payload: dict[str, Any],
@@ -146,7 +148,7 @@ class App:
         self.channels.append(channel)
         self.rt.channels[channel.name] = channel.parts()
         processor = InboxProcessor(self.rt, channel.name, channel.handle_stored,
-                                   channel.apologise, channel.prepare)
+                                   channel.apologise, channel.prepare, channel.needs_prepare)
         channel.on_stored = processor.wake
         self.processors.append(processor)
         self.workers.append(DeliveryWorker(self.rt, channel, limits, holder=self.holder))
@@ -182,6 +184,8 @@ class App:
         moves (rows held back by rate limits or backoff wait for time, not for us)."""
         if any(p.busy for p in self.processors) or not all(w.idle for w in self.workers):
             return False
+        if self.rt.background:
+            return False
         async with self.rt.db.reading() as session:
             return not await inbox.count_pending(session)
 
@@ -192,6 +196,8 @@ class App:
 
     async def stop(self) -> None:
         self.stop_event.set()
+        if self.rt.background:
+            await asyncio.gather(*self.rt.background, return_exceptions=True)
         if self.run_scheduler:
             await self.ticker.stop()
         for task in self.tasks:

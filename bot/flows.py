@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import (
@@ -35,7 +35,7 @@ from bot.channels.base import (
     split_callback,
 )
 from bot.models import Chat, ChatKind, FlowState, Lane, Person, Role
-from bot.runtime import Runtime
+from bot.runtime import AFTER_COMMIT, Runtime
 from bot.services import outbox, people
 from bot.services.errors import DomainError
 from bot.text import squash
@@ -44,6 +44,8 @@ from content import texts
 log = logging.getLogger(__name__)
 
 STATE_CONTEXT = "flow.state"
+STATE_OF = select(FlowState).where(FlowState.chat_id == bindparam("chat"),
+                                   FlowState.person_id == bindparam("person"))
 MAX_TEXT = 4000
 COMMAND_TOKEN = "c"
 PICK_FLOW = "_pick"
@@ -139,6 +141,11 @@ class Ctx:
         """Run `work` in this transaction after the replies are queued, so the person who
         acted hears back first (a reporter's receipt goes before the officers' cards)."""
         self._later.append(work)
+
+    def after_commit(self, work: Callable[[], Awaitable[Any]]) -> None:
+        """Run `work` in its own transaction once this one has committed (what is not needed
+        for the answer — the officers' cards — should not make the answer wait)."""
+        self.session.info.setdefault(AFTER_COMMIT, []).append(work)
 
     async def roles(self) -> set[Role]:
         grants = await people.active_roles(self.session, self.person.id, self.now)
@@ -564,11 +571,7 @@ class Engine:
 
     # -- persistence -----------------------------------------------------------------------
     async def _load(self, ctx: Ctx) -> State | None:
-        row = await ctx.session.scalar(
-            select(FlowState).where(
-                FlowState.chat_id == ctx.chat.id, FlowState.person_id == ctx.person.id
-            )
-        )
+        row = await ctx.session.scalar(STATE_OF, {"chat": ctx.chat.id, "person": ctx.person.id})
         if row is None:
             return None
         if row.expires_at <= ctx.now:
@@ -601,10 +604,7 @@ class Engine:
         row = state.row
         if row is None:
             existing = await ctx.session.scalar(
-                select(FlowState).where(
-                    FlowState.chat_id == ctx.chat.id, FlowState.person_id == ctx.person.id
-                )
-            )
+                STATE_OF, {"chat": ctx.chat.id, "person": ctx.person.id})
             row = existing or FlowState(chat_id=ctx.chat.id, person_id=ctx.person.id)
             if existing is None:
                 ctx.session.add(row)

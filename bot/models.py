@@ -378,6 +378,7 @@ class Tip(Base):
     reminder_stage: Mapped[int] = mapped_column(Integer, default=0)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     content_purged_at: Mapped[datetime | None]
+    cards_sent_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -8,9 +8,10 @@ delivery workers of every channel that got outbox rows once the transaction has 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,7 @@ from bot.db import Database
 from bot.faults import CrashPoints
 
 OUTBOX_CHANNELS = "binhyen.outbox_channels"
+AFTER_COMMIT = "binhyen.after_commit"
 
 
 @dataclass
@@ -42,16 +44,27 @@ class Runtime:
     channels: dict[str, ChannelParts] = field(default_factory=dict)
     outbox_wakeups: dict[str, asyncio.Event] = field(default_factory=dict)
     faults: CrashPoints = field(default_factory=lambda: CrashPoints(None))
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A unit of work; delivery workers are woken only after it commits."""
         async with self.db.transaction() as session:
             session.info[OUTBOX_CHANNELS] = set()
+            session.info[AFTER_COMMIT] = []
             yield session
             touched: set[str] = session.info[OUTBOX_CHANNELS]
+            follow_ups: list[Callable[[], Awaitable[Any]]] = session.info[AFTER_COMMIT]
         for channel in touched:
             self.wake_delivery(channel)
+        for work in follow_ups:
+            self.spawn(work())
+
+    def spawn(self, work: Awaitable[Any]) -> None:
+        """Run work in the background, tracked so `idle` waits for it."""
+        task = asyncio.ensure_future(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     def wake_delivery(self, channel: str) -> None:
         self.outbox_wakeups.setdefault(channel, asyncio.Event()).set()

@@ -332,11 +332,8 @@ async def answer_review(ctx: Ctx, answer: Answer) -> Outcome:
         urgent=bool(data.get("urgent")),
     )
     submitted = await tips.submit(ctx.session, ctx.rt, draft, ctx.person, ctx.person.user_ref)
-
-    async def cards() -> None:
-        await tip_cards.send_new(ctx.session, ctx.rt, submitted.tip)
-
-    ctx.later(cards)
+    rt = ctx.rt
+    ctx.after_commit(lambda: tip_cards.send_pending(rt))  # the receipt does not wait for them
     return Finish(_receipt(submitted))
 
 

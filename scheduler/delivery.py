@@ -26,7 +26,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import (
@@ -284,54 +284,70 @@ class DeliveryWorker:
                         attempts=OutboxMessage.attempts + 1)
             )
             rows = (await session.execute(
-                select(OutboxMessage, Chat)
+                select(OutboxMessage.id, OutboxMessage.payload_enc, OutboxMessage.broadcast_id,
+                       Chat.id, Chat.kind, Chat.active, Chat.external_id_enc)
                 .join(Chat, Chat.id == OutboxMessage.chat_id)
                 .where(OutboxMessage.id.in_(row_ids),
                        OutboxMessage.status == OutboxStatus.IN_FLIGHT,
                        OutboxMessage.lease_epoch == self.lease.epoch)
             )).all()
             claimed = []
-            for row, chat in rows:
-                if not chat.active:
-                    row.status, row.error, row.payload_enc = (
-                        OutboxStatus.FAILED, "chat inactive", None)
+            for row_id, blob, broadcast_id, chat_id, kind, active, external in rows:
+                if not active or blob is None:
+                    await self._finish_now(session, row_id, "chat inactive")
+                    if broadcast_id is not None:
+                        await session.flush()
+                        await broadcasts.report_if_done(session, self.rt, broadcast_id)
                     continue
-                request = await self._resolve(session, row, outbox.open_payload(self.rt, row))
+                request = await self._resolve(session, row_id, chat_id,
+                                              outbox.open_blob(self.rt, blob))
                 if request is None:
                     continue
-                claimed.append(Claimed(row.id, chat.id, chat.kind == ChatKind.GROUP,
-                                       self._external_id(chat), request, row.broadcast_id))
+                claimed.append(Claimed(row_id, chat_id, kind == ChatKind.GROUP,
+                                       self._external_id(chat_id, external), request,
+                                       broadcast_id))
         self.rt.faults.reach("after_claim")
         return sorted(claimed, key=lambda item: row_ids.index(item.row_id))
 
-    def _external_id(self, chat: Chat) -> str:
+    def _external_id(self, chat_id: int, external_enc: bytes) -> str:
         """The platform id of a chat, decrypted once per (chat, encrypted value)."""
-        key = (chat.id, chat.external_id_enc)
+        key = (chat_id, external_enc)
         cached = self._ids.get(key)
         if cached is None:
             if len(self._ids) > 50_000:
                 self._ids.clear()
-            cached = self._ids[key] = people.chat_external_id(self.rt, chat)
+            cached = self._ids[key] = self.rt.keyring.decrypt_text(external_enc,
+                                                                   "chat.external_id")
         return cached
 
-    async def _resolve(self, session: AsyncSession, row: OutboxMessage,
+    async def _finish_now(self, session: AsyncSession, row_id: int, reason: str) -> None:
+        await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
+                              .values(status=OutboxStatus.FAILED, error=reason,
+                                      payload_enc=None))
+        self.stats["failed"] += 1
+
+    async def _resolve(self, session: AsyncSession, row_id: int, chat_id: int,
                        request: PlatformRequest) -> PlatformRequest | None:
         """Fill in the platform id of the message an edit refers to; None when not yet known
         (the row waits) or never will be (the row fails)."""
         original_id = request.params.get(outbox.MESSAGE_OF)
         if original_id is None:
             return request
-        original = await session.get(OutboxMessage, original_id)
+        original = (await session.execute(
+            select(OutboxMessage.status, OutboxMessage.platform_message_id)
+            .where(OutboxMessage.id == original_id))).first()
         params = {k: v for k, v in request.params.items() if k != outbox.MESSAGE_OF}
         if original is not None and original.platform_message_id is not None:
             params["message_id"] = int(original.platform_message_id)
             return PlatformRequest(request.method, params)
         if original is None or original.status == OutboxStatus.FAILED:
-            self._fail(row, "the message to edit was never delivered")
+            await self._finish_now(session, row_id, "the message to edit was never delivered")
         else:
-            row.status, row.attempts = OutboxStatus.QUEUED, row.attempts - 1
-            row.not_before = self.rt.clock.now() + timedelta(seconds=1)
-        self._busy_chats.discard(row.chat_id)
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row_id)
+                .values(status=OutboxStatus.QUEUED, attempts=OutboxMessage.attempts - 1,
+                        not_before=self.rt.clock.now() + timedelta(seconds=1)))
+        self._busy_chats.discard(chat_id)
         return None
 
     async def _fence(self, session: AsyncSession) -> bool:
@@ -361,15 +377,25 @@ class DeliveryWorker:
             return
         results, self._results = self._results, []
         now = self.rt.clock.now()
-        touched: set[int] = set()
         async with self.rt.transaction() as session:
-            ids = [result.claimed.row_id for result in results]
+            sent = [r for r in results if r.error is None]
+            if sent:  # the common case, in one statement
+                await session.execute(
+                    update(OutboxMessage.__table__)
+                    .where(OutboxMessage.__table__.c.id == bindparam("row_id"),
+                           OutboxMessage.__table__.c.status == OutboxStatus.IN_FLIGHT)
+                    .values(status=OutboxStatus.SENT, sent_at=now, payload_enc=None, error=None,
+                            platform_message_id=bindparam("message_id")),
+                    [{"row_id": r.claimed.row_id, "message_id": r.message_id} for r in sent],
+                )
+                self.stats["sent"] += len(sent)
+            others = [r for r in results if r.error is not None]
             loaded = {row.id: row for row in (await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.id.in_(ids)))).all()}
-            for result in results:
+                select(OutboxMessage).where(OutboxMessage.id.in_(
+                    [r.claimed.row_id for r in others])))).all()} if others else {}
+            for result in others:
                 await self._record(session, result, now, loaded.get(result.claimed.row_id))
-                if result.claimed.broadcast_id is not None:
-                    touched.add(result.claimed.broadcast_id)
+            touched = {r.claimed.broadcast_id for r in results if r.claimed.broadcast_id}
             for broadcast_id in touched:
                 await broadcasts.report_if_done(session, self.rt, broadcast_id)
 

@@ -1,9 +1,14 @@
-"""Handles stored updates, one user at a time, each in the transaction that marks it done.
+"""Handles stored updates, each in the transaction that marks it done.
 
-Different users are handled concurrently (bounded by `BINHYEN_WORKERS`); one user's updates are
-handled strictly in arrival order. On PostgreSQL an advisory lock on the sender keeps that true
-across several processes. A failing update is retried, then kept (encrypted) as `failed` and its
-sender gets an apology — never silently dropped. Logs name rows by id, never by content.
+One user's updates are handled strictly in arrival order. On SQLite (one writer anyway) a whole
+batch of waiting updates is handled in one transaction, each update in its own savepoint: one
+commit for many updates, and a failing update rolls back alone. On PostgreSQL different users
+are handled concurrently (bounded by `BINHYEN_WORKERS`), each update in its own transaction
+under an advisory lock on its sender, so several processes keep one user's order too.
+
+Slow work an update needs (fetching files) is done before the transaction opens. A failing
+update is retried, then kept (encrypted) as `failed` and its sender gets an apology — never
+silently dropped. Logs name rows by id, never by content.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import InboxStatus, InboxUpdate
@@ -24,8 +31,19 @@ log = logging.getLogger(__name__)
 
 Handle = Callable[[AsyncSession, dict[str, Any], Any], Awaitable[None]]
 Prepare = Callable[[dict[str, Any]], Awaitable[Any]]
+NeedsPrepare = Callable[[dict[str, Any]], bool]
 GiveUp = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 IDLE_POLL_S = 2.0
+BATCH = 50
+BATCH_SECONDS = 0.05
+
+
+@dataclass
+class Waiting:
+    row_id: int
+    sender: str
+    payload: dict[str, Any]
+    prepared: Any = None
 
 
 class InboxProcessor:
@@ -36,12 +54,14 @@ class InboxProcessor:
         handle: Handle,
         give_up: GiveUp | None = None,
         prepare: Prepare | None = None,
+        needs_prepare: NeedsPrepare | None = None,
     ) -> None:
         self.rt = rt
         self.channel = channel
         self.handle = handle
         self.give_up = give_up
         self.prepare = prepare
+        self.needs_prepare = needs_prepare or (lambda _payload: True)
         self._wakeup = asyncio.Event()
         self.busy = False
         self._slots = asyncio.Semaphore(rt.settings.workers)
@@ -63,59 +83,102 @@ class InboxProcessor:
             stopper.cancel()
 
     async def drain(self) -> int:
-        """Handle everything pending now; returns how many rows were taken."""
+        """Handle what is pending now; returns how many rows were taken."""
         self.busy = True
         try:
-            async with self.rt.db.reading() as session:
-                rows = await inbox.pending(session, self.channel)
-                batch = [(row.id, row.sender_ref) for row in rows]
+            batch = await self._load()
             if not batch:
                 return 0
-            by_sender = [
-                [row_id for row_id, _ in group]
-                for _, group in groupby(sorted(batch, key=lambda r: (r[1], r[0])),
-                                        key=lambda r: r[1])
-            ]
-            await asyncio.gather(*(self._one_sender(ids) for ids in by_sender))
+            await self._prepare_all(batch)
+            if self.rt.db.is_sqlite:
+                await self._in_one_transaction(batch)
+            else:
+                await self._concurrently(batch)
             return len(batch)
         finally:
             self.busy = False
 
-    async def _one_sender(self, row_ids: list[int]) -> None:
-        async with self._slots:
-            for row_id in row_ids:
-                await self._one(row_id)
+    async def _load(self) -> list[Waiting]:
+        async with self.rt.db.reading() as session:
+            ids = [row_id for row_id, _ in await inbox.pending(session, self.channel, BATCH)]
+            if not ids:
+                return []
+            rows = (await session.execute(
+                select(InboxUpdate.id, InboxUpdate.sender_ref, InboxUpdate.payload_enc)
+                .where(InboxUpdate.id.in_(ids)).order_by(InboxUpdate.id))).all()
+        return [Waiting(row_id, sender, inbox.open_blob(self.rt, blob))
+                for row_id, sender, blob in rows if blob is not None]
 
-    async def _one(self, row_id: int) -> None:
+    async def _prepare_all(self, batch: list[Waiting]) -> None:
+        """Fetch files before any transaction opens, so a resident's 20 MB video never holds
+        up everyone else's writes."""
+        if self.prepare is None:
+            return
+        prepare = self.prepare
+
+        async def one(item: Waiting) -> None:
+            async with self._slots:
+                try:
+                    item.prepared = await prepare(item.payload)
+                except Exception:
+                    log.exception("preparing inbox row %s failed", item.row_id)
+
+        await asyncio.gather(*(one(item) for item in batch if self.needs_prepare(item.payload)))
+
+    # ---- SQLite: the batch in one transaction, each update in a savepoint -------------------
+    async def _in_one_transaction(self, batch: list[Waiting]) -> None:
+        """Commit after BATCH_SECONDS at most, so replies and other writers are not held up;
+        what did not fit is taken by the next turn."""
+        failures: list[tuple[int, str]] = []
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with self.rt.transaction() as session:
+            for item in batch:
+                if loop.time() - started > BATCH_SECONDS:
+                    break
+                try:
+                    async with session.begin_nested():
+                        if await self._claim(session, item.row_id):
+                            await self.handle(session, item.payload, item.prepared)
+                except Exception as exc:
+                    log.exception("inbox row %s failed: %s", item.row_id, type(exc).__name__)
+                    failures.append((item.row_id, type(exc).__name__))
+        self.rt.faults.reach("after_handle")
+        for row_id, reason in failures:
+            await self._failed(row_id, reason)
+
+    async def _claim(self, session: AsyncSession, row_id: int) -> bool:
+        """Mark the row done in this transaction; False if another handler already did."""
+        result = await session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.id == row_id, InboxUpdate.status == InboxStatus.PENDING)
+            .values(status=InboxStatus.DONE, payload_enc=None, processed_at=self.rt.clock.now(),
+                    attempts=InboxUpdate.attempts + 1)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # ---- PostgreSQL: users in parallel, each update in its own transaction -------------------
+    async def _concurrently(self, batch: list[Waiting]) -> None:
+        by_sender = [list(group) for _, group in groupby(
+            sorted(batch, key=lambda item: (item.sender, item.row_id)),
+            key=lambda item: item.sender)]
+        await asyncio.gather(*(self._one_sender(items) for items in by_sender))
+
+    async def _one_sender(self, items: list[Waiting]) -> None:
+        async with self._slots:
+            for item in items:
+                await self._one(item)
+
+    async def _one(self, item: Waiting) -> None:
         try:
-            prepared = await self._prepare(row_id)
             async with self.rt.transaction() as session:
-                row = await session.get(InboxUpdate, row_id)
-                if row is None or row.status != InboxStatus.PENDING:
-                    return
-                await self.rt.db.lock_key(session, row.sender_ref)
-                await session.refresh(row)
-                if row.status != InboxStatus.PENDING:
-                    return
-                payload = inbox.open_payload(self.rt, row)
-                await self.handle(session, payload, prepared)
-                inbox.mark_done(self.rt, row)
+                await self.rt.db.lock_key(session, item.sender)
+                if await self._claim(session, item.row_id):
+                    await self.handle(session, item.payload, item.prepared)
             self.rt.faults.reach("after_handle")
         except Exception as exc:
-            log.exception("inbox row %s failed: %s", row_id, type(exc).__name__)
-            await self._failed(row_id, type(exc).__name__)
-
-    async def _prepare(self, row_id: int) -> Any:
-        """Slow work an update needs (downloading files) happens here, before the handling
-        transaction opens, so one resident's 20 MB video never holds up everyone's writes."""
-        if self.prepare is None:
-            return None
-        async with self.rt.db.reading() as session:
-            row = await session.get(InboxUpdate, row_id)
-            if row is None or row.status != InboxStatus.PENDING:
-                return None
-            payload = inbox.open_payload(self.rt, row)
-        return await self.prepare(payload)
+            log.exception("inbox row %s failed: %s", item.row_id, type(exc).__name__)
+            await self._failed(item.row_id, type(exc).__name__)
 
     async def _failed(self, row_id: int, reason: str) -> None:
         async with self.rt.transaction() as session:
@@ -123,7 +186,7 @@ class InboxProcessor:
             if row is None or row.status != InboxStatus.PENDING:
                 return
             gave_up = inbox.mark_attempt_failed(self.rt, row, reason)
-            if gave_up and self.give_up is not None:
+            if gave_up and self.give_up is not None and row.payload_enc is not None:
                 try:
                     async with session.begin_nested():
                         await self.give_up(session, inbox.open_payload(self.rt, row))

@@ -18,8 +18,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import aiohttp
 from aiogram import Bot, Dispatcher, Router, methods
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import Response
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -48,6 +50,7 @@ from bot.channels.base import (
     ChatGone,
     ChatMoved,
     ChatType,
+    DeliveryError,
     Incoming,
     InputKind,
     Outgoing,
@@ -92,6 +95,15 @@ DONE_ANYWAY = (
     "message can't be deleted",
 )
 BACKOFF_MAX_S = 60.0
+USED_METHODS = (
+    "GetMe", "GetUpdates", "SetMyCommands", "GetFile", "SendMessage", "EditMessageText",
+    "EditMessageReplyMarkup", "DeleteMessage", "AnswerCallbackQuery", "SendPhoto", "SendVideo",
+    "SendVoice", "SendAudio", "SendDocument",
+)
+# aiogram builds `Response[<return type>]` for every answer; pydantic keeps such generic
+# classes only weakly, so under load they are rebuilt again and again (milliseconds each).
+# Holding them here makes every lookup hit the cache.
+_RESPONSE_TYPES = [Response[getattr(methods, name).__returning__] for name in USED_METHODS]
 
 
 class TelegramRenderer:
@@ -181,7 +193,7 @@ class TelegramChannel:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")), proxy=proxy)
         self.bot = Bot(token=token, session=session)
         self.username = ""
-        self.dispatcher = Dispatcher()
+        self.dispatcher = Dispatcher(disable_fsm=True)  # conversation state is ours
         self.dispatcher.include_router(self._router())
         self.renderer = TelegramRenderer()
         self.offset: int | None = None
@@ -273,6 +285,14 @@ class TelegramChannel:
         self.on_stored()
 
     # ---- handling: inbox → dispatcher → engine ---------------------------------------
+    @staticmethod
+    def needs_prepare(payload: dict[str, Any]) -> bool:
+        """Only a private message carrying a file needs fetching before it is handled."""
+        message = payload.get("message") or {}
+        if (message.get("chat") or {}).get("type") != "private":
+            return False
+        return any(key in message for key in ("photo", "video", "voice", "audio", "document"))
+
     async def prepare(self, payload: dict[str, Any]) -> dict[str, tuple[int | None, str | None]]:
         """Fetch the files of a private message and store them as evidence (metadata stripped,
         encrypted), before the handling transaction; returns file id → (evidence id, problem)."""
@@ -466,20 +486,45 @@ class TelegramChannel:
 
     # ---- sending: one outbox request --------------------------------------------------
     async def send(self, chat_id: str, request: PlatformRequest) -> str | None:
-        name = request.method[0].upper() + request.method[1:]
-        method_class = getattr(methods, name, None)
-        if method_class is None:
-            raise Rejected(f"unknown method {request.method}")
+        """Perform one request. Plain JSON requests (almost all) go straight over aiogram's own
+        HTTP session, skipping its per-call model building, which costs more than the network
+        at broadcast rates; file uploads go through aiogram's typed methods."""
         params = dict(request.params)
-        evidence_id = params.pop(EVIDENCE_PARAM, None)
-        if evidence_id is not None:
-            file = await self._evidence_file(int(evidence_id))
-            if file is None:
-                raise Rejected("evidence no longer stored")
-            field = request.method.removeprefix("send").lower()
-            params[field] = BufferedInputFile(file.data, file.file_name or f"{field}-{file.id}")
         if request.method in CHAT_METHODS:
             params["chat_id"] = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+        evidence_id = params.pop(EVIDENCE_PARAM, None)
+        if evidence_id is not None:
+            return await self._upload(request.method, params, int(evidence_id))
+        url = self.bot.session.api.api_url(token=self.bot.token, method=request.method)
+        timeout = aiohttp.ClientTimeout(total=self.rt.settings.request_timeout)
+        try:
+            http = await self.bot.session.create_session()
+            async with http.post(url, json=params, timeout=timeout) as response:
+                status = response.status
+                try:
+                    answer = await response.json(content_type=None)
+                except ValueError:
+                    answer = None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise Transient(f"network: {type(exc).__name__}") from None  # never the URL
+        if not isinstance(answer, dict):
+            raise Transient(f"HTTP {status}: not a Bot API answer")
+        if answer.get("ok"):
+            result = answer.get("result")
+            message_id = result.get("message_id") if isinstance(result, dict) else None
+            return None if message_id is None else str(message_id)
+        error = _delivery_error(status, answer)
+        if error is None:
+            return None  # e.g. "message is not modified": nothing left to do
+        raise error
+
+    async def _upload(self, method: str, params: dict[str, Any], evidence_id: int) -> str | None:
+        file = await self._evidence_file(evidence_id)
+        if file is None:
+            raise Rejected("evidence no longer stored")
+        field = method.removeprefix("send").lower()
+        params[field] = BufferedInputFile(file.data, file.file_name or f"{field}-{file.id}")
+        method_class = getattr(methods, method[0].upper() + method[1:])
         try:
             result = await self.bot(method_class.model_validate(params),
                                     request_timeout=int(self.rt.settings.request_timeout))
@@ -492,11 +537,27 @@ class TelegramChannel:
         except (TelegramServerError, TelegramNetworkError) as exc:
             raise Transient(f"{type(exc).__name__}: {exc.message}") from None
         except TelegramBadRequest as exc:
-            if any(phrase in exc.message for phrase in DONE_ANYWAY):
-                return None
             raise Rejected(exc.message) from None
         message_id = getattr(result, "message_id", None)
         return None if message_id is None else str(message_id)
+
+
+def _delivery_error(status: int, answer: dict[str, Any]) -> DeliveryError | None:
+    """What a refused Bot API answer means for the delivery worker (as aiogram reads it)."""
+    description = str(answer.get("description") or f"HTTP {status}")
+    parameters = answer.get("parameters") or {}
+    code = int(answer.get("error_code") or status)
+    if parameters.get("retry_after") is not None or code == 429:
+        return RetryLater(float(parameters.get("retry_after") or 1))
+    if parameters.get("migrate_to_chat_id") is not None:
+        return ChatMoved(str(parameters["migrate_to_chat_id"]))
+    if code == 403:
+        return ChatGone(description)
+    if code >= 500:
+        return Transient(f"{code}: {description}")
+    if any(phrase in description for phrase in DONE_ANYWAY):
+        return None
+    return Rejected(description)
 
 
 def _sender(update: Update) -> str:

@@ -245,6 +245,11 @@ class ZaloChannel:
         return hmac.compare_digest(header.encode(), secret.get_secret_value().encode())
 
     # ---- handling -------------------------------------------------------------------------
+    @staticmethod
+    def needs_prepare(payload: dict[str, Any]) -> bool:
+        return payload.get("event_name") in ("message.image.received", "message.voice.received",
+                                             "message.audio.received")
+
     async def prepare(self, payload: dict[str, Any]) -> dict[str, tuple[int | None, str | None]]:
         """Download an image sent by URL and keep it as evidence, before the transaction."""
         incoming = _incoming(payload, "")

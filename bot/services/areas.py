@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import or_, select
@@ -156,7 +159,68 @@ async def import_areas(session: AsyncSession, rows: list[AreaRow], clock: Clock)
         area.parent_id = by_code[row.parent_code].id if row.parent_code else None
         await add_aliases(session, area, row.aliases)
     await session.flush()
+    forget_cached()
     return len(rows)
+
+
+# ---- a small read cache: the area tree changes rarely and is read on every tip -------------
+
+@dataclass(frozen=True)
+class AreaInfo:
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+    is_remote: bool
+    police_phone: str | None
+
+
+CACHE_SECONDS = 60.0
+_caches: weakref.WeakKeyDictionary[Any, dict[int, tuple[float, AreaInfo]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _cache(session: AsyncSession) -> dict[int, tuple[float, AreaInfo]]:
+    """One cache per database (engine), so two databases in one process never mix."""
+    return _caches.setdefault(session.get_bind(), {})
+
+
+def forget_cached() -> None:
+    for cache in _caches.values():
+        cache.clear()
+
+
+async def info(session: AsyncSession, area_id: int) -> AreaInfo | None:
+    """An area's facts, from a per-process cache that lives a minute (imports clear it)."""
+    cache = _cache(session)
+    hit = cache.get(area_id)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    area = await session.get(Area, area_id)
+    if area is None:
+        return None
+    facts = AreaInfo(area.id, area.code, area.name, area.level, area.parent_id, area.is_remote,
+                     area.police_phone)
+    cache[area_id] = (time.monotonic(), facts)
+    return facts
+
+
+async def chain(session: AsyncSession, area_id: int) -> list[AreaInfo]:
+    """The area, its parent, … up to the root (from the cache)."""
+    found: list[AreaInfo] = []
+    current: int | None = area_id
+    while current is not None and all(a.id != current for a in found):
+        facts = await info(session, current)
+        if facts is None:
+            break
+        found.append(facts)
+        current = facts.parent_id
+    return found
+
+
+async def enclosing_info(session: AsyncSession, area_id: int, level: str) -> AreaInfo | None:
+    return next((a for a in await chain(session, area_id) if a.level == level), None)
 
 
 async def add_aliases(session: AsyncSession, area: Area, aliases: list[str]) -> None:

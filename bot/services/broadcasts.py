@@ -57,9 +57,8 @@ async def broadcast(
     for chat in unique:
         requests = rt.parts(chat.channel).renderer.render(content)
         for part, request in enumerate(requests):
-            row = await outbox.enqueue_request(session, rt, chat, request, lane=lane,
-                                               broadcast_id=record.id)
-            row.part = part
+            await outbox.enqueue_request(session, rt, chat, request, lane=lane,
+                                         broadcast_id=record.id, part=part)
     return record
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Evidence
@@ -85,6 +85,11 @@ async def load(session: AsyncSession, rt: Runtime, evidence_id: int) -> Evidence
 async def of_tip(session: AsyncSession, tip_id: int) -> list[Evidence]:
     return list((await session.scalars(
         select(Evidence).where(Evidence.tip_id == tip_id).order_by(Evidence.id))).all())
+
+
+async def count_of_tip(session: AsyncSession, tip_id: int) -> int:
+    return int(await session.scalar(
+        select(func.count()).select_from(Evidence).where(Evidence.tip_id == tip_id)) or 0)
 
 
 async def purge_orphans(session: AsyncSession, older_than: datetime) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from bot.flows import purge_expired
-from bot.models import InboxStatus, InboxUpdate
+from bot.models import Broadcast, InboxStatus, InboxUpdate
 from bot.runtime import Runtime
+from bot.services import broadcasts
 
 
 async def run_due(rt: Runtime, now: datetime) -> None:
@@ -20,3 +21,7 @@ async def run_due(rt: Runtime, now: datetime) -> None:
             delete(InboxUpdate).where(InboxUpdate.status == InboxStatus.DONE,
                                       InboxUpdate.processed_at < now - keep)
         )
+        # a broadcast whose last rows failed without a send (chat gone) still gets its report
+        for broadcast_id in (await session.scalars(
+                select(Broadcast.id).where(Broadcast.reported_at.is_(None)))).all():
+            await broadcasts.report_if_done(session, rt, broadcast_id)

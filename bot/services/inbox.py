@@ -56,14 +56,16 @@ async def store(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def pending(session: AsyncSession, channel: str, limit: int = 200) -> list[InboxUpdate]:
+async def pending(session: AsyncSession, channel: str, limit: int = 200
+                  ) -> list[tuple[int, str]]:
+    """(row id, sender) of what waits, oldest first — not the payloads."""
     query = (
-        select(InboxUpdate)
+        select(InboxUpdate.id, InboxUpdate.sender_ref)
         .where(InboxUpdate.channel == channel, InboxUpdate.status == InboxStatus.PENDING)
         .order_by(InboxUpdate.id)
         .limit(limit)
     )
-    return list((await session.scalars(query)).all())
+    return [(row_id, sender) for row_id, sender in (await session.execute(query)).all()]
 
 
 async def count_pending(session: AsyncSession, channel: str | None = None) -> int:
@@ -76,7 +78,11 @@ async def count_pending(session: AsyncSession, channel: str | None = None) -> in
 
 def open_payload(rt: Runtime, row: InboxUpdate) -> dict[str, Any]:
     assert row.payload_enc is not None
-    return json.loads(rt.keyring.decrypt_text(row.payload_enc, PAYLOAD_CONTEXT))
+    return open_blob(rt, row.payload_enc)
+
+
+def open_blob(rt: Runtime, blob: bytes) -> dict[str, Any]:
+    return dict(json.loads(rt.keyring.decrypt_text(blob, PAYLOAD_CONTEXT)))
 
 
 def mark_done(rt: Runtime, row: InboxUpdate) -> None:

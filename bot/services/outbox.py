@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Outgoing, PlatformRequest
@@ -18,6 +18,7 @@ from bot.models import LANE_PRIORITY, Chat, Lane, Meta, OutboxMessage, OutboxSta
 from bot.runtime import OUTBOX_CHANNELS, Runtime
 
 PAYLOAD_CONTEXT = "outbox.payload"
+INSERT_ROW = insert(OutboxMessage).returning(OutboxMessage.id)  # built once, used per message
 
 
 def _note_channel(session: AsyncSession, channel: str) -> None:
@@ -32,21 +33,25 @@ async def enqueue_request(
     *,
     lane: Lane = Lane.INTERACTIVE,
     broadcast_id: int | None = None,
-) -> OutboxMessage:
+    part: int = 0,
+) -> int:
+    """Queue one request for a chat; returns the outbox row's id."""
     payload = json.dumps({"method": request.method, "params": request.params}, ensure_ascii=False)
-    row = OutboxMessage(
-        channel=chat.channel,
-        chat_id=chat.id,
-        priority=LANE_PRIORITY[lane],
-        payload_enc=rt.keyring.encrypt_text(payload, PAYLOAD_CONTEXT),
-        status=OutboxStatus.QUEUED,
-        created_at=rt.clock.now(),
-        broadcast_id=broadcast_id,
-    )
-    session.add(row)
-    await session.flush()
+    row_id = await session.scalar(INSERT_ROW, {
+        "channel": chat.channel,
+        "chat_id": chat.id,
+        "priority": LANE_PRIORITY[lane],
+        "payload_enc": rt.keyring.encrypt_text(payload, PAYLOAD_CONTEXT),
+        "status": OutboxStatus.QUEUED,
+        "created_at": rt.clock.now(),
+        "broadcast_id": broadcast_id,
+        "part": part,
+        "attempts": 0,
+        "resent": 0,
+    })
     _note_channel(session, chat.channel)
-    return row
+    assert row_id is not None
+    return int(row_id)
 
 
 async def enqueue(
@@ -56,7 +61,7 @@ async def enqueue(
     message: Outgoing,
     *,
     lane: Lane = Lane.INTERACTIVE,
-) -> list[OutboxMessage]:
+) -> list[int]:
     """Render `message` for the chat's messenger and queue every resulting request."""
     requests = rt.parts(chat.channel).renderer.render(message)
     return [await enqueue_request(session, rt, chat, r, lane=lane) for r in requests]
@@ -66,8 +71,8 @@ MESSAGE_OF = "_message_of"
 
 
 async def enqueue_edit(
-    session: AsyncSession, rt: Runtime, chat: Chat, original: OutboxMessage, message: Outgoing
-) -> OutboxMessage | None:
+    session: AsyncSession, rt: Runtime, chat: Chat, original_id: int, message: Outgoing
+) -> int | None:
     """Replace the text and buttons of a message we sent earlier (where the messenger can).
 
     The platform's message id is only known once the original is delivered, so the request
@@ -76,7 +81,7 @@ async def enqueue_edit(
         return None
     rendered = rt.parts(chat.channel).renderer.render(message)[0]
     params = dict(rendered.params)
-    params[MESSAGE_OF] = original.id
+    params[MESSAGE_OF] = original_id
     markup = params.get("reply_markup")
     if markup is not None and "inline_keyboard" not in markup:
         params.pop("reply_markup")
@@ -85,7 +90,11 @@ async def enqueue_edit(
 
 def open_payload(rt: Runtime, row: OutboxMessage) -> PlatformRequest:
     assert row.payload_enc is not None, "payload already purged"
-    data = json.loads(rt.keyring.decrypt_text(row.payload_enc, PAYLOAD_CONTEXT))
+    return open_blob(rt, row.payload_enc)
+
+
+def open_blob(rt: Runtime, blob: bytes) -> PlatformRequest:
+    data = json.loads(rt.keyring.decrypt_text(blob, PAYLOAD_CONTEXT))
     return PlatformRequest(data["method"], data["params"])
 
 

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import ChatType, Incoming, Outgoing
@@ -32,11 +32,19 @@ from bot.services import outbox
 from bot.services.errors import DomainError, NotFound
 
 INVITE_TOKEN_LENGTH = 16  # 80 random bits
+LAST_SEEN_GRANULARITY = timedelta(minutes=10)
 BOT_REMOVED = (
     "Bình Yên không gửi được tin vào nhóm «{title}» vì đã bị xóa khỏi nhóm hoặc bị chặn. "
     "Bạn thêm lại Bình Yên vào nhóm giúp mình nhé, để bà con không lỡ tin."
 )
 DEFAULT_INVITE_DAYS = 7
+
+
+# built once: these run for every update, and building a statement costs more than running it
+CHAT_BY_REF = select(Chat).where(Chat.channel == bindparam("channel"),
+                                 Chat.chat_ref == bindparam("ref"))
+PERSON_BY_REF = select(Person).where(Person.channel == bindparam("channel"),
+                                     Person.user_ref == bindparam("ref"))
 
 
 def user_ref(rt: Runtime, channel: str, user_id: str) -> str:
@@ -56,7 +64,7 @@ async def ensure_chat(
     title: str | None = None,
 ) -> Chat:
     ref = chat_ref(rt, channel, external_id)
-    chat = await session.scalar(select(Chat).where(Chat.channel == channel, Chat.chat_ref == ref))
+    chat = await session.scalar(CHAT_BY_REF, {"channel": channel, "ref": ref})
     if chat is None:
         chat = Chat(
             channel=channel,
@@ -135,9 +143,7 @@ async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple
         session, rt, incoming.channel, incoming.chat_id, kind, incoming.chat_title
     )
     ref = user_ref(rt, incoming.channel, incoming.user_id)
-    person = await session.scalar(
-        select(Person).where(Person.channel == incoming.channel, Person.user_ref == ref)
-    )
+    person = await session.scalar(PERSON_BY_REF, {"channel": incoming.channel, "ref": ref})
     if person is None:
         person = Person(
             channel=incoming.channel,
@@ -147,15 +153,21 @@ async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple
             last_seen_at=now,
         )
         session.add(person)
-    person.last_seen_at = now
-    if incoming.user_name:
+    # write only what changed: most updates come from people the bot already knows
+    if now - person.last_seen_at >= LAST_SEEN_GRANULARITY:
+        person.last_seen_at = now
+    if incoming.user_name and (person.name_enc is None or display_name(rt, person)
+                               != incoming.user_name):
         person.name_enc = rt.keyring.encrypt_text(incoming.user_name, "person.name")
     if kind is ChatKind.PRIVATE:
-        await session.flush()
-        person.private_chat_id = chat.id
+        if person.id is None or chat.id is None:
+            await session.flush()
+        if person.private_chat_id != chat.id:
+            person.private_chat_id = chat.id
         if not chat.active:
             chat.active, chat.inactive_reason = True, None
-    await session.flush()
+    if person.id is None:
+        await session.flush()
     return person, chat
 
 

@@ -8,14 +8,24 @@ the receipt code); the reporter never learns which officer acted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Choice, Outgoing, PlatformRequest
 from bot.clock import format_local
-from bot.models import Area, Chat, IdentityMode, OutboxMessage, Person, Tip, TipCard, TipStatus
+from bot.models import Chat, IdentityMode, Person, Tip, TipCard, TipStatus
 from bot.runtime import Runtime
-from bot.services import evidence, evidence_links, outbox, people, tip_lifecycle, tips
+from bot.services import (
+    areas,
+    evidence,
+    evidence_links,
+    outbox,
+    people,
+    tip_lifecycle,
+    tips,
+)
 from content import tips as words
 
 CARD_TOKEN = "t"
@@ -26,16 +36,15 @@ EVIDENCE_PARAM = "_evidence"
 async def _place(session: AsyncSession, tip: Tip, content: tips.Content | None) -> str:
     parts: list[str] = []
     if tip.incident_area_id is not None:
-        area = await session.get(Area, tip.incident_area_id)
-        while area is not None and area.level not in ("province",):
-            parts.append(area.name)
-            area = await session.get(Area, area.parent_id) if area.parent_id else None
+        parts = [a.name for a in await areas.chain(session, tip.incident_area_id)
+                 if a.level != "province"]
     if content and content.place_text and not parts:
         parts.append(content.place_text)
     return ", ".join(parts) or words.PLACE_UNKNOWN
 
 
-async def card_text(session: AsyncSession, rt: Runtime, tip: Tip) -> str:
+async def card_text(session: AsyncSession, rt: Runtime, tip: Tip, files: int | None = None
+                    ) -> str:
     tz = rt.settings.tz
     content = tips.open_content(rt, tip)
     assignee = ""
@@ -54,7 +63,8 @@ async def card_text(session: AsyncSession, rt: Runtime, tip: Tip) -> str:
         location += words.CARD_LOCATION.format(lat=lat, lon=lon)
     if content and content.address:
         location += words.CARD_ADDRESS.format(address=content.address)
-    files = await evidence.of_tip(session, tip.id)
+    if files is None:
+        files = await evidence.count_of_tip(session, tip.id)
     identity = words.IDENTITY_FOR_OFFICER[tip.identity_mode]
     if tip.identity_mode == IdentityMode.PHONE:
         phone = await tips.reporter_phone(session, rt, tip)
@@ -73,7 +83,7 @@ async def card_text(session: AsyncSession, rt: Runtime, tip: Tip) -> str:
         assignee=assignee, place=await _place(session, tip, content), location=location,
         when=content.when if content else "—",
         description=content.description if content else "(đã xóa theo thời hạn lưu trữ)",
-        evidence=words.EVIDENCE_COUNT.format(count=len(files)) if files else words.NO_EVIDENCE,
+        evidence=words.EVIDENCE_COUNT.format(count=files) if files else words.NO_EVIDENCE,
         identity=identity, created=format_local(tip.created_at, tz), deadline=deadline,
     )
     return (words.CARD_URGENT + text if tip.urgent else text).rstrip()
@@ -87,32 +97,45 @@ def bare_text(rt: Runtime, tip: Tip) -> str:
                                   what=what, when=when)
 
 
-async def _actions(session: AsyncSession, tip: Tip) -> list[str]:
+def _actions(tip: Tip, files: int) -> list[str]:
     actions = tip_lifecycle.actions_for(tip.status)
     if tip.extended and "extend" in actions:
         actions.remove("extend")
-    if "evidence" in actions and not await evidence.of_tip(session, tip.id):
+    if "evidence" in actions and not files:
         actions.remove("evidence")
     return actions
 
 
-async def card_message(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat) -> Outgoing:
+@dataclass
+class CardParts:
+    """What every officer's card of one tip shares, worked out once."""
+
+    text: str
+    actions: list[str]
+    files: int
+
+
+async def card_parts(session: AsyncSession, rt: Runtime, tip: Tip) -> CardParts:
+    files = await evidence.count_of_tip(session, tip.id)
+    return CardParts(await card_text(session, rt, tip, files), _actions(tip, files), files)
+
+
+async def card_message(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat,
+                       parts: CardParts | None = None) -> Outgoing:
     """The full card for one officer's chat: buttons where the messenger has them, otherwise
-    the short commands that do the same."""
-    text = await card_text(session, rt, tip)
-    actions = await _actions(session, tip)
-    if not actions:
-        return Outgoing(text)
+    the short commands that do the same (and a one-time evidence link)."""
+    parts = parts or await card_parts(session, rt, tip)
+    if not parts.actions:
+        return Outgoing(parts.text)
     if rt.parts(chat.channel).capabilities.buttons:
-        choices = tuple(Choice(f"{tip.id}.{a}", words.ACTIONS[a]) for a in actions)
-        return Outgoing(text, choices, token=CARD_TOKEN, columns=2)
-    commands = ", ".join(words.ACTION_COMMANDS[a][0] for a in actions)
+        choices = tuple(Choice(f"{tip.id}.{a}", words.ACTIONS[a]) for a in parts.actions)
+        return Outgoing(parts.text, choices, token=CARD_TOKEN, columns=2)
+    commands = ", ".join(words.ACTION_COMMANDS[a][0] for a in parts.actions)
     hint = words.TEXT_ACTIONS_HINT.format(commands=commands, ref=tip.id)
-    files = await evidence.of_tip(session, tip.id)
     viewer = await session.scalar(select(Person).where(Person.private_chat_id == chat.id))
-    if files and viewer is not None:
-        hint = await evidence_note(session, rt, tip, viewer, len(files)) + "\n\n" + hint
-    return Outgoing(text + "\n\n" + hint)
+    if parts.files and viewer is not None:
+        hint = await evidence_note(session, rt, tip, viewer, parts.files) + "\n\n" + hint
+    return Outgoing(parts.text + "\n\n" + hint)
 
 
 async def _private_chat(session: AsyncSession, person: Person) -> Chat | None:
@@ -127,20 +150,42 @@ async def send_new(session: AsyncSession, rt: Runtime, tip: Tip) -> int:
     group. Returns how many officers got the card."""
     now = rt.clock.now()
     sent = 0
-    for officer in await tips.mailbox_holders(session, tip, now):
-        chat = await _private_chat(session, officer)
+    parts = await card_parts(session, rt, tip)
+    officers = await tips.mailbox_holders(session, tip, now)
+    chat_ids = [o.private_chat_id for o in officers if o.private_chat_id is not None]
+    chats = {c.id: c for c in (await session.scalars(
+        select(Chat).where(Chat.id.in_(chat_ids), Chat.active.is_(True)))).all()}
+    for officer in officers:
+        chat = chats.get(officer.private_chat_id or 0)
         if chat is None:
             continue
-        rows = await outbox.enqueue(session, rt, chat, await card_message(session, rt, tip, chat))
-        session.add(TipCard(tip_id=tip.id, chat_id=chat.id, outbox_id=rows[0].id, bare=False))
+        message = await card_message(session, rt, tip, chat, parts)
+        rows = await outbox.enqueue(session, rt, chat, message)
+        session.add(TipCard(tip_id=tip.id, chat_id=chat.id, outbox_id=rows[0], bare=False))
         sent += 1
     if tip.commune_id is not None and not tip.routed_to_fallback:
         for group in await tips.team_chats(session, tip.commune_id):
             rows = await outbox.enqueue(session, rt, group, Outgoing(bare_text(rt, tip)))
-            session.add(TipCard(tip_id=tip.id, chat_id=group.id, outbox_id=rows[0].id,
-                                bare=True))
+            session.add(TipCard(tip_id=tip.id, chat_id=group.id, outbox_id=rows[0], bare=True))
     await session.flush()
     return sent
+
+
+async def send_pending(rt: Runtime) -> int:
+    """Send the cards of tips committed without them yet (right after each report, and from
+    the scheduler's tick as a safety net after a crash). Each tip's cards go out once."""
+    sent = 0
+    while True:
+        async with rt.transaction() as session:
+            query = (select(Tip).where(Tip.cards_sent_at.is_(None)).order_by(Tip.id).limit(20)
+                     .with_for_update(skip_locked=True))
+            waiting = (await session.scalars(query)).all()
+            for tip in waiting:
+                await send_new(session, rt, tip)
+                tip.cards_sent_at = rt.clock.now()
+        sent += len(waiting)
+        if len(waiting) < 20:
+            return sent
 
 
 async def refresh(session: AsyncSession, rt: Runtime, tip: Tip, *, actor: Person | None,
@@ -150,19 +195,19 @@ async def refresh(session: AsyncSession, rt: Runtime, tip: Tip, *, actor: Person
     cards = (await session.scalars(select(TipCard).where(TipCard.tip_id == tip.id))).all()
     holders = {p.private_chat_id for p in await tips.mailbox_holders(session, tip,
                                                                      rt.clock.now())}
+    parts = await card_parts(session, rt, tip) if cards else None
     for card in cards:
         chat = await session.get(Chat, card.chat_id)
-        original = await session.get(OutboxMessage, card.outbox_id)
-        if chat is None or original is None or not chat.active:
+        if chat is None or not chat.active:
             continue
         if card.bare:
             message = Outgoing(bare_text(rt, tip))
         elif chat.id in holders:
-            message = await card_message(session, rt, tip, chat)
+            message = await card_message(session, rt, tip, chat, parts)
         else:  # the tip left this officer's commune (transfer): no more details or buttons
             message = Outgoing(words.TRANSFERRED.format(ref=tip.id, commune="xã khác"))
         if rt.parts(chat.channel).capabilities.edits:
-            await outbox.enqueue_edit(session, rt, chat, original, message)
+            await outbox.enqueue_edit(session, rt, chat, card.outbox_id, message)
         elif note and not card.bare and (actor is None or chat.id != actor.private_chat_id):
             await outbox.enqueue(session, rt, chat, Outgoing(note))
 

@@ -12,6 +12,7 @@ from bot.services import evidence, outbox, tip_cards, tips
 
 
 async def run_due(rt: Runtime, now: datetime) -> None:
+    await tip_cards.send_pending(rt)
     async with rt.transaction() as session:
         for reminder in await tips.due_reminders(session, rt, now):
             for person in reminder.to:

@@ -146,7 +146,7 @@ class Submitted:
     tip: Tip
     code: str
     pin: str | None
-    commune: Area | None
+    commune: areas.AreaInfo | None
     fallback_reason: str | None
 
 
@@ -207,15 +207,14 @@ async def submit(session: AsyncSession, rt: Runtime, draft: Draft, person: Perso
     return Submitted(tip, code, pin, commune, reason)
 
 
-async def route(session: AsyncSession, rt: Runtime, tip: Tip) -> tuple[Area | None, str | None]:
+async def route(session: AsyncSession, rt: Runtime, tip: Tip
+                ) -> tuple[areas.AreaInfo | None, str | None]:
     """Send the tip to its commune's police, or to the fallback mailbox; returns (commune,
     fallback reason)."""
     now = rt.clock.now()
     commune = None
     if tip.incident_area_id is not None:
-        incident = await session.get(Area, tip.incident_area_id)
-        if incident is not None:
-            commune = await areas.enclosing(session, incident, "commune")
+        commune = await areas.enclosing_info(session, tip.incident_area_id, "commune")
     reason = None
     if commune is None:
         reason = "unknown_place"
@@ -393,7 +392,7 @@ async def act(session: AsyncSession, rt: Runtime, tip: Tip, actor: Person, actio
 async def _remote(session: AsyncSession, tip: Tip) -> bool:
     if tip.commune_id is None:
         return False
-    commune = await session.get(Area, tip.commune_id)
+    commune = await areas.info(session, tip.commune_id)
     return bool(commune and commune.is_remote)
 
 
