@@ -11,7 +11,8 @@ import re
 import secrets
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,39 +45,41 @@ async def open_runtime(settings: Settings) -> Runtime:
     return Runtime(settings, db, keyring, faults=CrashPoints(settings.crash_at))
 
 
+@asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[Runtime]:
+    """The database and keys for one command, closed again afterwards."""
+    rt = await open_runtime(settings)
+    try:
+        yield rt
+    finally:
+        await rt.db.dispose()
+
+
 # ---- commands --------------------------------------------------------------------------------
 
 async def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    rt = await open_runtime(settings)
-    await rt.db.dispose()
+    async with opened(settings):
+        pass
     print("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
     return 0
 
 
 async def cmd_areas_import(settings: Settings, args: argparse.Namespace) -> int:
     rows = areas.parse_area_file(Path(args.file))
-    rt = await open_runtime(settings)
-    try:
-        async with rt.transaction() as session:
-            count = await areas.import_areas(session, rows, rt.clock)
-    finally:
-        await rt.db.dispose()
+    async with opened(settings) as rt, rt.transaction() as session:
+        count = await areas.import_areas(session, rows, rt.clock)
     print(f"Đã nhập {count} khu vực từ {args.file}.")
     return 0
 
 
 async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
-    rt = await open_runtime(settings)
-    try:
-        async with rt.transaction() as session:
-            area = await areas.by_code(session, args.area)
-            invite, token = await people.create_invite(
-                session, rt, role=Role(args.role), area=area, created_by="cli",
-                valid_for=args.expires,
-            )
-            username = await meta.get(session, "telegram_username")
-    finally:
-        await rt.db.dispose()
+    async with opened(settings) as rt, rt.transaction() as session:
+        area = await areas.by_code(session, args.area)
+        invite, token = await people.create_invite(
+            session, rt, role=Role(args.role), area=area, created_by="cli",
+            valid_for=args.expires,
+        )
+        username = await meta.get(session, "telegram_username")
     expires = invite.expires_at.astimezone(settings.tz).strftime("%H:%M %d/%m/%Y")
     print(f"Lời mời số {invite.id}: vai trò {args.role} tại {area.name}, hết hạn {expires}.")
     if username:
@@ -87,12 +90,8 @@ async def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_roles_list(settings: Settings, args: argparse.Namespace) -> int:
-    rt = await open_runtime(settings)
-    try:
-        async with rt.db.reading() as session:
-            views = await people.list_grants(session, rt, include_inactive=args.all)
-    finally:
-        await rt.db.dispose()
+    async with opened(settings) as rt, rt.db.reading() as session:
+        views = await people.list_grants(session, rt, include_inactive=args.all)
     if not views:
         print("Chưa có vai trò nào được cấp.")
         return 0
@@ -113,34 +112,26 @@ async def cmd_roles_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_roles_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    rt = await open_runtime(settings)
-    try:
-        async with rt.transaction() as session:
-            grant = await people.revoke_role(session, args.id, now=rt.clock.now(), by="cli")
-    finally:
-        await rt.db.dispose()
+    async with opened(settings) as rt, rt.transaction() as session:
+        grant = await people.revoke_role(session, args.id, now=rt.clock.now(), by="cli")
     print(f"Đã thu hồi quyền số {grant.id} ({grant.role}).")
     return 0
 
 
 async def cmd_keys_rotate(settings: Settings, _args: argparse.Namespace) -> int:
-    rt = await open_runtime(settings)
-    await rt.db.dispose()
+    async with opened(settings):  # the current file must match before a key is added
+        pass
     keyring = rotate_key_file(settings.key_file)
-    rt = await open_runtime(settings)
-    await rt.db.dispose()
+    async with opened(settings):  # records the new key as one that encrypts
+        pass
     print(f"Đã thêm khóa mới vào {settings.key_file}; từ nay dữ liệu mới được mã hóa bằng khóa "
           f"này (tổng {len(keyring.key_ids)} khóa). Hãy sao lưu lại tệp khóa.")
     return 0
 
 
 async def cmd_outbox_status(settings: Settings, _args: argparse.Namespace) -> int:
-    rt = await open_runtime(settings)
-    try:
-        async with rt.db.reading() as session:
-            report = await outbox.status(session, rt.clock.now())
-    finally:
-        await rt.db.dispose()
+    async with opened(settings) as rt, rt.db.reading() as session:
+        report = await outbox.status(session, rt.clock.now())
     if not report.lanes:
         print("Hàng đợi trống: không có tin nào đang chờ gửi hay lỗi trong 24 giờ qua.")
     else:
@@ -168,12 +159,8 @@ def _age(seconds: float) -> str:
 
 
 async def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
-    rt = await open_runtime(settings)
-    try:
-        async with rt.transaction() as session:
-            invites = await demo.seed_demo(session, rt)
-    finally:
-        await rt.db.dispose()
+    async with opened(settings) as rt, rt.transaction() as session:
+        invites = await demo.seed_demo(session, rt)
     print_demo(invites)
     return 0
 

@@ -40,6 +40,7 @@ from aiogram.types import (
     ChatMemberUpdated,
     Message,
     Update,
+    User,
 )
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -397,15 +398,8 @@ class TelegramChannel:
             kind = InputKind.TEXT
         if command is not None and not addressed:
             return
-        incoming = Incoming(
-            channel=NAME,
-            update_key=key,
-            chat_id=str(message.chat.id),
-            chat_type=chat_type,
-            chat_title=message.chat.title,
-            user_id=str(message.from_user.id),
-            user_name=message.from_user.full_name,
-            kind=kind,
+        incoming = _incoming(
+            key, message, message.from_user, kind,
             text=message.text or message.caption or "",
             command=command,
             args=args,
@@ -427,16 +421,8 @@ class TelegramChannel:
         message = query.message
         if not isinstance(message, Message):
             return
-        chat_type = ChatType.PRIVATE if message.chat.type == "private" else ChatType.GROUP
-        incoming = Incoming(
-            channel=NAME,
-            update_key=key,
-            chat_id=str(message.chat.id),
-            chat_type=chat_type,
-            chat_title=message.chat.title,
-            user_id=str(query.from_user.id),
-            user_name=query.from_user.full_name,
-            kind=InputKind.CHOICE,
+        incoming = _incoming(
+            key, message, query.from_user, InputKind.CHOICE,
             callback_data=query.data or "",
             callback_id=query.id,
             message_id=str(message.message_id),
@@ -558,6 +544,17 @@ def _delivery_error(status: int, answer: dict[str, Any]) -> DeliveryError | None
     if any(phrase in description for phrase in DONE_ANYWAY):
         return None
     return Rejected(description)
+
+
+def _incoming(key: str, message: Message, user: User, kind: InputKind,
+              **details: Any) -> Incoming:
+    """What every Telegram event shares, in the core's terms."""
+    return Incoming(
+        channel=NAME, update_key=key, chat_id=str(message.chat.id),
+        chat_type=ChatType.PRIVATE if message.chat.type == "private" else ChatType.GROUP,
+        chat_title=message.chat.title, user_id=str(user.id), user_name=user.full_name,
+        kind=kind, **details,
+    )
 
 
 def _sender(update: Update) -> str:

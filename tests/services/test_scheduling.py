@@ -147,3 +147,23 @@ async def test_scheduled_message_missed_beyond_grace_is_reported(rt: Runtime,
     text = outbox.open_payload(rt, rows[0]).params["text"]
     assert "«Ngày hội 19/8»" in text and "trễ hơn 1 giờ" in text
     assert json.loads(missed.chat_ids) == sorted(c.id for c in chats)
+
+
+async def test_outbox_status_counts_lanes_ages_and_failures(rt: Runtime,
+                                                           clock: FakeClock) -> None:
+    chats = await _groups(rt, 3)
+    async with rt.transaction() as session:
+        await broadcasts.broadcast(session, rt, Outgoing("Tin"), chats, None, label="x")
+        await outbox.enqueue(session, rt, chats[0], Outgoing("Trả lời"))
+    async with rt.transaction() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        rows[0].status, rows[0].error = OutboxStatus.FAILED, "rejected: chat not found"
+        rows[1].status = OutboxStatus.IN_FLIGHT
+    clock.advance(90)
+    async with rt.db.reading() as session:
+        report = await outbox.status(session, clock.now())
+    lanes = {lane.lane: lane for lane in report.lanes}
+    assert lanes["broadcast"].queued == 1 and lanes["broadcast"].in_flight == 1
+    assert lanes["broadcast"].failed_24h == 1 and lanes["interactive"].queued == 1
+    assert lanes["broadcast"].oldest_age_s == 90
+    assert report.failure_reasons == [("rejected: chat not found", 1)]

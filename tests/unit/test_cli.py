@@ -112,3 +112,18 @@ def test_import_rule_keeps_the_core_free_of_messengers() -> None:
             input=source, cwd=REPO, capture_output=True, text=True, check=False,
         )
         assert (result.returncode == 0) is allowed, (path, source, result.stdout)
+
+
+def test_outbox_status_and_evidence_export(tmp_path: Path) -> None:
+    assert run(tmp_path, "demo").returncode == 0
+    result = run(tmp_path, "outbox", "status")
+    assert result.returncode == 0 and "Hàng đợi trống" in result.stdout
+    result = run(tmp_path, "evidence", "99", "--out", str(tmp_path / "out"))
+    assert result.returncode == 1 and "Không có tin báo số 99" in result.stderr
+
+
+def test_key_rotation_keeps_working(tmp_path: Path) -> None:
+    assert run(tmp_path, "demo").returncode == 0
+    result = run(tmp_path, "keys", "rotate")
+    assert result.returncode == 0 and "tổng 2 khóa" in result.stdout
+    assert run(tmp_path, "roles", "list").returncode == 0
