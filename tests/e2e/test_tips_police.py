@@ -305,3 +305,19 @@ async def test_mailbox_filters_pages_and_views_are_recorded(harness: Harness) ->
     assert "Thời gian tiếp nhận (trung vị): 0.0 giờ" in stats
     await h.say(OFFICER, "/thongke 31/02/2026")
     assert await h.last_text(OFFICER) == words.STATS_BAD_DATE
+
+
+async def test_internal_notes_stay_with_the_police(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT)
+    await h.seen(RESIDENT)
+    await h.say(OFFICER, "ghichu 1")
+    await h.say(OFFICER, "Đã hỏi tổ trưởng, xác nhận có người lạ ra vào.")
+    assert await h.last_text(OFFICER) == words.DONE_ACTION.format(ref=1,
+                                                                  action="Ghi chú nội bộ")
+    note = [e for e in await events(h) if e.kind == "note"]
+    assert len(note) == 1 and not note[0].public and note[0].body_enc is not None
+    await h.say(CHIEF, "/hopthu 1")
+    assert "Đã hỏi tổ trưởng" in await h.last_text(CHIEF)
+    assert await h.seen(RESIDENT) == []  # the reporter hears nothing of it
