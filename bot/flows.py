@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -637,7 +637,3 @@ class Engine:
 async def purge_expired(session: AsyncSession, now: datetime) -> int:
     result = await session.execute(delete(FlowState).where(FlowState.expires_at <= now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def commands_for_menu(registry: Registry, roles: Iterable[Role]) -> list[Command]:
-    return registry.menu(set(roles))

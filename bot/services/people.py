@@ -7,7 +7,6 @@ one-time token stored only as a keyed hash.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -346,7 +345,3 @@ async def revoke_invite(session: AsyncSession, invite_id: int, now: datetime) ->
     if invite is None:
         raise NotFound(f"Không có lời mời số {invite_id}.")
     invite.revoked_at = now
-
-
-def new_secret_token() -> str:
-    return secrets.token_urlsafe(16)

@@ -70,7 +70,7 @@ async def card_text(session: AsyncSession, rt: Runtime, tip: Tip, files: int | N
         phone = await tips.reporter_phone(session, rt, tip)
         identity += f": {phone}" if phone else ""
     deadline = ""
-    dl = tip_lifecycle.deadline_for(tip, rt.settings, remote=await tips._remote(session, tip))
+    dl = tip_lifecycle.deadline_for(tip, rt.settings, remote=await tips.is_remote(session, tip))
     if dl is not None:
         deadline = words.CARD_DEADLINE.format(
             what=words.DEADLINE_WHAT[dl.what], when=format_local(dl.at, tz),
@@ -257,7 +257,7 @@ async def relay_question(session: AsyncSession, rt: Runtime, tip: Tip, question:
 async def relay_answer(session: AsyncSession, rt: Runtime, tip: Tip, text: str | None,
                        files: int) -> None:
     now = rt.clock.now()
-    targets = await tips._responsible(session, tip, now)
+    targets = await tips.responsible_officers(session, tip, now)
     for officer in targets:
         chat = await _private_chat(session, officer)
         if chat is None:

@@ -14,9 +14,8 @@ import secrets
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import normalize_code, random_code
@@ -385,11 +384,11 @@ async def act(session: AsyncSession, rt: Runtime, tip: Tip, actor: Person, actio
     if action == "transfer":
         await route(session, rt, tip)
     elif result.status_changed or action == "extend":
-        tip_lifecycle.schedule(tip, rt.settings, remote=await _remote(session, tip))
+        tip_lifecycle.schedule(tip, rt.settings, remote=await is_remote(session, tip))
     return result
 
 
-async def _remote(session: AsyncSession, tip: Tip) -> bool:
+async def is_remote(session: AsyncSession, tip: Tip) -> bool:
     if tip.commune_id is None:
         return False
     commune = await areas.info(session, tip.commune_id)
@@ -560,14 +559,14 @@ async def due_reminders(session: AsyncSession, rt: Runtime, now: datetime) -> li
     )).all()
     reminders: list[Reminder] = []
     for tip in due:
-        deadline = tip_lifecycle.deadline_for(tip, rt.settings, remote=await _remote(session, tip))
+        deadline = tip_lifecycle.deadline_for(tip, rt.settings, remote=await is_remote(session, tip))
         if deadline is None:
             tip.next_due = None
             continue
         category = words.CATEGORIES.get(tip.category, tip.category)
         what = words.DEADLINE_WHAT[deadline.what]
         when = format_local(deadline.at, tz)
-        responsible = await _responsible(session, tip, now)
+        responsible = await responsible_officers(session, tip, now)
         if deadline.what == "followup":
             body = tip.forwarded_to or "cơ quan điều tra"
             reminders.append(Reminder(tip, responsible, words.FOLLOWUP.format(
@@ -590,7 +589,7 @@ async def due_reminders(session: AsyncSession, rt: Runtime, now: datetime) -> li
     return reminders
 
 
-async def _responsible(session: AsyncSession, tip: Tip, now: datetime) -> list[Person]:
+async def responsible_officers(session: AsyncSession, tip: Tip, now: datetime) -> list[Person]:
     if tip.assigned_officer_id is not None:
         officer = await session.get(Person, tip.assigned_officer_id)
         if officer is not None and tip.commune_id is not None and await people.has_role(
@@ -666,21 +665,12 @@ async def stats(session: AsyncSession, rt: Runtime, commune_ids: list[int] | Non
             result.forwarded += 1
             hours = (tip.forwarded_at - tip.created_at).total_seconds() / 3600
             forward_hours.append(hours)
-            limit = (rt.settings.tip_forward_remote_hours if await _remote(session, tip)
+            limit = (rt.settings.tip_forward_remote_hours if await is_remote(session, tip)
                      else rt.settings.tip_forward_hours)
             result.forwarded_in_time += int(hours <= limit)
     result.median_accept_h = statistics.median(accept_hours) if accept_hours else None
     result.median_forward_h = statistics.median(forward_hours) if forward_hours else None
     return result
-
-
-async def count_open(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Tip).where(
-        Tip.status != TipStatus.CLOSED)) or 0)
-
-
-def content_dict(content: Content | None) -> dict[str, Any]:
-    return {} if content is None else {"description": content.description, "when": content.when}
 
 
 async def team_chats(session: AsyncSession, commune_id: int) -> list[Chat]:

@@ -4,7 +4,6 @@ migration, retry exhaustion, and the broadcast report to its author."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import Database
 from bot.models import Chat, ChatKind, Lane, OutboxMessage, OutboxStatus, Person, Role
-from bot.services import areas, broadcasts, demo, outbox, people
+from bot.services import areas, broadcasts, outbox, people
 from scheduler.limits import Scope
 from tests.e2e.tipkit import enrol
 from tests.harness import LEADER, RESIDENT, Harness, start_harness
@@ -290,10 +289,3 @@ async def test_broadcast_progress_and_report(harness: Harness) -> None:
         done = await broadcasts.progress(session, broadcast_id)
     assert done.sent == 5 and done.done
     assert await h.last_text(LEADER) == "Đã gửi 5/5 nhóm cho «Phòng chống ma túy»."
-
-
-@pytest.fixture
-async def seeded(harness: Harness) -> AsyncIterator[Harness]:
-    async with harness.app.rt.transaction() as session:
-        await demo.seed_demo(session, harness.app.rt)
-    yield harness
