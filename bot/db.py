@@ -1,8 +1,9 @@
 """Database access: engines, the unit of work, migrations.
 
-SQLite (the default) runs in WAL mode with a busy timeout and `secure_delete`; every write
-goes through one connection behind an asyncio lock, starting with `BEGIN IMMEDIATE`, so
-writers never deadlock on a lock upgrade and readers keep reading while one writes.
+SQLite (the default) runs in WAL mode with `secure_delete`, on the event loop's own thread
+(`bot.sqlite_inloop` says why); every write goes through one connection behind an asyncio lock,
+starting with `BEGIN IMMEDIATE`, so writers never deadlock on a lock upgrade and readers keep
+reading while one writes.
 PostgreSQL gets an ordinary pool; `lock_key` then takes a transaction-scoped advisory lock so
 several workers can still handle one user's updates one at a time.
 """
@@ -25,34 +26,40 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.sqlite_inloop import begin_immediate, in_loop_url, set_pragmas
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
-def _sqlite_pragmas(synchronous: str) -> list[str]:
+def _sqlite_pragmas(synchronous: str, busy_timeout_ms: int) -> list[str]:
     return [
+        f"PRAGMA busy_timeout={busy_timeout_ms}",
         "PRAGMA journal_mode=WAL",
-        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
         "PRAGMA secure_delete=ON",
         "PRAGMA foreign_keys=ON",
         f"PRAGMA synchronous={synchronous}",
     ]
 
 
-def _install_sqlite_hooks(engine: AsyncEngine, begin: str, synchronous: str) -> None:
-    """Take transaction control from the driver so we choose the BEGIN (the SQLAlchemy recipe)."""
+def _install_sqlite_hooks(engine: AsyncEngine, *, writer: bool, synchronous: str) -> None:
+    """Take transaction control from the driver so we choose the BEGIN (the SQLAlchemy recipe).
+    The writer waits for the write lock in `begin_immediate`, on the loop, never inside SQLite."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        for pragma in _sqlite_pragmas(synchronous):
-            cursor.execute(pragma)
-        cursor.close()
+        # switching to WAL needs the lock once, so the writer waits for that one like a reader
+        set_pragmas(dbapi_connection, _sqlite_pragmas(synchronous, SQLITE_BUSY_TIMEOUT_MS))
+        if writer:
+            set_pragmas(dbapi_connection, ["PRAGMA busy_timeout=0"])
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(begin)
+        if writer:
+            begin_immediate(conn, SQLITE_BUSY_TIMEOUT_MS / 1000)
+        else:
+            conn.exec_driver_sql("BEGIN")
 
 
 class Database:
@@ -67,10 +74,11 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             self._make_sqlite_dir(url)
-            self.writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
-            self.reader = create_async_engine(url, pool_size=4, max_overflow=4)
-            _install_sqlite_hooks(self.writer, "BEGIN IMMEDIATE", sqlite_synchronous)
-            _install_sqlite_hooks(self.reader, "BEGIN", sqlite_synchronous)
+            local = in_loop_url(url)
+            self.writer = create_async_engine(local, pool_size=1, max_overflow=0, pool_timeout=60)
+            self.reader = create_async_engine(local, pool_size=4, max_overflow=4)
+            _install_sqlite_hooks(self.writer, writer=True, synchronous=sqlite_synchronous)
+            _install_sqlite_hooks(self.reader, writer=False, synchronous=sqlite_synchronous)
         else:
             connect_args: dict[str, Any] = {}
             if schema:
