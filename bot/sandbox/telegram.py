@@ -145,6 +145,9 @@ class TelegramSandbox(EmulatorCore):
         self._next_media_group_id = _FIRST_MEDIA_GROUP_ID
         self._updates = UpdateQueue(on_change=self._touch)
         self.media = MediaLibrary()
+        self.post_watchers: list[Callable[[int], None]] = []
+        """Called with the chat id whenever the bot posts there: lets a load generator wait
+        for answers in thousands of chats without polling each one."""
 
     # ----------------------------------------------------------------- Bot API entry
 
@@ -806,6 +809,8 @@ class TelegramSandbox(EmulatorCore):
             draft.date = int(now)
             chat.add_message(draft)
         self._touch()
+        for watcher in self.post_watchers:
+            watcher(chat.id)
         return drafts
 
     def _send_media(
