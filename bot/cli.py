@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import re
 import secrets
 import signal
@@ -191,6 +192,14 @@ async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def freeze_startup_heap() -> None:
+    """Put what start-up built (modules, aiogram's pydantic models, SQLAlchemy mappers: about
+    280,000 objects) beyond the garbage collector. Otherwise every full collection walks all
+    of it again: 200 ms pauses every few seconds under load on the tip bench."""
+    gc.collect()
+    gc.freeze()
+
+
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Both messengers from one process when both tokens are set; with no token at all (or
     --sandbox) the local sandboxes stand in for them and the web chat offers both."""
@@ -239,6 +248,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             invites = await demo.seed_demo(session, app.rt)
         print_demo(invites)
         print(f"\nMở trang trò chuyện thử: {sandboxes[0].base_url}/\n(Ctrl+C để dừng)", flush=True)
+    freeze_startup_heap()
     await app.start()
     try:
         await _wait_for_signal(app.stop_event)
