@@ -124,7 +124,8 @@ class App:
 
     async def prepare(self, db: Database | None = None) -> Runtime:
         """Migrate, open the keys, build the runtime and the channels; no network yet."""
-        db = db or Database(self.settings.db_url, schema=self.settings.database_schema)
+        db = db or Database(self.settings.db_url, schema=self.settings.database_schema,
+                            concurrency=self.settings.workers)
         await db.migrate()
         keyring = await open_keyring(db, self.settings.key_file)
         self.rt = Runtime(self.settings, db, keyring, self.clock,

@@ -40,7 +40,8 @@ def parse_duration(text: str) -> timedelta:
 
 
 async def open_runtime(settings: Settings) -> Runtime:
-    db = Database(settings.db_url, schema=settings.database_schema)
+    db = Database(settings.db_url, schema=settings.database_schema,
+                  concurrency=settings.workers)
     await db.migrate()
     keyring = await open_keyring(db, settings.key_file)
     return Runtime(settings, db, keyring, faults=CrashPoints(settings.crash_at))

@@ -30,6 +30,7 @@ from bot.sqlite_inloop import begin_immediate, in_loop_url, set_pragmas
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+SERVICE_CONNECTIONS = 8
 
 
 def _sqlite_pragmas(synchronous: str, busy_timeout_ms: int) -> list[str]:
@@ -66,7 +67,8 @@ class Database:
     """Engines and sessions for one database URL (and, on PostgreSQL, optionally one schema)."""
 
     def __init__(
-        self, url: str, *, schema: str | None = None, sqlite_synchronous: str = "FULL"
+        self, url: str, *, schema: str | None = None, sqlite_synchronous: str = "FULL",
+        concurrency: int = 4,
     ) -> None:
         self.url = url
         self.schema = schema
@@ -80,11 +82,18 @@ class Database:
             _install_sqlite_hooks(self.writer, writer=True, synchronous=sqlite_synchronous)
             _install_sqlite_hooks(self.reader, writer=False, synchronous=sqlite_synchronous)
         else:
-            connect_args: dict[str, Any] = {}
+            # the app has a few hundred distinct statements; asyncpg's default cache of 100
+            # per connection would keep preparing them again
+            connect_args: dict[str, Any] = {"prepared_statement_cache_size": 1000}
             if schema:
                 connect_args["server_settings"] = {"search_path": schema}
+            # Enough pooled connections for every concurrent handler plus the poller, the sender,
+            # the ticker and readers: an overflow connection is closed after use, and opening
+            # one costs a PostgreSQL backend and asyncpg's type introspection (this churn was
+            # a third of the tip bench's time on PostgreSQL).
             self.writer = create_async_engine(
-                url, pool_size=10, max_overflow=10, connect_args=connect_args
+                url, pool_size=concurrency + SERVICE_CONNECTIONS, max_overflow=10,
+                connect_args=connect_args,
             )
             self.reader = self.writer
         self._writes = async_sessionmaker(self.writer, expire_on_commit=False)

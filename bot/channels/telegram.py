@@ -25,7 +25,6 @@ from aiogram.client.session.base import Response
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
-    TelegramConflictError,
     TelegramForbiddenError,
     TelegramMigrateToChat,
     TelegramNetworkError,
@@ -247,26 +246,13 @@ class TelegramChannel:
                 await _pause(stop, standby, jitter=False)  # another process polls this bot
                 continue
             try:
-                updates = await self.bot.get_updates(
-                    offset=self.offset,
-                    timeout=self.rt.settings.poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                    request_timeout=self.rt.settings.poll_timeout + 15,
-                )
+                updates = await self._get_updates()
                 delay = 1.0
-            except (TelegramNetworkError, TelegramServerError, OSError) as exc:
-                log.warning("getUpdates failed (%s); retrying in %.0f s", type(exc).__name__,
-                            delay)
-                await _pause(stop, delay)
-                delay = min(delay * 2, BACKOFF_MAX_S)
-                continue
-            except TelegramConflictError:
-                log.warning("another program is polling this bot (409); waiting")
-                await _pause(stop, delay)
-                delay = min(delay * 2, BACKOFF_MAX_S)
-                continue
-            except TelegramBadRequest as exc:
-                log.error("getUpdates refused: %s", exc.message)
+            except _PollProblem as problem:
+                if problem.conflict:
+                    log.warning("another program is polling this bot (409); waiting")
+                else:
+                    log.warning("getUpdates failed (%s); retrying in %.0f s", problem, delay)
                 await _pause(stop, delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
                 continue
@@ -275,14 +261,49 @@ class TelegramChannel:
             self.rt.faults.reach("after_fetch")
             await self.store(updates)
             self.rt.faults.reach("after_store")
-            self.offset = updates[-1].update_id + 1
+            self.offset = int(updates[-1]["update_id"]) + 1
 
-    async def store(self, updates: list[Update]) -> None:
+    async def _get_updates(self) -> list[dict[str, Any]]:
+        """getUpdates as plain JSON: the inbox stores updates as they came and aiogram parses
+        each once, when it is handled (parsing here and dumping again for storage cost more
+        than the rest of receiving)."""
+        params: dict[str, Any] = {"timeout": self.rt.settings.poll_timeout,
+                                  "allowed_updates": ALLOWED_UPDATES}
+        if self.offset is not None:
+            params["offset"] = self.offset
+        try:
+            status, answer = await self._post_json(
+                "getUpdates", params, self.rt.settings.poll_timeout + 15)
+        except Transient as exc:
+            raise _PollProblem(str(exc)) from None
+        if isinstance(answer, dict) and answer.get("ok"):
+            result = answer.get("result")
+            return [u for u in result if isinstance(u, dict)] if isinstance(result, list) else []
+        description = answer.get("description") if isinstance(answer, dict) else None
+        raise _PollProblem(f"HTTP {status}: {description or 'not a Bot API answer'}",
+                           conflict=status == 409)
+
+    async def _post_json(self, method: str, params: dict[str, Any], timeout_s: float
+                         ) -> tuple[int, Any]:
+        """One Bot API call over aiogram's HTTP session: (status, decoded answer or None).
+        Network failures become `Transient`, never carrying the URL (it holds the token)."""
+        url = self.bot.session.api.api_url(token=self.bot.token, method=method)
+        try:
+            http = await self.bot.session.create_session()
+            async with http.post(url, json=params,
+                                 timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+                try:
+                    return response.status, await response.json(content_type=None)
+                except ValueError:
+                    return response.status, None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise Transient(f"network: {type(exc).__name__}") from None
+
+    async def store(self, updates: list[dict[str, Any]]) -> None:
         async with self.rt.transaction() as session:
-            for update in updates:
-                payload = update.model_dump(mode="json", exclude_none=True)
-                key = inbox.update_key(self.rt, str(update.update_id), payload)
-                await inbox.store(session, self.rt, NAME, key, _sender(update), payload)
+            for payload in updates:
+                key = inbox.update_key(self.rt, str(payload.get("update_id")), payload)
+                await inbox.store(session, self.rt, NAME, key, _sender(payload), payload)
         self.on_stored()
 
     # ---- handling: inbox → dispatcher → engine ---------------------------------------
@@ -481,18 +502,8 @@ class TelegramChannel:
         evidence_id = params.pop(EVIDENCE_PARAM, None)
         if evidence_id is not None:
             return await self._upload(request.method, params, int(evidence_id))
-        url = self.bot.session.api.api_url(token=self.bot.token, method=request.method)
-        timeout = aiohttp.ClientTimeout(total=self.rt.settings.request_timeout)
-        try:
-            http = await self.bot.session.create_session()
-            async with http.post(url, json=params, timeout=timeout) as response:
-                status = response.status
-                try:
-                    answer = await response.json(content_type=None)
-                except ValueError:
-                    answer = None
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise Transient(f"network: {type(exc).__name__}") from None  # never the URL
+        status, answer = await self._post_json(request.method, params,
+                                               self.rt.settings.request_timeout)
         if not isinstance(answer, dict):
             raise Transient(f"HTTP {status}: not a Bot API answer")
         if answer.get("ok"):
@@ -557,17 +568,28 @@ def _incoming(key: str, message: Message, user: User, kind: InputKind,
     )
 
 
-def _sender(update: Update) -> str:
-    """Whose updates must be handled in order: the user (per chat for groups)."""
-    if update.message and update.message.from_user:
-        return f"{update.message.chat.id}:{update.message.from_user.id}"
-    if update.callback_query:
-        message = update.callback_query.message
-        chat_id = message.chat.id if message else 0
-        return f"{chat_id}:{update.callback_query.from_user.id}"
-    if update.my_chat_member:
-        return f"{update.my_chat_member.chat.id}:membership"
-    return f"update:{update.update_id}"
+def _sender(update: dict[str, Any]) -> str:
+    """Whose updates must be handled in order: the user (per chat for groups). Read from the
+    update as received, before any parsing."""
+    message = update.get("message")
+    if isinstance(message, dict) and isinstance(message.get("from"), dict):
+        return f"{(message.get('chat') or {}).get('id')}:{message['from'].get('id')}"
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        chat_id = ((query.get("message") or {}).get("chat") or {}).get("id", 0)
+        return f"{chat_id}:{(query.get('from') or {}).get('id')}"
+    member = update.get("my_chat_member")
+    if isinstance(member, dict):
+        return f"{(member.get('chat') or {}).get('id')}:membership"
+    return f"update:{update.get('update_id')}"
+
+
+class _PollProblem(Exception):
+    """getUpdates did not give updates: the network, the server, or a 409 conflict."""
+
+    def __init__(self, reason: str, *, conflict: bool = False) -> None:
+        super().__init__(reason)
+        self.conflict = conflict
 
 
 async def _pause(stop: asyncio.Event, seconds: float, *, jitter: bool = True) -> None:

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from aiogram.types import Update
 from sqlalchemy import func, select
 
 from bot.channels.base import Choice, InputKind, Prompt
@@ -167,7 +166,7 @@ async def test_restart_mid_conversation_continues(
 
 async def test_repeated_update_is_handled_once(h: Harness) -> None:
     assert h.app.channel is not None
-    update = Update.model_validate({
+    update = {
         "update_id": 777,
         "message": {
             "message_id": 50, "date": 1_780_000_000, "text": "/hotline",
@@ -175,7 +174,7 @@ async def test_repeated_update_is_handled_once(h: Harness) -> None:
             "from": {"id": RESIDENT.id, "is_bot": False, "first_name": "An"},
             "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
         },
-    })
+    }
     await h.send(RESIDENT, "/start")
     before = len(await h.bot_messages(RESIDENT.id))
     await h.app.channel.store([update, update])
