@@ -624,14 +624,18 @@ class Engine:
         state.row = None
 
     async def _flush(self, ctx: Ctx) -> None:
-        for chat, message, lane in ctx._outgoing:
-            await outbox.enqueue(ctx.session, self.rt, chat, message, lane=lane)
-        ctx._outgoing.clear()
+        await self._enqueue(ctx)
         while ctx._later:
             await ctx._later.pop(0)()
-            for chat, message, lane in ctx._outgoing:
-                await outbox.enqueue(ctx.session, self.rt, chat, message, lane=lane)
-            ctx._outgoing.clear()
+            await self._enqueue(ctx)
+
+    async def _enqueue(self, ctx: Ctx) -> None:
+        """The step's messages, one insert per lane (in order within each)."""
+        for lane in Lane:
+            messages = [(chat, message) for chat, message, of in ctx._outgoing if of is lane]
+            if messages:
+                await outbox.enqueue_many(ctx.session, self.rt, messages, lane=lane)
+        ctx._outgoing.clear()
 
 
 async def purge_expired(session: AsyncSession, now: datetime) -> int:

@@ -332,23 +332,24 @@ async def answer_review(ctx: Ctx, answer: Answer) -> Outcome:
         urgent=bool(data.get("urgent")),
     )
     submitted = await tips.submit(ctx.session, ctx.rt, draft, ctx.person, ctx.person.user_ref)
-    rt = ctx.rt
-    ctx.after_commit(lambda: tip_cards.send_pending(rt))  # the receipt does not wait for them
+    await tip_cards.send_new(ctx.session, ctx.rt, submitted.tip,
+                             mailbox=submitted.routing.mailbox, files=submitted.files)
     return Finish(_receipt(submitted))
 
 
 def _receipt(submitted: tips.Submitted) -> str:
-    if submitted.fallback_reason is not None:
+    fallback = submitted.routing.fallback_reason
+    if fallback is not None:
         text = words.RECEIPT_FALLBACK.format(code=submitted.code)
     else:
-        assert submitted.commune is not None
-        text = words.RECEIPT.format(code=submitted.code, commune=submitted.commune.name)
+        assert submitted.routing.commune is not None
+        text = words.RECEIPT.format(code=submitted.code, commune=submitted.routing.commune.name)
     if submitted.pin:
         text += words.RECEIPT_PIN.format(pin=submitted.pin)
     elif submitted.tip.identity_mode != IdentityMode.ANONYMOUS:
         text += words.RECEIPT_LINKED
-    if submitted.fallback_reason is not None:
-        text += words.FALLBACK_NOTE.format(reason=words.FALLBACK_REASONS[submitted.fallback_reason])
+    if fallback is not None:
+        text += words.FALLBACK_NOTE.format(reason=words.FALLBACK_REASONS[fallback])
     return text.rstrip()
 
 

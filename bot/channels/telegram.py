@@ -457,17 +457,13 @@ class TelegramChannel:
         answer: dict[str, Any] = {"callback_query_id": query.id}
         if ctx.toast:
             answer["text"] = ctx.toast
-        await outbox.enqueue_request(
-            session, self.rt, ctx.chat, PlatformRequest("answerCallbackQuery", answer)
-        )
+        requests = [(ctx.chat, PlatformRequest("answerCallbackQuery", answer))]
         if ctx.chosen is not None and message.text:
-            await outbox.enqueue_request(
-                session, self.rt, ctx.chat,
-                PlatformRequest("editMessageText", {
-                    "message_id": message.message_id,
-                    "text": message.text + CHOSEN_MARK.format(label=ctx.chosen.label),
-                }),
-            )
+            requests.append((ctx.chat, PlatformRequest("editMessageText", {
+                "message_id": message.message_id,
+                "text": message.text + CHOSEN_MARK.format(label=ctx.chosen.label),
+            })))
+        await outbox.enqueue_requests(session, self.rt, requests)
 
     async def _on_membership(self, session: AsyncSession, update: ChatMemberUpdated) -> None:
         if update.chat.type not in ("group", "supergroup"):

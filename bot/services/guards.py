@@ -61,11 +61,25 @@ async def is_blocked(session: AsyncSession, key: str, window: Window, now: datet
 async def hit(session: AsyncSession, key: str, window: Window, now: datetime) -> int:
     """Count one event; locks the key out when it reaches the limit (if the window says so)."""
     counter = await _counter(session, key, window, now)
+    _count(counter, window, now)
+    return counter.count
+
+
+async def take(session: AsyncSession, key: str, window: Window, now: datetime) -> bool:
+    """Count one event if the window has room; False, and nothing counted, when it is full.
+    `is_blocked` then `hit` in one read."""
+    counter = await _counter(session, key, window, now)
+    if _locked(counter, now) or (window.lockout is None and counter.count >= window.limit):
+        return False
+    _count(counter, window, now)
+    return True
+
+
+def _count(counter: GuardCounter, window: Window, now: datetime) -> None:
     counter.count += 1
     if window.lockout is not None and counter.count >= window.limit:
         counter.locked_until = now + window.lockout
         counter.expires_at = max(counter.expires_at, counter.locked_until)
-    return counter.count
 
 
 async def purge(session: AsyncSession, now: datetime) -> None:

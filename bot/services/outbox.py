@@ -6,8 +6,10 @@ delivered; nothing is fire-and-forget.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,11 +20,48 @@ from bot.models import LANE_PRIORITY, Chat, Lane, Meta, OutboxMessage, OutboxSta
 from bot.runtime import OUTBOX_CHANNELS, Runtime
 
 PAYLOAD_CONTEXT = "outbox.payload"
-INSERT_ROW = insert(OutboxMessage).returning(OutboxMessage.id)  # built once, used per message
+# built once and reused: building a statement per message cost more than running it
+INSERT_ROWS = insert(OutboxMessage.__table__).returning(  # type: ignore[arg-type]
+    OutboxMessage.__table__.c.id, sort_by_parameter_order=True)
 
 
 def _note_channel(session: AsyncSession, channel: str) -> None:
     session.info.setdefault(OUTBOX_CHANNELS, set()).add(channel)
+
+
+def _row(rt: Runtime, chat: Chat, request: PlatformRequest, lane: Lane,
+         broadcast_id: int | None, part: int) -> dict[str, Any]:
+    payload = json.dumps({"method": request.method, "params": request.params}, ensure_ascii=False)
+    return {
+        "channel": chat.channel,
+        "chat_id": chat.id,
+        "priority": LANE_PRIORITY[lane],
+        "payload_enc": rt.keyring.encrypt_text(payload, PAYLOAD_CONTEXT),
+        "status": OutboxStatus.QUEUED,
+        "created_at": rt.clock.now(),
+        "broadcast_id": broadcast_id,
+        "part": part,
+        "attempts": 0,
+        "resent": 0,
+    }
+
+
+async def _persisted(session: AsyncSession, chats: list[Chat]) -> None:
+    """A chat created in this transaction gets its id at the flush (a Core insert does not
+    flush the session by itself)."""
+    if any(chat.id is None for chat in chats):
+        await session.flush()
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    """One INSERT … RETURNING for all the rows, ids in the rows' order."""
+    if not rows:
+        return []
+    for channel in {row["channel"] for row in rows}:
+        _note_channel(session, channel)
+    if len(rows) == 1:
+        return [int((await session.execute(INSERT_ROWS, rows[0])).scalar_one())]
+    return [int(row_id) for row_id in (await session.scalars(INSERT_ROWS, rows)).all()]
 
 
 async def enqueue_request(
@@ -36,22 +75,18 @@ async def enqueue_request(
     part: int = 0,
 ) -> int:
     """Queue one request for a chat; returns the outbox row's id."""
-    payload = json.dumps({"method": request.method, "params": request.params}, ensure_ascii=False)
-    row_id = await session.scalar(INSERT_ROW, {
-        "channel": chat.channel,
-        "chat_id": chat.id,
-        "priority": LANE_PRIORITY[lane],
-        "payload_enc": rt.keyring.encrypt_text(payload, PAYLOAD_CONTEXT),
-        "status": OutboxStatus.QUEUED,
-        "created_at": rt.clock.now(),
-        "broadcast_id": broadcast_id,
-        "part": part,
-        "attempts": 0,
-        "resent": 0,
-    })
-    _note_channel(session, chat.channel)
-    assert row_id is not None
-    return int(row_id)
+    await _persisted(session, [chat])
+    return (await _insert(session, [_row(rt, chat, request, lane, broadcast_id, part)]))[0]
+
+
+async def enqueue_requests(
+    session: AsyncSession, rt: Runtime, requests: Sequence[tuple[Chat, PlatformRequest]],
+    *, lane: Lane = Lane.INTERACTIVE,
+) -> list[int]:
+    """Queue several requests in one statement; ids in the same order."""
+    await _persisted(session, [chat for chat, _ in requests])
+    return await _insert(session, [_row(rt, chat, request, lane, None, 0)
+                                   for chat, request in requests])
 
 
 async def enqueue(
@@ -63,8 +98,24 @@ async def enqueue(
     lane: Lane = Lane.INTERACTIVE,
 ) -> list[int]:
     """Render `message` for the chat's messenger and queue every resulting request."""
-    requests = rt.parts(chat.channel).renderer.render(message)
-    return [await enqueue_request(session, rt, chat, r, lane=lane) for r in requests]
+    return (await enqueue_many(session, rt, [(chat, message)], lane=lane))[0]
+
+
+async def enqueue_many(
+    session: AsyncSession, rt: Runtime, messages: Sequence[tuple[Chat, Outgoing]],
+    *, lane: Lane = Lane.INTERACTIVE,
+) -> list[list[int]]:
+    """Render and queue several messages in one statement; per message, its rows' ids."""
+    rendered = [(chat, rt.parts(chat.channel).renderer.render(message))
+                for chat, message in messages]
+    ids = await enqueue_requests(
+        session, rt, [(chat, request) for chat, requests in rendered for request in requests],
+        lane=lane)
+    per_message: list[list[int]] = []
+    for _, requests in rendered:
+        per_message.append(ids[:len(requests)])
+        ids = ids[len(requests):]
+    return per_message
 
 
 MESSAGE_OF = "_message_of"

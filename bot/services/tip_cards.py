@@ -115,8 +115,10 @@ class CardParts:
     files: int
 
 
-async def card_parts(session: AsyncSession, rt: Runtime, tip: Tip) -> CardParts:
-    files = await evidence.count_of_tip(session, tip.id)
+async def card_parts(session: AsyncSession, rt: Runtime, tip: Tip, files: int | None = None
+                     ) -> CardParts:
+    if files is None:
+        files = await evidence.count_of_tip(session, tip.id)
     return CardParts(await card_text(session, rt, tip, files), _actions(tip, files), files)
 
 
@@ -145,35 +147,39 @@ async def _private_chat(session: AsyncSession, person: Person) -> Chat | None:
     return chat if chat is not None and chat.active else None
 
 
-async def send_new(session: AsyncSession, rt: Runtime, tip: Tip) -> int:
+async def send_new(session: AsyncSession, rt: Runtime, tip: Tip, *,
+                   mailbox: list[Person] | None = None, files: int | None = None) -> int:
     """A new (or transferred) tip: a full card to each mailbox holder, a bare one to the team
-    group. Returns how many officers got the card."""
+    group, all queued in one insert. `mailbox` and `files` spare the queries when the caller
+    has just worked them out. Returns how many officers got the card."""
     now = rt.clock.now()
-    sent = 0
-    parts = await card_parts(session, rt, tip)
-    officers = await tips.mailbox_holders(session, tip, now)
-    chat_ids = [o.private_chat_id for o in officers if o.private_chat_id is not None]
+    parts = await card_parts(session, rt, tip, files)
+    if mailbox is None:
+        mailbox = await tips.mailbox_holders(session, tip, now)
+    chat_ids = [o.private_chat_id for o in mailbox if o.private_chat_id is not None]
     chats = {c.id: c for c in (await session.scalars(
         select(Chat).where(Chat.id.in_(chat_ids), Chat.active.is_(True)))).all()}
-    for officer in officers:
+    cards: list[tuple[Chat, Outgoing]] = []
+    for officer in mailbox:
         chat = chats.get(officer.private_chat_id or 0)
-        if chat is None:
-            continue
-        message = await card_message(session, rt, tip, chat, parts)
-        rows = await outbox.enqueue(session, rt, chat, message)
-        session.add(TipCard(tip_id=tip.id, chat_id=chat.id, outbox_id=rows[0], bare=False))
-        sent += 1
+        if chat is not None:
+            cards.append((chat, await card_message(session, rt, tip, chat, parts)))
+    sent = len(cards)
     if tip.commune_id is not None and not tip.routed_to_fallback:
-        for group in await tips.team_chats(session, tip.commune_id):
-            rows = await outbox.enqueue(session, rt, group, Outgoing(bare_text(rt, tip)))
-            session.add(TipCard(tip_id=tip.id, chat_id=group.id, outbox_id=rows[0], bare=True))
+        cards += [(group, Outgoing(bare_text(rt, tip)))
+                  for group in await tips.team_chats(session, tip.commune_id)]
+    rows = await outbox.enqueue_many(session, rt, cards)
+    session.add_all([TipCard(tip_id=tip.id, chat_id=chat.id, outbox_id=ids[0],
+                             bare=index >= sent)
+                     for index, ((chat, _), ids) in enumerate(zip(cards, rows, strict=True))])
+    tip.cards_sent_at = now
     await session.flush()
     return sent
 
 
 async def send_pending(rt: Runtime) -> int:
-    """Send the cards of tips committed without them yet (right after each report, and from
-    the scheduler's tick as a safety net after a crash). Each tip's cards go out once."""
+    """Send the cards of tips committed without them (a safety net run by the scheduler's
+    tick: a report queues its cards in its own transaction). Each tip's cards go out once."""
     sent = 0
     while True:
         async with rt.transaction() as session:
@@ -182,7 +188,6 @@ async def send_pending(rt: Runtime) -> int:
             waiting = (await session.scalars(query)).all()
             for tip in waiting:
                 await send_new(session, rt, tip)
-                tip.cards_sent_at = rt.clock.now()
         sent += len(waiting)
         if len(waiting) < 20:
             return sent

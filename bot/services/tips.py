@@ -141,21 +141,35 @@ def open_content(rt: Runtime, tip: Tip) -> Content | None:
 # ---- submitting -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Routing:
+    """Where a tip went: its commune (None when the place is unknown), why it went to the
+    fallback mailbox instead (None when it did not), and who holds that mailbox now."""
+
+    commune: areas.AreaInfo | None
+    fallback_reason: str | None
+    mailbox: list[Person]
+
+
+@dataclass(frozen=True)
 class Submitted:
     tip: Tip
     code: str
     pin: str | None
-    commune: areas.AreaInfo | None
-    fallback_reason: str | None
+    routing: Routing
+    files: int  # evidence files attached
 
 
 def _rate_window(rt: Runtime) -> guards.Window:
     return guards.Window(rt.settings.tips_per_hour, timedelta(hours=1))
 
 
+def _rate_key(rt: Runtime, person: Person) -> str:
+    return guards.guard_key(rt, "tips", str(person.id))
+
+
 async def may_report(session: AsyncSession, rt: Runtime, person: Person) -> bool:
-    key = guards.guard_key(rt, "tips", str(person.id))
-    return not await guards.is_blocked(session, key, _rate_window(rt), rt.clock.now())
+    return not await guards.is_blocked(session, _rate_key(rt, person), _rate_window(rt),
+                                       rt.clock.now())
 
 
 def reporter_ref(rt: Runtime, person: Person) -> str:
@@ -164,13 +178,13 @@ def reporter_ref(rt: Runtime, person: Person) -> str:
 
 async def submit(session: AsyncSession, rt: Runtime, draft: Draft, person: Person,
                  owner_ref: str) -> Submitted:
-    """Commit the tip with its evidence and reporter link, route it, schedule its deadline.
+    """Write the tip with its evidence and reporter link, routed, its deadline scheduled.
 
-    The caller sends the receipt only after this transaction commits."""
+    The caller queues the officers' cards in the same transaction and sends the receipt only
+    after it commits."""
     now = rt.clock.now()
-    if not await may_report(session, rt, person):
+    if not await guards.take(session, _rate_key(rt, person), _rate_window(rt), now):
         raise TipProblem(words.RATE_LIMITED.format(limit=rt.settings.tips_per_hour))
-    await guards.hit(session, guards.guard_key(rt, "tips", str(person.id)), _rate_window(rt), now)
     while True:
         code = new_receipt_code()
         canonical = canonical_code(code)
@@ -185,6 +199,7 @@ async def submit(session: AsyncSession, rt: Runtime, draft: Draft, person: Perso
         incident_area_id=draft.incident_area_id, identity_mode=draft.identity,
         urgent=draft.urgent, status=TipStatus.RECEIVED, created_at=now, routed_at=now,
     )
+    routing = await route(session, rt, tip)  # before the insert, so the row goes in whole
     session.add(tip)
     await session.flush()
     if draft.identity is not IdentityMode.ANONYMOUS:
@@ -193,38 +208,40 @@ async def submit(session: AsyncSession, rt: Runtime, draft: Draft, person: Perso
             person_enc=rt.seal(str(person.id), REPORTER_CONTEXT),
             phone_enc=rt.seal(draft.phone, PHONE_CONTEXT) if draft.phone else None,
         ))
+    files = 0
     if draft.evidence_ids:
-        await session.execute(
+        attached = await session.execute(
             update(Evidence)
             .where(Evidence.id.in_(draft.evidence_ids[:MAX_EVIDENCE]),
                    Evidence.owner_ref == owner_ref, Evidence.tip_id.is_(None))
             .values(tip_id=tip.id)
         )
+        files = int(attached.rowcount or 0)  # type: ignore[attr-defined]
     session.add(TipEvent(tip_id=tip.id, at=now, actor_person_id=None, actor_role="reporter",
                          kind="received", to_status=TipStatus.RECEIVED, public=True))
-    commune, reason = await route(session, rt, tip)
-    return Submitted(tip, code, pin, commune, reason)
+    return Submitted(tip, code, pin, routing, files)
 
 
-async def route(session: AsyncSession, rt: Runtime, tip: Tip
-                ) -> tuple[areas.AreaInfo | None, str | None]:
-    """Send the tip to its commune's police, or to the fallback mailbox; returns (commune,
-    fallback reason)."""
+async def route(session: AsyncSession, rt: Runtime, tip: Tip) -> Routing:
+    """Send the tip to its commune's police, or to the fallback mailbox."""
     now = rt.clock.now()
     commune = None
     if tip.incident_area_id is not None:
         commune = await areas.enclosing_info(session, tip.incident_area_id, "commune")
     reason = None
+    officers: list[Person] = []
     if commune is None:
         reason = "unknown_place"
-    elif not await people.holders(session, set(POLICE), commune.id, now):
-        reason = "no_officer"
+    else:
+        officers = await officers_of(session, commune.id, now)
+        if not officers:
+            reason = "no_officer"
     tip.commune_id = commune.id if commune else None
     tip.routed_to_fallback = reason is not None
     tip.fallback_reason = reason
     tip.routed_at = now
     tip_lifecycle.schedule(tip, rt.settings, remote=bool(commune and commune.is_remote))
-    return commune, reason
+    return Routing(commune, reason, officers if reason is None else await dispatchers(session, now))
 
 
 # ---- who may see and act ------------------------------------------------------------------------
