@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,6 +64,14 @@ class Messenger(Protocol):
     async def close(self) -> None: ...
 
 
+def freeze_startup_heap() -> None:
+    """Put what start-up built (modules, aiogram's pydantic models, SQLAlchemy mappers: about
+    280,000 objects) beyond the garbage collector. Otherwise every full collection walks all
+    of it again: 200 ms pauses every few seconds under load on the tip bench."""
+    gc.collect()
+    gc.freeze()
+
+
 @dataclass
 class Endpoint:
     """Where a messenger's Bot API is and the token for it."""
@@ -102,6 +111,8 @@ class App:
     registry: Registry = field(default_factory=build_registry)
     run_scheduler: bool = True
     zalo_webhook: bool = False
+    receive: bool = True  # poll and handle updates (False in the sender process)
+    deliver: bool = True  # run the delivery workers (False when a sender process does)
 
     rt: Runtime = field(init=False)
     engine: Engine = field(init=False)
@@ -151,8 +162,10 @@ class App:
         processor = InboxProcessor(self.rt, channel.name, channel.handle_stored,
                                    channel.apologise, channel.prepare, channel.needs_prepare)
         channel.on_stored = processor.wake
-        self.processors.append(processor)
-        self.workers.append(DeliveryWorker(self.rt, channel, limits, holder=self.holder))
+        if self.receive:
+            self.processors.append(processor)
+        if self.deliver:
+            self.workers.append(DeliveryWorker(self.rt, channel, limits, holder=self.holder))
 
     async def start(self) -> None:
         """Start the workers, then connect and poll (connecting retries with backoff)."""
@@ -160,7 +173,7 @@ class App:
             self.tasks.append(asyncio.create_task(processor.run(self.stop_event)))
         for worker in self.workers:
             self.tasks.append(asyncio.create_task(worker.run(self.stop_event)))
-        for channel in self.channels:
+        for channel in self.channels if self.receive else []:
             self.tasks.append(asyncio.create_task(self._connect_and_poll(channel)))
         if self.run_scheduler:
             self.ticker.start()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import re
 import secrets
 import signal
@@ -193,18 +192,11 @@ async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def freeze_startup_heap() -> None:
-    """Put what start-up built (modules, aiogram's pydantic models, SQLAlchemy mappers: about
-    280,000 objects) beyond the garbage collector. Otherwise every full collection walks all
-    of it again: 200 ms pauses every few seconds under load on the tip bench."""
-    gc.collect()
-    gc.freeze()
-
-
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Both messengers from one process when both tokens are set; with no token at all (or
     --sandbox) the local sandboxes stand in for them and the web chat offers both."""
-    from bot.app import App, Endpoint
+    from bot.app import App, Endpoint, freeze_startup_heap
+    from bot.sender_process import SenderProcess
     from bot.web import WebServer
 
     telegram = zalo = None
@@ -228,8 +220,12 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         zalo = Endpoint(zalo_token, running.zalo_base_url)
     setup_logging(settings.log_level, [e.token for e in (telegram, zalo) if e])
     webhook = bool(zalo and settings.public_url and settings.zalo_webhook_secret)
-    app = App(settings, telegram=telegram, zalo=zalo, zalo_webhook=webhook)
+    sender = SenderProcess(telegram, zalo) if settings.sender_process else None
+    app = App(settings, telegram=telegram, zalo=zalo, zalo_webhook=webhook,
+              deliver=sender is None)
     await app.prepare()
+    if sender is not None:
+        app.rt.wake_elsewhere = sender.wake
     web = None
     if app.zalo_channel is not None or settings.public_url is not None:
         web = WebServer(app.rt, app.zalo_channel)
@@ -251,15 +247,26 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"\nMở trang trò chuyện thử: {sandboxes[0].base_url}/\n(Ctrl+C để dừng)", flush=True)
     freeze_startup_heap()
     await app.start()
+    if sender is not None:
+        sender.start(app.stop_event)
     try:
         await _wait_for_signal(app.stop_event)
     finally:
         await app.stop()
+        if sender is not None:
+            await sender.stop()
         if web is not None:
             await web.stop()
         for running in sandboxes:
             await running.close()
     return 0
+
+
+async def cmd_send(settings: Settings, _args: argparse.Namespace) -> int:
+    """The sender process `run` starts when BINHYEN_SENDER_PROCESS is on (not run by hand)."""
+    from bot.sender_process import run_sender
+
+    return await run_sender(settings)
 
 
 async def cmd_evidence(settings: Settings, args: argparse.Namespace) -> int:
@@ -316,6 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
 
     sub.add_parser("migrate", help="nâng cấp cơ sở dữ liệu").set_defaults(handler=cmd_migrate)
+    sub.add_parser("send", help="(nội bộ) tiến trình gửi tin do `run` khởi động khi bật "
+                   "BINHYEN_SENDER_PROCESS").set_defaults(handler=cmd_send)
 
     sandbox = sub.add_parser("sandbox", help="chỉ chạy sandbox Bot API và trang trò chuyện")
     sandbox.add_argument("--port", type=int, default=8081)

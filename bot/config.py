@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     flow_ttl_hours: float = Field(default=24.0, gt=0)
     inbox_keep_days: float = Field(default=7.0, gt=0)
     workers: int = Field(default=4, ge=1, le=64)
+    sender_process: bool = False  # `run` sends from a second process (a second core)
     poll_timeout: int = Field(default=25, ge=0, le=50)
 
     telegram_limit_per_second: float = Field(default=30, ge=0)

@@ -45,6 +45,8 @@ class Runtime:
     outbox_wakeups: dict[str, asyncio.Event] = field(default_factory=dict)
     faults: CrashPoints = field(default_factory=lambda: CrashPoints(None))
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    # set when the delivery workers run in a separate sender process (`bot.sender_process`)
+    wake_elsewhere: Callable[[str], None] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -68,6 +70,8 @@ class Runtime:
 
     def wake_delivery(self, channel: str) -> None:
         self.outbox_wakeups.setdefault(channel, asyncio.Event()).set()
+        if self.wake_elsewhere is not None:
+            self.wake_elsewhere(channel)
 
     def wakeup_event(self, channel: str) -> asyncio.Event:
         return self.outbox_wakeups.setdefault(channel, asyncio.Event())

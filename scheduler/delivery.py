@@ -90,7 +90,6 @@ class DeliveryWorker:
         self._sending: set[asyncio.Task[None]] = set()
         self._results: list[Result] = []
         self._changed = asyncio.Event()
-        self._lease_checked: datetime | None = None
         self._recovered_epoch: int | None = None
         self._busy_chats: set[int] = set()
         self._ids: dict[tuple[int, bytes], str] = {}
@@ -132,12 +131,7 @@ class DeliveryWorker:
                 await self.lease.release()
 
     async def _hold_lease(self) -> bool:
-        now = self.rt.clock.now()
-        renew_every = self.lease.ttl / 3
-        if self.lease.held and self._lease_checked and now - self._lease_checked < renew_every:
-            return True
-        grant = await self.lease.acquire()
-        self._lease_checked = now
+        grant = await self.lease.acquire()  # writes only every third of the lease's time
         if grant is None:
             return False
         if grant.epoch != self._recovered_epoch:
@@ -153,7 +147,9 @@ class DeliveryWorker:
         waiters = [asyncio.ensure_future(e.wait()) for e in (self.wakeup, stop, self._changed)]
         waiters.append(asyncio.ensure_future(self.rt.clock.sleep(max(delay, 0.0))))
         try:
-            await asyncio.wait(waiters, timeout=IDLE_WAIT_S, return_when=asyncio.FIRST_COMPLETED)
+            # back in time to renew the lease, which expires after `ttl` without renewal
+            await asyncio.wait(waiters, timeout=min(IDLE_WAIT_S, self.lease.ttl.total_seconds() / 3),
+                               return_when=asyncio.FIRST_COMPLETED)
         finally:
             self.waiting = False
             for waiter in waiters:
@@ -264,7 +260,7 @@ class DeliveryWorker:
                      ) -> list[Claimed] | None:
         """Mark rows in flight under our epoch, fenced by the lease; None if it was lost."""
         async with self.rt.transaction() as session:
-            if not await self._fence(session):
+            if not await self.lease.fence(session):
                 return None
             for chat_id, until in blocked.items():
                 await session.execute(
@@ -349,12 +345,6 @@ class DeliveryWorker:
                         not_before=self.rt.clock.now() + timedelta(seconds=1)))
         self._busy_chats.discard(chat_id)
         return None
-
-    async def _fence(self, session: AsyncSession) -> bool:
-        if not await self.lease.fence(session):
-            return False
-        self._lease_checked = self.rt.clock.now()
-        return True
 
     # ---- sending ------------------------------------------------------------------------
     async def _send(self, item: Claimed) -> None:

@@ -65,6 +65,7 @@ class InboxProcessor:
         self._wakeup = asyncio.Event()
         self.busy = False
         self._slots = asyncio.Semaphore(rt.settings.workers)
+        self._opened: dict[int, tuple[str, dict[str, Any]]] = {}  # row id → sender, payload
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -99,15 +100,21 @@ class InboxProcessor:
             self.busy = False
 
     async def _load(self) -> list[Waiting]:
+        """What waits, oldest first. Payloads read and decrypted on an earlier turn that did
+        not get to them (a batch stops after BATCH_SECONDS) are kept, not read again."""
         async with self.rt.db.reading() as session:
             ids = [row_id for row_id, _ in await inbox.pending(session, self.channel, BATCH)]
-            if not ids:
-                return []
-            rows = (await session.execute(
-                select(InboxUpdate.id, InboxUpdate.sender_ref, InboxUpdate.payload_enc)
-                .where(InboxUpdate.id.in_(ids)).order_by(InboxUpdate.id))).all()
-        return [Waiting(row_id, sender, inbox.open_blob(self.rt, blob))
-                for row_id, sender, blob in rows if blob is not None]
+            missing = [row_id for row_id in ids if row_id not in self._opened]
+            if missing:
+                rows = (await session.execute(
+                    select(InboxUpdate.id, InboxUpdate.sender_ref, InboxUpdate.payload_enc)
+                    .where(InboxUpdate.id.in_(missing)))).all()
+                for row_id, sender, blob in rows:
+                    if blob is not None:
+                        self._opened[row_id] = (sender, inbox.open_blob(self.rt, blob))
+        self._opened = {row_id: self._opened[row_id] for row_id in ids if row_id in self._opened}
+        return [Waiting(row_id, *self._opened[row_id]) for row_id in ids
+                if row_id in self._opened]
 
     async def _prepare_all(self, batch: list[Waiting]) -> None:
         """Fetch files before any transaction opens, so a resident's 20 MB video never holds

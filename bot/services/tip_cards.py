@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Choice, Outgoing, PlatformRequest
@@ -169,11 +169,11 @@ async def send_new(session: AsyncSession, rt: Runtime, tip: Tip, *,
         cards += [(group, Outgoing(bare_text(rt, tip)))
                   for group in await tips.team_chats(session, tip.commune_id)]
     rows = await outbox.enqueue_many(session, rt, cards)
-    session.add_all([TipCard(tip_id=tip.id, chat_id=chat.id, outbox_id=ids[0],
-                             bare=index >= sent)
-                     for index, ((chat, _), ids) in enumerate(zip(cards, rows, strict=True))])
+    if cards:  # one executemany: nothing here needs the cards' own ids
+        await session.execute(insert(TipCard), [
+            {"tip_id": tip.id, "chat_id": chat.id, "outbox_id": ids[0], "bare": index >= sent}
+            for index, ((chat, _), ids) in enumerate(zip(cards, rows, strict=True))])
     tip.cards_sent_at = now
-    await session.flush()
     return sent
 
 
