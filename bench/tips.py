@@ -9,6 +9,9 @@ not Telegram's 30 messages a second.
     — tips/s achieved, and p50/p99 from the press to the receipt;
 (b) whole conversations with 1 s of thinking before every step — completed reports/s.
 
+The bot runs as README recommends on two cores: BINHYEN_SENDER_PROCESS=true, so a second
+process sends (`--one-process` measures the single process instead, for comparison).
+
 Prints a table, then one JSON line per database.
 """
 
@@ -151,7 +154,8 @@ async def prepare(settings: Settings, schema: str | None) -> None:
     await db.dispose()
 
 
-def bot_env(settings: Settings, base_url: str, schema: str | None) -> dict[str, str]:
+def bot_env(settings: Settings, base_url: str, schema: str | None,
+            one_process: bool = False) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BINHYEN_")}
     url = settings.db_url
     env.update(
@@ -161,6 +165,7 @@ def bot_env(settings: Settings, base_url: str, schema: str | None) -> dict[str, 
         BINHYEN_TELEGRAM_LIMIT_PER_SECOND="0", BINHYEN_TELEGRAM_LIMIT_GROUP_PER_MINUTE="0",
         BINHYEN_TELEGRAM_LIMIT_PRIVATE_PER_SECOND="0", BINHYEN_TIPS_PER_HOUR="1000",
         BINHYEN_WORKERS="16", BINHYEN_DELIVERY_MAX_IN_FLIGHT="128",
+        BINHYEN_SENDER_PROCESS="false" if one_process else "true",
     )
     if schema:
         env["BINHYEN_DATABASE_SCHEMA"] = schema
@@ -168,7 +173,7 @@ def bot_env(settings: Settings, base_url: str, schema: str | None) -> dict[str, 
 
 
 async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
-                 think: float) -> Result:
+                 think: float, one_process: bool) -> Result:
     result = Result(name)
     with tempfile.TemporaryDirectory(prefix="binhyen-bench-") as tmp:
         workdir = Path(tmp)
@@ -191,7 +196,7 @@ async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
             await sandbox.sandbox.user_message(officer, "/start")
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", cwd=REPO,
-            env=bot_env(settings, sandbox.base_url, schema),
+            env=bot_env(settings, sandbox.base_url, schema, one_process),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         try:
             for officer in OFFICERS:
@@ -240,7 +245,7 @@ async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
     return result
 
 
-async def main(quick: bool) -> int:
+async def main(quick: bool, one_process: bool) -> int:
     confirm_n, conversations = (40, 20) if quick else (300, 80)
     databases: list[tuple[str, str | None]] = [("sqlite", None)]
     pg = os.environ.get("BINHYEN_TEST_DATABASE_URL",
@@ -250,8 +255,9 @@ async def main(quick: bool) -> int:
         databases.append(("postgresql", pg))
     else:
         print(f"PostgreSQL not reachable ({problem}); SQLite only.")
-    results = [await run_db(name, url, confirm_n, conversations, 1.0)
+    results = [await run_db(name, url, confirm_n, conversations, 1.0, one_process)
                for name, url in databases]
+    print("bot: " + ("one process" if one_process else "receiver + sender process"))
     print(f"{'db':<11} {'confirms':>8} {'tips/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'conv.':>6} {'reports/s':>9}")
     for r in results:
@@ -261,11 +267,15 @@ async def main(quick: bool) -> int:
     for r in results:
         print(json.dumps({"bench": "tips", "db": r.db, "tips_per_s": round(r.tips_per_s, 1),
                           "p50_ms": round(r.pct(0.5), 1), "p99_ms": round(r.pct(0.99), 1),
-                          "conversations_per_s": round(r.conversations_per_s, 2)}))
+                          "conversations_per_s": round(r.conversations_per_s, 2),
+                          "sender_process": not one_process}))
     return 0
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs, to try it")
-    sys.exit(asyncio.run(main(parser.parse_args().quick)))
+    parser.add_argument("--one-process", action="store_true",
+                        help="the bot without its sender process (BINHYEN_SENDER_PROCESS=false)")
+    args = parser.parse_args()
+    sys.exit(asyncio.run(main(args.quick, args.one_process)))

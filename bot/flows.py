@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 STATE_CONTEXT = "flow.state"
 STATE_OF = select(FlowState).where(FlowState.chat_id == bindparam("chat"),
                                    FlowState.person_id == bindparam("person"))
+CLEAR_STATE = delete(FlowState).where(FlowState.chat_id == bindparam("chat"),
+                                      FlowState.person_id == bindparam("person"))
 MAX_TEXT = 4000
 COMMAND_TOKEN = "c"
 PICK_FLOW = "_pick"
@@ -616,11 +618,7 @@ class Engine:
         await ctx.session.flush()
 
     async def _clear(self, ctx: Ctx, state: State) -> None:
-        await ctx.session.execute(
-            delete(FlowState).where(
-                FlowState.chat_id == ctx.chat.id, FlowState.person_id == ctx.person.id
-            )
-        )
+        await ctx.session.execute(CLEAR_STATE, {"chat": ctx.chat.id, "person": ctx.person.id})
         state.row = None
 
     async def _flush(self, ctx: Ctx) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import InboxStatus, InboxUpdate
@@ -36,6 +36,12 @@ GiveUp = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 IDLE_POLL_S = 2.0
 BATCH = 50
 BATCH_SECONDS = 0.05
+
+
+CLAIM = (update(InboxUpdate)
+         .where(InboxUpdate.id == bindparam("row_id"), InboxUpdate.status == InboxStatus.PENDING)
+         .values(status=InboxStatus.DONE, payload_enc=None, processed_at=bindparam("now"),
+                 attempts=InboxUpdate.attempts + 1))
 
 
 @dataclass
@@ -156,12 +162,7 @@ class InboxProcessor:
 
     async def _claim(self, session: AsyncSession, row_id: int) -> bool:
         """Mark the row done in this transaction; False if another handler already did."""
-        result = await session.execute(
-            update(InboxUpdate)
-            .where(InboxUpdate.id == row_id, InboxUpdate.status == InboxStatus.PENDING)
-            .values(status=InboxStatus.DONE, payload_enc=None, processed_at=self.rt.clock.now(),
-                    attempts=InboxUpdate.attempts + 1)
-        )
+        result = await session.execute(CLAIM, {"row_id": row_id, "now": self.rt.clock.now()})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # ---- PostgreSQL: users in parallel, each update in its own transaction -------------------

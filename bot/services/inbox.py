@@ -19,6 +19,12 @@ from bot.runtime import Runtime
 
 PAYLOAD_CONTEXT = "inbox.payload"
 MAX_ATTEMPTS = 3
+# INSERT … ON CONFLICT DO NOTHING, built once per dialect (False: SQLite, True: PostgreSQL)
+_STORE = {
+    on_postgresql: (postgresql.insert if on_postgresql else sqlite.insert)(
+        InboxUpdate.__table__).on_conflict_do_nothing(index_elements=["channel", "update_key"])
+    for on_postgresql in (False, True)
+}
 
 
 def update_key(rt: Runtime, platform_id: str, payload: dict[str, Any]) -> str:
@@ -48,11 +54,7 @@ async def store(
         "received_at": rt.clock.now(),
     }
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(InboxUpdate).values(**values).on_conflict_do_nothing(
-        index_elements=["channel", "update_key"]
-    )
-    result = await session.execute(statement)
+    result = await session.execute(_STORE[dialect == "postgresql"], values)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

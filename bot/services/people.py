@@ -204,18 +204,22 @@ async def has_role(
     return False
 
 
+HOLDERS = (  # built once: every tip asks it
+    select(Person)
+    .join(RoleGrant, RoleGrant.person_id == Person.id)
+    .where(RoleGrant.area_id == bindparam("area_id"),
+           RoleGrant.role.in_(bindparam("roles", expanding=True)), *_active(bindparam("now")))
+    .distinct()
+    .order_by(Person.id)
+)
+
+
 async def holders(
     session: AsyncSession, roles: set[Role], area_id: int, now: datetime
 ) -> list[Person]:
     """People holding one of `roles` in exactly this area."""
-    query = (
-        select(Person)
-        .join(RoleGrant, RoleGrant.person_id == Person.id)
-        .where(RoleGrant.area_id == area_id, RoleGrant.role.in_(roles), *_active(now))
-        .distinct()
-        .order_by(Person.id)
-    )
-    return list((await session.scalars(query)).all())
+    params = {"area_id": area_id, "roles": sorted(roles), "now": now}
+    return list((await session.scalars(HOLDERS, params)).all())
 
 
 async def grant_role(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Choice, Outgoing, PlatformRequest
@@ -29,6 +29,8 @@ from bot.services import (
 from content import tips as words
 
 CARD_TOKEN = "t"
+ACTIVE_CHATS = select(Chat).where(Chat.id.in_(bindparam("ids", expanding=True)),
+                                  Chat.active.is_(True))
 ANSWER_TOKEN = "r"
 EVIDENCE_PARAM = "_evidence"
 
@@ -157,8 +159,7 @@ async def send_new(session: AsyncSession, rt: Runtime, tip: Tip, *,
     if mailbox is None:
         mailbox = await tips.mailbox_holders(session, tip, now)
     chat_ids = [o.private_chat_id for o in mailbox if o.private_chat_id is not None]
-    chats = {c.id: c for c in (await session.scalars(
-        select(Chat).where(Chat.id.in_(chat_ids), Chat.active.is_(True)))).all()}
+    chats = {c.id: c for c in (await session.scalars(ACTIVE_CHATS, {"ids": chat_ids})).all()}
     cards: list[tuple[Chat, Outgoing]] = []
     for officer in mailbox:
         chat = chats.get(officer.private_chat_id or 0)

@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import normalize_code, random_code
@@ -190,7 +190,7 @@ async def submit(session: AsyncSession, rt: Runtime, draft: Draft, person: Perso
         canonical = canonical_code(code)
         assert canonical is not None
         digest = receipt_hash(rt, canonical)
-        if await session.scalar(select(Tip.id).where(Tip.receipt_hash == digest)) is None:
+        if await session.scalar(RECEIPT_TAKEN, {"digest": digest}) is None:
             break
     pin = new_pin() if draft.identity is IdentityMode.ANONYMOUS else None
     tip = Tip(
@@ -690,7 +690,10 @@ async def stats(session: AsyncSession, rt: Runtime, commune_ids: list[int] | Non
     return result
 
 
+TEAM_CHATS = select(Chat).where(Chat.purpose == "police_team",
+                                Chat.area_id == bindparam("commune_id"), Chat.active.is_(True))
+RECEIPT_TAKEN = select(Tip.id).where(Tip.receipt_hash == bindparam("digest"))
+
+
 async def team_chats(session: AsyncSession, commune_id: int) -> list[Chat]:
-    query = select(Chat).where(Chat.purpose == "police_team", Chat.area_id == commune_id,
-                               Chat.active.is_(True))
-    return list((await session.scalars(query)).all())
+    return list((await session.scalars(TEAM_CHATS, {"commune_id": commune_id})).all())

@@ -188,3 +188,45 @@ async def test_make_run_without_token_serves_the_web_chat(settings: Settings) ->
         await _until(redeemed)
     finally:
         await _stop(process)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+async def test_sender_process_sends_and_is_started_again_when_killed(
+    sandbox, settings: Settings  # type: ignore[no-untyped-def]
+) -> None:
+    base = sandbox.base_url
+    env = _env(settings, BINHYEN_TELEGRAM_TOKEN=TOKEN, BINHYEN_TELEGRAM_API_URL=base,
+               BINHYEN_SENDER_PROCESS="true")
+    process = await _spawn(env, "run")
+
+    def answered(user: int):  # type: ignore[no-untyped-def]
+        async def check() -> bool:
+            return any("113" in t for t in await _bot_texts(base, user))
+        return check
+
+    try:
+        await _post(base, "message", {"user": {"id": 7001, "first_name": "A"},
+                                      "text": "/hotline"})
+        await _until(answered(7001), timeout=60)
+        senders = _children(process.pid)
+        assert len(senders) == 1
+        assert "send" in Path(f"/proc/{senders[0]}/cmdline").read_text().split("\0")
+        os.kill(senders[0], signal.SIGKILL)
+        await _post(base, "message", {"user": {"id": 7002, "first_name": "B"},
+                                      "text": "/hotline"})
+        await _until(answered(7002), timeout=60)  # a new sender, after the old lease expired
+        restarted = _children(process.pid)
+        assert len(restarted) == 1 and restarted != senders
+    finally:
+        log = await _stop(process)
+    assert "the sender process exited" in log, log[-2000:]
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+    for user in (7001, 7002):
+        assert len(await _bot_texts(base, user)) == 1  # each answer sent once
+    with pytest.raises(ProcessLookupError):  # the sender stops with the bot
+        os.kill(restarted[0], 0)
