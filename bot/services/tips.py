@@ -241,7 +241,7 @@ async def route(session: AsyncSession, rt: Runtime, tip: Tip) -> Routing:
     tip.fallback_reason = reason
     tip.routed_at = now
     tip_lifecycle.schedule(tip, rt.settings, remote=bool(commune and commune.is_remote))
-    return Routing(commune, reason, officers if reason is None else await dispatchers(session, now))
+    return Routing(commune, reason, await mailbox_holders(session, tip, now, officers))
 
 
 # ---- who may see and act ------------------------------------------------------------------------
@@ -430,11 +430,13 @@ async def dispatchers(session: AsyncSession, now: datetime) -> list[Person]:
     return list((await session.scalars(query)).all())
 
 
-async def mailbox_holders(session: AsyncSession, tip: Tip, now: datetime) -> list[Person]:
-    """Who receives the tip's full card: its commune's police, or the dispatchers."""
+async def mailbox_holders(session: AsyncSession, tip: Tip, now: datetime,
+                          officers: list[Person] | None = None) -> list[Person]:
+    """Who receives the tip's full card: its commune's police (`officers` when the caller has
+    just asked), or the dispatchers."""
     if tip.routed_to_fallback or tip.commune_id is None:
         return await dispatchers(session, now)
-    return await officers_of(session, tip.commune_id, now)
+    return officers if officers is not None else await officers_of(session, tip.commune_id, now)
 
 
 # ---- the reporter ----------------------------------------------------------------------------
