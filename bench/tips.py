@@ -54,11 +54,27 @@ STEPS_TO_REVIEW = [("press", "Bắt đầu"), ("press", "Ma túy"), ("text", DES
                    ("press", "Giấu tên, vẫn nhận thông báo")]
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children so far, from /proc (Linux)."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    except (OSError, IndexError, ValueError):
+        pass
+    return total
+
+
 @dataclass
 class Result:
     db: str
     confirm_n: int = 0
     tips_per_s: float = 0.0
+    bot_cpu_ms_per_tip: float = 0.0
+    bench_cpu_ms_per_tip: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     conversations: int = 0
     conversations_per_s: float = 0.0
@@ -210,6 +226,7 @@ async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
 
             await asyncio.gather(*(bring(u) for u in users))
             started = time.perf_counter()
+            bot_cpu, own_cpu = cpu_seconds(process.pid), time.process_time()
 
             async def confirm_at(index: int, user: dict[str, Any]) -> float:
                 # residents press «Gửi» at a steady rate, as a busy evening would bring them
@@ -219,7 +236,11 @@ async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
             result.latencies_ms = list(await asyncio.gather(
                 *(confirm_at(i, u) for i, u in enumerate(users))))
             result.confirm_n = confirm_n
+            if os.environ.get("BENCH_DUMP"):
+                Path(os.environ["BENCH_DUMP"]).write_text(json.dumps(result.latencies_ms))
             result.tips_per_s = confirm_n / (time.perf_counter() - started)
+            result.bot_cpu_ms_per_tip = (cpu_seconds(process.pid) - bot_cpu) * 1000 / confirm_n
+            result.bench_cpu_ms_per_tip = (time.process_time() - own_cpu) * 1000 / confirm_n
 
             people_b = [{"id": 700000 + i, "first_name": f"Người {i}"}
                         for i in range(conversations)]
@@ -245,29 +266,39 @@ async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
     return result
 
 
-async def main(quick: bool, one_process: bool) -> int:
-    confirm_n, conversations = (40, 20) if quick else (300, 80)
-    databases: list[tuple[str, str | None]] = [("sqlite", None)]
-    pg = os.environ.get("BINHYEN_TEST_DATABASE_URL",
-                        "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-    problem = await _reachable(pg)
-    if problem is None:
-        databases.append(("postgresql", pg))
-    else:
-        print(f"PostgreSQL not reachable ({problem}); SQLite only.")
+async def main(args: argparse.Namespace) -> int:
+    confirm_n, conversations = (40, 20) if args.quick else (300, 80)
+    confirm_n = args.confirms or confirm_n
+    conversations = conversations if args.conversations is None else args.conversations
+    one_process = args.one_process
+    databases: list[tuple[str, str | None]] = []
+    if args.db in (None, "sqlite"):
+        databases.append(("sqlite", None))
+    if args.db in (None, "postgresql"):
+        pg = os.environ.get("BINHYEN_TEST_DATABASE_URL",
+                            "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+        problem = await _reachable(pg)
+        if problem is None:
+            databases.append(("postgresql", pg))
+        else:
+            print(f"PostgreSQL not reachable ({problem}); SQLite only.")
     results = [await run_db(name, url, confirm_n, conversations, 1.0, one_process)
                for name, url in databases]
     print("bot: " + ("one process" if one_process else "receiver + sender process"))
     print(f"{'db':<11} {'confirms':>8} {'tips/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'conv.':>6} {'reports/s':>9}")
+          f"{'bot CPU':>8} {'bench CPU':>9} {'conv.':>6} {'reports/s':>9}")
     for r in results:
         print(f"{r.db:<11} {r.confirm_n:>8} {r.tips_per_s:>8.1f} {r.pct(0.5):>8.0f} "
-              f"{r.pct(0.99):>8.0f} {r.conversations:>6} {r.conversations_per_s:>9.2f}")
+              f"{r.pct(0.99):>8.0f} {r.bot_cpu_ms_per_tip:>8.1f} {r.bench_cpu_ms_per_tip:>9.1f} "
+              f"{r.conversations:>6} {r.conversations_per_s:>9.2f}")
+    print("bot CPU, bench CPU: milliseconds of CPU per confirmed tip in (a), for the bot's "
+          "processes and for this one (sandbox and residents).")
     print("Targets on 2 cores: (a) ≥ 50 tips/s with p99 < 500 ms; (b) ≥ 5 reports/s.")
     for r in results:
         print(json.dumps({"bench": "tips", "db": r.db, "tips_per_s": round(r.tips_per_s, 1),
                           "p50_ms": round(r.pct(0.5), 1), "p99_ms": round(r.pct(0.99), 1),
                           "conversations_per_s": round(r.conversations_per_s, 2),
+                          "bot_cpu_ms_per_tip": round(r.bot_cpu_ms_per_tip, 1),
                           "sender_process": not one_process}))
     return 0
 
@@ -277,5 +308,8 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="smaller runs, to try it")
     parser.add_argument("--one-process", action="store_true",
                         help="the bot without its sender process (BINHYEN_SENDER_PROCESS=false)")
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], help="only this database")
+    parser.add_argument("--confirms", type=int, help="residents confirming in (a)")
+    parser.add_argument("--conversations", type=int, help="whole conversations in (b); 0 skips")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.quick, args.one_process)))
+    sys.exit(asyncio.run(main(args)))

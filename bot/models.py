@@ -242,11 +242,13 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "channel", "status", "priority", "id"),
+        # a chat's own queue in sending order: which row is its head (see scheduler.delivery)
+        Index("ix_outbox_chat_queue", "chat_id", "status", "priority", "id"),
         UniqueConstraint("broadcast_id", "chat_id", "part", name="uq_outbox_broadcast_chat_part"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"), index=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     payload_enc: Mapped[bytes | None]
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.QUEUED)

@@ -26,8 +26,9 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.channels.base import (
     ChatGone,
@@ -48,6 +49,26 @@ from scheduler.limits import ChannelLimiter, Limits, Scope
 log = logging.getLogger(__name__)
 
 CANDIDATES = 256
+_AHEAD = aliased(OutboxMessage)
+# Only the head of each chat's queue may go (one message in flight per chat keeps its order),
+# so only heads are candidates: a chat with a long queue — an officer's cards on a busy evening
+# — must not fill the window and starve every other chat behind it. A chat's queue runs by
+# (priority, id), so an interactive reply still overtakes a broadcast queued in the same group.
+HEADS = (
+    select(OutboxMessage.id, OutboxMessage.chat_id, Chat.kind)
+    .join(Chat, Chat.id == OutboxMessage.chat_id)
+    .where(OutboxMessage.channel == bindparam("channel"),
+           OutboxMessage.status == OutboxStatus.QUEUED,
+           or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= bindparam("now")),
+           ~exists().where(_AHEAD.chat_id == OutboxMessage.chat_id,
+                           _AHEAD.status == OutboxStatus.IN_FLIGHT),
+           ~exists().where(_AHEAD.chat_id == OutboxMessage.chat_id,
+                           _AHEAD.status == OutboxStatus.QUEUED,
+                           tuple_(_AHEAD.priority, _AHEAD.id)
+                           < tuple_(OutboxMessage.priority, OutboxMessage.id)))
+    .order_by(OutboxMessage.priority, OutboxMessage.id)
+    .limit(CANDIDATES)
+)
 IDLE_WAIT_S = 30.0
 RESENT_COUNTER = "delivery.resent.{channel}"
 
@@ -245,15 +266,7 @@ class DeliveryWorker:
 
     async def _candidates(self, now: datetime) -> list[tuple[int, int, str]]:
         async with self.rt.db.reading() as session:
-            rows = await session.execute(
-                select(OutboxMessage.id, OutboxMessage.chat_id, Chat.kind)
-                .join(Chat, Chat.id == OutboxMessage.chat_id)
-                .where(OutboxMessage.channel == self.channel,
-                       OutboxMessage.status == OutboxStatus.QUEUED,
-                       or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now))
-                .order_by(OutboxMessage.priority, OutboxMessage.id)
-                .limit(CANDIDATES)
-            )
+            rows = await session.execute(HEADS, {"channel": self.channel, "now": now})
             return [(row_id, chat_id, kind) for row_id, chat_id, kind in rows]
 
     async def _claim(self, row_ids: list[int], blocked: dict[int, datetime]

@@ -4,6 +4,7 @@ migration, retry exhaustion, and the broadcast report to its author."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.models import Chat, ChatKind, Lane, OutboxMessage, OutboxStatus, Person, Role
 from bot.services import areas, broadcasts, outbox, people
+from scheduler.delivery import CANDIDATES
 from scheduler.limits import Scope
 from tests.e2e.tipkit import enrol
 from tests.harness import LEADER, RESIDENT, Harness, start_harness
@@ -83,6 +85,44 @@ async def test_interactive_goes_before_a_queued_broadcast(harness: Harness) -> N
     later = [r for r in broadcast_rows if r.sent_at > reply.sent_at]
     assert len(later) >= len(broadcast_rows) - 3, "the reply waited behind the broadcast"
     assert (await h.stats())["http_429"] == 0
+
+
+async def bot_texts(h: Harness, chat_id: int) -> list[str]:
+    return [m["text"] for m in await h.transcript(chat_id) if m["from"] == "bot"]
+
+
+async def test_a_long_queue_in_one_chat_does_not_hold_up_the_others(
+        settings: Settings, db: Database, clock: FakeClock) -> None:
+    """Only the head of a chat's queue may go, so a chat with more waiting than the worker looks
+    at in one turn (an officer's cards on a busy evening) must not hide every other chat."""
+    settings.telegram_limit_per_second = 0  # no limits: only the order rule holds rows back
+    settings.telegram_limit_group_per_minute = 0
+    async with start_harness(settings, db, clock) as h:
+        await _long_queue(h)
+
+
+async def _long_queue(h: Harness) -> None:
+    busy, other = await groups(h, 2)
+    before_busy, before_other = (len(await bot_texts(h, GROUP_BASE)),
+                                 len(await bot_texts(h, GROUP_BASE - 1)))
+    # the busy group's first message hangs for 3 s at the platform, then goes through
+    await h.fault("timeout", chat_id=GROUP_BASE, delay=3, apply=True, times=1)
+    queued = [f"Tin {index}" for index in range(CANDIDATES + 40)]
+    async with h.app.rt.transaction() as session:
+        await outbox.enqueue_many(session, h.app.rt, [(busy, Outgoing(t)) for t in queued])
+        await outbox.enqueue(session, h.app.rt, other, Outgoing("Tin cho tổ bên cạnh"))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 2.5
+    while len(await bot_texts(h, GROUP_BASE - 1)) == before_other:
+        assert loop.time() < deadline, "the other group waited behind the busy one"
+        await asyncio.sleep(0.02)
+    assert len(await bot_texts(h, GROUP_BASE)) <= before_busy + 1  # still on its first
+    await h.settle()
+    sent = await rows(h, chat_id=busy.id)
+    assert all(r.status == OutboxStatus.SENT for r in sent) and len(sent) == len(queued)
+    platform_ids = [int(r.platform_message_id or 0) for r in sent]
+    assert platform_ids == sorted(platform_ids), "the busy group's messages kept their order"
+    assert (await h.stats())["messages_by_chat"][str(GROUP_BASE)] == before_busy + len(queued)
 
 
 async def test_every_limit_is_kept(harness: Harness) -> None:
