@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.sqlite_inloop import begin_immediate, in_loop_url, set_pragmas
+from bot.sqlite_inloop import WriterTurns, begin_immediate, in_loop_url, set_pragmas, writer_turns
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -43,7 +43,8 @@ def _sqlite_pragmas(synchronous: str, busy_timeout_ms: int) -> list[str]:
     ]
 
 
-def _install_sqlite_hooks(engine: AsyncEngine, *, writer: bool, synchronous: str) -> None:
+def _install_sqlite_hooks(engine: AsyncEngine, *, writer: bool, synchronous: str,
+                          turns: WriterTurns | None = None) -> None:
     """Take transaction control from the driver so we choose the BEGIN (the SQLAlchemy recipe).
     The writer waits for the write lock in `begin_immediate`, on the loop, never inside SQLite."""
 
@@ -58,7 +59,7 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, writer: bool, synchronous: str
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         if writer:
-            begin_immediate(conn, SQLITE_BUSY_TIMEOUT_MS / 1000)
+            begin_immediate(conn, SQLITE_BUSY_TIMEOUT_MS / 1000, turns)
         else:
             conn.exec_driver_sql("BEGIN")
 
@@ -75,11 +76,12 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
-            self._make_sqlite_dir(url)
+            path = self._make_sqlite_dir(url)
             local = in_loop_url(url)
             self.writer = create_async_engine(local, pool_size=1, max_overflow=0, pool_timeout=60)
             self.reader = create_async_engine(local, pool_size=4, max_overflow=4)
-            _install_sqlite_hooks(self.writer, writer=True, synchronous=sqlite_synchronous)
+            _install_sqlite_hooks(self.writer, writer=True, synchronous=sqlite_synchronous,
+                                  turns=writer_turns(path))
             _install_sqlite_hooks(self.reader, writer=False, synchronous=sqlite_synchronous)
         else:
             # the app has a few hundred distinct statements; asyncpg's default cache of 100
@@ -100,10 +102,12 @@ class Database:
         self._reads = async_sessionmaker(self.reader, expire_on_commit=False)
 
     @staticmethod
-    def _make_sqlite_dir(url: str) -> None:
+    def _make_sqlite_dir(url: str) -> str:
+        """The database file's path ("" or ":memory:" for none), its folder made."""
         path = url.split(":///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return path
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

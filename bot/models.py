@@ -242,8 +242,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "channel", "status", "priority", "id"),
-        # a chat's own queue in sending order: which row is its head (see scheduler.delivery)
-        Index("ix_outbox_chat_queue", "chat_id", "status", "priority", "id"),
+        # "has this chat a row in flight?" (scheduler.delivery), and a chat's rows
+        Index("ix_outbox_chat_status", "chat_id", "status"),
         UniqueConstraint("broadcast_id", "chat_id", "part", name="uq_outbox_broadcast_chat_part"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,7 @@
-"""Outbox: an index on each chat's queue in sending order, replacing the plain chat index
+"""Outbox: index (chat_id, status), replacing the plain chat index
 
-The delivery worker picks only the head row of each chat; this index answers "is there an
-earlier row of this chat still waiting or in flight?" in one probe.
+The delivery worker leaves out the queues of chats with a row in flight; this index answers
+"has this chat a row in flight?" in one probe.
 
 Revision ID: 0006
 Revises: 0005
@@ -20,12 +20,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_chat_queue", ["chat_id", "status", "priority", "id"],
-                              unique=False)
+        batch_op.create_index("ix_outbox_chat_status", ["chat_id", "status"], unique=False)
         batch_op.drop_index("ix_outbox_chat_id")
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_chat_id", ["chat_id"], unique=False)
-        batch_op.drop_index("ix_outbox_chat_queue")
+        batch_op.drop_index("ix_outbox_chat_status")
