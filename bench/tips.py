@@ -189,7 +189,7 @@ def bot_env(settings: Settings, base_url: str, schema: str | None,
 
 
 async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
-                 think: float, one_process: bool) -> Result:
+                 think: float, one_process: bool, rate: float = ARRIVALS_PER_S) -> Result:
     result = Result(name)
     with tempfile.TemporaryDirectory(prefix="binhyen-bench-") as tmp:
         workdir = Path(tmp)
@@ -230,7 +230,7 @@ async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
 
             async def confirm_at(index: int, user: dict[str, Any]) -> float:
                 # residents press «Gửi» at a steady rate, as a busy evening would bring them
-                await asyncio.sleep(index / ARRIVALS_PER_S)
+                await asyncio.sleep(index / rate)
                 return await residents.confirm(user)
 
             result.latencies_ms = list(await asyncio.gather(
@@ -282,9 +282,10 @@ async def main(args: argparse.Namespace) -> int:
             databases.append(("postgresql", pg))
         else:
             print(f"PostgreSQL not reachable ({problem}); SQLite only.")
-    results = [await run_db(name, url, confirm_n, conversations, 1.0, one_process)
+    results = [await run_db(name, url, confirm_n, conversations, 1.0, one_process, args.rate)
                for name, url in databases]
-    print("bot: " + ("one process" if one_process else "receiver + sender process"))
+    print("bot: " + ("one process" if one_process else "receiver + sender process")
+          + f"; (a) offered {args.rate:g} confirms a second")
     print(f"{'db':<11} {'confirms':>8} {'tips/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'bot CPU':>8} {'bench CPU':>9} {'conv.':>6} {'reports/s':>9}")
     for r in results:
@@ -299,6 +300,7 @@ async def main(args: argparse.Namespace) -> int:
                           "p50_ms": round(r.pct(0.5), 1), "p99_ms": round(r.pct(0.99), 1),
                           "conversations_per_s": round(r.conversations_per_s, 2),
                           "bot_cpu_ms_per_tip": round(r.bot_cpu_ms_per_tip, 1),
+                          "offered_per_s": args.rate,
                           "sender_process": not one_process}))
     return 0
 
@@ -308,6 +310,8 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="smaller runs, to try it")
     parser.add_argument("--one-process", action="store_true",
                         help="the bot without its sender process (BINHYEN_SENDER_PROCESS=false)")
+    parser.add_argument("--rate", type=float, default=ARRIVALS_PER_S,
+                        help=f"confirms a second offered in (a) (default {ARRIVALS_PER_S})")
     parser.add_argument("--db", choices=["sqlite", "postgresql"], help="only this database")
     parser.add_argument("--confirms", type=int, help="residents confirming in (a)")
     parser.add_argument("--conversations", type=int, help="whole conversations in (b); 0 skips")
