@@ -34,6 +34,7 @@ from bot.channels.telegram import CAPABILITIES, TelegramRenderer
 from bot.clock import utc
 from bot.config import Settings
 from bot.db import Database
+from bot.loop import run_loop
 from bot.models import ChatKind, OutboxMessage, OutboxStatus
 from bot.runtime import ChannelParts, Runtime
 from bot.sandbox.server import RunningSandbox, start_sandbox
@@ -274,4 +275,4 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, to try it")
     parser.add_argument("--only", default="abc", help="which runs, e.g. b or ac")
     arguments = parser.parse_args()
-    sys.exit(asyncio.run(main(arguments.quick, arguments.only)))
+    sys.exit(run_loop(main(arguments.quick, arguments.only)))

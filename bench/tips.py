@@ -36,6 +36,7 @@ from sqlalchemy import text
 from bot.channels.base import ChatType, Incoming, InputKind
 from bot.config import Settings
 from bot.db import Database
+from bot.loop import run_loop
 from bot.models import Role
 from bot.runtime import Runtime
 from bot.sandbox.server import RunningSandbox, start_sandbox
@@ -316,4 +317,4 @@ if __name__ == "__main__":
     parser.add_argument("--confirms", type=int, help="residents confirming in (a)")
     parser.add_argument("--conversations", type=int, help="whole conversations in (b); 0 skips")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args)))
+    sys.exit(run_loop(main(args)))

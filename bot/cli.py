@@ -21,6 +21,7 @@ from bot.crypto import KeyFileError
 from bot.db import Database
 from bot.faults import CrashPoints
 from bot.logs import setup_logging
+from bot.loop import run_loop
 from bot.models import Role
 from bot.runtime import Runtime
 from bot.services import areas, demo, meta, outbox, people
@@ -381,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     handler: Handler = args.handler
     try:
-        return asyncio.run(handler(settings, args))
+        return run_loop(handler(settings, args))
     except KeyFileError as problem:
         print(f"Không khởi động: {problem}", file=sys.stderr)
         return 2

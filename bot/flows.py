@@ -29,6 +29,7 @@ from bot.channels.base import (
     Incoming,
     InputKind,
     Outgoing,
+    PlatformRequest,
     Prompt,
     Request,
     match_choice,
@@ -124,6 +125,7 @@ class Ctx:
     delete_command: bool = False
     _outgoing: list[tuple[Chat, Outgoing, Lane]] = field(default_factory=list)
     _later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _acknowledgements: list[tuple[Chat, PlatformRequest]] = field(default_factory=list)
 
     @property
     def now(self) -> datetime:
@@ -158,6 +160,7 @@ class Ctx:
 
 
 AskFn = Callable[[Ctx], Awaitable[Prompt]]
+Acknowledge = Callable[[Ctx], list[tuple[Chat, PlatformRequest]]]
 AnswerFn = Callable[[Ctx, Answer], Awaitable[Outcome]]
 BeginFn = Callable[[Ctx, str], Awaitable[Outcome]]
 
@@ -309,7 +312,10 @@ class Engine:
         self.ttl = timedelta(hours=rt.settings.flow_ttl_hours)
 
     # -- public entry ----------------------------------------------------------------------
-    async def handle(self, session: AsyncSession, incoming: Incoming) -> Ctx:
+    async def handle(self, session: AsyncSession, incoming: Incoming, *,
+                     acknowledge: Acknowledge | None = None) -> Ctx:
+        """`acknowledge` gives the messenger's own requests that close the update (a pressed
+        button's answer and mark); they go first, in the same insert as the replies."""
         person, chat = await people.touch(session, self.rt, incoming)
         ctx = Ctx(self.rt, session, incoming, person, chat)
         state = await self._load(ctx)
@@ -317,6 +323,8 @@ class Engine:
             await self._route(ctx, state)
         except DomainError as problem:
             ctx.say(str(problem))
+        if acknowledge is not None:
+            ctx._acknowledgements = acknowledge(ctx)
         await self._flush(ctx)
         return ctx
 
@@ -630,10 +638,12 @@ class Engine:
     async def _enqueue(self, ctx: Ctx) -> None:
         """The step's messages, one insert per lane (in order within each)."""
         for lane in Lane:
+            first = ctx._acknowledgements if lane is Lane.INTERACTIVE else []
             messages = [(chat, message) for chat, message, of in ctx._outgoing if of is lane]
-            if messages:
-                await outbox.enqueue_many(ctx.session, self.rt, messages, lane=lane)
+            if messages or first:
+                await outbox.enqueue_many(ctx.session, self.rt, messages, lane=lane, first=first)
         ctx._outgoing.clear()
+        ctx._acknowledgements = []
 
 
 async def purge_expired(session: AsyncSession, now: datetime) -> int:

@@ -152,6 +152,9 @@ class Household(Base):
     created_at: Mapped[datetime]
 
 
+POLICE_TEAM = "police_team"  # Chat.purpose of a commune police team group (bound by /setup)
+
+
 class Chat(Base):
     """A conversation on one messenger: a person's private chat or a group's chat."""
 
@@ -164,7 +167,7 @@ class Chat(Base):
     kind: Mapped[str] = mapped_column(String(16))
     title: Mapped[str | None] = mapped_column(String(255))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
-    purpose: Mapped[str | None] = mapped_column(String(32))
+    purpose: Mapped[str | None] = mapped_column(String(32))  # POLICE_TEAM for a bound team
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     inactive_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]

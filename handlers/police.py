@@ -25,7 +25,7 @@ from bot.flows import (
     Retry,
     StartFlow,
 )
-from bot.models import Area, ChatKind, Person, Role, Tip, TipEvent, TipStatus
+from bot.models import POLICE_TEAM, Area, ChatKind, Person, Role, Tip, TipEvent, TipStatus
 from bot.services import areas, people, tip_cards, tip_lifecycle, tips
 from bot.services.errors import NotAllowed
 from bot.text import squash
@@ -429,7 +429,7 @@ async def setup(ctx: Ctx, _args: str) -> Outcome:
         return Finish(words.SETUP_NOT_CHIEF)
     commune = await ctx.session.get(Area, chief_of[0])
     assert commune is not None
-    ctx.chat.purpose, ctx.chat.area_id = "police_team", commune.id
+    ctx.chat.purpose, ctx.chat.area_id = POLICE_TEAM, commune.id
     return Finish(words.SETUP_DONE.format(commune=commune.name))
 
 

@@ -448,22 +448,20 @@ class TelegramChannel:
             callback_id=query.id,
             message_id=str(message.message_id),
         )
-        ctx = await self.engine.handle(session, incoming)
-        await self._after_button(session, ctx, query, message)
+        def acknowledge(ctx: Ctx) -> list[tuple[Chat, PlatformRequest]]:
+            """Stop the button's spinner (with the step's toast) and mark what was chosen."""
+            answer: dict[str, Any] = {"callback_query_id": query.id}
+            if ctx.toast:
+                answer["text"] = ctx.toast
+            requests = [(ctx.chat, PlatformRequest("answerCallbackQuery", answer))]
+            if ctx.chosen is not None and message.text:
+                requests.append((ctx.chat, PlatformRequest("editMessageText", {
+                    "message_id": message.message_id,
+                    "text": message.text + CHOSEN_MARK.format(label=ctx.chosen.label),
+                })))
+            return requests
 
-    async def _after_button(
-        self, session: AsyncSession, ctx: Ctx, query: CallbackQuery, message: Message
-    ) -> None:
-        answer: dict[str, Any] = {"callback_query_id": query.id}
-        if ctx.toast:
-            answer["text"] = ctx.toast
-        requests = [(ctx.chat, PlatformRequest("answerCallbackQuery", answer))]
-        if ctx.chosen is not None and message.text:
-            requests.append((ctx.chat, PlatformRequest("editMessageText", {
-                "message_id": message.message_id,
-                "text": message.text + CHOSEN_MARK.format(label=ctx.chosen.label),
-            })))
-        await outbox.enqueue_requests(session, self.rt, requests)
+        await self.engine.handle(session, incoming, acknowledge=acknowledge)
 
     async def _on_membership(self, session: AsyncSession, update: ChatMemberUpdated) -> None:
         if update.chat.type not in ("group", "supergroup"):

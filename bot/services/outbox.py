@@ -103,14 +103,17 @@ async def enqueue(
 
 async def enqueue_many(
     session: AsyncSession, rt: Runtime, messages: Sequence[tuple[Chat, Outgoing]],
-    *, lane: Lane = Lane.INTERACTIVE,
+    *, lane: Lane = Lane.INTERACTIVE, first: Sequence[tuple[Chat, PlatformRequest]] = (),
 ) -> list[list[int]]:
-    """Render and queue several messages in one statement; per message, its rows' ids."""
+    """Render and queue several messages in one statement; per message, its rows' ids.
+    `first`: requests already in the messenger's form, queued ahead of the messages."""
     rendered = [(chat, rt.parts(chat.channel).renderer.render(message))
                 for chat, message in messages]
-    ids = await enqueue_requests(
-        session, rt, [(chat, request) for chat, requests in rendered for request in requests],
+    queued = await enqueue_requests(
+        session, rt, [*first, *((chat, request) for chat, requests in rendered
+                                for request in requests)],
         lane=lane)
+    ids = queued[len(first):]
     per_message: list[list[int]] = []
     for _, requests in rendered:
         per_message.append(ids[:len(requests)])

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Choice, Outgoing, PlatformRequest
 from bot.clock import format_local
-from bot.models import Chat, IdentityMode, Person, Tip, TipCard, TipStatus
+from bot.models import POLICE_TEAM, Chat, IdentityMode, Person, Tip, TipCard, TipStatus
 from bot.runtime import Runtime
 from bot.services import (
     areas,
@@ -29,8 +29,11 @@ from bot.services import (
 from content import tips as words
 
 CARD_TOKEN = "t"
-ACTIVE_CHATS = select(Chat).where(Chat.id.in_(bindparam("ids", expanding=True)),
-                                  Chat.active.is_(True))
+# the mailbox holders' private chats and the commune's police team groups, in one query
+CARD_CHATS = select(Chat).where(
+    Chat.active.is_(True),
+    or_(Chat.id.in_(bindparam("ids", expanding=True)),
+        and_(Chat.purpose == POLICE_TEAM, Chat.area_id == bindparam("team_of"))))
 ANSWER_TOKEN = "r"
 EVIDENCE_PARAM = "_evidence"
 
@@ -159,22 +162,24 @@ async def send_new(session: AsyncSession, rt: Runtime, tip: Tip, *,
     if mailbox is None:
         mailbox = await tips.mailbox_holders(session, tip, now)
     chat_ids = [o.private_chat_id for o in mailbox if o.private_chat_id is not None]
-    chats = {c.id: c for c in (await session.scalars(ACTIVE_CHATS, {"ids": chat_ids})).all()}
+    team = tip.commune_id if tip.commune_id is not None and not tip.routed_to_fallback else None
+    found = (await session.scalars(CARD_CHATS, {"ids": chat_ids, "team_of": team})).all()
+    chats = {c.id: c for c in found}
     cards: list[tuple[Chat, Outgoing]] = []
     for officer in mailbox:
         chat = chats.get(officer.private_chat_id or 0)
         if chat is not None:
             cards.append((chat, await card_message(session, rt, tip, chat, parts)))
     sent = len(cards)
-    if tip.commune_id is not None and not tip.routed_to_fallback:
-        cards += [(group, Outgoing(bare_text(rt, tip)))
-                  for group in await tips.team_chats(session, tip.commune_id)]
+    cards += [(group, Outgoing(bare_text(rt, tip))) for group in found
+              if group.purpose == POLICE_TEAM and group.area_id == team]
     rows = await outbox.enqueue_many(session, rt, cards)
     if cards:  # one executemany: nothing here needs the cards' own ids
         await session.execute(insert(TipCard), [
             {"tip_id": tip.id, "chat_id": chat.id, "outbox_id": ids[0], "bare": index >= sent}
             for index, ((chat, _), ids) in enumerate(zip(cards, rows, strict=True))])
-    tip.cards_sent_at = now
+    if tip.cards_sent_at is None:  # a new tip has it set in its INSERT already
+        tip.cards_sent_at = now
     return sent
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import normalize_code, random_code
 from bot.models import (
+    POLICE_TEAM,
     Area,
     Chat,
     Evidence,
@@ -185,19 +186,20 @@ async def submit(session: AsyncSession, rt: Runtime, draft: Draft, person: Perso
     now = rt.clock.now()
     if not await guards.take(session, _rate_key(rt, person), _rate_window(rt), now):
         raise TipProblem(words.RATE_LIMITED.format(limit=rt.settings.tips_per_hour))
-    while True:
-        code = new_receipt_code()
-        canonical = canonical_code(code)
-        assert canonical is not None
-        digest = receipt_hash(rt, canonical)
-        if await session.scalar(RECEIPT_TAKEN, {"digest": digest}) is None:
-            break
+    # No look-up first: 50 random bits make a clash about one in 10^9 even among a million
+    # tips, and the unique index turns one into a failed update, which the inbox retries
+    # with a fresh code. The look-up cost every report a round trip.
+    code = new_receipt_code()
+    canonical = canonical_code(code)
+    assert canonical is not None
+    digest = receipt_hash(rt, canonical)
     pin = new_pin() if draft.identity is IdentityMode.ANONYMOUS else None
     tip = Tip(
         receipt_hash=digest, pin_hash=pin_hash(rt, canonical, pin) if pin else None,
         category=draft.category, content_enc=seal_content(rt, draft),
         incident_area_id=draft.incident_area_id, identity_mode=draft.identity,
         urgent=draft.urgent, status=TipStatus.RECEIVED, created_at=now, routed_at=now,
+        cards_sent_at=now,  # the caller queues the cards in this transaction (see above)
     )
     routing = await route(session, rt, tip)  # before the insert, so the row goes in whole
     session.add(tip)
@@ -692,9 +694,8 @@ async def stats(session: AsyncSession, rt: Runtime, commune_ids: list[int] | Non
     return result
 
 
-TEAM_CHATS = select(Chat).where(Chat.purpose == "police_team",
+TEAM_CHATS = select(Chat).where(Chat.purpose == POLICE_TEAM,
                                 Chat.area_id == bindparam("commune_id"), Chat.active.is_(True))
-RECEIPT_TAKEN = select(Tip.id).where(Tip.receipt_hash == bindparam("digest"))
 
 
 async def team_chats(session: AsyncSession, commune_id: int) -> list[Chat]:
