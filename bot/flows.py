@@ -125,7 +125,7 @@ class Ctx:
     delete_command: bool = False
     _outgoing: list[tuple[Chat, Outgoing, Lane]] = field(default_factory=list)
     _later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    _acknowledgements: list[tuple[Chat, PlatformRequest]] = field(default_factory=list)
+    _acknowledgement: Acknowledgement | None = None
 
     @property
     def now(self) -> datetime:
@@ -160,7 +160,16 @@ class Ctx:
 
 
 AskFn = Callable[[Ctx], Awaitable[Prompt]]
-Acknowledge = Callable[[Ctx], list[tuple[Chat, PlatformRequest]]]
+Acknowledge = Callable[[Ctx], "Acknowledgement"]
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """The messenger's own requests that close an update, in the update's chat: `at_once`
+    outside the chat's order (a button's answer), `after` behind the replies (its mark)."""
+
+    at_once: list[PlatformRequest]
+    after: list[PlatformRequest]
 AnswerFn = Callable[[Ctx, Answer], Awaitable[Outcome]]
 BeginFn = Callable[[Ctx, str], Awaitable[Outcome]]
 
@@ -324,7 +333,7 @@ class Engine:
         except DomainError as problem:
             ctx.say(str(problem))
         if acknowledge is not None:
-            ctx._acknowledgements = acknowledge(ctx)
+            ctx._acknowledgement = acknowledge(ctx)
         await self._flush(ctx)
         return ctx
 
@@ -636,14 +645,16 @@ class Engine:
             await self._enqueue(ctx)
 
     async def _enqueue(self, ctx: Ctx) -> None:
-        """The step's messages, one insert per lane (in order within each)."""
-        for lane in Lane:
-            first = ctx._acknowledgements if lane is Lane.INTERACTIVE else []
-            messages = [(chat, message) for chat, message, of in ctx._outgoing if of is lane]
-            if messages or first:
-                await outbox.enqueue_many(ctx.session, self.rt, messages, lane=lane, first=first)
+        """The step's messages and the update's acknowledgement, in one insert (in order
+        within each chat and lane)."""
+        ack, ctx._acknowledgement = ctx._acknowledgement, None
+        rows = [(ctx.chat, request, Lane.ACK) for request in (ack.at_once if ack else [])]
+        rows += [(chat, request, lane) for chat, message, lane in ctx._outgoing
+                 for request in outbox.render(self.rt, chat, message)]
+        rows += [(ctx.chat, request, Lane.INTERACTIVE) for request in (ack.after if ack else [])]
         ctx._outgoing.clear()
-        ctx._acknowledgements = []
+        if rows:
+            await outbox.enqueue_in_lanes(ctx.session, self.rt, rows)
 
 
 async def purge_expired(session: AsyncSession, now: datetime) -> int:

@@ -51,7 +51,7 @@ from bot.channels.base import (
     Sender,
     Transient,
 )
-from bot.models import Chat, ChatKind, OutboxMessage, OutboxStatus
+from bot.models import LANE_PRIORITY, Chat, ChatKind, Lane, OutboxMessage, OutboxStatus
 from bot.runtime import Runtime
 from bot.services import broadcasts, meta, outbox, people
 from scheduler.lease import LeaseKeeper, new_holder_id
@@ -66,19 +66,24 @@ _IN_FLIGHT = aliased(OutboxMessage)
 # table, scanned the whole outbox on every turn and halved the tip bench on PostgreSQL.
 _QUEUED = literal(OutboxStatus.QUEUED.value, literal_execute=True)
 _SENDING = literal(OutboxStatus.IN_FLIGHT.value, literal_execute=True)
-# One message in flight per chat keeps each chat's order, so a chat with a row in flight has
-# nothing to offer this turn: its queue is left out of the window, or a chat with a long queue
-# (an officer's cards on a busy evening) would fill it and hide every other chat behind it.
-# A chat that is free shows its whole queue, but its head is taken and then it is busy.
+_ACK = literal(LANE_PRIORITY[Lane.ACK], literal_execute=True)
+# One message in flight per chat keeps each chat's order, so a chat with a message in flight
+# has nothing to offer this turn: its queue is left out of the window, or a chat with a long
+# queue (an officer's cards on a busy evening) would fill it and hide every other chat behind
+# it. A chat that is free shows its whole queue, but its head is taken and then it is busy.
+# Acknowledgements are not messages in the chat (`Lane.ACK`): they always show, and never
+# make their chat busy.
 CANDIDATE_ROWS = (
-    select(OutboxMessage.id, OutboxMessage.chat_id, Chat.kind)
+    select(OutboxMessage.id, OutboxMessage.chat_id, Chat.kind, OutboxMessage.priority)
     .join(Chat, Chat.id == OutboxMessage.chat_id)
     .where(OutboxMessage.channel == bindparam("channel"),
            OutboxMessage.status == _QUEUED,
            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= bindparam("now")),
-           ~exists().where(_IN_FLIGHT.channel == OutboxMessage.channel,
-                           _IN_FLIGHT.status == _SENDING,
-                           _IN_FLIGHT.chat_id == OutboxMessage.chat_id))
+           or_(OutboxMessage.priority == _ACK,
+               ~exists().where(_IN_FLIGHT.channel == OutboxMessage.channel,
+                               _IN_FLIGHT.status == _SENDING,
+                               _IN_FLIGHT.chat_id == OutboxMessage.chat_id,
+                               _IN_FLIGHT.priority != _ACK)))
     .order_by(OutboxMessage.priority, OutboxMessage.id)
     .limit(CANDIDATES)
 )
@@ -99,7 +104,7 @@ CLAIM_ROWS = (
     .values(status=OutboxStatus.IN_FLIGHT, lease_epoch=bindparam("epoch"),
             attempts=_OUTBOX.c.attempts + 1)
     .returning(_OUTBOX.c.id, _OUTBOX.c.payload_enc, _OUTBOX.c.broadcast_id, _OUTBOX.c.chat_id,
-               _of_chat(_CLAIMED_CHAT.c.kind), _of_chat(_CLAIMED_CHAT.c.active),
+               _OUTBOX.c.priority, _of_chat(_CLAIMED_CHAT.c.kind), _of_chat(_CLAIMED_CHAT.c.active),
                _of_chat(_CLAIMED_CHAT.c.external_id_enc))
 )
 IDLE_WAIT_S = 30.0
@@ -111,6 +116,9 @@ def backoff(attempt: int) -> float:
     return random.uniform(0.5, min(300.0, 2.0 ** attempt))
 
 
+Candidate = tuple[int, int, str, int]  # row id, chat id, chat kind, priority
+
+
 @dataclass
 class Claimed:
     row_id: int
@@ -119,6 +127,7 @@ class Claimed:
     external_id: str
     request: PlatformRequest
     broadcast_id: int | None
+    ordered: bool = True  # a message in the chat's order, not an acknowledgement
 
 
 @dataclass
@@ -261,7 +270,7 @@ class DeliveryWorker:
             self.pending_at = global_at
             return global_at
         results, self._results = self._results, []
-        candidates: list[tuple[int, int, str]] | None = None
+        candidates: list[Candidate] | None = None
         if not results and self.rt.db.is_sqlite:
             # nothing to write yet: look first, without SQLite's one write lock (PostgreSQL
             # blocks nobody, and the separate look would cost it two more round trips)
@@ -272,22 +281,26 @@ class DeliveryWorker:
         async with self.rt.transaction() as session:
             if results:
                 await self._record_in(session, results, now)
-            if not await self.lease.fence(session):
-                return now + self.lease.ttl / 3  # what was recorded still commits
             if candidates is None:
                 candidates = await self._candidates(session, now)
                 if not candidates:
                     return await self._nothing_to_send(session, now)
             choice = self._choose(candidates, now, slots)
-            claimed = await self._claim(session, choice.rows, choice.blocked)
+            claimed: list[Claimed] = []
+            if choice.rows or choice.blocked:
+                # the lease is checked (and locked, on PostgreSQL) only for a claim
+                if not await self.lease.fence(session):
+                    self._busy_chats -= choice.chats
+                    return now + self.lease.ttl / 3  # what was recorded still commits
+                claimed = await self._claim(session, choice.rows, choice.blocked)
         self.rt.faults.reach("after_claim")
-        for chat_id in choice.chats - {item.chat_id for item in claimed}:
+        for chat_id in choice.chats - {item.chat_id for item in claimed if item.ordered}:
             self._busy_chats.discard(chat_id)
         # count each message at the moment it really leaves (after the claim's commit), so a
         # slow commit cannot squeeze two messages closer than the platform allows
         sending_at = self.rt.clock.now()
         for item in claimed:
-            self.limiter.record(item.chat_id, item.group, sending_at)
+            self.limiter.record(item.chat_id, item.group, sending_at, chat=item.ordered)
         for item in claimed:
             task = asyncio.create_task(self._send(item))
             self._sending.add(task)
@@ -297,21 +310,21 @@ class DeliveryWorker:
         self.pending_at = choice.next_at
         return choice.next_at
 
-    def _choose(self, candidates: list[tuple[int, int, str]], now: datetime, slots: int
-                ) -> Choice:
+    def _choose(self, candidates: list[Candidate], now: datetime, slots: int) -> Choice:
         """Which candidates go now, and which chats the rate limits hold back until when."""
         choice = Choice(next_at=now + timedelta(seconds=IDLE_WAIT_S))
-        for row_id, chat_id, kind in candidates:
-            group = kind == ChatKind.GROUP
-            if chat_id in choice.blocked or chat_id in self._busy_chats:
-                continue  # one message at a time per chat keeps its order
-            ready = self.limiter.chat_ready_at(chat_id, group, now)
-            if ready > now:
-                choice.blocked[chat_id] = ready
-                choice.next_at = min(choice.next_at, ready)
-                continue
-            self._busy_chats.add(chat_id)
-            choice.chats.add(chat_id)
+        for row_id, chat_id, kind, priority in candidates:
+            if priority != LANE_PRIORITY[Lane.ACK]:  # an acknowledgement just goes
+                group = kind == ChatKind.GROUP
+                if chat_id in choice.blocked or chat_id in self._busy_chats:
+                    continue  # one message at a time per chat keeps its order
+                ready = self.limiter.chat_ready_at(chat_id, group, now)
+                if ready > now:
+                    choice.blocked[chat_id] = ready
+                    choice.next_at = min(choice.next_at, ready)
+                    continue
+                self._busy_chats.add(chat_id)
+                choice.chats.add(chat_id)
             choice.rows.append(row_id)
             # under a paced overall limit one message goes per turn; unlimited, a batch
             if len(choice.rows) >= (1 if self.limiter.paced else slots):
@@ -320,7 +333,11 @@ class DeliveryWorker:
 
     async def _nothing_to_send(self, session: AsyncSession, now: datetime) -> datetime:
         """When to look again with nothing sendable: when the first row held back (backoff,
-        a paused chat) becomes sendable, else after the idle wait."""
+        a paused chat) becomes sendable, else after the idle wait. While sends are out, the
+        end of each brings another turn anyway, so the question waits until none is."""
+        if self._sending:
+            self.pending_at = None
+            return now + timedelta(seconds=IDLE_WAIT_S)
         held = await session.scalar(
             select(func.min(OutboxMessage.not_before))
             .where(OutboxMessage.channel == self.channel,
@@ -329,10 +346,9 @@ class DeliveryWorker:
         self.pending_at = held
         return held or now + timedelta(seconds=IDLE_WAIT_S)
 
-    async def _candidates(self, session: AsyncSession, now: datetime
-                          ) -> list[tuple[int, int, str]]:
+    async def _candidates(self, session: AsyncSession, now: datetime) -> list[Candidate]:
         rows = await session.execute(CANDIDATE_ROWS, {"channel": self.channel, "now": now})
-        return [(row_id, chat_id, kind) for row_id, chat_id, kind in rows]
+        return [(row_id, chat_id, kind, priority) for row_id, chat_id, kind, priority in rows]
 
     async def _claim(self, session: AsyncSession, row_ids: list[int],
                      blocked: dict[int, datetime]) -> list[Claimed]:
@@ -352,7 +368,7 @@ class DeliveryWorker:
         rows = (await session.execute(CLAIM_ROWS, {"ids": row_ids,
                                                    "epoch": self.lease.epoch})).all()
         claimed = []
-        for row_id, blob, broadcast_id, chat_id, kind, active, external in rows:
+        for row_id, blob, broadcast_id, chat_id, priority, kind, active, external in rows:
             if not active or blob is None:
                 await self._finish_now(session, row_id, "chat inactive")
                 if broadcast_id is not None:
@@ -365,7 +381,7 @@ class DeliveryWorker:
                 continue
             claimed.append(Claimed(row_id, chat_id, kind == ChatKind.GROUP,
                                    self._external_id(chat_id, external), request,
-                                   broadcast_id))
+                                   broadcast_id, priority != LANE_PRIORITY[Lane.ACK]))
         return sorted(claimed, key=lambda item: row_ids.index(item.row_id))
 
     def _external_id(self, chat_id: int, external_enc: bytes) -> str:
@@ -421,7 +437,8 @@ class DeliveryWorker:
             result.error = Transient(type(error).__name__)
         self.rt.faults.reach("after_send")
         self._results.append(result)
-        self._busy_chats.discard(item.chat_id)
+        if item.ordered:
+            self._busy_chats.discard(item.chat_id)
         self._changed.set()
 
     # ---- recording outcomes ----------------------------------------------------------------

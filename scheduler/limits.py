@@ -152,14 +152,16 @@ class ChannelLimiter:
             ready = max(ready, self._window(chat_id, group).ready_at(now, limit))
         return max(ready, now)
 
-    def record(self, chat_id: int, group: bool, now: datetime) -> None:
+    def record(self, chat_id: int, group: bool, now: datetime, *, chat: bool = True) -> None:
+        """Count a request that leaves now; `chat=False`: not a message in the chat (a
+        button's answer), so only the overall limit counts it."""
         self.global_window.record(now)
         # pace on an ideal grid: a send that is a little late (loop overhead) does not push
         # every later one back; after a real pause the grid starts again from now
         gap = self.min_gap / self.factor[Scope.GLOBAL] if self.min_gap else timedelta(0)
         slot = self.last_send + gap if self.last_send is not None else now
         self.last_send = slot if timedelta(0) <= now - slot < gap * GRID_SLACK else now
-        if self.effective(Scope.GROUP if group else Scope.PRIVATE):
+        if chat and self.effective(Scope.GROUP if group else Scope.PRIVATE):
             self._window(chat_id, group).record(now)
 
     def on_429(self, chat_id: int, group: bool, retry_after: float, now: datetime) -> Scope:

@@ -61,7 +61,7 @@ from bot.channels.base import (
     Transient,
     callback_data,
 )
-from bot.flows import Ctx, Engine
+from bot.flows import Acknowledgement, Ctx, Engine
 from bot.models import Chat, ChatKind
 from bot.runtime import ChannelParts, Runtime
 from bot.services import evidence, inbox, meta, outbox, people
@@ -448,18 +448,18 @@ class TelegramChannel:
             callback_id=query.id,
             message_id=str(message.message_id),
         )
-        def acknowledge(ctx: Ctx) -> list[tuple[Chat, PlatformRequest]]:
+        def acknowledge(ctx: Ctx) -> Acknowledgement:
             """Stop the button's spinner (with the step's toast) and mark what was chosen."""
             answer: dict[str, Any] = {"callback_query_id": query.id}
             if ctx.toast:
                 answer["text"] = ctx.toast
-            requests = [(ctx.chat, PlatformRequest("answerCallbackQuery", answer))]
+            mark = []
             if ctx.chosen is not None and message.text:
-                requests.append((ctx.chat, PlatformRequest("editMessageText", {
+                mark.append(PlatformRequest("editMessageText", {
                     "message_id": message.message_id,
                     "text": message.text + CHOSEN_MARK.format(label=ctx.chosen.label),
-                })))
-            return requests
+                }))
+            return Acknowledgement([PlatformRequest("answerCallbackQuery", answer)], mark)
 
         await self.engine.handle(session, incoming, acknowledge=acknowledge)
 

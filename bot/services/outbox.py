@@ -84,9 +84,22 @@ async def enqueue_requests(
     *, lane: Lane = Lane.INTERACTIVE,
 ) -> list[int]:
     """Queue several requests in one statement; ids in the same order."""
-    await _persisted(session, [chat for chat, _ in requests])
+    return await enqueue_in_lanes(session, rt, [(chat, request, lane)
+                                                for chat, request in requests])
+
+
+async def enqueue_in_lanes(
+    session: AsyncSession, rt: Runtime, requests: Sequence[tuple[Chat, PlatformRequest, Lane]]
+) -> list[int]:
+    """Queue requests, each in its own lane, in one statement; ids in the same order."""
+    await _persisted(session, [chat for chat, _, _ in requests])
     return await _insert(session, [_row(rt, chat, request, lane, None, 0)
-                                   for chat, request in requests])
+                                   for chat, request, lane in requests])
+
+
+def render(rt: Runtime, chat: Chat, message: Outgoing) -> list[PlatformRequest]:
+    """`message` as the requests the chat's messenger needs."""
+    return rt.parts(chat.channel).renderer.render(message)
 
 
 async def enqueue(
@@ -103,17 +116,13 @@ async def enqueue(
 
 async def enqueue_many(
     session: AsyncSession, rt: Runtime, messages: Sequence[tuple[Chat, Outgoing]],
-    *, lane: Lane = Lane.INTERACTIVE, first: Sequence[tuple[Chat, PlatformRequest]] = (),
+    *, lane: Lane = Lane.INTERACTIVE,
 ) -> list[list[int]]:
-    """Render and queue several messages in one statement; per message, its rows' ids.
-    `first`: requests already in the messenger's form, queued ahead of the messages."""
-    rendered = [(chat, rt.parts(chat.channel).renderer.render(message))
-                for chat, message in messages]
-    queued = await enqueue_requests(
-        session, rt, [*first, *((chat, request) for chat, requests in rendered
-                                for request in requests)],
+    """Render and queue several messages in one statement; per message, its rows' ids."""
+    rendered = [(chat, render(rt, chat, message)) for chat, message in messages]
+    ids = await enqueue_requests(
+        session, rt, [(chat, request) for chat, requests in rendered for request in requests],
         lane=lane)
-    ids = queued[len(first):]
     per_message: list[list[int]] = []
     for _, requests in rendered:
         per_message.append(ids[:len(requests)])
