@@ -100,6 +100,8 @@ class Database:
             self.reader = self.writer
         self._writes = async_sessionmaker(self.writer, expire_on_commit=False)
         self._reads = async_sessionmaker(self.reader, expire_on_commit=False)
+        self._statements = None if self.is_sqlite else async_sessionmaker(
+            self.writer.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
 
     @staticmethod
     def _make_sqlite_dir(url: str) -> str:
@@ -117,6 +119,18 @@ class Database:
                 yield session
             return
         async with self._write_lock, self._writes() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncSession]:
+        """For work that is a single statement, atomic by itself (storing received updates).
+        On PostgreSQL it runs without BEGIN and COMMIT, two round trips fewer; on SQLite it
+        is an ordinary transaction (there the commit is the cost, and the same)."""
+        if self._statements is None:
+            async with self.transaction() as session:
+                yield session
+            return
+        async with self._statements() as session:
             yield session
 
     @asynccontextmanager

@@ -300,10 +300,11 @@ class TelegramChannel:
             raise Transient(f"network: {type(exc).__name__}") from None
 
     async def store(self, updates: list[dict[str, Any]]) -> None:
-        async with self.rt.transaction() as session:
-            for payload in updates:
-                key = inbox.update_key(self.rt, str(payload.get("update_id")), payload)
-                await inbox.store(session, self.rt, NAME, key, _sender(payload), payload)
+        received = [inbox.Received(inbox.update_key(self.rt, str(payload.get("update_id")),
+                                                    payload), _sender(payload), payload)
+                    for payload in updates]
+        async with self.rt.db.statement() as session:
+            await inbox.store(session, self.rt, NAME, received)
         self.on_stored()
 
     # ---- handling: inbox → dispatcher → engine ---------------------------------------

@@ -231,12 +231,12 @@ class ZaloChannel:
 
     async def store(self, update: dict[str, Any]) -> bool:
         """Keep the update before anything else; True when it was new."""
-        async with self.rt.transaction() as session:
-            key = inbox.update_key(self.rt, update_platform_id(update), update)
-            stored = await inbox.store(session, self.rt, NAME, key, update_sender(update),
-                                       update)
+        key = inbox.update_key(self.rt, update_platform_id(update), update)
+        async with self.rt.db.statement() as session:
+            stored = await inbox.store(session, self.rt, NAME,
+                                       [inbox.Received(key, update_sender(update), update)])
         self.on_stored()
-        return stored
+        return stored > 0
 
     def check_secret(self, header: str | None) -> bool:
         secret = self.rt.settings.zalo_webhook_secret

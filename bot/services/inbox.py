@@ -8,6 +8,7 @@ repeated update (same channel and update key) is stored once.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -35,27 +36,34 @@ def update_key(rt: Runtime, platform_id: str, payload: dict[str, Any]) -> str:
     return f"{platform_id}:{rt.digest(canonical, 'update')[:16]}"
 
 
-async def store(
-    session: AsyncSession,
-    rt: Runtime,
-    channel: str,
-    update_key: str,
-    sender: str,
-    payload: dict[str, Any],
-) -> bool:
-    """Insert the update unless it is already there; True when it was new."""
-    values = {
+@dataclass(frozen=True)
+class Received:
+    """One update as it came: its key (see `update_key`), who sent it, what it says."""
+
+    key: str
+    sender: str
+    payload: dict[str, Any]
+
+
+async def store(session: AsyncSession, rt: Runtime, channel: str, updates: list[Received]
+                ) -> int:
+    """Insert the updates that are not already there, in one statement (atomic by itself, so
+    `Database.statement` may run it); returns how many were new."""
+    if not updates:
+        return 0
+    now = rt.clock.now()
+    rows = [{
         "channel": channel,
-        "update_key": update_key,
-        "sender_ref": rt.digest(sender, f"sender:{channel}"),
-        "payload_enc": rt.keyring.encrypt_text(json.dumps(payload), PAYLOAD_CONTEXT),
+        "update_key": update.key,
+        "sender_ref": rt.digest(update.sender, f"sender:{channel}"),
+        "payload_enc": rt.keyring.encrypt_text(json.dumps(update.payload), PAYLOAD_CONTEXT),
         "status": InboxStatus.PENDING,
         "attempts": 0,
-        "received_at": rt.clock.now(),
-    }
+        "received_at": now,
+    } for update in updates]
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    result = await session.execute(_STORE[dialect == "postgresql"], values)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    result = await session.execute(_STORE[dialect == "postgresql"].values(rows))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def pending(session: AsyncSession, channel: str, limit: int = 200

@@ -164,6 +164,7 @@ async def test_restart_mid_conversation_continues(
         assert await second.last_text(RESIDENT) == "Gửi một ảnh."
 
 
+@pytest.mark.pg  # one INSERT stores the whole batch: a duplicate inside it is dropped too
 async def test_repeated_update_is_handled_once(h: Harness) -> None:
     assert h.app.channel is not None
     update = {
