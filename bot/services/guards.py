@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, case, delete, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import GuardCounter
@@ -65,14 +67,44 @@ async def hit(session: AsyncSession, key: str, window: Window, now: datetime) ->
     return counter.count
 
 
+_TIME = GuardCounter.__table__.c.window_start.type  # type: ignore[attr-defined]
+_COUNTERS = GuardCounter.__table__
+
+
+def _take_statement(on_postgresql: bool) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE … WHERE the window has room, RETURNING the count: no
+    row comes back when it is full. One statement, where a read then a write were two."""
+    insert = postgresql.insert if on_postgresql else sqlite.insert
+    over = _COUNTERS.c.window_start <= bindparam("cutoff", type_=_TIME)  # a new window
+    statement = insert(_COUNTERS).values(
+        key=bindparam("key"), count=1, window_start=bindparam("now", type_=_TIME),
+        expires_at=bindparam("expires", type_=_TIME), locked_until=None)
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            "count": case((over, 1), else_=_COUNTERS.c.count + 1),
+            "window_start": case((over, bindparam("now", type_=_TIME)),
+                                 else_=_COUNTERS.c.window_start),
+            "expires_at": case((over, bindparam("expires", type_=_TIME)),
+                               else_=_COUNTERS.c.expires_at),
+        },
+        where=or_(over, _COUNTERS.c.count < bindparam("limit")),
+    ).returning(_COUNTERS.c.count)
+
+
+_TAKE = {on_postgresql: _take_statement(on_postgresql) for on_postgresql in (False, True)}
+
+
 async def take(session: AsyncSession, key: str, window: Window, now: datetime) -> bool:
-    """Count one event if the window has room; False, and nothing counted, when it is full.
-    `is_blocked` then `hit` in one read."""
-    counter = await _counter(session, key, window, now)
-    if _locked(counter, now) or (window.lockout is None and counter.count >= window.limit):
-        return False
-    _count(counter, window, now)
-    return True
+    """Count one event if the window has room; False, and nothing counted, when it is full
+    (`is_blocked` then `hit`, for a window without lock-out, in one statement)."""
+    if window.lockout is not None:
+        raise ValueError("take() counts plain windows; use is_blocked and hit for lock-outs")
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    counted = await session.scalar(_TAKE[dialect == "postgresql"], {
+        "key": key, "now": now, "cutoff": now - window.span, "expires": now + window.span,
+        "limit": window.limit})
+    return counted is not None
 
 
 def _count(counter: GuardCounter, window: Window, now: datetime) -> None:
