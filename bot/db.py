@@ -4,8 +4,8 @@ SQLite (the default) runs in WAL mode with `secure_delete`, on the event loop's 
 (`bot.sqlite_inloop` says why); every write goes through one connection behind an asyncio lock,
 starting with `BEGIN IMMEDIATE`, so writers never deadlock on a lock upgrade and readers keep
 reading while one writes.
-PostgreSQL gets an ordinary pool; `lock_key` then takes a transaction-scoped advisory lock so
-several workers can still handle one user's updates one at a time.
+PostgreSQL gets an ordinary pool; a transaction-scoped advisory lock (`lock_number`) lets
+several workers still handle one user's updates one at a time.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -139,12 +139,10 @@ class Database:
         async with self._reads() as session, session.begin():
             yield session
 
-    async def lock_key(self, session: AsyncSession, key: str) -> None:
-        """Serialise work on `key` across processes (PostgreSQL); SQLite already has one writer."""
-        if self.is_sqlite:
-            return
-        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-        await session.execute(text("SELECT pg_advisory_xact_lock(:n)"), {"n": number})
+    @staticmethod
+    def lock_number(key: str) -> int:
+        """The PostgreSQL advisory lock that serialises work on `key` across processes."""
+        return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""

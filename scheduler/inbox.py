@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import InboxStatus, InboxUpdate
@@ -46,6 +46,10 @@ CLAIM = (update(InboxUpdate)
          .where(InboxUpdate.id == bindparam("row_id"), InboxUpdate.status == InboxStatus.PENDING)
          .values(status=InboxStatus.DONE, payload_enc=None, processed_at=bindparam("now"),
                  attempts=InboxUpdate.attempts + 1))
+# PostgreSQL: the claim also takes the advisory lock on the update's sender, in the same round
+# trip. The lock comes after the row's own check, which is enough: what must wait for the
+# sender's earlier update to commit is the handling, and it starts after this returns.
+CLAIM_AND_LOCK = CLAIM.returning(func.pg_advisory_xact_lock(bindparam("lock")))
 
 
 @dataclass
@@ -184,8 +188,10 @@ class InboxProcessor:
     async def _one(self, item: Waiting) -> None:
         try:
             async with self.rt.transaction() as session:
-                await self.rt.db.lock_key(session, item.sender)
-                if await self._claim(session, item.row_id):
+                claimed = (await session.execute(CLAIM_AND_LOCK, {
+                    "row_id": item.row_id, "now": self.rt.clock.now(),
+                    "lock": self.rt.db.lock_number(item.sender)})).first()
+                if claimed is not None:
                     await self.handle(session, item.payload, item.prepared)
             self.rt.faults.reach("after_handle")
         except Exception as exc:

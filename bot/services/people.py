@@ -44,6 +44,10 @@ CHAT_BY_REF = select(Chat).where(Chat.channel == bindparam("channel"),
                                  Chat.chat_ref == bindparam("ref"))
 PERSON_BY_REF = select(Person).where(Person.channel == bindparam("channel"),
                                      Person.user_ref == bindparam("ref"))
+# most updates come from someone writing in their own private chat: both rows in one query
+PERSON_AND_PRIVATE_CHAT = (
+    select(Person, Chat).outerjoin(Chat, Chat.id == Person.private_chat_id)
+    .where(Person.channel == bindparam("channel"), Person.user_ref == bindparam("ref")))
 
 
 def user_ref(rt: Runtime, channel: str, user_id: str) -> str:
@@ -138,11 +142,21 @@ async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple
     """Find or create the person and the chat an incoming event came from."""
     now = rt.clock.now()
     kind = ChatKind.PRIVATE if incoming.chat_type is ChatType.PRIVATE else ChatKind.GROUP
-    chat = await ensure_chat(
-        session, rt, incoming.channel, incoming.chat_id, kind, incoming.chat_title
-    )
     ref = user_ref(rt, incoming.channel, incoming.user_id)
-    person = await session.scalar(PERSON_BY_REF, {"channel": incoming.channel, "ref": ref})
+    params = {"channel": incoming.channel, "ref": ref}
+    person: Person | None
+    chat: Chat | None = None
+    if kind is ChatKind.PRIVATE:
+        found = (await session.execute(PERSON_AND_PRIVATE_CHAT, params)).first()
+        person, chat = found if found is not None else (None, None)
+        if chat is not None and chat.chat_ref != chat_ref(rt, incoming.channel, incoming.chat_id):
+            chat = None  # written from a private chat the bot did not know as theirs
+    else:
+        person = await session.scalar(PERSON_BY_REF, params)
+    if chat is None:
+        chat = await ensure_chat(
+            session, rt, incoming.channel, incoming.chat_id, kind, incoming.chat_title
+        )
     if person is None:
         person = Person(
             channel=incoming.channel,
