@@ -13,6 +13,11 @@ The bot runs as README recommends on two cores: BINHYEN_SENDER_PROCESS=true, so 
 process sends (`--one-process` measures the single process instead, for comparison).
 
 Prints a table, then one JSON line per database.
+
+A shared virtual machine is not always as fast as itself: on ours the same loop of pure Python
+took from 0.18 to 0.55 s within an hour, and every figure here moved with it. So (a) is
+bracketed by `speed_check`, a fixed loop timed just before and just after it (`check ms`): a
+slow run with a slow check was a slow machine, not a slow bot.
 """
 
 from __future__ import annotations
@@ -69,6 +74,15 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def speed_check() -> float:
+    """Milliseconds of CPU for a fixed loop of pure Python: the machine's speed right now."""
+    started = time.process_time()
+    total = 0
+    for number in range(1_000_000):
+        total += number
+    return (time.process_time() - started) * 1000
+
+
 @dataclass
 class Result:
     db: str
@@ -76,6 +90,7 @@ class Result:
     tips_per_s: float = 0.0
     bot_cpu_ms_per_tip: float = 0.0
     bench_cpu_ms_per_tip: float = 0.0
+    speed_check_ms: tuple[float, float] = (0.0, 0.0)  # before and after (a)
     latencies_ms: list[float] = field(default_factory=list)
     conversations: int = 0
     conversations_per_s: float = 0.0
@@ -226,6 +241,7 @@ async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
                     await residents.to_review(user)
 
             await asyncio.gather(*(bring(u) for u in users))
+            check_before = speed_check()
             started = time.perf_counter()
             bot_cpu, own_cpu = cpu_seconds(process.pid), time.process_time()
 
@@ -242,6 +258,7 @@ async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
             result.tips_per_s = confirm_n / (time.perf_counter() - started)
             result.bot_cpu_ms_per_tip = (cpu_seconds(process.pid) - bot_cpu) * 1000 / confirm_n
             result.bench_cpu_ms_per_tip = (time.process_time() - own_cpu) * 1000 / confirm_n
+            result.speed_check_ms = (check_before, speed_check())
 
             people_b = [{"id": 700000 + i, "first_name": f"Người {i}"}
                         for i in range(conversations)]
@@ -288,13 +305,16 @@ async def main(args: argparse.Namespace) -> int:
     print("bot: " + ("one process" if one_process else "receiver + sender process")
           + f"; (a) offered {args.rate:g} confirms a second")
     print(f"{'db':<11} {'confirms':>8} {'tips/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'bot CPU':>8} {'bench CPU':>9} {'conv.':>6} {'reports/s':>9}")
+          f"{'bot CPU':>8} {'bench CPU':>9} {'check ms':>11} {'conv.':>6} {'reports/s':>9}")
     for r in results:
+        check = "–".join(f"{ms:.0f}" for ms in r.speed_check_ms)
         print(f"{r.db:<11} {r.confirm_n:>8} {r.tips_per_s:>8.1f} {r.pct(0.5):>8.0f} "
               f"{r.pct(0.99):>8.0f} {r.bot_cpu_ms_per_tip:>8.1f} {r.bench_cpu_ms_per_tip:>9.1f} "
-              f"{r.conversations:>6} {r.conversations_per_s:>9.2f}")
+              f"{check:>11} {r.conversations:>6} {r.conversations_per_s:>9.2f}")
     print("bot CPU, bench CPU: milliseconds of CPU per confirmed tip in (a), for the bot's "
           "processes and for this one (sandbox and residents).")
+    print(f"check ms: a fixed loop of Python timed before and after (a), {speed_check():.0f} ms "
+          f"now; compare runs by it: on a shared VM it can double within the hour.")
     print("Targets on 2 cores: (a) ≥ 50 tips/s with p99 < 500 ms; (b) ≥ 5 reports/s.")
     for r in results:
         print(json.dumps({"bench": "tips", "db": r.db, "tips_per_s": round(r.tips_per_s, 1),
@@ -302,6 +322,7 @@ async def main(args: argparse.Namespace) -> int:
                           "conversations_per_s": round(r.conversations_per_s, 2),
                           "bot_cpu_ms_per_tip": round(r.bot_cpu_ms_per_tip, 1),
                           "offered_per_s": args.rate,
+                          "speed_check_ms": [round(ms) for ms in r.speed_check_ms],
                           "sender_process": not one_process}))
     return 0
 
