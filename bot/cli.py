@@ -196,7 +196,7 @@ async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Both messengers from one process when both tokens are set; with no token at all (or
     --sandbox) the local sandboxes stand in for them and the web chat offers both."""
-    from bot.app import App, Endpoint, freeze_startup_heap
+    from bot.app import App, Endpoint, tune_garbage_collector
     from bot.sender_process import SenderProcess
     from bot.web import WebServer
 
@@ -246,7 +246,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             invites = await demo.seed_demo(session, app.rt)
         print_demo(invites)
         print(f"\nMở trang trò chuyện thử: {sandboxes[0].base_url}/\n(Ctrl+C để dừng)", flush=True)
-    freeze_startup_heap()
+    tune_garbage_collector()
     await app.start()
     if sender is not None:
         sender.start(app.stop_event)

@@ -24,7 +24,7 @@ import signal
 import sys
 from dataclasses import asdict
 
-from bot.app import App, Endpoint, freeze_startup_heap
+from bot.app import App, Endpoint, tune_garbage_collector
 from bot.config import Settings
 from bot.logs import setup_logging
 
@@ -123,7 +123,7 @@ async def run_sender(settings: Settings) -> int:
     await app.prepare()
     # Ctrl+C reaches the whole process group: the parent decides when we stop (end of input);
     # SIGTERM sent to us alone still stops us cleanly.
-    freeze_startup_heap()
+    tune_garbage_collector()
     terminated = asyncio.Event()
     loop.add_signal_handler(signal.SIGINT, lambda: None)
     loop.add_signal_handler(signal.SIGTERM, terminated.set)
