@@ -134,7 +134,14 @@ async def test_two_processes_one_sender_one_ticker(settings: Settings,
                                                    sandbox: RunningSandbox) -> None:
     groups = 60
     await queue_broadcast(settings, sandbox, groups)
-    sandbox.sandbox.limiter.limits = type(sandbox.sandbox.limiter.limits)(enabled=True)
+    # Real time, and the sandbox answers from this test's own event loop: on a loaded machine
+    # (CI runs another test beside this one) it reads the clock late and bunches arrivals, so
+    # pacing at exactly the limit once drew a CI 429 (with one CPU hog beside it, the closest
+    # 31 arrivals here came 1.005 s apart, against 1.03 s as sent). 10% leeway absorbs that; a
+    # second sender would still double the rate and draw dozens. The exact limits are kept on the fake clock
+    # (tests/e2e/test_delivery.py) and measured alone by bench-delivery (b).
+    sandbox.sandbox.limiter.limits = type(sandbox.sandbox.limiter.limits)(
+        enabled=True, strictness=1.1)
     first, second = await spawn(env(settings, sandbox)), await spawn(env(settings, sandbox))
 
     async def all_sent() -> bool:
