@@ -154,7 +154,6 @@ async def test_unreachable_bot_api_is_retried_then_works(settings: Settings) -> 
         output = "".join(seen) + await _stop(process)
         await running.close()
     assert TOKEN not in output and TOKEN.split(":")[1] not in output
-    assert "<redacted>" not in output or "bot" in output  # redaction, never the token
 
 
 async def test_make_run_without_token_serves_the_web_chat(settings: Settings) -> None:
