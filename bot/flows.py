@@ -172,6 +172,7 @@ class Acknowledgement:
     after: list[PlatformRequest]
 AnswerFn = Callable[[Ctx, Answer], Awaitable[Outcome]]
 BeginFn = Callable[[Ctx, str], Awaitable[Outcome]]
+GuardFn = Callable[[Ctx], Awaitable[Outcome | None]]
 
 
 @dataclass
@@ -190,6 +191,7 @@ class Flow:
         self.steps: dict[str, Step] = {}
         self.first_step: str | None = None
         self._begin: BeginFn | None = None
+        self.guard_fn: GuardFn | None = None
 
     def ask(self, step: str) -> Callable[[AskFn], AskFn]:
         def register(fn: AskFn) -> AskFn:
@@ -209,6 +211,12 @@ class Flow:
     def begin(self, fn: BeginFn) -> BeginFn:
         """Optional entry: decide the first step (or refuse) from the command's arguments."""
         self._begin = fn
+        return fn
+
+    def guard(self, fn: GuardFn) -> GuardFn:
+        """Optional check before every answer: an outcome from it (a refusal) ends the step
+        there. For what can change between two messages, such as a role being revoked."""
+        self.guard_fn = fn
         return fn
 
     async def enter(self, ctx: Ctx, args: str) -> Outcome:
@@ -477,6 +485,9 @@ class Engine:
         if flow is None or step is None or step.answer is None:
             await self._clear(ctx, state)
             ctx.say(texts.FLOW_EXPIRED + "\n" + texts.SHORT_HELP)
+            return
+        if flow.guard_fn is not None and (refusal := await flow.guard_fn(ctx)) is not None:
+            await self._apply(ctx, state, refusal)
             return
         problem = self._check_kind(answer, state)
         if problem is not None:

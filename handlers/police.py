@@ -210,6 +210,17 @@ async def _tip(ctx: Ctx) -> Tip:
     return tip
 
 
+@action_flow.guard
+async def still_theirs(ctx: Ctx) -> Outcome | None:
+    """An officer can lose the role, or the tip its commune, between two steps of an action;
+    every answer checks again, so a revoked officer is not led on to the end."""
+    try:
+        await _tip(ctx)
+    except NotAllowed as refusal:
+        return Finish(str(refusal))
+    return None
+
+
 async def _finish_action(ctx: Ctx, **kwargs: object) -> Outcome:
     tip = await _tip(ctx)
     result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, ctx.data["action"],

@@ -215,22 +215,24 @@ class Harness:
             await self.settle()
         return result
 
-    async def choose(self, user: User, label: str, *, chat: int | None = None) -> None:
+    async def choose(self, user: User, label: str, *, chat: int | None = None,
+                     settle: bool = True) -> None:
         """Pick a choice the bot offered, the way this channel does it: press the inline
         button, tap the reply-keyboard button (which sends its label as text), or — on a
         text-only messenger — type the choice's number."""
         if self.zalo:
-            await self.send(user, str(await self._number_of(user, label)))
+            await self.send(user, str(await self._number_of(user, label)), settle=settle)
             return
         chat_id = chat if chat is not None else user.id
         for message in reversed(await self.bot_messages(chat_id)):
             markup = message.get("reply_markup") or {}
             if markup.get("inline_keyboard") and not message.get("deleted"):
-                await self.press(user, label, chat=chat, message_id=int(message["message_id"]))
+                await self.press(user, label, chat=chat, message_id=int(message["message_id"]),
+                                 settle=settle)
                 return
             if markup.get("keyboard"):
                 assert label in self.buttons(message), (label, self.buttons(message))
-                await self.send(user, label, chat=chat)
+                await self.send(user, label, chat=chat, settle=settle)
                 return
         raise AssertionError(f"nothing to choose from in chat {chat_id}")
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Evidence
@@ -22,6 +22,7 @@ from bot.runtime import Runtime
 
 DATA_CONTEXT = "evidence.data"
 META_CONTEXT = "evidence.meta"
+ATTACHED = ""  # the owner of a file given to a tip: nobody (see `attach`)
 IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 
 
@@ -71,6 +72,25 @@ async def store(session: AsyncSession, rt: Runtime, *, owner_ref: str, kind: str
     session.add(row)
     await session.flush()
     return row
+
+
+async def attach(session: AsyncSession, evidence_ids: list[int], owner_ref: str, tip_id: int,
+                 event_id: int | None = None) -> int:
+    """Give the uploader's drafted files to a tip; returns how many were theirs to give.
+
+    `owner_ref` only pairs a draft's files with the account that sent them. Once attached it
+    is blanked: kept, it would be the one row tying a fully anonymous tip to an account (the
+    same keyed hash as the person's), and for the other modes the reporter link already lives
+    in `tip_reporters` under its own rules."""
+    if not evidence_ids:
+        return 0
+    attached = await session.execute(
+        update(Evidence)
+        .where(Evidence.id.in_(evidence_ids), Evidence.owner_ref == owner_ref,
+               Evidence.tip_id.is_(None))
+        .values(tip_id=tip_id, event_id=event_id, owner_ref=ATTACHED)
+    )
+    return int(attached.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def load(session: AsyncSession, rt: Runtime, evidence_id: int) -> EvidenceFile | None:

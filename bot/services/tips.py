@@ -35,7 +35,7 @@ from bot.models import (
     TipStatus,
 )
 from bot.runtime import Runtime
-from bot.services import areas, guards, people, tip_lifecycle
+from bot.services import areas, evidence, guards, people, tip_lifecycle
 from bot.services.errors import DomainError, NotAllowed
 from bot.text import fold
 from content import tips as words
@@ -212,15 +212,7 @@ async def submit(session: AsyncSession, rt: Runtime, draft: Draft, person: Perso
             "person_enc": rt.seal(str(person.id), REPORTER_CONTEXT),
             "phone_enc": rt.seal(draft.phone, PHONE_CONTEXT) if draft.phone else None,
         })
-    files = 0
-    if draft.evidence_ids:
-        attached = await session.execute(
-            update(Evidence)
-            .where(Evidence.id.in_(draft.evidence_ids[:MAX_EVIDENCE]),
-                   Evidence.owner_ref == owner_ref, Evidence.tip_id.is_(None))
-            .values(tip_id=tip.id)
-        )
-        files = int(attached.rowcount or 0)  # type: ignore[attr-defined]
+    files = await evidence.attach(session, draft.evidence_ids[:MAX_EVIDENCE], owner_ref, tip.id)
     await session.execute(insert(TipEvent.__table__), {  # type: ignore[arg-type]
         "tip_id": tip.id, "at": now, "actor_person_id": None, "actor_role": "reporter",
         "kind": "received", "to_status": TipStatus.RECEIVED, "public": True})
@@ -476,13 +468,7 @@ async def answer(session: AsyncSession, rt: Runtime, tip: Tip, text: str | None,
                  evidence_ids: list[int], owner_ref: str) -> TipEvent:
     """The reporter's answer (text or media) joins the tip's thread; open questions close."""
     event = await record(session, rt, tip, None, "reporter", "answer", body=text or None)
-    if evidence_ids:
-        await session.execute(
-            update(Evidence)
-            .where(Evidence.id.in_(evidence_ids), Evidence.owner_ref == owner_ref,
-                   Evidence.tip_id.is_(None))
-            .values(tip_id=tip.id, event_id=event.id)
-        )
+    await evidence.attach(session, evidence_ids, owner_ref, tip.id, event.id)
     await session.execute(update(TipEvent).where(TipEvent.tip_id == tip.id,
                                                  TipEvent.kind == "ask")
                           .values(answered=True))

@@ -18,6 +18,7 @@ from tests.e2e.tipkit import (
     events,
     file_report,
     police,
+    second_commune,
     the_tip,
 )
 from tests.harness import CHIEF, OFFICER, OFFICER_OTHER, RESIDENT, RESIDENT_2, Harness, User
@@ -116,19 +117,17 @@ async def test_only_officers_of_the_commune_may_act_or_look(harness: Harness, wh
     h = harness
     await police(h)
     await file_report(h, RESIDENT)
-    if who == "other_commune":
-        await enrol(h, OFFICER_OTHER, Role.POLICE_OFFICER, "DEMO-THON-TAY")
+    if who == "other_commune":  # a police officer, of the commune next door
+        await second_commune(h)
+        await enrol(h, OFFICER_OTHER, Role.POLICE_OFFICER, "DEMO-XA-2")
         actor = OFFICER_OTHER
     elif who == "revoked":
-        async with h.app.rt.transaction() as session:
-            for view in await people.list_grants(session, h.app.rt):
-                if view.grant.role == Role.POLICE_OFFICER:
-                    await people.revoke_role(session, view.grant.id, now=h.clock.now(),
-                                             by="test")
+        await revoke_officers(h)
         actor = OFFICER
     else:
         actor = STRANGER
-    for command in ("tiepnhan 1", "/hopthu 1", "ketthuc 1", "bangchung 1"):
+    commands = [f"{names[0]} 1" for names in words.ACTION_COMMANDS.values()] + ["/hopthu 1"]
+    for command in commands:
         await h.say(actor, command)
         reply = await h.last_text(actor)
         assert reply in (words.NO_RIGHT, words.NOT_POLICE), (command, reply)
@@ -139,6 +138,28 @@ async def test_only_officers_of_the_commune_may_act_or_look(harness: Harness, wh
     tip = await the_tip(h)
     assert tip.status == "received"
     assert [e.kind for e in await events(h)] == ["received"]
+
+
+async def revoke_officers(h: Harness) -> None:
+    async with h.app.rt.transaction() as session:
+        for view in await people.list_grants(session, h.app.rt):
+            if view.grant.role == Role.POLICE_OFFICER:
+                await people.revoke_role(session, view.grant.id, now=h.clock.now(), by="test")
+
+
+async def test_an_officer_revoked_mid_action_changes_nothing(harness: Harness) -> None:
+    """The role is checked again when the action completes, not only when it starts."""
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT)
+    await h.say(OFFICER, "tiepnhan 1")
+    await h.say(OFFICER, "ketthuc 1")
+    await revoke_officers(h)
+    await h.choose(OFFICER, words.OUTCOMES["unfounded"])
+    assert await h.last_text(OFFICER) in (words.NO_RIGHT, words.NOT_POLICE)
+    tip = await the_tip(h)
+    assert tip.status == "accepted"
+    assert [e.kind for e in await events(h)] == ["received", "accept"]
 
 
 async def test_double_press_acts_once(harness: Harness) -> None:
@@ -161,12 +182,7 @@ async def test_double_press_acts_once(harness: Harness) -> None:
 async def test_transfer_keeps_history_and_moves_access(harness: Harness) -> None:
     h = harness
     await police(h)
-    async with h.app.rt.transaction() as session:
-        from bot.services import areas
-        from bot.services.areas import AreaRow
-
-        await areas.import_areas(session, [AreaRow(1, "DEMO-XA-2", "Xã Hòa Bình", "commune",
-                                                   "DEMO-TINH")], h.clock)
+    await second_commune(h)
     await enrol(h, OFFICER_OTHER, Role.POLICE_OFFICER, "DEMO-XA-2")
     await file_report(h, RESIDENT)
     await h.say(OFFICER, "chuyenxa 1")

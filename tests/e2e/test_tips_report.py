@@ -9,12 +9,20 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import Database
-from bot.models import IdentityMode, Role, Tip, TipReporter
+from bot.models import Evidence, IdentityMode, Person, Role, Tip, TipReporter
 from bot.services import tips
 from content import texts
 from content import tips as words
 from tests.conftest import every_channel
-from tests.e2e.tipkit import DESCRIPTION, enrol, file_report, police, the_tip, tip_count
+from tests.e2e.tipkit import (
+    DESCRIPTION,
+    enrol,
+    file_report,
+    fill_report,
+    police,
+    the_tip,
+    tip_count,
+)
 from tests.harness import (
     CHIEF,
     GROUP_CHAT,
@@ -247,3 +255,37 @@ async def test_an_officer_of_another_commune_never_gets_the_card(harness: Harnes
     await enrol(harness, OFFICER_OTHER, Role.POLICE_OFFICER, "DEMO-THON-TAY")
     await file_report(harness, RESIDENT)
     assert await harness.seen(OFFICER_OTHER) == []
+
+
+async def test_a_fully_anonymous_tip_keeps_no_tie_to_the_account_through_its_files(
+        harness: Harness) -> None:
+    """Evidence is drafted under the sender's keyed hash (the same one as their person row);
+    once given to a tip that hash is gone, or one join would name an anonymous reporter."""
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT, identity="Giấu tên tuyệt đối", photos=2)
+    async with h.app.rt.db.reading() as session:
+        accounts = set((await session.scalars(select(Person.user_ref))).all())
+        files = (await session.scalars(select(Evidence))).all()
+    assert [row.tip_id for row in files] == [1, 1]
+    assert not {row.owner_ref for row in files} & accounts
+
+
+async def test_a_double_confirm_files_one_tip(harness: Harness) -> None:
+    """The confirm pressed twice before the review changes (or its number typed twice), and on
+    Telegram the very same update delivered again: one tip, one receipt, one card each."""
+    h = harness
+    await police(h)
+    await fill_report(h, RESIDENT)
+    if h.zalo:
+        await h.choose(RESIDENT, "✅ Gửi tin báo", settle=False)
+        await h.choose(RESIDENT, "✅ Gửi tin báo")
+    else:
+        review = await h.last_with_buttons(RESIDENT.id)
+        await h.press(RESIDENT, "✅ Gửi tin báo", message_id=review["message_id"], force=True,
+                      settle=False)
+        await h.press(RESIDENT, "✅ Gửi tin báo", message_id=review["message_id"], force=True)
+    assert await tip_count(h) == 1
+    receipts = [text for text in await h.seen(RESIDENT) if "Mã tiếp nhận" in text]
+    assert len(receipts) == 1
+    assert [len(await h.seen(officer)) for officer in (OFFICER, CHIEF)] == [1, 1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -35,19 +36,37 @@ async def enrol(h: Harness, user: User, role: Role, area_code: str = demo.DEMO_C
     await h.seen(user)
 
 
+async def second_commune(h: Harness) -> None:
+    """Xã Hòa Bình (DEMO-XA-2), a commune beside the demo one, with nobody in it yet."""
+    async with h.app.rt.transaction() as session:
+        await areas.import_areas(session, [areas.AreaRow(1, "DEMO-XA-2", "Xã Hòa Bình",
+                                                         "commune", "DEMO-TINH")], h.clock)
+
+
 async def police(h: Harness) -> None:
     """The demo commune with one officer and one chief."""
     await enrol(h, OFFICER, Role.POLICE_OFFICER)
     await enrol(h, CHIEF, Role.POLICE_CHIEF)
 
 
-async def file_report(
+async def file_report(h: Harness, user: User, **steps: Any) -> Receipt:
+    """A whole report, step by step, as a resident does it (`steps`: see `fill_report`)."""
+    await fill_report(h, user, **steps)
+    await h.choose(user, "✅ Gửi tin báo")
+    text = await h.last_text(user)
+    code = CODE.search(text)
+    assert code, text
+    pin = PIN.search(text)
+    return Receipt(code.group(1), pin.group(1) if pin else None, text)
+
+
+async def fill_report(
     h: Harness, user: User, *, category: str = "Ma túy", description: str = DESCRIPTION,
     commune: str = "Xã Bình Yên", village: str = "Thôn Đông", address: str | None = "Hẻm 12",
     when: str = "Hôm qua", identity: str = "Giấu tên, vẫn nhận thông báo",
     phone: str | None = None, photos: int = 0, typed_commune: bool = False,
-) -> Receipt:
-    """A whole report, step by step, as a resident does it."""
+) -> None:
+    """Every step of a report up to its review, where the resident has still to confirm."""
     await h.say(user, "/baotin")
     await h.choose(user, "Bắt đầu")
     await h.choose(user, category)
@@ -69,12 +88,6 @@ async def file_report(
     await h.choose(user, identity)
     if phone is not None:
         await h.say(user, phone)
-    await h.choose(user, "✅ Gửi tin báo")
-    text = await h.last_text(user)
-    code = CODE.search(text)
-    assert code, text
-    pin = PIN.search(text)
-    return Receipt(code.group(1), pin.group(1) if pin else None, text)
 
 
 async def tip_count(h: Harness) -> int:
