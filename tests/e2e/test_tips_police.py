@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Role, TipEvent
-from bot.services import people
+from bot.services import areas, demo, people
 from content import tips as words
 from tests.conftest import every_channel
 from tests.e2e.tipkit import (
@@ -220,6 +220,49 @@ async def test_deadlines_remind_then_escalate(harness: Harness) -> None:
     assert not tip.overdue and tip.deadline_at == tip.created_at + timedelta(hours=24)
 
 
+@pytest.mark.parametrize("path", ["forward", "forward_remote", "decide", "decide_complex",
+                                  "decide_extended"])
+async def test_each_deadline_reminds_the_assignee_then_escalates_to_the_chief(
+        harness: Harness, path: str) -> None:
+    """The deadline table with the fake clock: a reminder at three quarters of the span to the
+    officer in charge only, then at the deadline an escalation to the chief only."""
+    h = harness
+    await police(h)
+    await enrol(h, OFFICER_OTHER, Role.POLICE_OFFICER)  # a second officer of the same commune
+    if path == "forward_remote":
+        async with h.app.rt.transaction() as session:
+            (await areas.by_code(session, demo.DEMO_COMMUNE)).is_remote = True
+    await file_report(h, RESIDENT)
+    await h.say(OFFICER, "tiepnhan 1")
+    span, what = timedelta(hours=48 if path == "forward_remote" else 24), "forward"
+    if path.startswith("decide"):
+        await h.act(CHIEF, 1, "Giải quyết tại xã")
+        await h.choose(CHIEF, name(h, OFFICER))
+        complex_case = path == "decide_complex"
+        await h.choose(CHIEF, words.COMPLEX_YES if complex_case else words.COMPLEX_NO)
+        span, what = timedelta(days=60 if complex_case else 20), "decide"
+        if path == "decide_extended":
+            await h.say(OFFICER, "giahan 1")
+            await h.choose(OFFICER, words.EXTENSION_BASES["complex"])
+            span += timedelta(days=60)
+    tip = await the_tip(h)
+    assert tip.deadline_at == tip.created_at + span
+    for user in (OFFICER, OFFICER_OTHER, CHIEF):
+        await h.seen(user)
+    h.clock.advance(tip.created_at + span * 0.75 + timedelta(minutes=1) - h.clock.now())
+    await _tick(h)
+    [reminder] = await h.seen(OFFICER)
+    assert reminder.startswith(f"⏰ Đồng chí lưu ý: tin #1 (Ma túy) cần {words.DEADLINE_WHAT[what]}")
+    assert await h.seen(OFFICER_OTHER) == [] and await h.seen(CHIEF) == []
+    h.clock.advance(tip.created_at + span + timedelta(minutes=1) - h.clock.now())
+    await _tick(h)
+    escalation = [t for t in await h.seen(CHIEF) if t.startswith("🚨")]
+    assert escalation and f"đã quá hạn {words.DEADLINE_WHAT[what]}" in escalation[0]
+    assert not [t for t in await h.seen(OFFICER_OTHER) if t.startswith(("🚨", "⏰"))]
+    assert (await the_tip(h)).overdue
+    assert "escalation" in [e.kind for e in await events(h)]
+
+
 async def test_follow_up_both_ways_for_a_linked_reporter(harness: Harness) -> None:
     h = harness
     await police(h)
@@ -337,3 +380,95 @@ async def test_internal_notes_stay_with_the_police(harness: Harness) -> None:
     await h.say(CHIEF, "/hopthu 1")
     assert "Đã hỏi tổ trưởng" in await h.last_text(CHIEF)
     assert await h.seen(RESIDENT) == []  # the reporter hears nothing of it
+
+
+@pytest.mark.parametrize("outcome", [k for k in words.OUTCOMES if k != "duplicate"])
+async def test_every_outcome_closes_the_tip_and_tells_the_reporter_in_plain_words(
+        harness: Harness, outcome: str) -> None:
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT)
+    await h.say(OFFICER, "tiepnhan 1")
+    await h.seen(RESIDENT)
+    await h.say(OFFICER, "ketthuc 1")
+    await h.choose(OFFICER, words.OUTCOMES[outcome])
+    await h.choose(OFFICER, words.NO_NOTE)
+    tip = await the_tip(h)
+    assert tip.status == "closed" and tip.outcome == outcome and tip.next_due is None
+    [notice] = await h.seen(RESIDENT)
+    assert words.OUTCOMES_FOR_RESIDENT[outcome] in notice
+
+
+async def test_a_duplicate_names_another_tip_of_the_same_commune(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await second_commune(h)
+    await file_report(h, RESIDENT)  # 1
+    await file_report(h, RESIDENT, commune="Xã Hòa Bình", village="Không rõ")  # 2, next door
+    await file_report(h, RESIDENT)  # 3
+    await h.say(OFFICER, "tiepnhan 3")
+    await h.say(OFFICER, "ketthuc 3")
+    await h.choose(OFFICER, words.OUTCOMES["duplicate"])
+    assert await h.last_text(OFFICER) == words.ASK_DUPLICATE.format(ref=3)
+    for typed in ("3", "2", "99", "mười"):  # itself, another commune's, unknown, not a number
+        await h.say(OFFICER, typed)
+        assert (await h.last_text(OFFICER)).startswith(
+            words.DUPLICATE_INVALID.format(typed=typed))
+    assert (await the_tip(h, 3)).status == "accepted"
+    await h.say(OFFICER, "#1")
+    await h.choose(OFFICER, words.NO_NOTE)
+    tip = await the_tip(h, 3)
+    assert tip.status == "closed" and tip.outcome == "duplicate"
+    assert [e for e in await events(h, 3) if e.kind == "close"]
+
+
+async def test_the_mailbox_pages_through_many_tips(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    for index in range(10):  # two residents, each within the hourly limit
+        await file_report(h, RESIDENT if index % 2 else RESIDENT_2, address=None)
+        if index == 7:
+            h.clock.advance(timedelta(hours=1, seconds=1))
+    await h.say(OFFICER, "/hopthu")
+    first = await h.last_text(OFFICER)
+    assert first.startswith("📬 Hộp thư tin báo — đang mở (trang 1/2)")
+    listed = [line.split(" ·")[0] for line in first.splitlines()[1:] if line.startswith("#")]
+    assert len(listed) == 8
+    await h.choose(OFFICER, words.NEXT_PAGE)
+    second = await h.last_text(OFFICER)
+    assert second.startswith("📬 Hộp thư tin báo — đang mở (trang 2/2)")
+    rest = [line.split(" ·")[0] for line in second.splitlines()[1:] if line.startswith("#")]
+    assert sorted(listed + rest) == sorted(f"#{n}" for n in range(1, 11))
+    await h.choose(OFFICER, words.PREV_PAGE)
+    assert await h.last_text(OFFICER) == first
+
+
+async def test_statistics_count_what_happened_in_the_period(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT, category="Trộm cắp, cướp giật")  # 1: accepted, forwarded
+    await file_report(h, RESIDENT)  # 2: accepted, closed
+    await file_report(h, RESIDENT)  # 3: left waiting, so overdue
+    h.clock.advance(timedelta(hours=1))
+    await h.say(OFFICER, "tiepnhan 1")
+    h.clock.advance(timedelta(hours=2))
+    await h.say(OFFICER, "tiepnhan 2")
+    await h.say(OFFICER, "chuyencqdt 1")
+    await h.choose(OFFICER, words.INVESTIGATION_BODIES["csdt"])
+    await h.say(OFFICER, "ketthuc 2")
+    await h.choose(OFFICER, words.OUTCOMES["unfounded"])
+    await h.choose(OFFICER, words.NO_NOTE)
+    await _tick(h)  # #3 is past its two hours
+    today = h.clock.now().astimezone(h.app.rt.settings.tz).strftime("%d/%m/%Y")
+    await h.say(OFFICER, f"/thongke {today} {today}")
+    stats = await h.last_text(OFFICER)
+    assert "• Tiếp nhận: 3 (chưa có xã nhận: 0)" in stats
+    assert "Trộm cắp, cướp giật: 1" in stats and "Ma túy: 2" in stats
+    assert "• Đang quá hạn: 1" in stats
+    assert "• Chuyển CQĐT trong hạn: 1/1" in stats
+    assert "• Tỉ lệ giải quyết: 33%" in stats
+    assert "• Thời gian tiếp nhận (trung vị): 2.0 giờ" in stats  # 1 h and 3 h
+    assert "• Thời gian chuyển CQĐT (trung vị): 3.0 giờ" in stats
+    tomorrow = (h.clock.now() + timedelta(days=1)).astimezone(h.app.rt.settings.tz)
+    await h.say(OFFICER, f"/thongke {tomorrow:%d/%m/%Y}")
+    assert "• Tiếp nhận: 0" in await h.last_text(OFFICER)
