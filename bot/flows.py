@@ -39,7 +39,7 @@ from bot.models import Chat, ChatKind, FlowState, Lane, Person, Role
 from bot.runtime import AFTER_COMMIT, Runtime
 from bot.services import outbox, people
 from bot.services.errors import DomainError
-from bot.text import squash
+from bot.text import squash, thousands
 from content import texts
 
 log = logging.getLogger(__name__)
@@ -506,7 +506,8 @@ class Engine:
                 if not text:
                     return texts.EMPTY_TEXT
                 if len(text) > MAX_TEXT:
-                    return texts.TOO_LONG.format(length=len(text), limit=MAX_TEXT)
+                    return texts.TOO_LONG.format(length=thousands(len(text)),
+                                               limit=thousands(MAX_TEXT))
                 return None
             if state.choices:
                 return texts.PICK_ONE

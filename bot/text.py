@@ -39,3 +39,8 @@ def shorten(text: str, limit: int) -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip() + "…"
+
+
+def thousands(number: int) -> str:
+    """A whole number the Vietnamese way, with dots between thousands: 4.000, 12.500."""
+    return f"{number:,}".replace(",", ".")

@@ -94,7 +94,6 @@ ASK_DESCRIPTION = (
     "Từ 10 đến 4.000 ký tự."
 )
 DESCRIPTION_SHORT = "Phần kể hơi ngắn (dưới 10 ký tự). Bạn kể thêm một chút giúp mình nhé."
-DESCRIPTION_LONG = "Phần kể dài quá ({length} ký tự). Bạn rút gọn dưới 4.000 ký tự giúp mình nhé."
 EMERGENCY = (
     "⚠️ Nếu đang nguy hiểm, hãy gọi ngay 113 (công an), 114 (cứu hỏa), 115 (cấp cứu). "
     "Bình Yên không phải đường dây khẩn cấp — tin báo ở đây không được xử lý ngay lập tức."

@@ -82,9 +82,9 @@ class Harness:
             return str(user.id)  # Zalo ids are strings, and every chat is private
         return chat if chat is not None else user.id
 
-    async def control(self, method: str, path: str, **payload: Any) -> dict[str, Any]:
+    async def control(self, verb: str, path: str, **payload: Any) -> dict[str, Any]:
         url = f"{self.base}/control/{path}"
-        if method == "GET":
+        if verb == "GET":
             async with self.http.get(url, params=payload) as response:
                 body = await response.json()
         else:

@@ -102,7 +102,7 @@ async def test_wrong_kind_and_huge_text(h: Harness) -> None:
     assert (await h.last_text(RESIDENT)).startswith(texts.PICK_ONE)
     await h.send(RESIDENT, "1")
     await h.send(RESIDENT, "đường " * 680)
-    assert (await h.last_text(RESIDENT)).startswith("Tin nhắn dài quá (4079 ký tự)")
+    assert (await h.last_text(RESIDENT)).startswith("Tin nhắn dài quá (4.079 ký tự)")
     await h.send(RESIDENT, "12 Lê Lợi")
     await h.send(RESIDENT, "đây là chữ, không phải ảnh")
     assert (await h.last_text(RESIDENT)).startswith(texts.WRONG_KIND.format(wanted="ảnh"))

@@ -10,7 +10,7 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import Database
 from bot.models import Evidence, IdentityMode, Person, Role, Tip, TipReporter
-from bot.services import tips
+from bot.services import demo, tips
 from content import texts
 from content import tips as words
 from tests.conftest import every_channel
@@ -20,6 +20,7 @@ from tests.e2e.tipkit import (
     file_report,
     fill_report,
     police,
+    second_commune,
     the_tip,
     tip_count,
 )
@@ -123,6 +124,10 @@ async def test_wrong_input_at_every_step_changes_nothing(harness: Harness) -> No
     await h.say(me, "1")  # a number answers on Telegram too
     await h.say(me, "ngắn")
     assert (await h.last_text(me)).startswith(words.DESCRIPTION_SHORT)
+    if not h.zalo:  # a Zalo message cannot be this long; a Telegram one can (4,096)
+        await h.say(me, "Kể rất dài. " * 340)  # 4,080 characters
+        assert (await h.last_text(me)).startswith(texts.TOO_LONG.format(length="4.079",
+                                                                        limit="4.000"))
     await h.say(me, DESCRIPTION)
     await h.say(me, "không có ảnh đâu")
     assert (await h.last_text(me)).startswith(texts.PICK_ONE)
@@ -188,6 +193,7 @@ async def test_danger_words_bring_the_emergency_numbers_first(harness: Harness) 
     await harness.say(RESIDENT, "Ngoài ngõ đang đánh nhau, có người cầm dao!")
     reply = await harness.last_text(RESIDENT)
     assert reply.startswith("⚠️ Nếu đang nguy hiểm, hãy gọi ngay 113")
+    assert "114" in reply and "115" in reply
     assert "không phải đường dây khẩn cấp" in reply
     assert tips.sounds_urgent("dang danh nhau o cho")
     assert not tips.sounds_urgent("Có người bán hàng giả ở chợ mỗi sáng.")
@@ -252,7 +258,8 @@ async def test_at_most_five_tips_an_hour(harness: Harness) -> None:
 
 async def test_an_officer_of_another_commune_never_gets_the_card(harness: Harness) -> None:
     await police(harness)
-    await enrol(harness, OFFICER_OTHER, Role.POLICE_OFFICER, "DEMO-THON-TAY")
+    await second_commune(harness)
+    await enrol(harness, OFFICER_OTHER, Role.POLICE_OFFICER, "DEMO-XA-2")
     await file_report(harness, RESIDENT)
     assert await harness.seen(OFFICER_OTHER) == []
 
@@ -272,8 +279,8 @@ async def test_a_fully_anonymous_tip_keeps_no_tie_to_the_account_through_its_fil
 
 
 async def test_a_double_confirm_files_one_tip(harness: Harness) -> None:
-    """The confirm pressed twice before the review changes (or its number typed twice), and on
-    Telegram the very same update delivered again: one tip, one receipt, one card each."""
+    """The confirm pressed twice before the review changes (or its number typed twice): one
+    tip, one receipt, one card each."""
     h = harness
     await police(h)
     await fill_report(h, RESIDENT)
@@ -289,3 +296,59 @@ async def test_a_double_confirm_files_one_tip(harness: Harness) -> None:
     receipts = [text for text in await h.seen(RESIDENT) if "Mã tiếp nhận" in text]
     assert len(receipts) == 1
     assert [len(await h.seen(officer)) for officer in (OFFICER, CHIEF)] == [1, 1]
+
+
+async def test_the_aliases_and_the_menu_entry_start_the_same_report(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    for start in ("/tip", "/baotin", "menu"):
+        if start == "menu":
+            await h.say(RESIDENT, "/start")
+            await h.choose(RESIDENT, "📝 Báo tin tố giác")
+        else:
+            await h.say(RESIDENT, start)
+        assert (await h.last_text(RESIDENT)).startswith("📝 Báo tin tố giác")
+        await h.say(RESIDENT, "/huy")
+    receipt = await file_report(h, RESIDENT)
+    await h.say(RESIDENT, f"/status {receipt.code}")
+    assert "Trạng thái: Đã tiếp nhận" in await h.last_text(RESIDENT)
+
+
+async def test_a_receipt_that_fails_to_send_is_retried_and_the_tip_is_already_safe(
+        harness: Harness) -> None:
+    """The tip commits first; the messenger refusing the receipt twice loses nothing."""
+    h = harness
+    await police(h)
+    await fill_report(h, RESIDENT)
+    await h.fault("5xx", method="sendMessage", chat_id=h.chat_of(RESIDENT), times=2, status=502)
+    await h.choose(RESIDENT, "✅ Gửi tin báo", settle=False)
+    await h.settle()
+    assert await tip_count(h) == 1
+    receipts = [t for t in await h.seen(RESIDENT) if "Mã tiếp nhận" in t]
+    assert len(receipts) == 1
+    assert (await h.stats())["faults_hit"] == 2
+
+
+async def test_with_nobody_to_take_it_a_tip_is_still_kept_and_counted(harness: Harness) -> None:
+    """No police in the commune and no dispatcher yet: the reporter is told plainly, shown 113,
+    and the tip waits in the fallback mailbox for the first dispatcher."""
+    h = harness
+    async with h.app.rt.transaction() as session:
+        await demo.seed_demo(session, h.app.rt)  # the places, and nobody to take the tip
+    receipt = await file_report(h, RESIDENT)
+    assert "113" in receipt.text
+    tip = await the_tip(h)
+    assert tip.routed_to_fallback and tip.fallback_reason == "no_officer"
+    await enrol(h, DISPATCHER, Role.DISPATCHER, "DEMO-TINH")
+    await h.say(DISPATCHER, "/hopthu")
+    assert "#1 · Ma túy" in await h.last_text(DISPATCHER)
+
+
+@pytest.mark.telegram_only
+async def test_in_a_group_where_the_bot_may_not_delete_it_still_only_links(
+        harness: Harness) -> None:
+    await harness.send(RESIDENT, "/baotin", chat=GROUP_CHAT, admin=False)
+    [reply] = await harness.bot_messages(GROUP_CHAT)
+    assert reply["text"].startswith(texts.PRIVATE_ONLY) and "?start=" in reply["text"]
+    assert reply["reply_to_message_id"] is None
+    assert await harness.bot_messages(RESIDENT.id) == []
