@@ -27,7 +27,16 @@ from bot.web import WebServer
 from content import tips as words
 from tests.conftest import every_channel
 from tests.e2e.tipkit import CODE, DESCRIPTION, events, file_report, police, the_tip
-from tests.harness import CHIEF, GROUP_CHAT, OFFICER, RESIDENT, Harness, User, start_harness
+from tests.harness import (
+    CHIEF,
+    GROUP_CHAT,
+    OFFICER,
+    RESIDENT,
+    RESIDENT_2,
+    Harness,
+    User,
+    start_harness,
+)
 
 PRIVATE = User(918273645501, "Riêng", "Tư Mật")
 
@@ -331,3 +340,23 @@ async def test_retention_purges_closed_tips(harness: Harness) -> None:
     async with h.app.rt.db.reading() as session:
         bodies = (await session.scalars(select(TipEvent.body_enc))).all()
     assert all(body is None for body in bodies)
+
+
+async def test_files_of_a_cancelled_report_are_deleted_after_a_day(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await h.say(RESIDENT, "/baotin")
+    await h.choose(RESIDENT, "Bắt đầu")
+    await h.choose(RESIDENT, "Ma túy")
+    await h.say(RESIDENT, DESCRIPTION)
+    await h.send_photo(RESIDENT)
+    await h.say(RESIDENT, "/huy")
+    await file_report(h, RESIDENT_2, photos=1)  # a filed tip's file stays
+    assert len(await stored_files(h)) == 2
+    h.clock.advance(timedelta(hours=23))
+    await h.app.ticker.tick()
+    assert len(await stored_files(h)) == 2  # a resident may still come back within the day
+    h.clock.advance(timedelta(hours=2))
+    await h.app.ticker.tick()
+    async with h.app.rt.db.reading() as session:
+        assert [row.tip_id for row in (await session.scalars(select(Evidence))).all()] == [1]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.models import Role, TipEvent
+from bot.models import Evidence, Role, TipEvent
 from bot.services import areas, demo, people
 from content import tips as words
 from tests.conftest import every_channel
@@ -300,6 +300,31 @@ async def test_follow_up_for_a_fully_anonymous_reporter(harness: Harness) -> Non
     await h.choose(RESIDENT, "Trả lời")
     await h.say(RESIDENT, "Không thấy rõ.")
     assert (await h.seen(OFFICER))[-1].endswith("«Không thấy rõ.»")
+
+
+async def test_a_photo_answers_a_question_and_joins_the_tip(harness: Harness) -> None:
+    """Media answers too, from a fully anonymous reporter: the file joins the tip's thread,
+    reaches the officer with the rest of the evidence, and ties back to no account."""
+    h = harness
+    await police(h)
+    receipt = await file_report(h, RESIDENT, identity="Giấu tên tuyệt đối")
+    await h.say(OFFICER, "hoithem 1")
+    await h.say(OFFICER, "Bạn chụp được ảnh chiếc xe không?")
+    await h.say(RESIDENT, f"/tracuu {receipt.code}")
+    await h.say(RESIDENT, receipt.pin or "")
+    await h.choose(RESIDENT, "Trả lời")
+    await h.seen(OFFICER)
+    await h.send_photo(RESIDENT)
+    assert await h.last_text(RESIDENT) == words.ANSWER_SENT
+    assert words.REPORTER_ANSWERED_MEDIA.format(ref=1, count=1) in await h.seen(OFFICER)
+    async with h.app.rt.db.reading() as session:
+        [row] = (await session.scalars(select(Evidence))).all()
+        answer = next(e for e in await events(h) if e.kind == "answer")
+    assert (row.tip_id, row.event_id, row.owner_ref) == (1, answer.id, "")
+    await h.say(OFFICER, "bangchung 1")
+    if not h.zalo:
+        assert [m["media"]["kind"] for m in await h.bot_messages(OFFICER.id)
+                if m.get("media")] == ["photo"]
 
 
 @pytest.mark.pg

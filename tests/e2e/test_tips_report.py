@@ -352,3 +352,34 @@ async def test_in_a_group_where_the_bot_may_not_delete_it_still_only_links(
     assert reply["text"].startswith(texts.PRIVATE_ONLY) and "?start=" in reply["text"]
     assert reply["reply_to_message_id"] is None
     assert await harness.bot_messages(RESIDENT.id) == []
+
+
+async def test_back_walks_every_step_to_the_start(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await fill_report(h, RESIDENT, when="Hôm qua")
+    await h.seen(RESIDENT)
+    prompts = []
+    for _ in range(12):
+        await h.say(RESIDENT, "/quaylai")
+        replies = await h.seen(RESIDENT)
+        if replies[0] == texts.NOTHING_TO_GO_BACK:
+            break
+        prompts.append(replies[-1].splitlines()[0])
+    # identity, when, address, village, commune, files, what happened, category, the notice
+    assert len(prompts) == 9, prompts
+    assert prompts[-2] == words.ASK_CATEGORY.splitlines()[0], prompts
+    assert prompts[-1].startswith("📝 Báo tin tố giác")
+    # from the notice again: a new "when" replaces the old one, and the report still goes in
+    await h.choose(RESIDENT, "Bắt đầu")
+    await h.choose(RESIDENT, "Ma túy")
+    await h.say(RESIDENT, DESCRIPTION)
+    await h.choose(RESIDENT, "Bỏ qua")
+    await h.choose(RESIDENT, "Xã Bình Yên")
+    await h.choose(RESIDENT, "Thôn Đông")
+    await h.say(RESIDENT, "Hẻm 12")
+    await h.choose(RESIDENT, "Hôm nay")
+    await h.choose(RESIDENT, "Giấu tên, vẫn nhận thông báo")
+    await h.choose(RESIDENT, "✅ Gửi tin báo")
+    content = tips.open_content(h.app.rt, await the_tip(h))
+    assert content is not None and content.when == "Hôm nay" and content.address == "Hẻm 12"
