@@ -32,7 +32,8 @@ def main() -> int:
         print(f"PostgreSQL pass skipped: no server reachable at {url.split('@')[-1]} ({problem})")
         return 0
     print(f"PostgreSQL pass: {url.split('@')[-1]}")
-    return int(pytest.main(["-q", "-n", "2", "-p", "no:cacheprovider", "--db", "postgres",
+    workers = os.environ.get("TEST_WORKERS", "4")  # the Makefile's TEST_WORKERS
+    return int(pytest.main(["-q", "-n", workers, "-p", "no:cacheprovider", "--db", "postgres",
                             "-m", "pg"]))
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.models import Evidence, Role, TipEvent
-from bot.services import areas, demo, people
+from bot.models import Evidence, IdentityMode, Person, Role, TipEvent
+from bot.services import areas, demo, people, tips
 from content import tips as words
 from tests.conftest import every_channel
 from tests.e2e.tipkit import (
@@ -227,6 +227,8 @@ async def test_each_deadline_reminds_the_assignee_then_escalates_to_the_chief(
     """The deadline table with the fake clock: a reminder at three quarters of the span to the
     officer in charge only, then at the deadline an escalation to the chief only."""
     h = harness
+    if h.zalo and path != "forward":
+        pytest.skip("the table is the channel's business only in its texts: one path on Zalo")
     await police(h)
     await enrol(h, OFFICER_OTHER, Role.POLICE_OFFICER)  # a second officer of the same commune
     if path == "forward_remote":
@@ -411,6 +413,8 @@ async def test_internal_notes_stay_with_the_police(harness: Harness) -> None:
 async def test_every_outcome_closes_the_tip_and_tells_the_reporter_in_plain_words(
         harness: Harness, outcome: str) -> None:
     h = harness
+    if h.zalo and outcome != "prosecuted":
+        pytest.skip("outcomes are the channel's business only in their texts: one on Zalo")
     await police(h)
     await file_report(h, RESIDENT)
     await h.say(OFFICER, "tiepnhan 1")
@@ -447,13 +451,26 @@ async def test_a_duplicate_names_another_tip_of_the_same_commune(harness: Harnes
     assert [e for e in await events(h, 3) if e.kind == "close"]
 
 
+async def more_tips(h: Harness, count: int) -> None:
+    """Tips straight through the service, for tests about many of them (a report's own steps
+    are tested in test_tips_report.py, and ten of them cost a test ten seconds)."""
+    rt = h.app.rt
+    async with rt.transaction() as session:
+        commune = await areas.by_code(session, demo.DEMO_COMMUNE)
+        ref = people.user_ref(rt, h.channel, str(RESIDENT.id))  # a resident who has reported
+        reporter = (await session.scalars(select(Person).where(Person.user_ref == ref))).one()
+        for index in range(count):
+            draft = tips.Draft("drugs", f"Tin thử số {index}: có người lạ mặt.", "Hôm qua",
+                               IdentityMode.LINKED, incident_area_id=commune.id)
+            h.clock.advance(timedelta(hours=1, seconds=1))  # the hourly limit
+            await tips.submit(session, rt, draft, reporter, reporter.user_ref)
+
+
 async def test_the_mailbox_pages_through_many_tips(harness: Harness) -> None:
     h = harness
     await police(h)
-    for index in range(10):  # two residents, each within the hourly limit
-        await file_report(h, RESIDENT if index % 2 else RESIDENT_2, address=None)
-        if index == 7:
-            h.clock.advance(timedelta(hours=1, seconds=1))
+    await file_report(h, RESIDENT)
+    await more_tips(h, 9)
     await h.say(OFFICER, "/hopthu")
     first = await h.last_text(OFFICER)
     assert first.startswith("📬 Hộp thư tin báo — đang mở (trang 1/2)")
