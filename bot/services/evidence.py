@@ -17,7 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Evidence
+from bot.models import Evidence, FlowState, Person
 from bot.runtime import Runtime
 
 DATA_CONTEXT = "evidence.data"
@@ -113,7 +113,14 @@ async def count_of_tip(session: AsyncSession, tip_id: int) -> int:
 
 
 async def purge_orphans(session: AsyncSession, older_than: datetime) -> None:
-    """Drafts abandoned mid-report leave files without a tip; they go after a day."""
+    """Drafts abandoned mid-report leave files without a tip; they go after a day, unless
+    their sender is still in a conversation with the bot (a report can take longer than a
+    day while each step keeps it alive)."""
+    in_conversation = (
+        select(FlowState.id).join(Person, Person.id == FlowState.person_id)
+        .where(Person.user_ref == Evidence.owner_ref).exists()
+    )
     await session.execute(delete(Evidence).where(Evidence.tip_id.is_(None),
                                                  Evidence.event_id.is_(None),
-                                                 Evidence.created_at < older_than))
+                                                 Evidence.created_at < older_than,
+                                                 ~in_conversation))
