@@ -26,7 +26,16 @@ from bot.services import evidence, people, tips
 from bot.web import WebServer
 from content import tips as words
 from tests.conftest import every_channel
-from tests.e2e.tipkit import CODE, DESCRIPTION, events, file_report, police, the_tip
+from tests.e2e.tipkit import (
+    CODE,
+    DESCRIPTION,
+    begin_report,
+    events,
+    file_report,
+    place_time_identity,
+    police,
+    the_tip,
+)
 from tests.harness import (
     CHIEF,
     GROUP_CHAT,
@@ -90,10 +99,7 @@ async def test_photo_gps_and_camera_data_are_gone(harness: Harness) -> None:
 async def test_every_attachment_kind_album_size_and_count(harness: Harness) -> None:
     h = harness
     await police(h)
-    await h.say(RESIDENT, "/baotin")
-    await h.choose(RESIDENT, "Bắt đầu")
-    await h.choose(RESIDENT, "Trộm cắp, cướp giật")
-    await h.say(RESIDENT, DESCRIPTION)
+    await begin_report(h, RESIDENT, category="Trộm cắp, cướp giật")
     assert "tin nhắn thoại có thể giúp người khác nhận ra giọng bạn" in \
         await h.last_text(RESIDENT)
     await h.send_media(RESIDENT, "video", {"duration": 3})
@@ -115,11 +121,7 @@ async def test_every_attachment_kind_album_size_and_count(harness: Harness) -> N
     await h.choose(RESIDENT, "Xong")
     assert (await h.last_text(RESIDENT)).startswith("Việc xảy ra ở xã/phường nào?")
     expected = ["video", "voice", "document"] + ["photo"] * 7  # the order they came in
-    await h.choose(RESIDENT, "Xã Bình Yên")
-    await h.choose(RESIDENT, "Thôn Đông")
-    await h.choose(RESIDENT, "Bỏ qua")
-    await h.choose(RESIDENT, "Hôm nay")
-    await h.choose(RESIDENT, "Giấu tên, vẫn nhận thông báo")
+    await place_time_identity(h, RESIDENT, address=None)
     await h.choose(RESIDENT, "✅ Gửi tin báo")
     async with h.app.rt.db.reading() as session:  # the eleventh photo was turned away
         assert [row.kind for row in await evidence.of_tip(session, 1)] == expected
@@ -134,10 +136,7 @@ async def test_every_attachment_kind_album_size_and_count(harness: Harness) -> N
 async def test_an_image_sent_as_a_file_loses_its_gps_too(harness: Harness) -> None:
     h = harness
     await police(h)
-    await h.say(RESIDENT, "/baotin")
-    await h.choose(RESIDENT, "Bắt đầu")
-    await h.choose(RESIDENT, "Ma túy")
-    await h.say(RESIDENT, DESCRIPTION)
+    await begin_report(h, RESIDENT)
     await h.send_media(RESIDENT, "document", {
         "data_base64": base64.b64encode(photo_with_gps()).decode(), "mime_type": "image/jpeg",
         "file_name": "IMG_0042.jpg"})
@@ -348,10 +347,7 @@ async def test_files_of_a_cancelled_report_are_deleted_after_a_day(harness: Harn
     h = harness
     await police(h)
     for user in (RESIDENT, RESIDENT_2):
-        await h.say(user, "/baotin")
-        await h.choose(user, "Bắt đầu")
-        await h.choose(user, "Ma túy")
-        await h.say(user, DESCRIPTION)
+        await begin_report(h, user)
         await h.send_photo(user)
     await h.say(RESIDENT, "/huy")
     h.clock.advance(timedelta(hours=20))
@@ -361,11 +357,7 @@ async def test_files_of_a_cancelled_report_are_deleted_after_a_day(harness: Harn
     h.clock.advance(timedelta(hours=5))
     await h.app.ticker.tick()
     assert len(await stored_files(h)) == 1
-    await h.choose(RESIDENT_2, "Xã Bình Yên")
-    await h.choose(RESIDENT_2, "Thôn Đông")
-    await h.choose(RESIDENT_2, "Bỏ qua")
-    await h.choose(RESIDENT_2, "Hôm nay")
-    await h.choose(RESIDENT_2, "Giấu tên tuyệt đối")
+    await place_time_identity(h, RESIDENT_2, identity="Giấu tên tuyệt đối")
     await h.choose(RESIDENT_2, "✅ Gửi tin báo")
     async with h.app.rt.db.reading() as session:
         assert [row.tip_id for row in (await session.scalars(select(Evidence))).all()] == [1]

@@ -19,6 +19,7 @@ from tests.e2e.tipkit import (
     enrol,
     file_report,
     fill_report,
+    place_time_identity,
     police,
     second_commune,
     the_tip,
@@ -98,11 +99,8 @@ async def test_review_edit_goes_back_one_step(harness: Harness) -> None:
         await harness.choose(RESIDENT, label)
     await harness.say(RESIDENT, DESCRIPTION)
     await harness.choose(RESIDENT, "Bỏ qua")
-    await harness.choose(RESIDENT, "Xã Bình Yên")
-    await harness.choose(RESIDENT, "Không rõ")
-    await harness.choose(RESIDENT, "Bỏ qua")
-    await harness.choose(RESIDENT, "Hôm nay")
-    await harness.choose(RESIDENT, "Giấu tên, vẫn nhận thông báo")
+    await place_time_identity(harness, RESIDENT, village="Không rõ", address=None,
+                              when="Hôm nay")
     review = await harness.last_text(RESIDENT)
     assert review.startswith("Bạn xem lại trước khi gửi") and "Xã Bình Yên" in review
     await harness.choose(RESIDENT, "✏️ Sửa bước trước")
@@ -375,11 +373,7 @@ async def test_back_walks_every_step_to_the_start(harness: Harness) -> None:
     await h.choose(RESIDENT, "Ma túy")
     await h.say(RESIDENT, DESCRIPTION)
     await h.choose(RESIDENT, "Bỏ qua")
-    await h.choose(RESIDENT, "Xã Bình Yên")
-    await h.choose(RESIDENT, "Thôn Đông")
-    await h.say(RESIDENT, "Hẻm 12")
-    await h.choose(RESIDENT, "Hôm nay")
-    await h.choose(RESIDENT, "Giấu tên, vẫn nhận thông báo")
+    await place_time_identity(h, RESIDENT, when="Hôm nay")
     await h.choose(RESIDENT, "✅ Gửi tin báo")
     content = tips.open_content(h.app.rt, await the_tip(h))
     assert content is not None and content.when == "Hôm nay" and content.address == "Hẻm 12"

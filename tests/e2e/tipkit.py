@@ -62,18 +62,33 @@ async def file_report(h: Harness, user: User, **steps: Any) -> Receipt:
 
 async def fill_report(
     h: Harness, user: User, *, category: str = "Ma túy", description: str = DESCRIPTION,
-    commune: str = "Xã Bình Yên", village: str = "Thôn Đông", address: str | None = "Hẻm 12",
-    when: str = "Hôm qua", identity: str = "Giấu tên, vẫn nhận thông báo",
-    phone: str | None = None, photos: int = 0, typed_commune: bool = False,
+    photos: int = 0, **rest: Any,
 ) -> None:
-    """Every step of a report up to its review, where the resident has still to confirm."""
+    """Every step of a report up to its review, where the resident has still to confirm
+    (`rest`: see `place_time_identity`)."""
+    await begin_report(h, user, category=category, description=description)
+    for _ in range(photos):
+        await h.send_photo(user)
+    await h.choose(user, "Xong" if photos else "Bỏ qua")
+    await place_time_identity(h, user, **rest)
+
+
+async def begin_report(h: Harness, user: User, *, category: str = "Ma túy",
+                       description: str = DESCRIPTION) -> None:
+    """The notice, the category and what happened: up to where files may be sent."""
     await h.say(user, "/baotin")
     await h.choose(user, "Bắt đầu")
     await h.choose(user, category)
     await h.say(user, description)
-    for _ in range(photos):
-        await h.send_photo(user)
-    await h.choose(user, "Xong" if photos else "Bỏ qua")
+
+
+async def place_time_identity(
+    h: Harness, user: User, *, commune: str = "Xã Bình Yên", village: str = "Thôn Đông",
+    address: str | None = "Hẻm 12", when: str = "Hôm qua",
+    identity: str = "Giấu tên, vẫn nhận thông báo", phone: str | None = None,
+    typed_commune: bool = False,
+) -> None:
+    """From where it happened to the review (after the files step)."""
     if typed_commune:
         await h.say(user, commune)
     else:
