@@ -31,7 +31,6 @@ from bot.services import outbox
 from bot.services.errors import DomainError, NotFound
 
 INVITE_TOKEN_LENGTH = 16  # 80 random bits
-LAST_SEEN_GRANULARITY = timedelta(minutes=10)
 BOT_REMOVED = (
     "Bình Yên không gửi được tin vào nhóm «{title}» vì đã bị xóa khỏi nhóm hoặc bị chặn. "
     "Bạn thêm lại Bình Yên vào nhóm giúp mình nhé, để bà con không lỡ tin."
@@ -75,7 +74,7 @@ async def ensure_chat(
             external_id_enc=rt.keyring.encrypt_text(external_id, "chat.external_id"),
             kind=kind,
             title=title if kind is ChatKind.GROUP else None,
-            created_at=rt.clock.now(),
+            created_at=seen_day(rt.clock.now()),
             active=True,
         )
         session.add(chat)
@@ -138,6 +137,12 @@ async def move_chat(session: AsyncSession, rt: Runtime, chat: Chat, new_external
     )
 
 
+def seen_day(now: datetime) -> datetime:
+    """When a person or chat was first or last seen, kept to the day. To the minute, a fully
+    anonymous reporter's last visit would sit beside their tip's time and point at them."""
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple[Person, Chat]:
     """Find or create the person and the chat an incoming event came from."""
     now = rt.clock.now()
@@ -162,13 +167,13 @@ async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple
             channel=incoming.channel,
             user_ref=ref,
             external_id_enc=rt.keyring.encrypt_text(incoming.user_id, "person.external_id"),
-            created_at=now,
-            last_seen_at=now,
+            created_at=seen_day(now),
+            last_seen_at=seen_day(now),
         )
         session.add(person)
     # write only what changed: most updates come from people the bot already knows
-    if now - person.last_seen_at >= LAST_SEEN_GRANULARITY:
-        person.last_seen_at = now
+    if seen_day(now) > person.last_seen_at:
+        person.last_seen_at = seen_day(now)
     if incoming.user_name and (person.name_enc is None or display_name(rt, person)
                                != incoming.user_name):
         person.name_enc = rt.keyring.encrypt_text(incoming.user_name, "person.name")

@@ -3,14 +3,26 @@ restart mid-report, groups, emergencies, routing and the fallback mailbox, the h
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import Database
-from bot.models import Evidence, IdentityMode, Person, Role, Tip, TipReporter
-from bot.services import demo, tips
+from bot.models import (
+    Evidence,
+    IdentityMode,
+    InboxUpdate,
+    OutboxMessage,
+    Person,
+    Role,
+    Tip,
+    TipCard,
+    TipReporter,
+)
+from bot.services import demo, people, tips
 from content import texts
 from content import tips as words
 from tests.conftest import every_channel
@@ -377,3 +389,32 @@ async def test_back_walks_every_step_to_the_start(harness: Harness) -> None:
     await h.choose(RESIDENT, "✅ Gửi tin báo")
     content = tips.open_content(h.app.rt, await the_tip(h))
     assert content is not None and content.when == "Hôm nay" and content.address == "Hẻm 12"
+
+
+@pytest.mark.pg
+async def test_a_week_on_nothing_times_a_fully_anonymous_reporter_to_the_tip(
+        harness: Harness) -> None:
+    """No row left says when the reporter's chat was busy: the receipt's record and the
+    confirm's update are gone after INBOX_KEEP_DAYS, and people are seen to the day only.
+    Officers' cards stay, so they can still be updated."""
+    h = harness
+    await police(h)
+    h.clock.advance(timedelta(hours=9, minutes=17))  # well inside a day
+    await file_report(h, RESIDENT, identity="Giấu tên tuyệt đối")
+    tip = await the_tip(h)
+    async with h.app.rt.db.reading() as session:
+        [person] = (await session.scalars(select(Person).where(Person.user_ref == people.user_ref(
+            h.app.rt, h.channel, str(RESIDENT.id))))).all()
+    assert {person.created_at, person.last_seen_at} == {people.seen_day(tip.created_at)}
+    h.clock.advance(timedelta(days=7, hours=1))
+    await h.app.ticker.tick()
+    async with h.app.rt.db.reading() as session:
+        private = person.private_chat_id
+        left = (await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.chat_id == private))).all()
+        updates = (await session.scalars(select(InboxUpdate))).all()
+        cards = (await session.scalars(select(TipCard))).all()
+    assert left == [] and updates == []
+    assert len(cards) == 2
+    await h.say(OFFICER, "tiepnhan 1")  # the cards are still there to update
+    assert (await the_tip(h)).status == "accepted"
