@@ -147,8 +147,8 @@ async def _communes(ctx: Ctx) -> list[Area]:
 async def ask_commune(ctx: Ctx) -> Prompt:
     matches = ctx.data.get("commune_matches")
     if matches:
-        listed = [await ctx.session.get(Area, area_id) for area_id in matches]
-        choices = tuple(Choice(str(a.id), a.name) for a in listed if a is not None)
+        found = [await ctx.session.get(Area, area_id) for area_id in matches]
+        choices = tuple(Choice(str(a.id), a.name) for a in found if a is not None)
         return Prompt(words.COMMUNE_PICK, (*choices, Choice(UNKNOWN,
                                                            words.COMMUNE_UNKNOWN_CHOICE)))
     listed = await _communes(ctx)

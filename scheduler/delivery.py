@@ -231,7 +231,8 @@ class DeliveryWorker:
         if delay <= 0 and not lease_wait:
             return
         self.waiting = True
-        waiters = [asyncio.ensure_future(e.wait()) for e in (self.wakeup, stop, self._changed)]
+        waiters: list[asyncio.Future[object]] = [
+            asyncio.ensure_future(e.wait()) for e in (self.wakeup, stop, self._changed)]
         waiters.append(asyncio.ensure_future(self.rt.clock.sleep(max(delay, 0.0))))
         try:
             # back in time to renew the lease, which expires after `ttl` without renewal

@@ -39,8 +39,8 @@ class EvidenceFile:
 def strip_image(data: bytes) -> tuple[bytes, str]:
     """Re-encode an image from its pixels alone; returns (bytes, mime type)."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image)
+        with Image.open(io.BytesIO(data)) as opened:
+            image = ImageOps.exif_transpose(opened)  # turned as the camera meant, then dropped
             fmt = "PNG" if image.mode in ("RGBA", "LA", "P") else "JPEG"
             clean = Image.new(image.mode if fmt == "PNG" else "RGB", image.size)
             clean.paste(image.convert(clean.mode))
