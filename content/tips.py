@@ -337,6 +337,10 @@ MAILBOX_EMPTY = "📬 Hộp thư tin báo — {filter}: không có tin nào."
 MAILBOX_LINE = "#{ref} · {category} · {status}{overdue} · hạn {deadline}"
 MAILBOX_FILTERS = {"open": "đang mở", "new": "mới", "overdue": "quá hạn", "mine": "của tôi"}
 MAILBOX_FILTER_WORDS = {"moi": "new", "quahan": "overdue", "cuatoi": "mine", "tatca": "open"}
+MAILBOX_UNKNOWN_FILTER = (
+    "Mình chưa hiểu «{typed}». Đồng chí gõ /hopthu (tin đang mở), /hopthu mới, /hopthu quá hạn "
+    "hoặc /hopthu của tôi; thêm số trang nếu cần (ví dụ: /hopthu mới 2)."
+)
 NEXT_PAGE = "Trang sau ▶"
 PREV_PAGE = "◀ Trang trước"
 NOT_POLICE = "Chức năng này dành cho cán bộ Công an xã."

@@ -66,9 +66,11 @@ async def mailbox(ctx: Ctx, args: str) -> Outcome:
         if tip is None:
             return Finish(words.NO_RIGHT)
         return await _detail(ctx, tip.id)
-    key = squash(words_in[0]) if words_in else "tatca"
-    kind = words.MAILBOX_FILTER_WORDS.get(key, "open")
-    page = int(words_in[-1]) if words_in and words_in[-1].isdigit() else 1
+    page = int(words_in.pop()) if words_in and words_in[-1].isdigit() else 1
+    typed = " ".join(words_in)
+    kind = words.MAILBOX_FILTER_WORDS.get(squash(typed) if typed else "tatca")
+    if kind is None:  # "quá hạn" and "quahan" both name a filter; anything else is asked again
+        return Finish(words.MAILBOX_UNKNOWN_FILTER.format(typed=typed[:30]))
     query = select(Tip).where(Tip.status != TipStatus.CLOSED)
     scope = Tip.commune_id.in_(communes) & Tip.routed_to_fallback.is_(False)
     if dispatcher:
@@ -409,6 +411,8 @@ async def statistics(ctx: Ctx, args: str) -> Outcome:
         end_date = _date(parts[1], tz) if len(parts) > 1 else None
         if start_date is None or (len(parts) > 1 and end_date is None):
             return Finish(words.STATS_BAD_DATE)
+        if end_date is not None and end_date < start_date:  # typed the other way round
+            start_date, end_date = end_date, start_date
         start = start_date
         end = (end_date + timedelta(days=1)) if end_date else end
     scope_ids = None if dispatcher and not communes else communes

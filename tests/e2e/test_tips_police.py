@@ -391,6 +391,10 @@ async def test_mailbox_filters_pages_and_views_are_recorded(harness: Harness) ->
     assert "Thời gian tiếp nhận (trung vị): 0.0 giờ" in stats
     await h.say(OFFICER, "/thongke 31/02/2026")
     assert await h.last_text(OFFICER) == words.STATS_BAD_DATE
+    await h.say(OFFICER, "/hopthu quá hạn")  # with diacritics and a space
+    assert (await h.last_text(OFFICER)).startswith("📬 Hộp thư tin báo — quá hạn")
+    await h.say(OFFICER, "/hopthu xyz")
+    assert await h.last_text(OFFICER) == words.MAILBOX_UNKNOWN_FILTER.format(typed="xyz")
 
 
 async def test_internal_notes_stay_with_the_police(harness: Harness) -> None:
@@ -511,6 +515,10 @@ async def test_statistics_count_what_happened_in_the_period(harness: Harness) ->
     assert "• Tỉ lệ giải quyết: 33%" in stats
     assert "• Thời gian tiếp nhận (trung vị): 2.0 giờ" in stats  # 1 h and 3 h
     assert "• Thời gian chuyển CQĐT (trung vị): 3.0 giờ" in stats
+    later = (h.clock.now() + timedelta(days=30)).astimezone(h.app.rt.settings.tz)
+    await h.say(OFFICER, f"/thongke {later:%d/%m/%Y} {today}")  # the other way round
+    assert f"{today} – {later:%d/%m/%Y}" in (swapped := await h.last_text(OFFICER))
+    assert "• Tiếp nhận: 3" in swapped
     tomorrow = (h.clock.now() + timedelta(days=1)).astimezone(h.app.rt.settings.tz)
     await h.say(OFFICER, f"/thongke {tomorrow:%d/%m/%Y}")
     assert "• Tiếp nhận: 0" in await h.last_text(OFFICER)
