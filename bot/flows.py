@@ -50,6 +50,8 @@ STATE_OF = select(FlowState).where(FlowState.chat_id == bindparam("chat"),
 CLEAR_STATE = delete(FlowState).where(FlowState.chat_id == bindparam("chat"),
                                       FlowState.person_id == bindparam("person"))
 MAX_TEXT = 4000
+FILE_KINDS = frozenset({InputKind.PHOTO, InputKind.VIDEO, InputKind.VOICE, InputKind.AUDIO,
+                        InputKind.DOCUMENT})
 COMMAND_TOKEN = "c"
 PICK_FLOW = "_pick"
 CANCEL_WORDS = frozenset({"huy", "cancel"})
@@ -373,6 +375,9 @@ class Engine:
         if ctx.expired:
             ctx.say(texts.FLOW_EXPIRED + "\n" + texts.SHORT_HELP)
             return
+        if incoming.kind in FILE_KINDS:  # most likely evidence sent before starting a report
+            ctx.say(texts.FILE_WITHOUT_TASK)
+            return
         ctx.say(texts.NOT_UNDERSTOOD + " " + texts.SHORT_HELP)
 
     def _typed_command(self, text: str) -> tuple[Command, str] | None:
@@ -459,7 +464,7 @@ class Engine:
 
     async def _back(self, ctx: Ctx, state: State | None) -> None:
         if state is None or state.flow == PICK_FLOW:
-            ctx.say(texts.NOTHING_TO_CANCEL)
+            ctx.say(texts.NOTHING_TO_GO_BACK_TO)
             return
         if not state.history:
             ctx.say(texts.NOTHING_TO_GO_BACK)

@@ -10,6 +10,12 @@ STALE_BUTTON_TOAST = "Nút này đã cũ."
 CANCELLED = "Đã hủy. Khi cần, bạn gõ /start để xem các việc mình giúp được."
 NOTHING_TO_CANCEL = "Hiện không có việc gì đang làm dở để hủy."
 NOTHING_TO_GO_BACK = "Đây là bước đầu tiên rồi. Gõ /huy nếu bạn muốn dừng."
+NOTHING_TO_GO_BACK_TO = "Hiện không có việc gì đang làm dở để quay lại."
+FILE_WITHOUT_TASK = (
+    "Mình nhận được rồi, nhưng bạn chưa bắt đầu việc gì nên chưa biết dùng vào đâu; tệp sẽ "
+    "không được chuyển cho ai và tự xóa sau một ngày. Muốn gửi kèm tin báo, bạn gõ /baotin rồi "
+    "gửi lại ở bước bằng chứng; muốn trả lời câu hỏi của công an, gõ /traloi."
+)
 FLOW_EXPIRED = (
     "Cuộc trò chuyện trước đã để quá lâu nên mình đã xóa phần đang làm dở. "
     "Bạn bắt đầu lại giúp mình nhé."

@@ -418,3 +418,13 @@ async def test_a_week_on_nothing_times_a_fully_anonymous_reporter_to_the_tip(
     assert len(cards) == 2
     await h.say(OFFICER, "tiepnhan 1")  # the cards are still there to update
     assert (await the_tip(h)).status == "accepted"
+
+
+async def test_a_file_or_a_back_with_nothing_under_way_gets_a_plain_answer(
+        harness: Harness) -> None:
+    h = harness
+    await h.send_photo(RESIDENT)
+    assert await h.last_text(RESIDENT) == texts.FILE_WITHOUT_TASK
+    await h.say(RESIDENT, "/quaylai")
+    assert await h.last_text(RESIDENT) == texts.NOTHING_TO_GO_BACK_TO
+    assert await tip_count(h) == 0
