@@ -215,6 +215,10 @@ NO_QUESTION = "Hiện không có câu hỏi nào đang chờ bạn trả lời."
 
 # ---- status lookup ------------------------------------------------------------------------------
 ASK_CODE = "Bạn gõ mã tiếp nhận (ví dụ: TB-7K3MQ-9XPA2)."
+CODE_MALFORMED = (
+    "«{typed}» chưa phải mã tiếp nhận. Mã có dạng TB-XXXXX-XXXXX: 10 chữ cái và chữ số sau "
+    "TB, như trong tin xác nhận bạn nhận được."
+)
 ASK_PIN = "Bạn gõ mã PIN 6 số nhận được cùng mã tiếp nhận."
 NOT_FOUND = (
     "Không tìm thấy tin báo với mã (và PIN) này. Bạn kiểm tra lại giúp mình nhé "

@@ -11,7 +11,18 @@ from sqlalchemy import select
 
 from bot.channels.base import MEDIA_KINDS, Choice, InputKind, Prompt
 from bot.clock import format_local
-from bot.flows import Answer, Command, Ctx, Finish, Flow, Goto, Outcome, Registry, StartFlow
+from bot.flows import (
+    Answer,
+    Command,
+    Ctx,
+    Finish,
+    Flow,
+    Goto,
+    Outcome,
+    Registry,
+    Retry,
+    StartFlow,
+)
 from bot.models import Tip, TipEvent
 from bot.services import tip_cards, tips
 from content import tips as words
@@ -54,6 +65,8 @@ async def _show(ctx: Ctx, tip: Tip) -> Outcome:
 
 
 async def _check(ctx: Ctx, code: str, pin: str | None) -> Outcome:
+    if tips.canonical_code(code) is None:  # a typo, not a guess: no code has this shape
+        return Retry(words.CODE_MALFORMED.format(typed=code[:30]))
     found = await tips.lookup(ctx.session, ctx.rt, code, ctx.person, pin)
     if found.tip is not None:
         return await _show(ctx, found.tip)
@@ -65,8 +78,12 @@ async def _check(ctx: Ctx, code: str, pin: str | None) -> Outcome:
 
 @status.begin
 async def begin_status(ctx: Ctx, args: str) -> Outcome:
-    if args.strip():
-        return await _check(ctx, args.strip(), None)
+    code = args.strip()
+    if code and tips.canonical_code(code) is None:
+        ctx.say(words.CODE_MALFORMED.format(typed=code[:30]))
+        return Goto("code")
+    if code:
+        return await _check(ctx, code, None)
     return Goto("code")
 
 

@@ -329,6 +329,21 @@ async def test_a_photo_answers_a_question_and_joins_the_tip(harness: Harness) ->
                 if m.get("media")] == ["photo"]
 
 
+async def test_a_mistyped_code_is_explained_and_asked_again(harness: Harness) -> None:
+    """Only the shape is judged (no code has it), so nothing is told about any tip."""
+    h = harness
+    await police(h)
+    receipt = await file_report(h, RESIDENT)
+    await h.say(RESIDENT, "/tracuu abc")
+    assert (await h.seen(RESIDENT))[-2:] == [words.CODE_MALFORMED.format(typed="abc"),
+                                             words.ASK_CODE]
+    await h.say(RESIDENT, receipt.code + " thừa")
+    assert (await h.last_text(RESIDENT)).startswith(
+        words.CODE_MALFORMED.format(typed=receipt.code + " thừa"))
+    await h.say(RESIDENT, receipt.code)
+    assert "Trạng thái: Đã tiếp nhận" in await h.last_text(RESIDENT)
+
+
 @pytest.mark.pg
 async def test_status_right_wrong_other_account_and_guessing(harness: Harness) -> None:
     h = harness
