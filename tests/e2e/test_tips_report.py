@@ -436,6 +436,7 @@ async def test_a_week_on_nothing_times_a_fully_anonymous_reporter_to_the_tip(
     assert (await the_tip(h)).status == "accepted"
 
 
+@pytest.mark.pg
 async def test_at_once_nothing_stored_times_a_fully_anonymous_reporter(
         harness: Harness) -> None:
     """Not a week later: as soon as the receipt is delivered. With the key, the reporter's

@@ -47,6 +47,7 @@ async def wait_long(h: Harness, *speakers: User) -> None:
         await h.seen(user)
 
 
+@pytest.mark.pg
 async def test_a_silent_officer_gets_the_waiting_cards_oldest_first_when_they_write(
         harness: Harness) -> None:
     h = harness
@@ -95,6 +96,7 @@ async def test_a_card_no_officer_could_receive_goes_to_the_chief_with_the_reason
     assert (await h.seen(OFFICER))[0].startswith("📥 Tin báo #1")
 
 
+@pytest.mark.pg
 async def test_with_the_chief_silent_too_the_dispatcher_gets_it(harness: Harness) -> None:
     h = harness
     await police(h)
