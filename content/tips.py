@@ -345,10 +345,11 @@ KEEP_IN_TOUCH = (
 )
 # a card that went to a chat which no longer holds the tip (role revoked, tip transferred)
 CARD_WITHDRAWN = "Tin báo #{ref} không còn thuộc hộp thư của đồng chí; nội dung đã được ẩn."
+CARD_WITHDRAWN_GROUP = "Tin báo #{ref} đã chuyển khỏi hộp thư của Công an xã này."
 # a card no officer of the commune could receive goes to the chief, then to the dispatcher
 UNREACHABLE_WHY = {
     "window": "Zalo chỉ cho Bình Yên nhắn tới người đã nhắn cho Bình Yên trong {hours} giờ qua",
-    "failed": "Bình Yên không gửi được tin nhắn tới các đồng chí",
+    "failed": "Bình Yên không gửi được tin nhắn tới các cán bộ",
 }
 UNREACHABLE_FOR_CHIEF = (
     "⚠️ Chưa cán bộ nào của Công an {commune} nhận được phiếu tin báo #{ref}: {why}. "
@@ -365,7 +366,6 @@ UNREACHABLE_PHONE = " (số {phone})"
 EVENT_LABELS = {
     "received": "Người báo gửi tin",
     "answer": "Người báo trả lời",
-    "view": "Xem tin",
     "escalation": "Quá hạn, đã báo lãnh đạo",
     "unreachable_chief": "Chưa cán bộ nào nhận được phiếu, đã báo lãnh đạo",
     "unreachable_dispatcher": "Cả xã chưa nhận được phiếu, đã báo điều phối",

@@ -601,7 +601,8 @@ class DeliveryWorker:
             row.status, row.error, row.not_before = OutboxStatus.WAITING, str(error)[:500], None
             self.stats["waiting"] += 1
             self._unreachable.append(row.id)
-            await session.execute(update(Chat).where(Chat.id == item.chat_id)
+            chats = Chat.__table__
+            await session.execute(update(chats).where(chats.c.id == item.chat_id)
                                   .values(waiting_contact=True))
             log.info("%s: outbox row %s waits for its recipient to write (%s)", self.channel,
                      row.id, str(error)[:80])

@@ -261,8 +261,9 @@ async def withdraw(session: AsyncSession, rt: Runtime, tip: Tip, card: TipCard, 
         original.payload_enc = None
     elif chat.active and rt.parts(chat.channel).capabilities.edits and original.status in (
             OutboxStatus.SENT, OutboxStatus.IN_FLIGHT):
+        text = words.CARD_WITHDRAWN_GROUP if card.bare else words.CARD_WITHDRAWN
         await outbox.enqueue_edit(session, rt, chat, card.outbox_id,
-                                  Outgoing(words.CARD_WITHDRAWN.format(ref=tip.id)))
+                                  Outgoing(text.format(ref=tip.id)))
 
 
 async def withdraw_lost(session: AsyncSession, rt: Runtime, chat: Chat) -> None:
