@@ -1,6 +1,7 @@
 """Welcome, menu, help, emergency numbers, my roles, and invite redemption (`/start <mã mời>`).
 
-Every sentence a user reads here is in the strings block below.
+Every sentence a user reads here is in the strings block below, except the note on Zalo's
+contact window for those who get tip cards (`content.tips.KEEP_IN_TOUCH`).
 """
 
 from __future__ import annotations
