@@ -138,11 +138,14 @@ async def cmd_outbox_status(settings: Settings, _args: argparse.Namespace) -> in
         print("Hàng đợi trống: không có tin nào đang chờ gửi hay lỗi trong 24 giờ qua.")
     else:
         print(f"{'kênh':<10} {'luồng':<12} {'đang chờ':>9} {'đang gửi':>9} "
-              f"{'lỗi 24h':>8} {'chờ lâu nhất':>13}")
+              f"{'chờ người nhận':>15} {'lỗi 24h':>8} {'chờ lâu nhất':>13}")
         for lane in report.lanes:
             age = "—" if lane.oldest_age_s is None else _age(lane.oldest_age_s)
             print(f"{lane.channel:<10} {lane.lane:<12} {lane.queued:>9} {lane.in_flight:>9} "
-                  f"{lane.failed_24h:>8} {age:>13}")
+                  f"{lane.waiting:>15} {lane.failed_24h:>8} {age:>13}")
+        if any(lane.waiting for lane in report.lanes):
+            print("«Chờ người nhận»: Zalo chưa cho gửi vì người nhận chưa nhắn cho Bình Yên "
+                  "trong 48 giờ qua; tin sẽ đi ngay khi họ nhắn lại.")
     if report.failure_reasons:
         print("Lý do lỗi thường gặp (24 giờ):")
         for reason, count in report.failure_reasons:

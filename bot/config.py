@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     tip_extend_days: float = Field(default=60, gt=0)
     tip_followup_days: float = Field(default=20, gt=0)
     tip_remind_at: float = Field(default=0.75, gt=0, lt=1)
-    tips_per_hour: int = Field(default=5, ge=1)
+    tips_per_day: int = Field(default=10, ge=1)  # per person, days in `timezone`
     tip_retention_months: int = Field(default=36, ge=1)
     lookup_failures_per_code: int = Field(default=5, ge=1)
     lookup_failures_per_account: int = Field(default=10, ge=1)

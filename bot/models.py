@@ -86,6 +86,9 @@ class OutboxStatus(StrEnum):
     IN_FLIGHT = "in_flight"
     SENT = "sent"
     FAILED = "failed"
+    # refused because the person has been silent too long (Zalo's 48-hour window): not
+    # retried, not failed; queued again, oldest first, the moment they next write
+    WAITING = "waiting_contact"
 
 
 class Lane(StrEnum):
@@ -175,6 +178,9 @@ class Chat(Base):
     purpose: Mapped[str | None] = mapped_column(String(32))  # POLICE_TEAM for a bound team
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     inactive_reason: Mapped[str | None] = mapped_column(String(200))
+    # some of its outbox rows wait for the person to write (OutboxStatus.WAITING): the next
+    # update from them releases those rows, with no query when there is nothing to release
+    waiting_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 
 
@@ -421,14 +427,20 @@ class TipEvent(Base):
 
 
 class TipCard(Base):
-    """A card about a tip sent to an officer or a police team group, so it can be updated."""
+    """A card about a tip sent to an officer or a police team group, so it can be updated.
+
+    `withdrawn` once its chat no longer holds the tip (role revoked, tip transferred): the
+    card is closed then (a card not yet delivered never goes), and nothing more about the tip
+    goes to that chat."""
 
     __tablename__ = "tip_cards"
     id: Mapped[int] = mapped_column(primary_key=True)
     tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"))
-    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    # indexed: the delivery worker asks "is this row a card?" for every row it delivers
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
     bare: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Evidence(Base):

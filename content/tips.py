@@ -167,8 +167,8 @@ NO_EVIDENCE = "không có"
 EVIDENCE_COUNT = "{count} tệp"
 PLACE_UNKNOWN = "không rõ"
 RATE_LIMITED = (
-    "Bạn đã gửi {limit} tin báo trong một giờ qua. Để chống gửi nhầm hàng loạt, bạn đợi một "
-    "chút rồi gửi tiếp nhé. Nếu đang nguy hiểm, hãy gọi ngay 113."
+    "Hôm nay bạn đã gửi {limit} tin báo. Để chống gửi nhầm hàng loạt, mỗi ngày mỗi người gửi "
+    "được tối đa {limit} tin; bạn gửi tiếp vào ngày mai nhé. Nếu đang nguy hiểm, hãy gọi ngay 113."
 )
 IN_GROUP = (
     "Để giữ kín thông tin, việc báo tin và tra cứu chỉ làm trong tin nhắn riêng với Bình Yên. "
@@ -336,6 +336,40 @@ ESCALATION = (
     "🚨 Tin #{ref} ({category}) đã quá hạn {what} ({when}). Đề nghị đồng chí chỉ đạo xử lý."
 )
 FOLLOWUP = "📌 Tin #{ref} đã chuyển {body} từ {when}. Đồng chí theo dõi và cập nhật kết quả nhé."
+# to officers, chiefs and dispatchers on a messenger with a contact window (Zalo): in the
+# welcome after an invite and in /help
+KEEP_IN_TOUCH = (
+    "📌 Lưu ý khi dùng Zalo: Zalo chỉ cho Bình Yên nhắn tới người đã nhắn cho Bình Yên trong "
+    "{hours} giờ qua. Đồng chí nhắn cho Bình Yên mỗi ngày một tin (ví dụ: «xin chào») để phiếu "
+    "tin báo đến ngay; phiếu nào chưa gửi được sẽ đến khi đồng chí nhắn lại."
+)
+# a card that went to a chat which no longer holds the tip (role revoked, tip transferred)
+CARD_WITHDRAWN = "Tin báo #{ref} không còn thuộc hộp thư của đồng chí; nội dung đã được ẩn."
+CARD_WITHDRAWN_GROUP = "Tin báo #{ref} đã chuyển khỏi hộp thư của Công an xã này."
+# a card no officer of the commune could receive goes to the chief, then to the dispatcher
+UNREACHABLE_WHY = {
+    "window": "Zalo chỉ cho Bình Yên nhắn tới người đã nhắn cho Bình Yên trong {hours} giờ qua",
+    "failed": "Bình Yên không gửi được tin nhắn tới các cán bộ",
+}
+UNREACHABLE_FOR_CHIEF = (
+    "⚠️ Chưa cán bộ nào của Công an {commune} nhận được phiếu tin báo #{ref}: {why}. "
+    "Đề nghị đồng chí xem phiếu dưới đây và phân công xử lý; cán bộ chỉ cần nhắn cho Bình Yên "
+    "một tin bất kỳ là nhận được các phiếu đang chờ."
+)
+UNREACHABLE_FOR_DISPATCHER = (
+    "⚠️ Không đồng chí nào của Công an {commune}, kể cả lãnh đạo, nhận được phiếu tin báo "
+    "#{ref}: {why}. Đề nghị đồng chí liên hệ Công an {commune}{phone} để tin được xử lý kịp "
+    "thời. Tin vẫn thuộc hộp thư của xã; nội dung dưới đây để đồng chí nắm."
+)
+UNREACHABLE_PHONE = " (số {phone})"
+# what /hopthu's history says for events that are not an officer's action
+EVENT_LABELS = {
+    "received": "Người báo gửi tin",
+    "answer": "Người báo trả lời",
+    "escalation": "Quá hạn, đã báo lãnh đạo",
+    "unreachable_chief": "Chưa cán bộ nào nhận được phiếu, đã báo lãnh đạo",
+    "unreachable_dispatcher": "Cả xã chưa nhận được phiếu, đã báo điều phối",
+}
 MAILBOX_TITLE = "📬 Hộp thư tin báo — {filter} (trang {page}/{pages}):"
 MAILBOX_EMPTY = "📬 Hộp thư tin báo — {filter}: không có tin nào."
 MAILBOX_LINE = "#{ref} · {category} · {status}{overdue} · hạn {deadline}"

@@ -130,7 +130,7 @@ async def _history(ctx: Ctx, tip: Tip) -> str:
         elif event.actor_role == "reporter":
             actor = "người báo"
         body = tips.event_body(ctx.rt, event)
-        label = words.ACTIONS.get(event.kind, event.kind)
+        label = words.ACTIONS.get(event.kind) or words.EVENT_LABELS.get(event.kind, event.kind)
         lines.append(f"• {format_local(event.at, tz)} {label}"
                      f"{' — ' + actor if actor else ''}{': ' + body if body else ''}")
     return "Lịch sử:\n" + "\n".join(lines) if lines else ""

@@ -50,7 +50,7 @@ def _choices(mapping: dict[str, str]) -> tuple[Choice, ...]:
 @report.begin
 async def begin(ctx: Ctx, _args: str) -> Outcome:
     if not await tips.may_report(ctx.session, ctx.rt, ctx.person):
-        return Finish(words.RATE_LIMITED.format(limit=ctx.rt.settings.tips_per_hour))
+        return Finish(tips.rate_limited(ctx.rt))
     return Goto("notice")
 
 

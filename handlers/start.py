@@ -1,6 +1,7 @@
 """Welcome, menu, help, emergency numbers, my roles, and invite redemption (`/start <mã mời>`).
 
-Every sentence a user reads here is in the strings block below.
+Every sentence a user reads here is in the strings block below, except the note on Zalo's
+contact window for those who get tip cards (`content.tips.KEEP_IN_TOUCH`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from bot.flows import Command, Ctx, Finish, Outcome, Registry, RunCommand, comma
 from bot.models import Area, Role
 from bot.services import areas, people
 from bot.services.people import InviteProblem, looks_like_invite
+from content import tips as tip_words
 
 # ---- strings -------------------------------------------------------------------------------------
 WELCOME = (
@@ -83,7 +85,7 @@ def register(registry: Registry) -> None:
         return Finish(_menu_prompt(registry, await ctx.roles(), MENU_TITLE))
 
     async def help_(ctx: Ctx, _args: str) -> Outcome:
-        return Finish(HELP)
+        return Finish(HELP + _keep_in_touch(ctx, await ctx.roles()))
 
     async def hotline(ctx: Ctx, _args: str) -> Outcome:
         lines = [HOTLINE]
@@ -139,7 +141,21 @@ async def _redeem(ctx: Ctx, token: str) -> Outcome:
         grant, area = await people.redeem_invite(ctx.session, ctx.rt, token, ctx.person)
     except InviteProblem as problem:
         return Finish(str(problem))
-    return Finish(INVITE_OK.format(role=ROLE_NAMES[Role(grant.role)], area=area.name))
+    return Finish(INVITE_OK.format(role=ROLE_NAMES[Role(grant.role)], area=area.name)
+                  + _keep_in_touch(ctx, {Role(grant.role)}))
+
+
+# who gets tip cards, and so must keep a messenger's contact window open to keep getting them
+CARD_ROLES = frozenset({Role.POLICE_OFFICER, Role.POLICE_CHIEF, Role.DISPATCHER})
+
+
+def _keep_in_touch(ctx: Ctx, roles: set[Role]) -> str:
+    """On a messenger that stops delivering after some hours of silence (Zalo), those who get
+    cards are told to write daily; elsewhere, nothing."""
+    hours = ctx.rt.parts(ctx.channel).capabilities.contact_window_hours
+    if hours is None or not roles & CARD_ROLES:
+        return ""
+    return "\n\n" + tip_words.KEEP_IN_TOUCH.format(hours=hours)
 
 
 async def _my_communes(ctx: Ctx) -> list[Area]:

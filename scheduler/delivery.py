@@ -14,7 +14,17 @@ What the platform says is followed: 429 pauses what it concerns for `retry_after
 the limiter stricter; 5xx and timeouts back off exponentially with jitter up to
 `BINHYEN_DELIVERY_MAX_ATTEMPTS`, then fail with the reason; 403 marks the chat inactive (its
 group leaders are told once); a group that became a supergroup is followed and the message
-resent to its new id; any other refusal fails the row with the platform's reason.
+resent to its new id; any other refusal fails the row with the platform's reason. A refusal
+because the person has been silent too long (`NeedsContact`, Zalo's 48-hour window) puts the
+row in its own state, `waiting_contact`: not retried, not failed, it blocks no other chat, and
+it is queued again, oldest first, when the person next writes (`outbox.release_waiting`, from
+`people.touch`) or when a later message to them goes through. An officer's card that no
+officer of the commune could receive goes further up (`tip_cards.card_unreachable`).
+
+Privacy: a delivered row is deleted at once unless something still needs it — a broadcast's
+(its report and coverage count it) or an officer's card (edited while its tip lives). A fully
+anonymous reporter's receipt went to their chat in the very transaction that wrote the tip;
+kept, its chat and time would point at them.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from sqlalchemy import (
     ColumnElement,
     ScalarSelect,
     bindparam,
+    delete,
     func,
     literal,
     or_,
@@ -43,15 +54,25 @@ from bot.channels.base import (
     ChatGone,
     ChatMoved,
     DeliveryError,
+    NeedsContact,
     PlatformRequest,
     Rejected,
     RetryLater,
     Sender,
     Transient,
 )
-from bot.models import LANE_PRIORITY, Chat, ChatKind, Lane, Lease, OutboxMessage, OutboxStatus
+from bot.models import (
+    LANE_PRIORITY,
+    Chat,
+    ChatKind,
+    Lane,
+    Lease,
+    OutboxMessage,
+    OutboxStatus,
+    TipCard,
+)
 from bot.runtime import Runtime
-from bot.services import broadcasts, meta, outbox, people
+from bot.services import broadcasts, meta, outbox, people, tip_cards
 from scheduler.lease import LeaseKeeper, new_holder_id
 from scheduler.limits import ChannelLimiter, Limits, Scope
 
@@ -110,7 +131,25 @@ CLAIM_ROWS = (
             attempts=_OUTBOX.c.attempts + 1)
     .returning(_OUTBOX.c.id, _OUTBOX.c.payload_enc, _OUTBOX.c.broadcast_id, _OUTBOX.c.chat_id,
                _OUTBOX.c.priority, _of_chat(_CLAIMED_CHAT.c.kind), _of_chat(_CLAIMED_CHAT.c.active),
-               _of_chat(_CLAIMED_CHAT.c.external_id_enc))
+               _of_chat(_CLAIMED_CHAT.c.external_id_enc),
+               _of_chat(_CLAIMED_CHAT.c.waiting_contact))
+)
+_IN_FLIGHT = literal(OutboxStatus.IN_FLIGHT.value, literal_execute=True)
+# Delivered rows nothing needs any more, gone in one statement (see the module docstring); the
+# ids given are the rows of no broadcast, and a card is kept for its edits.
+DELETE_DELIVERED = (
+    delete(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.status == _IN_FLIGHT,
+           ~select(TipCard.id).where(TipCard.outbox_id == _OUTBOX.c.id).exists())
+    .returning(_OUTBOX.c.id)
+)
+# what is left of the delivered rows (broadcasts', cards) is marked sent, in one executemany
+MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row_id"), _OUTBOX.c.status == _IN_FLIGHT)
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("now", type_=_OUTBOX.c.sent_at.type),
+            payload_enc=None, error=None,
+            platform_message_id=bindparam("message_id"))
 )
 IDLE_WAIT_S = 30.0
 # While other sends are still out, a turn starts no sooner than this after the one before, so
@@ -137,6 +176,7 @@ class Claimed:
     request: PlatformRequest
     broadcast_id: int | None
     ordered: bool = True  # a message in the chat's order, not an acknowledgement
+    chat_waiting: bool = False  # the chat had rows waiting for the person to write
 
 
 @dataclass
@@ -177,7 +217,9 @@ class DeliveryWorker:
         self._ids: dict[tuple[int, bytes], str] = {}
         self.waiting = False
         self.pending_at: datetime | None = None
-        self.stats = {"sent": 0, "failed": 0, "http_429": 0, "retried": 0, "resent": 0}
+        self.stats = {"sent": 0, "failed": 0, "http_429": 0, "retried": 0, "resent": 0,
+                      "waiting": 0}
+        self._unreachable: list[int] = []  # rows that went waiting or failed: cards escalate
 
     # ---- the loop ---------------------------------------------------------------------------
     @property
@@ -393,7 +435,8 @@ class DeliveryWorker:
         if not rows and not await self.lease.fence(session):
             return None  # nothing claimed: were the rows taken, or the lease?
         claimed = []
-        for row_id, blob, broadcast_id, chat_id, priority, kind, active, external in rows:
+        for row_id, blob, broadcast_id, chat_id, priority, kind, active, external, waiting \
+                in rows:
             if not active or blob is None:
                 await self._finish_now(session, row_id, "chat inactive")
                 if broadcast_id is not None:
@@ -406,7 +449,9 @@ class DeliveryWorker:
                 continue
             claimed.append(Claimed(row_id, chat_id, kind == ChatKind.GROUP,
                                    self._external_id(chat_id, external), request,
-                                   broadcast_id, priority != LANE_PRIORITY[Lane.ACK]))
+                                   broadcast_id, priority != LANE_PRIORITY[Lane.ACK],
+                                   bool(waiting)))
+        await self._escalate(session)
         return sorted(claimed, key=lambda item: row_ids.index(item.row_id))
 
     def _external_id(self, chat_id: int, external_enc: bytes) -> str:
@@ -425,6 +470,7 @@ class DeliveryWorker:
                               .values(status=OutboxStatus.FAILED, error=reason,
                                       payload_enc=None))
         self.stats["failed"] += 1
+        self._unreachable.append(row_id)
 
     async def _resolve(self, session: AsyncSession, row_id: int, chat_id: int,
                        request: PlatformRequest) -> PlatformRequest | None:
@@ -478,36 +524,52 @@ class DeliveryWorker:
     async def _record_in(self, session: AsyncSession, results: list[Result], now: datetime
                          ) -> None:
         sent = [r for r in results if r.error is None]
-        if sent:  # the common case, in one statement
-            await session.execute(
-                update(OutboxMessage.__table__)
-                .where(OutboxMessage.__table__.c.id == bindparam("row_id"),
-                       OutboxMessage.__table__.c.status == OutboxStatus.IN_FLIGHT)
-                .values(status=OutboxStatus.SENT, sent_at=now, payload_enc=None, error=None,
-                        platform_message_id=bindparam("message_id")),
-                [{"row_id": r.claimed.row_id, "message_id": r.message_id} for r in sent],
-            )
-            self.stats["sent"] += len(sent)
+        if sent:  # the common case: a DELETE, and an UPDATE for the rows that stay
+            await self._record_sent(session, sent, now)
         others = [r for r in results if r.error is not None]
         loaded = {row.id: row for row in (await session.scalars(
             select(OutboxMessage).where(OutboxMessage.id.in_(
                 [r.claimed.row_id for r in others])))).all()} if others else {}
         for result in others:
             await self._record(session, result, now, loaded.get(result.claimed.row_id))
+        await self._escalate(session)
         touched = {r.claimed.broadcast_id for r in results if r.claimed.broadcast_id}
         for broadcast_id in touched:
             await broadcasts.report_if_done(session, self.rt, broadcast_id)
 
+    async def _record_sent(self, session: AsyncSession, sent: list[Result], now: datetime
+                           ) -> None:
+        """Delete the delivered rows nothing needs, mark the others sent; release what waited
+        in a chat a message just reached (the person's window is open again)."""
+        single = [r.claimed.row_id for r in sent if r.claimed.broadcast_id is None]
+        gone: set[int] = set()
+        if single:
+            gone = set((await session.scalars(DELETE_DELIVERED, {"ids": single})).all())
+        kept = [{"row_id": r.claimed.row_id, "message_id": r.message_id, "now": now}
+                for r in sent if r.claimed.row_id not in gone]
+        if kept:
+            await session.execute(MARK_SENT, kept)
+        self.stats["sent"] += len(sent)
+        reached = {r.claimed.chat_id for r in sent if r.claimed.chat_waiting}
+        if reached:
+            await outbox.release_waiting(session, reached, self.channel)
+
+    async def _escalate(self, session: AsyncSession) -> None:
+        """Officers' cards that went waiting or failed: if nobody of the commune got the card,
+        it goes further up (`tip_cards.card_unreachable`)."""
+        if not self._unreachable:
+            return
+        rows, self._unreachable = self._unreachable, []
+        await session.flush()
+        await tip_cards.card_unreachable(session, self.rt, rows)
+
     async def _record(self, session: AsyncSession, result: Result, now: datetime,
                       row: OutboxMessage | None) -> None:
+        """What a refusal means for its row (deliveries are recorded by `_record_sent`)."""
         item, error = result.claimed, result.error
-        if row is None or row.status != OutboxStatus.IN_FLIGHT:
+        if row is None or row.status != OutboxStatus.IN_FLIGHT or error is None:
             return
-        if error is None:
-            row.status, row.sent_at, row.payload_enc = OutboxStatus.SENT, now, None
-            row.platform_message_id, row.error = result.message_id, None
-            self.stats["sent"] += 1
-        elif isinstance(error, RetryLater):
+        if isinstance(error, RetryLater):
             self.stats["http_429"] += 1
             scope = self.limiter.on_429(item.chat_id, item.group, error.seconds, now)
             until = now + timedelta(seconds=error.seconds)
@@ -534,6 +596,16 @@ class DeliveryWorker:
             self.limiter.forget(item.chat_id)
             row.status, row.attempts = OutboxStatus.QUEUED, row.attempts - 1
             row.not_before = None
+        elif isinstance(error, NeedsContact):
+            # not the platform's fault and not the message's: it waits for the person
+            row.status, row.error, row.not_before = OutboxStatus.WAITING, str(error)[:500], None
+            self.stats["waiting"] += 1
+            self._unreachable.append(row.id)
+            chats = Chat.__table__
+            await session.execute(update(chats).where(chats.c.id == item.chat_id)
+                                  .values(waiting_contact=True))
+            log.info("%s: outbox row %s waits for its recipient to write (%s)", self.channel,
+                     row.id, str(error)[:80])
         elif isinstance(error, ChatGone):
             self._fail(row, f"chat inactive: {error}")
             await self._chat_gone(session, item.chat_id, str(error))
@@ -555,6 +627,7 @@ class DeliveryWorker:
     def _fail(self, row: OutboxMessage, reason: str) -> None:
         row.status, row.error, row.payload_enc = OutboxStatus.FAILED, reason[:500], None
         self.stats["failed"] += 1
+        self._unreachable.append(row.id)
         log.warning("%s: outbox row %s failed: %s", self.channel, row.id, reason[:200])
 
     async def _chat_gone(self, session: AsyncSession, chat_id: int, reason: str) -> None:

@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import InboxStatus, InboxUpdate
 from bot.runtime import Runtime
 from bot.services import inbox
+from bot.services.people import seen_day
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,14 @@ BATCH = 50
 BATCH_SECONDS = 0.1
 
 
+# A handled update keeps only its key (to recognise a repeat) for INBOX_KEEP_DAYS: its content,
+# its sender and any time finer than the day go at once, in the claim itself. Kept, the
+# sender's keyed hash and the minute a fully anonymous reporter confirmed would name them to
+# whoever holds the key.
 CLAIM = (update(InboxUpdate)
          .where(InboxUpdate.id == bindparam("row_id"), InboxUpdate.status == InboxStatus.PENDING)
-         .values(status=InboxStatus.DONE, payload_enc=None, processed_at=bindparam("now"),
+         .values(status=InboxStatus.DONE, payload_enc=None, sender_ref="",
+                 received_at=bindparam("day"), processed_at=bindparam("day"),
                  attempts=InboxUpdate.attempts + 1))
 # PostgreSQL: the claim also takes the advisory lock on the update's sender, in the same round
 # trip. The lock comes after the row's own check, which is enough: what must wait for the
@@ -168,9 +175,12 @@ class InboxProcessor:
         for row_id, reason in failures:
             await self._failed(row_id, reason)
 
+    def _day(self) -> datetime:
+        return seen_day(self.rt.clock.now())
+
     async def _claim(self, session: AsyncSession, row_id: int) -> bool:
         """Mark the row done in this transaction; False if another handler already did."""
-        result = await session.execute(CLAIM, {"row_id": row_id, "now": self.rt.clock.now()})
+        result = await session.execute(CLAIM, {"row_id": row_id, "day": self._day()})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # ---- PostgreSQL: users in parallel, each update in its own transaction -------------------
@@ -189,7 +199,7 @@ class InboxProcessor:
         try:
             async with self.rt.transaction() as session:
                 claimed = (await session.execute(CLAIM_AND_LOCK, {
-                    "row_id": item.row_id, "now": self.rt.clock.now(),
+                    "row_id": item.row_id, "day": self._day(),
                     "lock": self.rt.db.lock_number(item.sender)})).first()
                 if claimed is not None:
                     await self.handle(session, item.payload, item.prepared)

@@ -30,6 +30,7 @@ from handlers import build_registry
 TOKEN = "123456789:SANDBOX-token-for-tests-only_xyz"
 ZALO_TOKEN = "987654321:SANDBOX-zalo-token-for-tests"
 NUMBERED = re.compile(r"^(\d{1,2})\. (.+)$", re.MULTILINE)
+WINDOW_HOURS = 48
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Harness:
     http: aiohttp.ClientSession
     clock: FakeClock
     channel: str = "telegram"
+    window: bool = False  # Zalo's 48-hour contact window is enforced by the sandbox
     _seen_upto: dict[int | str, int] = field(default_factory=dict)
 
     # ---- raw control API ---------------------------------------------------------------
@@ -124,6 +126,10 @@ class Harness:
 
     async def stats(self) -> dict[str, Any]:
         return await self.control("GET", "stats")
+
+    async def window_refusals(self) -> dict[str, int]:
+        """Zalo: messages the sandbox refused per chat for its contact window."""
+        return dict((await self.control("GET", "window"))["refused"])
 
     async def limits(self, **limits: Any) -> dict[str, Any]:
         return await self.control("POST", "limits", **limits)
@@ -299,9 +305,14 @@ async def start_harness(
     settings: Settings, db: Database, clock: FakeClock, registry: Registry | None = None,
     channel: str = "telegram",
 ) -> AsyncIterator[Harness]:
-    """The sandbox (both emulators, on the fake clock) and the bot on one of the channels."""
+    """The sandbox (both emulators, on the fake clock) and the bot on one of the channels.
+    `zalo-window` is Zalo with its 48-hour contact window enforced by the sandbox."""
+    channel, _, variant = channel.partition("-")
     running = await start_sandbox(host="127.0.0.1", port=0, token=TOKEN, zalo_token=ZALO_TOKEN,
                                   clock=lambda: clock.now().timestamp())
+    assert running.zalo is not None
+    if variant == "window":
+        await running.zalo.set_window(WINDOW_HOURS)
     endpoints: dict[str, Endpoint] = {}
     if channel == "telegram":
         endpoints["telegram"] = Endpoint(TOKEN, running.base_url)
@@ -311,11 +322,10 @@ async def start_harness(
               run_scheduler=False, **endpoints)
     await app.prepare(db)
     running.sandbox.idle_probe = app.idle
-    assert running.zalo is not None
     running.zalo.idle_probe = app.idle
     await app.start()
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
-    harness = Harness(app, running, http, clock, channel)
+    harness = Harness(app, running, http, clock, channel, window=variant == "window")
     try:
         await harness.settle()
         yield harness

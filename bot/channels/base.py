@@ -179,6 +179,8 @@ class Capabilities:
     deletes_messages: bool = False
     edits: bool = False
     sends_files: bool = False
+    # the platform refuses to write to someone silent for this many hours (Zalo's window)
+    contact_window_hours: int | None = None
 
 
 # ---- choices ---------------------------------------------------------------------------------
@@ -306,6 +308,11 @@ class ChatMoved(DeliveryError):
 
 class Rejected(DeliveryError):
     """400 and the like: the request itself is wrong; retrying will not help."""
+
+
+class NeedsContact(DeliveryError):
+    """The platform will not write to this person until they write to the bot again (Zalo's
+    48-hour window): the message waits, without retries, and goes when they next write."""
 
 
 class Sender(Protocol):

@@ -9,6 +9,18 @@ and without diacritics (the engine does that), contact and location steps become
 `getUpdates` returns one update per call and has no offset or acknowledgement, so each update is
 stored in the inbox the moment it arrives; in production a webhook (`setWebhook` with a secret)
 does the same before answering 200.
+
+Sending: what Zalo answers decides what the delivery worker does (`send`). Zalo documents no
+error codes for the Bot Platform, so we assume Telegram-style answers (`{"ok": false,
+"error_code", "description"}`, the code being the HTTP status), as the sandbox gives them:
+429 waits, 5xx and network errors are retried, a 403 naming a block marks the chat gone, and a
+400 about the text is rejected. Zalo Official Accounts may write to a person freely only
+within 48 hours of their last message, and nothing says the Bot Platform does otherwise; we
+design as if it keeps that window and answers a message outside it with
+`403 "Forbidden: user has not interacted with the bot in the last 48 hours"`. Any refusal
+saying the user has not interacted (`NOT_INTERACTED`; the sandbox says the same of a user who
+never wrote) is `NeedsContact`: the row waits, is not retried, and goes when they next write.
+Other unknown refusals are retried with backoff, then fail with their reason.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ import contextlib
 import hmac
 import logging
 import random
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +45,7 @@ from bot.channels.base import (
     ChatType,
     Incoming,
     InputKind,
+    NeedsContact,
     Outgoing,
     PlatformRequest,
     Rejected,
@@ -50,10 +64,13 @@ log = logging.getLogger(__name__)
 
 NAME = "zalo"
 MAX_TEXT = 2000
+CONTACT_WINDOW_HOURS = 48  # assumed, as for Zalo Official Accounts (see the docstring)
 CAPABILITIES = Capabilities(buttons=False, groups=False, share_requests=False,
-                            max_text=MAX_TEXT)
+                            max_text=MAX_TEXT, contact_window_hours=CONTACT_WINDOW_HOURS)
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 POLL_TIMEOUT_CODE = 408
+# a refusal because the person has not written recently (or ever): wait for them to write
+NOT_INTERACTED = re.compile(r"not\s+interacted", re.IGNORECASE)
 BACKOFF_MAX_S = 60.0
 EVENT_KINDS = {
     "message.text.received": InputKind.TEXT,
@@ -315,12 +332,13 @@ class ZaloChannel:
                 raise RetryLater(1.0) from None
             if exc.status >= 500 or (exc.code or 0) >= 500:
                 raise Transient(f"{exc.status}: {exc.description}") from None
+            if NOT_INTERACTED.search(exc.description):
+                raise NeedsContact(f"{code}: {exc.description}") from None
             if code == 403 or exc.status == 403:
                 raise ChatGone(exc.description) from None
             if code in (400, 404) and "text" in exc.description.lower():
                 raise Rejected(exc.description) from None
-            # Zalo does not say whether a bot may write to someone silent for long: a refusal
-            # is retried with backoff, then the row fails as undeliverable
+            # an unknown refusal: retried with backoff, then the row fails with the reason
             raise Transient(f"refused {code}: {exc.description}") from None
         message_id = (result or {}).get("message_id") if isinstance(result, dict) else None
         return None if message_id is None else str(message_id)

@@ -12,7 +12,12 @@ body, answers `{"ok": true, "result": ...}` or `{"ok": false, "error_code",
   secret) replaces it: updates are POSTed to it and getUpdates answers 409;
 - sendMessage carries plain text of 1-2000 characters and nothing else (no buttons,
   no parse modes); sendPhoto takes an http(s) URL, sendSticker a sticker id;
-- the bot may only write to a user who has written to it and has not blocked it (403).
+- the bot may only write to a user who has written to it and has not blocked it (403);
+- with `window_hours` set (off by default; `POST /zalo/control/window {"hours": 48}`), only
+  within that many hours of the user's last message, on the sandbox's clock, as Zalo
+  Official Accounts may (Zalo does not publish whether bots keep the same window): outside
+  it a message is refused with 403 "Forbidden: user has not interacted with the bot in the
+  last 48 hours", counted per chat in `window_refusals`.
 
 `ZaloSandbox` implements those methods and the control operations the tests and the web
 chat page use to act as Zalo users (`user_message`, `block`, `transcript`...). A photo
@@ -26,6 +31,7 @@ import copy
 import hashlib
 import secrets
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -62,6 +68,7 @@ SECRET_LENGTHS = range(8, 257)
 CHAT_ACTIONS = frozenset({"typing", "upload_photo"})
 STICKER_SIDE = 128
 NOT_INTERACTED = "Forbidden: user has not interacted with the bot"
+OUTSIDE_WINDOW = NOT_INTERACTED + " in the last {hours} hours"
 WEBHOOK_ACTIVE = "Conflict: webhook is active"
 POLL_TIMEOUT = "Request timeout"
 CONTENT_KINDS = ("photo", "sticker", "voice", "unsupported")
@@ -106,9 +113,12 @@ class ZaloSandbox(EmulatorCore):
         *,
         clock: Clock = time.time,
         personas: Sequence[Mapping[str, Any]] | None = None,
+        window_hours: float | None = None,
     ) -> None:
         super().__init__(token, ZALO_METHODS, clock, chat_id_type=str)
         self.bot_id = zalo_bot_id(token)
+        self.window_hours = _window_hours(window_hours)
+        self.window_refusals: Counter[str] = Counter()
         self.public_url = DEFAULT_PUBLIC_URL
         self._personas = copy_personas(personas)
         self._chats: dict[str, ZaloChat] = {}
@@ -235,6 +245,16 @@ class ZaloSandbox(EmulatorCore):
         self._touch()
         return {"ok": True, "user_id": chat.user_id}
 
+    async def set_window(self, hours: Any) -> dict[str, Any]:
+        """Refuse messages to users silent for longer than `hours` (None: never)."""
+        self.window_hours = _window_hours(hours)
+        self._touch()
+        return self.window_json()
+
+    def window_json(self) -> dict[str, Any]:
+        """The window and how many messages it refused, per chat."""
+        return {"hours": self.window_hours, "refused": dict(self.window_refusals)}
+
     async def transcript(self, chat_id: str) -> dict[str, Any]:
         """Everything said in a chat, oldest first (404 for an unknown chat)."""
         chat = self._known_chat(chat_id)
@@ -264,14 +284,15 @@ class ZaloSandbox(EmulatorCore):
 
     async def reset(self) -> None:
         """Forget users, chats, files, updates not handed out, fault rules, statistics,
-        the rate-limit history and the webhook delivery log. The webhook and the limit
-        settings stay."""
+        the rate-limit history, the window's refusals and the webhook delivery log. The
+        webhook, the limit settings and the window stay."""
         self._chats.clear()
         self.media.clear()
         self._inbox.clear()
         self.faults.clear()
         self.limiter.clear()
         self.stats.clear()
+        self.window_refusals.clear()
         self.webhooks.clear_log()
         self._touch()
 
@@ -342,12 +363,19 @@ class ZaloSandbox(EmulatorCore):
         return chat
 
     def _reachable_chat(self, chat_id: str) -> ZaloChat:
-        """The chat the bot may write to; 403 if the user never wrote or blocked it."""
+        """The chat the bot may write to; 403 if the user never wrote, blocked it, or (with
+        the window on) has been silent for longer than the window."""
         chat = self._chats.get(chat_id.strip())
         if chat is None:
             raise BotApiError(403, NOT_INTERACTED)
         if chat.blocked:
             raise BotApiError(403, forbidden_text("private"))
+        if self.window_hours is not None:
+            last = chat.last_user_message_at()
+            if last is None or self._now() - last > self.window_hours * 3_600_000:
+                self.window_refusals[chat.user_id] += 1
+                hours = f"{self.window_hours:g}"
+                raise BotApiError(403, OUTSIDE_WINDOW.format(hours=hours))
         return chat
 
     def _post(
@@ -396,6 +424,15 @@ class ZaloSandbox(EmulatorCore):
         extension = _EXTENSIONS.get((stored.mime_type if stored else None) or "", "")
         name = f"{file_id}{extension}"
         return {"url": f"{self.public_url}/files/{name}", "path": f"{MOUNT}/files/{name}"}
+
+
+def _window_hours(value: Any) -> float | None:
+    """A window length from a setting or a control request: positive hours, or None (off)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ControlError('"hours" must be a positive number of hours, or null for no window')
+    return float(value)
 
 
 def _is_web_url(text: str) -> bool:

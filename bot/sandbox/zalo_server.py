@@ -6,7 +6,8 @@
 - `GET /files/{name}`: a file a user sent (its `photo_url`, a sticker's or a voice
   note's `url`), as Zalo's CDN serves it: no token needed;
 - `POST /control/message`, `POST /control/block`, `GET /control/transcript?chat_id=`,
-  `GET /control/chats`, `GET /control/personas`, `GET /control/webhook`, and the
+  `GET /control/chats`, `GET /control/personas`, `GET /control/webhook`,
+  `GET|POST /control/window` (the contact window, see bot.sandbox.zalo), and the
   shared `/control/faults`, `/control/stats`, `/control/limits`, `/control/settle`,
   `/control/reset`.
 """
@@ -74,6 +75,16 @@ async def zalo_webhook(request: web.Request) -> web.Response:
     return json_answer(_zalo(request).webhooks.to_json())
 
 
+async def zalo_window(request: web.Request) -> web.Response:
+    """GET /control/window: {"hours", "refused": {chat: count}}; POST {"hours": 48 | null}
+    sets it (null: no window)."""
+    zalo = _zalo(request)
+    if request.method == "GET":
+        return json_answer(zalo.window_json())
+    body = await control_body(request, {"hours"})
+    return json_answer(await zalo.set_window(body.get("hours")))
+
+
 ROUTES = (
     ("GET", "/files/{name}", handle_zalo_file),
     ("POST", "/control/message", zalo_message),
@@ -82,6 +93,8 @@ ROUTES = (
     ("GET", "/control/chats", zalo_chats),
     ("GET", "/control/personas", zalo_personas),
     ("GET", "/control/webhook", zalo_webhook),
+    ("GET", "/control/window", zalo_window),
+    ("POST", "/control/window", zalo_window),
 )
 
 

@@ -54,6 +54,10 @@ class ZaloChat:
     blocked: bool = False
     messages: list[ZaloMessage] = field(default_factory=list)
 
+    def last_user_message_at(self) -> int | None:
+        """When the user last wrote to the bot (milliseconds), or None if never."""
+        return next((m.date for m in reversed(self.messages) if not m.from_bot), None)
+
     def chat_object(self) -> dict[str, Any]:
         """Zalo's `chat` of a message."""
         return {"id": self.user_id, "chat_type": CHAT_TYPE}

@@ -73,7 +73,7 @@ async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
     )
     per_chat: dict[int, tuple[str, str | None]] = {}
     rank = {OutboxStatus.FAILED: 3, OutboxStatus.IN_FLIGHT: 2, OutboxStatus.QUEUED: 1,
-            OutboxStatus.SENT: 0}
+            OutboxStatus.WAITING: 1, OutboxStatus.SENT: 0}
     for chat_id, status, error in rows:
         current = per_chat.get(chat_id)
         if current is None or rank[OutboxStatus(status)] > rank[OutboxStatus(current[0])]:
@@ -81,7 +81,7 @@ async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
     titles = dict((await session.execute(
         select(Chat.id, Chat.title).where(Chat.id.in_(per_chat)))).all())
     for chat_id, (status, error) in sorted(per_chat.items()):
-        if status == OutboxStatus.QUEUED:
+        if status in (OutboxStatus.QUEUED, OutboxStatus.WAITING):  # waiting goes later too
             result.queued += 1
         elif status == OutboxStatus.IN_FLIGHT:
             result.in_flight += 1

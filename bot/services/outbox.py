@@ -1,6 +1,8 @@
 """The outbox: every message the bot sends is first a row here, written in the transaction that
-caused it, then sent by the channel's delivery worker. Payloads are encrypted and purged once
-delivered; nothing is fire-and-forget.
+caused it, then sent by the channel's delivery worker. Payloads are encrypted; a delivered row
+is deleted (or, for broadcasts and officers' cards, kept without its payload); nothing is
+fire-and-forget. A row the platform refused because its recipient has been silent too long
+waits (`OutboxStatus.WAITING`) until they write again (`release_waiting`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Outgoing, PlatformRequest
@@ -151,6 +153,26 @@ async def enqueue_edit(
     return await enqueue_request(session, rt, chat, PlatformRequest("editMessageText", params))
 
 
+# built once; Core statements, so no object of the session is looked at or expired
+_ROWS, _CHATS = OutboxMessage.__table__, Chat.__table__
+RELEASE_ROWS = (update(_ROWS)
+                .where(_ROWS.c.chat_id.in_(bindparam("chats", expanding=True)),
+                       _ROWS.c.status == OutboxStatus.WAITING)
+                .values(status=OutboxStatus.QUEUED, not_before=None))
+RELEASE_CHATS = (update(_CHATS).where(_CHATS.c.id.in_(bindparam("chats", expanding=True)))
+                 .values(waiting_contact=False))
+
+
+async def release_waiting(session: AsyncSession, chat_ids: set[int], channel: str) -> None:
+    """The person is reachable again (they wrote, or a message just reached them): what waited
+    for them is queued again, in one UPDATE. The rows keep their ids, so they go out oldest
+    first, before anything queued after them (a reply to what they just wrote)."""
+    params = {"chats": sorted(chat_ids)}
+    await session.execute(RELEASE_ROWS, params)
+    await session.execute(RELEASE_CHATS, params)
+    _note_channel(session, channel)
+
+
 def open_payload(rt: Runtime, row: OutboxMessage) -> PlatformRequest:
     assert row.payload_enc is not None, "payload already purged"
     return open_blob(rt, row.payload_enc)
@@ -167,6 +189,7 @@ class LaneStatus:
     lane: str
     queued: int = 0
     in_flight: int = 0
+    waiting: int = 0  # for their recipient to write (not failed, not retried)
     failed_24h: int = 0
     oldest_age_s: float | None = None
 
@@ -179,7 +202,8 @@ class QueueReport:
 
 
 async def status(session: AsyncSession, now: datetime) -> QueueReport:
-    """Queue depth per channel and lane, the oldest waiting row, recent failures and why."""
+    """Queue depth per channel and lane, the oldest row still to go, rows waiting for their
+    recipient to write, recent failures and why."""
     lane_of = {priority: lane for lane, priority in LANE_PRIORITY.items()}
     lanes: dict[tuple[str, int], LaneStatus] = {}
 
@@ -192,11 +216,15 @@ async def status(session: AsyncSession, now: datetime) -> QueueReport:
     waiting = await session.execute(
         select(OutboxMessage.channel, OutboxMessage.priority, OutboxMessage.status,
                func.count(), func.min(OutboxMessage.created_at))
-        .where(OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.IN_FLIGHT]))
+        .where(OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.IN_FLIGHT,
+                                         OutboxStatus.WAITING]))
         .group_by(OutboxMessage.channel, OutboxMessage.priority, OutboxMessage.status)
     )
     for channel, priority, state, count, oldest in waiting:
         entry = lane(channel, priority)
+        if state == OutboxStatus.WAITING:
+            entry.waiting = count  # their age is the recipient's silence, not the queue's
+            continue
         if state == OutboxStatus.QUEUED:
             entry.queued = count
         else:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.channels.base import ChatType, Incoming, Outgoing
 from bot.crypto import normalize_code, random_code
@@ -94,10 +95,11 @@ async def mark_chat_gone(session: AsyncSession, rt: Runtime, chat: Chat, reason:
     Returns True when the chat was active until now."""
     if not chat.active:
         return False
-    chat.active, chat.inactive_reason = False, reason[:200]
+    chat.active, chat.inactive_reason, chat.waiting_contact = False, reason[:200], False
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.chat_id == chat.id, OutboxMessage.status == OutboxStatus.QUEUED)
+        .where(OutboxMessage.chat_id == chat.id,
+               OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.WAITING]))
         .values(status=OutboxStatus.FAILED, error="chat inactive", payload_enc=None)
     )
     if chat.kind != ChatKind.GROUP or chat.area_id is None:
@@ -144,7 +146,8 @@ def seen_day(now: datetime) -> datetime:
 
 
 async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple[Person, Chat]:
-    """Find or create the person and the chat an incoming event came from."""
+    """Find or create the person and the chat an incoming event came from. Whatever waited
+    for them to write (`OutboxStatus.WAITING`) is queued again, in this transaction."""
     now = rt.clock.now()
     kind = ChatKind.PRIVATE if incoming.chat_type is ChatType.PRIVATE else ChatKind.GROUP
     ref = user_ref(rt, incoming.channel, incoming.user_id)
@@ -184,6 +187,12 @@ async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple
             person.private_chat_id = chat.id
         if not chat.active:
             chat.active, chat.inactive_reason = True, None
+    if chat.waiting_contact:  # they wrote: what waited for them goes now, before the reply
+        from bot.services import tip_cards  # here: tip_cards builds on this module
+
+        await tip_cards.withdraw_lost(session, rt, chat)  # not the cards of a lost role
+        await outbox.release_waiting(session, {chat.id}, chat.channel)
+        set_committed_value(chat, "waiting_contact", False)
     if person.id is None:
         await session.flush()
     return person, chat

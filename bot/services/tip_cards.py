@@ -8,14 +8,25 @@ the receipt code); the reporter never learns which officer acted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Choice, Outgoing, PlatformRequest
 from bot.clock import format_local
-from bot.models import POLICE_TEAM, Chat, IdentityMode, Person, Tip, TipCard, TipStatus
+from bot.models import (
+    POLICE_TEAM,
+    Chat,
+    IdentityMode,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Tip,
+    TipCard,
+    TipEvent,
+    TipStatus,
+)
 from bot.runtime import Runtime
 from bot.services import (
     areas,
@@ -201,26 +212,184 @@ async def send_pending(rt: Runtime) -> int:
 
 async def refresh(session: AsyncSession, rt: Runtime, tip: Tip, *, actor: Person | None,
                   note: str | None = None) -> None:
-    """Bring every card of the tip up to date: edited in place where the messenger can edit,
-    otherwise a one-line update to the other officers."""
-    cards = (await session.scalars(select(TipCard).where(TipCard.tip_id == tip.id))).all()
+    """Bring every card of the tip up to date, for those who hold the tip now: edited in place
+    where the messenger can edit, otherwise a one-line update to the other officers — one per
+    chat, and only to the current holders of the tip's mailbox. A card whose chat no longer
+    holds the tip (a revoked role, an old commune after a transfer) is withdrawn instead."""
+    cards = (await session.scalars(select(TipCard).where(
+        TipCard.tip_id == tip.id, TipCard.withdrawn.is_(False)).order_by(TipCard.id))).all()
     holders = {p.private_chat_id for p in await tips.mailbox_holders(session, tip,
                                                                      rt.clock.now())}
+    team = tip.commune_id if not tip.routed_to_fallback else None
     parts = await card_parts(session, rt, tip) if cards else None
+    noted: set[int] = set()
     for card in cards:
         chat = await session.get(Chat, card.chat_id)
-        if chat is None or not chat.active:
+        if chat is None:
             continue
-        if card.bare:
-            message = Outgoing(bare_text(rt, tip))
-        elif chat.id in holders:
-            message = await card_message(session, rt, tip, chat, parts)
-        else:  # the tip left this officer's commune (transfer): no more details or buttons
-            message = Outgoing(words.TRANSFERRED.format(ref=tip.id, commune="xã khác"))
+        current = (chat.purpose == POLICE_TEAM and chat.area_id == team) if card.bare \
+            else chat.id in holders
+        if not current:
+            await withdraw(session, rt, tip, card, chat)
+            continue
+        if not chat.active:
+            continue
         if rt.parts(chat.channel).capabilities.edits:
+            message = Outgoing(bare_text(rt, tip)) if card.bare \
+                else await card_message(session, rt, tip, chat, parts)
             await outbox.enqueue_edit(session, rt, chat, card.outbox_id, message)
-        elif note and not card.bare and (actor is None or chat.id != actor.private_chat_id):
+        elif note and not card.bare and chat.id not in noted and (
+                actor is None or chat.id != actor.private_chat_id):
+            noted.add(chat.id)
             await outbox.enqueue(session, rt, chat, Outgoing(note))
+
+
+WITHDRAWN_ERROR = "withdrawn: the chat no longer holds the tip"
+
+
+async def withdraw(session: AsyncSession, rt: Runtime, tip: Tip, card: TipCard, chat: Chat
+                   ) -> None:
+    """Close a card whose chat no longer holds the tip. Not yet delivered (queued, or waiting
+    for the officer to write), it never goes; delivered where the messenger edits, it becomes a
+    line without details; elsewhere nothing is said. Either way nothing more goes there."""
+    card.withdrawn = True
+    original = await session.get(OutboxMessage, card.outbox_id)
+    if original is None:
+        return
+    if original.status in (OutboxStatus.QUEUED, OutboxStatus.WAITING):
+        original.status, original.error = OutboxStatus.FAILED, WITHDRAWN_ERROR
+        original.payload_enc = None
+    elif chat.active and rt.parts(chat.channel).capabilities.edits and original.status in (
+            OutboxStatus.SENT, OutboxStatus.IN_FLIGHT):
+        text = words.CARD_WITHDRAWN_GROUP if card.bare else words.CARD_WITHDRAWN
+        await outbox.enqueue_edit(session, rt, chat, card.outbox_id,
+                                  Outgoing(text.format(ref=tip.id)))
+
+
+async def withdraw_lost(session: AsyncSession, rt: Runtime, chat: Chat) -> None:
+    """Before what waited for this chat goes (its person just wrote): withdraw the waiting cards
+    of tips it no longer holds, so a revoked or expired role never brings details later."""
+    waiting = (await session.execute(
+        select(TipCard, Tip).join(OutboxMessage, OutboxMessage.id == TipCard.outbox_id)
+        .join(Tip, Tip.id == TipCard.tip_id)
+        .where(TipCard.chat_id == chat.id, TipCard.withdrawn.is_(False),
+               TipCard.bare.is_(False), OutboxMessage.status == OutboxStatus.WAITING))).all()
+    now = rt.clock.now()
+    for card, tip in waiting:
+        holders = await tips.mailbox_holders(session, tip, now)
+        if chat.id not in {p.private_chat_id for p in holders}:
+            await withdraw(session, rt, tip, card, chat)
+
+
+# ---- a card nobody could receive ---------------------------------------------------------------
+
+REACHED = frozenset({OutboxStatus.SENT, OutboxStatus.QUEUED, OutboxStatus.IN_FLIGHT})
+UNREACHABLE_CHIEF = "unreachable_chief"
+UNREACHABLE_DISPATCHER = "unreachable_dispatcher"
+
+
+async def card_unreachable(session: AsyncSession, rt: Runtime, outbox_ids: list[int]) -> None:
+    """Some outbox rows went waiting (the officer has not written for 48 hours on Zalo) or
+    failed. For each officers' card among them whose tip no officer of the commune has
+    received, or can still receive, the card goes up: first to the commune's chiefs, with the
+    reason; if no chief can receive it either, to the dispatchers, with the reason, to read
+    and to phone the commune (the tip stays the commune's). Each step is taken once and
+    recorded on the tip.
+
+    Reminders and deadline escalations only wait: the card itself has already gone up if
+    nobody had it, and the overdue mark shows in every mailbox and statistic."""
+    tip_ids = sorted(set((await session.scalars(
+        select(TipCard.tip_id).where(TipCard.outbox_id.in_(outbox_ids),
+                                     TipCard.bare.is_(False),
+                                     TipCard.withdrawn.is_(False)))).all()))
+    for tip_id in tip_ids:
+        tip = await session.get(Tip, tip_id)
+        if tip is not None and tip.status != TipStatus.CLOSED:
+            await _send_up(session, rt, tip)
+
+
+async def _send_up(session: AsyncSession, rt: Runtime, tip: Tip) -> None:
+    if tip.routed_to_fallback or tip.commune_id is None:
+        return  # already the dispatchers' own mailbox: there is nobody above it
+    now = rt.clock.now()
+    holders = await tips.mailbox_holders(session, tip, now)
+    chiefs = await tips.chiefs_of(session, tip.commune_id, now)
+    holder_chats = {p.private_chat_id for p in holders if p.private_chat_id}
+    chief_chats = {p.private_chat_id for p in chiefs if p.private_chat_id}
+    officer_chats = (holder_chats - chief_chats) or holder_chats
+    states = (await session.execute(
+        select(TipCard.chat_id, OutboxMessage.status, Chat.channel)
+        .join(OutboxMessage, OutboxMessage.id == TipCard.outbox_id)
+        .join(Chat, Chat.id == TipCard.chat_id)
+        .where(TipCard.tip_id == tip.id, TipCard.bare.is_(False),
+               TipCard.withdrawn.is_(False)))).all()
+
+    def reached(chats: set[int]) -> bool:
+        return any(status in REACHED for chat_id, status, _ in states if chat_id in chats)
+
+    if reached(officer_chats):
+        return
+    done = set((await session.scalars(select(TipEvent.kind).where(
+        TipEvent.tip_id == tip.id,
+        TipEvent.kind.in_([UNREACHABLE_CHIEF, UNREACHABLE_DISPATCHER])))).all())
+    why = _why(rt, [(status, channel) for chat_id, status, channel in states
+                    if chat_id in officer_chats])
+    commune = await areas.info(session, tip.commune_id)
+    name = commune.name if commune else "xã"
+    if UNREACHABLE_CHIEF not in done:
+        # a chief whose own card already waits (or failed) would not get this one either
+        known = {chat_id for chat_id, _, _ in states}
+        able = [c for c in chiefs if c.private_chat_id in (chief_chats - known)
+                or reached({c.private_chat_id or 0})]
+        reason = words.UNREACHABLE_FOR_CHIEF.format(commune=name, ref=tip.id, why=why)
+        sent = await _copies(session, rt, tip, able, reason, as_card=True)
+        await tips.record(session, rt, tip, None, "system", UNREACHABLE_CHIEF)
+        if sent:
+            return
+    elif reached(chief_chats):
+        return
+    if UNREACHABLE_DISPATCHER in done:
+        return
+    phone = words.UNREACHABLE_PHONE.format(phone=commune.police_phone) \
+        if commune and commune.police_phone else ""
+    reason = words.UNREACHABLE_FOR_DISPATCHER.format(commune=name, ref=tip.id, why=why,
+                                                     phone=phone)
+    dispatchers = [p for p in await tips.dispatchers(session, now)
+                   if p.private_chat_id not in holder_chats]
+    await _copies(session, rt, tip, dispatchers, reason, as_card=False)
+    await tips.record(session, rt, tip, None, "system", UNREACHABLE_DISPATCHER)
+
+
+def _why(rt: Runtime, states: list[tuple[str, str]]) -> str:
+    """Why the officers did not get the card: the messenger's window, or another refusal."""
+    for status, channel in states:
+        hours = rt.parts(channel).capabilities.contact_window_hours \
+            if channel in rt.channels else None
+        if status == OutboxStatus.WAITING and hours:
+            return words.UNREACHABLE_WHY["window"].format(hours=hours)
+    return words.UNREACHABLE_WHY["failed"]
+
+
+async def _copies(session: AsyncSession, rt: Runtime, tip: Tip, recipients: list[Person],
+                  reason: str, *, as_card: bool) -> int:
+    """The card with `reason` above it, to each recipient's private chat. A chief's copy is a
+    card like any other (buttons, kept up to date); a dispatcher's is to read only: the tip
+    stays in the commune's mailbox. Returns how many were queued."""
+    chats = [chat for person in recipients if (chat := await _private_chat(session, person))]
+    if not chats:
+        return 0
+    parts = await card_parts(session, rt, tip)
+    messages: list[tuple[Chat, Outgoing]] = []
+    for chat in chats:
+        message = await card_message(session, rt, tip, chat, parts) if as_card \
+            else Outgoing(parts.text)
+        messages.append((chat, replace(message, text=reason + "\n\n" + message.text)))
+    rows = await outbox.enqueue_many(session, rt, messages)
+    if as_card:
+        await session.execute(insert(TipCard), [
+            {"tip_id": tip.id, "chat_id": chat.id, "outbox_id": ids[0], "bare": False}
+            for (chat, _), ids in zip(messages, rows, strict=True)])
+    return len(chats)
 
 
 def _when(rt: Runtime, tip: Tip) -> str:

@@ -13,7 +13,7 @@ import json
 import secrets
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -161,16 +161,29 @@ class Submitted:
 
 
 def _rate_window(rt: Runtime) -> guards.Window:
-    return guards.Window(rt.settings.tips_per_hour, timedelta(hours=1))
+    return guards.Window(rt.settings.tips_per_day, timedelta(days=1))
 
 
 def _rate_key(rt: Runtime, person: Person) -> str:
     return guards.guard_key(rt, "tips", str(person.id))
 
 
+def _rate_day(rt: Runtime) -> datetime:
+    """The start of today in the deployment's time zone: the tip counter's window opens there,
+    not at the first tip. Opened at the first tip, its time sat beside a fully anonymous
+    reporter's tip and, to whoever holds the key, named them."""
+    local = rt.clock.now().astimezone(rt.settings.tz)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def rate_limited(rt: Runtime) -> str:
+    """What a resident who has sent today's tips is told."""
+    return words.RATE_LIMITED.format(limit=rt.settings.tips_per_day)
+
+
 async def may_report(session: AsyncSession, rt: Runtime, person: Person) -> bool:
     return not await guards.is_blocked(session, _rate_key(rt, person), _rate_window(rt),
-                                       rt.clock.now())
+                                       _rate_day(rt))
 
 
 def reporter_ref(rt: Runtime, person: Person) -> str:
@@ -184,8 +197,8 @@ async def submit(session: AsyncSession, rt: Runtime, draft: Draft, person: Perso
     The caller queues the officers' cards in the same transaction and sends the receipt only
     after it commits."""
     now = rt.clock.now()
-    if not await guards.take(session, _rate_key(rt, person), _rate_window(rt), now):
-        raise TipProblem(words.RATE_LIMITED.format(limit=rt.settings.tips_per_hour))
+    if not await guards.take(session, _rate_key(rt, person), _rate_window(rt), _rate_day(rt)):
+        raise TipProblem(rate_limited(rt))
     # No look-up first: 50 random bits make a clash about one in 10^9 even among a million
     # tips, and the unique index turns one into a failed update, which the inbox retries
     # with a fresh code. The look-up cost every report a round trip.

@@ -32,6 +32,7 @@ from tests.e2e.tipkit import (
     begin_report,
     events,
     file_report,
+    nothing_times,
     place_time_identity,
     police,
     the_tip,
@@ -293,6 +294,8 @@ async def test_nothing_identifying_or_telling_is_stored_logged_or_posted(
         descriptions.append(description)
         codes += [code, code.replace("-", ""), canonical]
     await h.act(OFFICER, 1, "Tiếp nhận")
+    # and, with the key, nothing times the reporter: a fully anonymous tip is among theirs
+    await nothing_times(h, PRIVATE)
     stored = await stored_files(h)
     live = database_bytes(settings)  # while the bot runs: the WAL holds the recent writes
     assert live.get("binhyen.db-wal"), "expected a write-ahead log to read"

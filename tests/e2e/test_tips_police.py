@@ -1,5 +1,6 @@
 """The commune police at work: every officer action, who may act, the mailbox and statistics,
-deadlines with reminders and escalations, follow-up both ways, status lookups, duplicates."""
+deadlines with reminders and escalations, follow-up both ways, status lookups, duplicates;
+notices only to those who hold the tip now (revoked roles, transfers)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from bot.models import Evidence, IdentityMode, Person, Role, TipEvent
 from bot.services import areas, demo, people, tips
 from content import tips as words
+from handlers.start import HELP
 from tests.conftest import every_channel
 from tests.e2e.tipkit import (
     DESCRIPTION,
@@ -26,9 +28,11 @@ from tests.harness import CHIEF, OFFICER, OFFICER_OTHER, RESIDENT, RESIDENT_2, H
 STRANGER = User(7001, "Lạ", "Người")
 
 
-@pytest.fixture(params=["telegram", "zalo"])
+@pytest.fixture(params=["telegram", "zalo", "zalo-window"])
 def channel(request: pytest.FixtureRequest) -> str:
-    """Every test here runs on Telegram and on Zalo (text only), unless marked otherwise."""
+    """Every test here runs on Telegram, on Zalo (text only), and on Zalo with its 48-hour
+    contact window enforced by the sandbox (officers' cards, notices and reminders are what
+    the window holds back), unless marked otherwise."""
     return every_channel(request)
 
 
@@ -106,7 +110,12 @@ async def test_forward_to_the_investigation_body_and_follow_up(harness: Harness)
     await h.seen(OFFICER), await h.seen(CHIEF)
     h.clock.advance(timedelta(days=20, minutes=1))
     await _tick(h)
-    [followup] = await h.seen(OFFICER)
+    if h.window:  # silent for 20 days: on Zalo the reminder waits for the officer to write
+        assert await h.seen(OFFICER) == []
+        await h.say(OFFICER, "xin chào")
+        followup, _reply = await h.seen(OFFICER)
+    else:
+        [followup] = await h.seen(OFFICER)
     assert followup.startswith("📌 Tin #1 đã chuyển Cơ quan CSĐT")
     assert await h.seen(CHIEF) == []  # a gentle reminder, no escalation
 
@@ -196,6 +205,87 @@ async def test_transfer_keeps_history_and_moves_access(harness: Harness) -> None
     assert tip.status == "accepted"
     kinds = [e.kind for e in await events(h)]
     assert kinds == ["received", "transfer", "accept"]
+
+
+async def revoke(h: Harness, user: User) -> None:
+    """`binhyen roles revoke` for every role `user` holds."""
+    rt = h.app.rt
+    async with rt.transaction() as session:
+        person = (await session.scalars(select(Person).where(
+            Person.user_ref == people.user_ref(rt, h.channel, str(user.id))))).one()
+        for grant in await people.active_roles(session, person.id, h.clock.now()):
+            await people.revoke_role(session, grant.id, now=h.clock.now(), by="test")
+
+
+async def card_of(h: Harness, user: User, ref: int = 1) -> str:
+    """On Telegram: what the officer's first card of the tip shows now (edits included)."""
+    messages = await h.bot_messages(user.id)
+    first = next(i for i, m in enumerate(messages) if f"#{ref}" in m["text"]
+                 and (m["text"].startswith("📥") or m["text"] == words.CARD_WITHDRAWN.format(
+                     ref=ref)))
+    return str(messages[first]["text"])
+
+
+async def test_a_revoked_officer_hears_no_more_of_the_tip(harness: Harness) -> None:
+    """Notices go only to those who hold the tip now. Zalo cannot edit, so a colleague's action
+    is a one-line notice to the other officers — not to one whose role was revoked. Telegram
+    closes that officer's card once, to a line without the tip's details."""
+    h = harness
+    await police(h)
+    await enrol(h, OFFICER_OTHER, Role.POLICE_OFFICER)
+    await file_report(h, RESIDENT)
+    for user in (OFFICER, OFFICER_OTHER, CHIEF):
+        await h.seen(user)
+    await revoke(h, OFFICER_OTHER)
+    await h.act(OFFICER, 1, "Tiếp nhận")
+    await h.act(OFFICER, 1, "Đang xác minh")
+    assert await h.seen(OFFICER_OTHER) == []
+    if h.zalo:
+        assert [t for t in await h.seen(CHIEF) if t.startswith("Đã ghi nhận: tin #1")] == [
+            "Đã ghi nhận: tin #1 — Tiếp nhận.", "Đã ghi nhận: tin #1 — Đang xác minh."]
+    else:
+        assert await card_of(h, OFFICER_OTHER) == words.CARD_WITHDRAWN.format(ref=1)
+        assert "Đang xác minh" in await card_of(h, CHIEF)
+        transcript = " ".join(m["text"] for m in await h.bot_messages(OFFICER_OTHER.id))
+        assert DESCRIPTION not in transcript and "Hẻm 12" not in transcript
+
+
+async def test_after_a_transfer_the_old_commune_hears_no_more(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await second_commune(h)
+    await enrol(h, OFFICER_OTHER, Role.POLICE_OFFICER, "DEMO-XA-2")
+    await file_report(h, RESIDENT)
+    for user in (OFFICER, CHIEF):
+        await h.seen(user)
+    await h.say(OFFICER, "chuyenxa 1")
+    await h.say(OFFICER, "hoa binh")
+    assert (await h.seen(OFFICER))[-1].startswith("Đã chuyển tin #1 sang Xã Hòa Bình")
+    await h.act(OFFICER_OTHER, 1, "Tiếp nhận")
+    assert await h.seen(OFFICER) == [] and await h.seen(CHIEF) == []
+    if not h.zalo:  # the old commune's cards were closed, their details gone
+        for user in (OFFICER, CHIEF):
+            assert await card_of(h, user) == words.CARD_WITHDRAWN.format(ref=1)
+    assert (await the_tip(h)).status == "accepted"
+
+
+async def test_on_zalo_officers_are_told_to_write_daily(harness: Harness) -> None:
+    """In the welcome of a police invite and in /help: on Zalo (its 48-hour window), writing
+    to the bot daily keeps the cards coming; elsewhere, and to residents, nothing is said."""
+    h = harness
+    note = "\n\n" + words.KEEP_IN_TOUCH.format(hours=48)
+    await police(h)
+    welcome = [m["text"] for m in await h.bot_messages(h.chat_of(CHIEF))
+               if m["text"].startswith("Xong! Bạn đã nhận vai trò")]
+    await h.say(OFFICER, "/help")
+    told = await h.last_text(OFFICER)
+    await h.say(RESIDENT, "/help")
+    assert await h.last_text(RESIDENT) == HELP
+    if h.zalo:
+        assert welcome[0].endswith(note) and told == HELP + note
+        assert "Zalo" in note and "mỗi ngày" in note
+    else:
+        assert not welcome[0].endswith(note) and told == HELP
 
 
 @pytest.mark.pg

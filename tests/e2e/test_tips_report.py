@@ -1,24 +1,25 @@
 """A resident reports a tip: every identity mode, cancel and back, wrong input at every step,
-restart mid-report, groups, emergencies, routing and the fallback mailbox, the hourly limit."""
+restart mid-report, groups, emergencies, routing and the fallback mailbox, the daily limit,
+and nothing stored that times a fully anonymous reporter."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot.clock import FakeClock
+from bot.clock import VIETNAM, FakeClock, to_local
 from bot.config import Settings
 from bot.db import Database
 from bot.models import (
     Evidence,
+    GuardCounter,
     IdentityMode,
     InboxUpdate,
     OutboxMessage,
     Person,
     Role,
-    Tip,
     TipCard,
     TipReporter,
 )
@@ -31,6 +32,7 @@ from tests.e2e.tipkit import (
     enrol,
     file_report,
     fill_report,
+    nothing_times,
     place_time_identity,
     police,
     second_commune,
@@ -253,17 +255,31 @@ async def test_unknown_place_goes_to_the_dispatcher(harness: Harness) -> None:
     assert not tip.routed_to_fallback and tip.status == "received"
 
 
-async def test_at_most_five_tips_an_hour(harness: Harness) -> None:
-    await police(harness)
-    for _ in range(5):
-        await file_report(harness, RESIDENT_2, address=None)
-    await harness.say(RESIDENT_2, "/baotin")
-    assert await harness.last_text(RESIDENT_2) == words.RATE_LIMITED.format(limit=5)
-    harness.clock.advance(3601)
-    await harness.say(RESIDENT_2, "/baotin")
-    assert (await harness.last_text(RESIDENT_2)).startswith("📝 Báo tin tố giác")
-    async with harness.app.rt.db.reading() as session:
-        assert len((await session.scalars(select(Tip))).all()) == 5
+async def test_so_many_tips_a_day_counted_from_midnight(harness: Harness,
+                                                        settings: Settings) -> None:
+    """TIPS_PER_DAY, per day in Vietnam: the counter's window opens at midnight, not at the
+    first tip, so it keeps no time finer than the day (see the next test)."""
+    h = harness
+    settings.tips_per_day = 2
+    await police(h)
+    assert to_local(h.clock.now()).hour == 8
+    for _ in range(2):
+        await file_report(h, RESIDENT_2, address=None)
+    await h.say(RESIDENT_2, "/baotin")
+    assert await h.last_text(RESIDENT_2) == words.RATE_LIMITED.format(limit=2)
+    midnight = datetime.combine(to_local(h.clock.now()).date() + timedelta(days=1), time(0),
+                                VIETNAM)
+    h.clock.set(midnight - timedelta(minutes=1))
+    await h.say(RESIDENT_2, "/baotin")
+    assert await h.last_text(RESIDENT_2) == words.RATE_LIMITED.format(limit=2)
+    async with h.app.rt.db.reading() as session:
+        [counter] = (await session.scalars(select(GuardCounter))).all()
+    assert counter.window_start == midnight - timedelta(days=1)
+    assert counter.expires_at == midnight
+    h.clock.set(midnight)
+    await h.say(RESIDENT_2, "/baotin")
+    assert (await h.last_text(RESIDENT_2)).startswith("📝 Báo tin tố giác")
+    assert await tip_count(h) == 2
 
 
 async def test_an_officer_of_another_commune_never_gets_the_card(harness: Harness) -> None:
@@ -418,6 +434,19 @@ async def test_a_week_on_nothing_times_a_fully_anonymous_reporter_to_the_tip(
     assert len(cards) == 2
     await h.say(OFFICER, "tiepnhan 1")  # the cards are still there to update
     assert (await the_tip(h)).status == "accepted"
+
+
+@pytest.mark.pg
+async def test_at_once_nothing_stored_times_a_fully_anonymous_reporter(
+        harness: Harness) -> None:
+    """Not a week later: as soon as the receipt is delivered. With the key, the reporter's
+    chat has no outbox row left, the tip counter's window opened at midnight, and handled
+    updates name no sender and keep only their day."""
+    h = harness
+    await police(h)
+    h.clock.advance(timedelta(hours=9, minutes=17))  # well inside a day
+    await file_report(h, RESIDENT, identity="Giấu tên tuyệt đối")
+    await nothing_times(h, RESIDENT)
 
 
 async def test_a_file_or_a_back_with_nothing_under_way_gets_a_plain_answer(

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.models import Role, Tip, TipEvent
-from bot.services import areas, demo, people
+from bot.clock import to_local
+from bot.models import (
+    Chat,
+    FlowState,
+    GuardCounter,
+    InboxStatus,
+    InboxUpdate,
+    OutboxMessage,
+    Person,
+    Role,
+    Tip,
+    TipEvent,
+)
+from bot.services import areas, demo, guards, people
 from tests.harness import CHIEF, OFFICER, Harness, User
 
 CODE = re.compile(r"Mã tiếp nhận: (TB-[0-9A-Z]{5}-[0-9A-Z]{5})")
@@ -103,6 +116,40 @@ async def place_time_identity(
     await h.choose(user, identity)
     if phone is not None:
         await h.say(user, phone)
+
+
+def to_the_day(when: datetime | None) -> bool:
+    """Whether a stored time says no more than its day (midnight UTC, or in Vietnam)."""
+    return when is None or when.time() == time(0) or to_local(when).time() == time(0)
+
+
+async def nothing_times(h: Harness, user: User) -> None:
+    """With the key, follow every row that leads to `user` — their person and private chat,
+    that chat's outbox rows, their counters, the updates they sent — and find no time finer
+    than the day, no outbox row left once delivered, and no update still naming its sender.
+    Anything else would sit beside a fully anonymous tip's time and name its reporter."""
+    rt = h.app.rt
+    async with rt.db.reading() as session:
+        person = (await session.scalars(select(Person).where(
+            Person.user_ref == people.user_ref(rt, h.channel, str(user.id))))).one()
+        chat = await session.get(Chat, person.private_chat_id)
+        assert chat is not None
+        left = (await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.chat_id == chat.id))).all()
+        keys = [guards.guard_key(rt, kind, str(person.id)) for kind in ("tips", "lookup-acct")]
+        counters = (await session.scalars(select(GuardCounter).where(
+            GuardCounter.key.in_(keys)))).all()
+        updates = (await session.scalars(select(InboxUpdate))).all()
+        drafts = (await session.scalars(select(FlowState).where(
+            FlowState.person_id == person.id))).all()
+    assert left == [], [(row.status, row.created_at) for row in left]
+    assert drafts == []
+    assert updates and all(u.status == InboxStatus.DONE and u.sender_ref == ""
+                           for u in updates)
+    times = [person.created_at, person.last_seen_at, chat.created_at,
+             *(t for c in counters for t in (c.window_start, c.expires_at, c.locked_until)),
+             *(t for u in updates for t in (u.received_at, u.processed_at))]
+    assert all(to_the_day(t) for t in times), [t for t in times if not to_the_day(t)]
 
 
 async def tip_count(h: Harness) -> int:

@@ -86,6 +86,32 @@ async def test_the_telegram_sandbox_is_served_beside_it(zl: Zl) -> None:
     }
 
 
+async def test_with_the_window_on_a_user_silent_too_long_is_refused_until_they_write(
+        zalo_timed: Zl, clock: FakeClock) -> None:
+    """Zalo's 48-hour window, on the sandbox's clock, counted from the user's last message
+    (the bot's own messages do not count); off by default."""
+    zl = zalo_timed
+    assert await zl.control_ok("/control/window") == {"hours": None, "refused": {}}
+    await zl.say(AN, "chào")
+    clock.advance(49 * 3600)
+    assert await zl.ok("sendMessage", chat_id=AN["id"], text="vẫn gửi được")  # off: no limit
+    assert await zl.control_ok("/control/window", {"hours": 48}) == {"hours": 48.0,
+                                                                     "refused": {}}
+    outside = (403, "Forbidden: user has not interacted with the bot in the last 48 hours")
+    assert await zl.error("sendMessage", chat_id=AN["id"], text="a") == outside
+    assert await zl.error("sendChatAction", chat_id=AN["id"], action="typing") == outside
+    await zl.say(AN, "mình đây")
+    clock.advance(47 * 3600)
+    assert await zl.ok("sendMessage", chat_id=AN["id"], text="trong 48 giờ")
+    clock.advance(2 * 3600)  # the bot's message did not reopen it
+    assert await zl.error("sendMessage", chat_id=AN["id"], text="a") == outside
+    assert (await zl.control_ok("/control/window"))["refused"] == {AN["id"]: 3}
+    status, answer = await zl.control("/control/window", {"hours": 0})
+    assert status == 400 and "positive" in answer["description"]
+    assert (await zl.control_ok("/control/window", {"hours": None}))["hours"] is None
+    assert await zl.ok("sendMessage", chat_id=AN["id"], text="tắt rồi")
+
+
 # --------------------------------------------------------------------- update shapes
 
 

@@ -3,14 +3,26 @@ downgrade here would change the schema other PostgreSQL tests share)."""
 
 from __future__ import annotations
 
+from datetime import time, timedelta
+
 from alembic import command
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from bot.channels.base import Outgoing
 from bot.db import Database, alembic_config
-from bot.models import Evidence, IdentityMode
+from bot.models import (
+    Chat,
+    Evidence,
+    GuardCounter,
+    IdentityMode,
+    InboxUpdate,
+    OutboxMessage,
+    OutboxStatus,
+    TipCard,
+)
 from bot.runtime import Runtime
-from bot.services import evidence, tips
+from bot.services import evidence, inbox, outbox, tip_cards, tips
 from bot.services.tips import Draft
 from tests.services.test_tips import _commune, _person
 
@@ -41,3 +53,39 @@ async def test_0007_forgets_who_uploaded_a_file_given_to_a_tip(rt: Runtime, db: 
     async with rt.db.reading() as session:
         owners = dict((await session.execute(select(Evidence.id, Evidence.owner_ref))).all())
     assert owners == {given.id: "", drafted.id: reporter.user_ref}  # a draft stays its sender's
+
+
+async def test_0008_forgets_what_timed_a_reporter(rt: Runtime, db: Database) -> None:
+    """Rows written before 0008 the way the code of then kept them: a delivered receipt, a
+    handled update with its sender and its minute, an hourly tip counter. A card stays."""
+    officer = await _person(rt, "o")
+    reporter = await _person(rt, "r")
+    commune_id = await _commune(rt, officer)
+    async with rt.transaction() as session:
+        draft = Draft("drugs", "Có người bán ma túy ở đầu hẻm.", "Hôm qua",
+                      IdentityMode.ANONYMOUS, incident_area_id=commune_id)
+        submitted = await tips.submit(session, rt, draft, reporter, reporter.user_ref)
+        await tip_cards.send_new(session, rt, submitted.tip)
+        chat = await session.get(Chat, reporter.private_chat_id)
+        assert chat is not None
+        [receipt] = await outbox.enqueue(session, rt, chat, Outgoing("Đã nhận tin báo."))
+        await inbox.store(session, rt, "text", [inbox.Received("u1", "r", {"text": "1"})])
+        now = rt.clock.now()
+        session.add(GuardCounter(key="tips:hourly", count=1, window_start=now,
+                                 expires_at=now + timedelta(hours=1)))
+    async with rt.transaction() as session:  # as the code before 0008 recorded them
+        await session.execute(update(OutboxMessage).values(status=OutboxStatus.SENT,
+                                                           payload_enc=None))
+        await session.execute(update(InboxUpdate).values(status="done", payload_enc=None,
+                                                         processed_at=now))
+    await _downgrade(db, "0007")
+    await db.migrate()
+    async with rt.db.reading() as session:
+        left = set((await session.scalars(select(OutboxMessage.id))).all())
+        cards = set((await session.scalars(select(TipCard.outbox_id))).all())
+        [update_row] = (await session.scalars(select(InboxUpdate))).all()
+        keys = set((await session.scalars(select(GuardCounter.key))).all())
+    assert receipt not in left and left == cards and len(cards) == 1  # the card stays
+    assert update_row.sender_ref == ""
+    assert update_row.received_at.time() == update_row.processed_at.time() == time(0)
+    assert "tips:hourly" not in keys
