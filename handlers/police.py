@@ -223,10 +223,21 @@ async def still_theirs(ctx: Ctx) -> Outcome | None:
     return None
 
 
-async def _finish_action(ctx: Ctx, **kwargs: object) -> Outcome:
+async def _act(ctx: Ctx, **kwargs: object) -> tips.ActionResult | Finish:
+    """The action the flow was for, or — when another officer changed the tip meanwhile —
+    the end of the flow with that news (what was typed no longer fits the tip)."""
     tip = await _tip(ctx)
-    result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, ctx.data["action"],
-                            **kwargs)  # type: ignore[arg-type]
+    try:
+        return await tips.act(ctx.session, ctx.rt, tip, ctx.person, ctx.data["action"],
+                              **kwargs)  # type: ignore[arg-type]
+    except tips.TipChanged as changed:
+        return Finish(str(changed))
+
+
+async def _finish_action(ctx: Ctx, **kwargs: object) -> Outcome:
+    result = await _act(ctx, **kwargs)
+    if isinstance(result, Finish):
+        return result
     return Finish(await _after(ctx, result, kwargs.get("public_note")))  # type: ignore[arg-type]
 
 
@@ -346,8 +357,10 @@ async def ask_question(ctx: Ctx) -> Prompt:
 @action_flow.answer("question")
 async def answer_question(ctx: Ctx, answer: Answer) -> Outcome:
     question = answer.text.strip()[:1000]
-    tip = await _tip(ctx)
-    result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, "ask", note=question)
+    result = await _act(ctx, note=question)
+    if isinstance(result, Finish):
+        return result
+    tip = result.tip
     await _after(ctx, result)
     if await tip_cards.relay_question(ctx.session, ctx.rt, tip, question):
         return Finish(words.QUESTION_SENT.format(ref=tip.id))
@@ -379,7 +392,9 @@ async def answer_commune(ctx: Ctx, answer: Answer) -> Outcome:
     tip = await _tip(ctx)
     if commune.id == tip.commune_id:
         return Retry(words.TRANSFER_SAME.format(ref=tip.id))
-    result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, "transfer", commune=commune)
+    result = await _act(ctx, commune=commune)
+    if isinstance(result, Finish):
+        return result
     await _after(ctx, result)
     return Finish(words.TRANSFERRED.format(ref=tip.id, commune=commune.name))
 

@@ -73,6 +73,8 @@ async def _check(ctx: Ctx, code: str, pin: str | None) -> Outcome:
     if found.needs_pin:
         ctx.data["code"] = code
         return Goto("pin")
+    if found.again:  # slowed down, nothing counted: the PIN may be sent again shortly
+        return Retry(found.problem or "")
     return Finish(found.problem)
 
 
