@@ -373,7 +373,10 @@ STATS = (
     "• Thời gian tiếp nhận (trung vị): {median_accept}\n"
     "• Thời gian chuyển CQĐT (trung vị): {median_forward}"
 )
-STATS_BAD_DATE = "Ngày chưa đúng. Đồng chí gõ dạng /thongke 01/01/2026 30/06/2026."
+STATS_BAD_DATE = (
+    "Ngày chưa đúng. Đồng chí gõ ngày có thật, năm từ {first} đến {last}, dạng "
+    "/thongke 01/01/2026 30/06/2026."
+)
 PLAIN_EVENT = {
     "received": "Bình Yên đã nhận tin",
     "status": "{status}",
