@@ -26,7 +26,15 @@ from bot.flows import (
     StartFlow,
 )
 from bot.models import POLICE_TEAM, Area, ChatKind, Person, Role, Tip, TipEvent, TipStatus
-from bot.parse import MAX_YEAR, MIN_YEAR, looks_like_number, parse_date, parse_page, parse_ref
+from bot.parse import (
+    MAX_YEAR,
+    MIN_YEAR,
+    looks_like_number,
+    parse_date,
+    parse_int,
+    parse_page,
+    parse_ref,
+)
 from bot.services import areas, people, tip_cards, tip_lifecycle, tips
 from bot.services.errors import NotAllowed
 from bot.text import squash
@@ -168,7 +176,8 @@ async def run_action(ctx: Ctx, ref: int, action: str) -> Outcome:
     if action == "extend" and tip.extended:
         return Finish(words.ALREADY_EXTENDED.format(ref=tip.id))
     if action in NEEDS_INPUT:
-        return StartFlow("tip_action", f"{tip.id} {action}")
+        # the version the officer acts upon: a change by someone else meanwhile is told
+        return StartFlow("tip_action", f"{tip.id} {action} {tip.version}")
     result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, action)
     ctx.toast = await _after(ctx, result)
     # a pressed button already shows the change in the edited card and a toast
@@ -206,8 +215,9 @@ def _action_command(action: str) -> Command:
 
 @action_flow.begin
 async def begin_action(ctx: Ctx, args: str) -> Outcome:
-    ref, action = args.split()
-    ctx.data.update(ref=int(ref), action=action)
+    ref, action, *version = args.split()  # as run_action wrote them
+    ctx.data.update(ref=parse_ref(ref), action=action,
+                    version=parse_int(version[0], low=0) if version else None)
     return Goto({"forward": "body", "here": "assignee", "extend": "basis", "close": "outcome",
                  "ask": "question", "note": "note", "transfer": "commune"}[action])
 
@@ -229,14 +239,15 @@ async def still_theirs(ctx: Ctx) -> Outcome | None:
 
 
 async def _act(ctx: Ctx, **kwargs: object) -> tips.ActionResult | Finish:
-    """The action the flow was for, or — when another officer changed the tip meanwhile —
-    the end of the flow with that news (what was typed no longer fits the tip)."""
+    """The action the flow was for, or the end of the flow with the reason it cannot be done
+    now — most often that another officer changed the tip since this action began."""
     tip = await _tip(ctx)
     try:
         return await tips.act(ctx.session, ctx.rt, tip, ctx.person, ctx.data["action"],
+                              seen_version=ctx.data.get("version"),
                               **kwargs)  # type: ignore[arg-type]
-    except tips.TipChanged as changed:
-        return Finish(str(changed))
+    except tips.TipProblem as refusal:
+        return Finish(str(refusal))
 
 
 async def _finish_action(ctx: Ctx, **kwargs: object) -> Outcome:

@@ -333,16 +333,17 @@ async def act(session: AsyncSession, rt: Runtime, tip: Tip, actor: Person, actio
               note: str | None = None, public_note: str | None = None,
               assignee: Person | None = None, complex_case: bool | None = None,
               basis: str | None = None, duplicate_of: int | None = None,
-              commune: Area | None = None) -> ActionResult:
+              commune: Area | None = None, seen_version: int | None = None) -> ActionResult:
     """Apply one action to a tip, by the lifecycle table, as a TipEvent with actor and time.
 
     The tip's row is locked first and read again (`SELECT … FOR UPDATE`; SQLite's writers
     take turns anyway): two officers acting at once are handled one after the other, and the
     second sees what the first did. Actions that still fit go through (two notes); one that
-    no longer fits because the tip changed since `tip` was read raises TipChanged, so the
+    no longer fits because the tip changed since the officer looked (`seen_version`, when
+    the action took several steps; else when `tip` was read) raises TipChanged, so the
     officer hears that someone else was quicker, and nothing is recorded or told twice."""
     now = rt.clock.now()
-    seen = tip.version
+    seen = tip.version if seen_version is None else seen_version
     await session.scalar(LOCK_TIP, {"tip_id": tip.id})  # refreshes `tip` in place
     role = await authorize(session, tip, actor, now)
     if not tip_lifecycle.allowed(action, tip.status):

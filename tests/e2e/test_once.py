@@ -231,3 +231,26 @@ async def test_an_accept_that_failed_and_was_retried_is_not_a_second_accept(
                 words.TIP_CHANGED.format(ref=1, status="Đã tiếp nhận", action="Tiếp nhận"))
     assert sorted(any(r in texts for r in refusals) for texts in said) == [False, True]
     assert await failed_updates(h) == 0
+
+
+async def test_an_action_begun_before_another_officer_closed_the_tip_is_told_so(
+        harness: Harness) -> None:
+    """A multi-step action remembers the version of the tip it began on: when another
+    officer closes the tip meanwhile, the last step hears so and the action ends."""
+    h = harness
+    await police(h)
+    await file_report(h, RESIDENT)
+    await h.say(OFFICER, "tiepnhan 1")
+    await h.say(OFFICER, "ketthuc 1")
+    await h.say(CHIEF, "ketthuc 1")
+    await h.choose(CHIEF, words.OUTCOMES["unfounded"])
+    await h.choose(CHIEF, words.NO_NOTE)
+    await h.seen(RESIDENT)
+    await h.choose(OFFICER, words.OUTCOMES["administrative"])
+    await h.choose(OFFICER, words.NO_NOTE)
+    assert await h.last_text(OFFICER) == words.TIP_CHANGED.format(
+        ref=1, status=words.STATUS_FOR_OFFICER["closed"], action=words.ACTIONS["close"])
+    assert [e.kind for e in await events(h)].count("close") == 1
+    assert await h.seen(RESIDENT) == []  # told once, by the chief's close
+    await h.say(OFFICER, "xin chào")  # the action is over: this is not its answer
+    assert (await h.last_text(OFFICER)).startswith("Mình chưa hiểu ý bạn.")
