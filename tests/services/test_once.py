@@ -101,14 +101,18 @@ async def test_a_used_expired_or_revoked_invite_says_why(rt: Runtime, clock: Fak
         assert await session.scalar(select(func.count()).select_from(RoleGrant)) == 0
 
 
-async def test_two_officers_accepting_at_once_one_wins_the_other_is_told(rt: Runtime) -> None:
+async def _two_officers_and_a_tip(rt: Runtime) -> tuple[Person, Person, tips.Submitted]:
     first, second, reporter = [await _person(rt, name) for name in ("o1", "o2", "r")]
     commune_id = await _commune(rt, first)
     async with rt.transaction() as session:
         commune = await session.get(Area, commune_id)
         await people.grant_role(session, second, Role.POLICE_OFFICER, commune,
                                 now=rt.clock.now(), granted_by="test")
-    submitted = await _submit(rt, reporter, commune_id)
+    return first, second, await _submit(rt, reporter, commune_id)
+
+
+async def test_two_officers_accepting_at_once_one_wins_the_other_is_told(rt: Runtime) -> None:
+    first, second, submitted = await _two_officers_and_a_tip(rt)
 
     def accept(officer: Person) -> Work[str]:
         async def run(session: AsyncSession, together: Together) -> str:
@@ -139,13 +143,7 @@ async def test_two_officers_accepting_at_once_one_wins_the_other_is_told(rt: Run
 async def test_notes_written_at_once_are_all_kept(rt: Runtime) -> None:
     """Actions that do not conflict (two internal notes) both go through, one after the
     other: the lock orders them, it does not refuse either."""
-    first, second, reporter = [await _person(rt, name) for name in ("o1", "o2", "r")]
-    commune_id = await _commune(rt, first)
-    async with rt.transaction() as session:
-        commune = await session.get(Area, commune_id)
-        await people.grant_role(session, second, Role.POLICE_OFFICER, commune,
-                                now=rt.clock.now(), granted_by="test")
-    submitted = await _submit(rt, reporter, commune_id)
+    first, second, submitted = await _two_officers_and_a_tip(rt)
 
     def note(officer: Person, body: str) -> Work[str]:
         async def run(session: AsyncSession, together: Together) -> str:
