@@ -107,6 +107,7 @@ class Settings(BaseSettings):
     lookup_failures_per_account: int = Field(default=10, ge=1)
     lookup_failures_global_per_hour: int = Field(default=200, ge=1)
     lookup_lockout_minutes: float = Field(default=30, gt=0)
+    lookup_pace_seconds: float = Field(default=60, gt=0)
     max_download_mb: float = Field(default=20, gt=0)
     crash_at: OptionalText = None
 

@@ -225,7 +225,10 @@ NOT_FOUND = (
     "(ví dụ: TB-7K3MQ-9XPA2)."
 )
 LOCKED = "Bạn đã nhập sai nhiều lần. Để bảo vệ người báo tin, việc tra cứu tạm khóa {minutes} phút."
-BUSY = "Hệ thống tra cứu đang tạm nghỉ vì có nhiều lượt tra cứu sai. Bạn thử lại sau ít phút nhé."
+SLOW_DOWN = (
+    "Lúc này có nhiều lượt tra cứu sai, nên mỗi lần thử mã PIN cần cách nhau {wait}. "
+    "Bạn đợi một chút rồi gõ lại mã PIN nhé."
+)
 STATUS_VIEW = (
     "Tin báo gửi lúc {when} ({category})\n"
     "Trạng thái: {status}\n"
@@ -290,7 +293,12 @@ ACTION_COMMANDS: dict[str, tuple[str, ...]] = {
 }
 TEXT_ACTIONS_HINT = "Lệnh nhanh: {commands} (kèm số tin, ví dụ: tiepnhan {ref})."
 NO_RIGHT = "Bạn không có quyền xem tin này."
+BAD_REF = "«{typed}» chưa phải số tin báo. Đồng chí gõ số tin như trên thẻ (ví dụ: {command} 12)."
 NOT_ALLOWED_NOW = "Tin #{ref} đang ở trạng thái «{status}», không thể «{action}»."
+TIP_CHANGED = (
+    "Tin #{ref} vừa được đồng chí khác cập nhật (nay: «{status}»), nên không thể «{action}» "
+    "nữa. Đồng chí xem lại tin bằng /hopthu {ref}."
+)
 ALREADY_EXTENDED = "Tin #{ref} đã được gia hạn một lần; pháp luật chỉ cho gia hạn một lần."
 ONLY_CHIEF = "Chỉ lãnh đạo Công an xã mới giao việc giải quyết tại xã."
 DONE_ACTION = "Đã ghi nhận: tin #{ref} — {action}."
@@ -399,7 +407,10 @@ STATS = (
     "• Thời gian tiếp nhận (trung vị): {median_accept}\n"
     "• Thời gian chuyển CQĐT (trung vị): {median_forward}"
 )
-STATS_BAD_DATE = "Ngày chưa đúng. Đồng chí gõ dạng /thongke 01/01/2026 30/06/2026."
+STATS_BAD_DATE = (
+    "Ngày chưa đúng. Đồng chí gõ ngày có thật, năm từ {first} đến {last}, dạng "
+    "/thongke 01/01/2026 30/06/2026."
+)
 PLAIN_EVENT = {
     "received": "Bình Yên đã nhận tin",
     "status": "{status}",

@@ -17,6 +17,7 @@ from bot.clock import format_local
 from bot.crypto import normalize_code, random_code
 from bot.flows import Command, Ctx, Finish, Outcome, Registry
 from bot.models import Area, Chat, JoinCode, Person, Role, RoleGrant
+from bot.parse import parse_int
 from bot.services import people
 from bot.services.errors import NotAllowed
 
@@ -122,10 +123,10 @@ async def members(ctx: Ctx, _args: str) -> Outcome:
 async def remove(ctx: Ctx, args: str) -> Outcome:
     group = await _led_group(ctx)
     grants = await _members(ctx, group)
-    number = args.strip()
-    if not number.isdigit() or not 1 <= int(number) <= len(grants):
+    number = parse_int(args, high=len(grants))
+    if number is None:
         return Finish(BAD_NUMBER)
-    grant = grants[int(number) - 1]
+    grant = grants[number - 1]
     await people.revoke_role(ctx.session, grant.id, now=ctx.now, by=f"person:{ctx.person.id}")
     person = await ctx.session.get(Person, grant.person_id)
     name = people.display_name(ctx.rt, person) if person else "?"

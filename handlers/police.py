@@ -7,7 +7,7 @@ commune (or the dispatcher, for tips no commune could take) get anything but
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 
 from sqlalchemy import select
 
@@ -26,6 +26,15 @@ from bot.flows import (
     StartFlow,
 )
 from bot.models import POLICE_TEAM, Area, ChatKind, Person, Role, Tip, TipEvent, TipStatus
+from bot.parse import (
+    MAX_YEAR,
+    MIN_YEAR,
+    looks_like_number,
+    parse_date,
+    parse_int,
+    parse_page,
+    parse_ref,
+)
 from bot.services import areas, people, tip_cards, tip_lifecycle, tips
 from bot.services.errors import NotAllowed
 from bot.text import squash
@@ -46,18 +55,16 @@ async def _mailbox_scope(ctx: Ctx) -> tuple[list[int], bool]:
     return communes, dispatcher
 
 
-def _parse_ref(text: str) -> int | None:
-    digits = text.strip().lstrip("#")
-    return int(digits) if digits.isdigit() else None
-
-
 # ---- /hopthu ------------------------------------------------------------------------------------
 
 async def mailbox(ctx: Ctx, args: str) -> Outcome:
     communes, dispatcher = await _mailbox_scope(ctx)
     words_in = args.split()
-    if words_in and _parse_ref(words_in[0]) is not None and len(words_in) == 1:
-        return await _detail(ctx, _parse_ref(words_in[0]) or 0)
+    if len(words_in) == 1 and looks_like_number(words_in[0]):
+        ref = parse_ref(words_in[0])
+        if ref is None:  # "³", "99999999999": not a tip's number, and never a crash
+            return Finish(words.BAD_REF.format(typed=words_in[0][:20], command="/hopthu"))
+        return await _detail(ctx, ref)
     if words_in and tips.canonical_code(args) is not None:
         canonical = tips.canonical_code(args)
         assert canonical is not None
@@ -66,7 +73,8 @@ async def mailbox(ctx: Ctx, args: str) -> Outcome:
         if tip is None:
             return Finish(words.NO_RIGHT)
         return await _detail(ctx, tip.id)
-    page = int(words_in.pop()) if words_in and words_in[-1].isdigit() else 1
+    page = (parse_page(words_in.pop()) or 1) if words_in and looks_like_number(
+        words_in[-1]) else 1
     typed = " ".join(words_in)
     kind = words.MAILBOX_FILTER_WORDS.get(squash(typed) if typed else "tatca")
     if kind is None:  # "quá hạn" and "quahan" both name a filter; anything else is asked again
@@ -168,7 +176,8 @@ async def run_action(ctx: Ctx, ref: int, action: str) -> Outcome:
     if action == "extend" and tip.extended:
         return Finish(words.ALREADY_EXTENDED.format(ref=tip.id))
     if action in NEEDS_INPUT:
-        return StartFlow("tip_action", f"{tip.id} {action}")
+        # the version the officer acts upon: a change by someone else meanwhile is told
+        return StartFlow("tip_action", f"{tip.id} {action} {tip.version}")
     result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, action)
     ctx.toast = await _after(ctx, result)
     # a pressed button already shows the change in the edited card and a toast
@@ -176,17 +185,22 @@ async def run_action(ctx: Ctx, ref: int, action: str) -> Outcome:
 
 
 async def card_button(ctx: Ctx, value: str) -> Outcome | None:
-    ref, _, action = value.partition(".")
-    if not ref.isdigit() or action not in words.ACTIONS:
-        return Finish(words.NO_RIGHT)
+    typed, _, action = value.partition(".")
+    ref = parse_ref(typed)
+    if ref is None or action not in words.ACTIONS:
+        return Finish(words.NO_RIGHT)  # our buttons never carry this: forged or garbled
     if ctx.chat.kind != ChatKind.PRIVATE:
         return Finish(None)  # group cards carry no buttons; never act from a group
-    return await run_action(ctx, int(ref), action)
+    return await run_action(ctx, ref, action)
 
 
 def _action_command(action: str) -> Command:
     async def run(ctx: Ctx, args: str) -> Outcome:
-        ref = _parse_ref(args.split()[0]) if args.split() else None
+        typed = args.split()[0] if args.split() else ""
+        ref = parse_ref(typed)
+        if ref is None and looks_like_number(typed):  # "²", "99999999999999999999"
+            return Finish(words.BAD_REF.format(typed=typed[:20],
+                                               command=words.ACTION_COMMANDS[action][0]))
         if ref is None:
             return Finish(words.TEXT_ACTIONS_HINT.format(
                 commands=words.ACTION_COMMANDS[action][0], ref=12))
@@ -201,8 +215,9 @@ def _action_command(action: str) -> Command:
 
 @action_flow.begin
 async def begin_action(ctx: Ctx, args: str) -> Outcome:
-    ref, action = args.split()
-    ctx.data.update(ref=int(ref), action=action)
+    ref, action, *version = args.split()  # as run_action wrote them
+    ctx.data.update(ref=parse_ref(ref), action=action,
+                    version=parse_int(version[0], low=0) if version else None)
     return Goto({"forward": "body", "here": "assignee", "extend": "basis", "close": "outcome",
                  "ask": "question", "note": "note", "transfer": "commune"}[action])
 
@@ -223,10 +238,22 @@ async def still_theirs(ctx: Ctx) -> Outcome | None:
     return None
 
 
-async def _finish_action(ctx: Ctx, **kwargs: object) -> Outcome:
+async def _act(ctx: Ctx, **kwargs: object) -> tips.ActionResult | Finish:
+    """The action the flow was for, or the end of the flow with the reason it cannot be done
+    now — most often that another officer changed the tip since this action began."""
     tip = await _tip(ctx)
-    result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, ctx.data["action"],
-                            **kwargs)  # type: ignore[arg-type]
+    try:
+        return await tips.act(ctx.session, ctx.rt, tip, ctx.person, ctx.data["action"],
+                              seen_version=ctx.data.get("version"),
+                              **kwargs)  # type: ignore[arg-type]
+    except tips.TipProblem as refusal:
+        return Finish(str(refusal))
+
+
+async def _finish_action(ctx: Ctx, **kwargs: object) -> Outcome:
+    result = await _act(ctx, **kwargs)
+    if isinstance(result, Finish):
+        return result
     return Finish(await _after(ctx, result, kwargs.get("public_note")))  # type: ignore[arg-type]
 
 
@@ -316,7 +343,7 @@ async def ask_duplicate(ctx: Ctx) -> Prompt:
 
 @action_flow.answer("duplicate")
 async def answer_duplicate(ctx: Ctx, answer: Answer) -> Outcome:
-    other = _parse_ref(answer.text)
+    other = parse_ref(answer.text)
     tip = await _tip(ctx)
     target = await ctx.session.get(Tip, other) if other else None
     if target is None or target.id == tip.id or target.commune_id != tip.commune_id:
@@ -346,8 +373,10 @@ async def ask_question(ctx: Ctx) -> Prompt:
 @action_flow.answer("question")
 async def answer_question(ctx: Ctx, answer: Answer) -> Outcome:
     question = answer.text.strip()[:1000]
-    tip = await _tip(ctx)
-    result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, "ask", note=question)
+    result = await _act(ctx, note=question)
+    if isinstance(result, Finish):
+        return result
+    tip = result.tip
     await _after(ctx, result)
     if await tip_cards.relay_question(ctx.session, ctx.rt, tip, question):
         return Finish(words.QUESTION_SENT.format(ref=tip.id))
@@ -379,18 +408,19 @@ async def answer_commune(ctx: Ctx, answer: Answer) -> Outcome:
     tip = await _tip(ctx)
     if commune.id == tip.commune_id:
         return Retry(words.TRANSFER_SAME.format(ref=tip.id))
-    result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, "transfer", commune=commune)
+    result = await _act(ctx, commune=commune)
+    if isinstance(result, Finish):
+        return result
     await _after(ctx, result)
     return Finish(words.TRANSFERRED.format(ref=tip.id, commune=commune.name))
 
 
 # ---- statistics and the team group ---------------------------------------------------------------
 
-def _date(text: str, tz: object) -> datetime | None:
-    try:
-        return datetime.strptime(text, "%d/%m/%Y").replace(tzinfo=tz)  # type: ignore[arg-type]
-    except ValueError:
-        return None
+def _date(text: str, tz: tzinfo) -> datetime | None:
+    """The start of a typed day (dd/mm/yyyy, years 2000–2100) in the deployment's time."""
+    day = parse_date(text)
+    return None if day is None else datetime.combine(day, time(), tzinfo=tz)
 
 
 def _hours(value: float | None) -> str:
@@ -410,7 +440,7 @@ async def statistics(ctx: Ctx, args: str) -> Outcome:
         start_date = _date(parts[0], tz)
         end_date = _date(parts[1], tz) if len(parts) > 1 else None
         if start_date is None or (len(parts) > 1 and end_date is None):
-            return Finish(words.STATS_BAD_DATE)
+            return Finish(words.STATS_BAD_DATE.format(first=MIN_YEAR, last=MAX_YEAR))
         if end_date is not None and end_date < start_date:  # typed the other way round
             start_date, end_date = end_date, start_date
         start = start_date

@@ -24,6 +24,7 @@ from bot.flows import (
     StartFlow,
 )
 from bot.models import Tip, TipEvent
+from bot.parse import looks_like_number, parse_ref
 from bot.services import tip_cards, tips
 from content import tips as words
 
@@ -73,6 +74,8 @@ async def _check(ctx: Ctx, code: str, pin: str | None) -> Outcome:
     if found.needs_pin:
         ctx.data["code"] = code
         return Goto("pin")
+    if found.again:  # slowed down, nothing counted: the PIN may be sent again shortly
+        return Retry(found.problem or "")
     return Finish(found.problem)
 
 
@@ -146,8 +149,9 @@ async def begin_answer(ctx: Ctx, args: str) -> Outcome:
     """For linked reporters: only a tip of their own with an open question."""
     own = [t for t in await tips.tips_of_reporter(ctx.session, ctx.rt, ctx.person)
            if await tips.open_questions(ctx.session, t)]
-    if args.strip().isdigit():
-        own = [t for t in own if t.id == int(args)]
+    if looks_like_number(args):  # the «Trả lời» button's tip number; a forged one finds none
+        ref = parse_ref(args)
+        own = [t for t in own if t.id == ref]
     if not own:
         return Finish(words.NO_QUESTION)
     ctx.data["tip_id"] = own[-1].id

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import EvidenceLink, Person, Tip
@@ -44,16 +44,28 @@ class Opened:
     files: list[evidence.EvidenceFile]
 
 
+SPEND_LINK = (
+    update(EvidenceLink)
+    .where(EvidenceLink.token_hash == bindparam("digest"), EvidenceLink.used_at.is_(None),
+           EvidenceLink.expires_at > bindparam("now"))
+    .values(used_at=bindparam("spent_at"))
+    .returning(EvidenceLink.tip_id, EvidenceLink.person_id)
+)
+
+
 async def open_once(session: AsyncSession, rt: Runtime, token: str) -> Opened:
-    """Spend the link: used, expired, unknown or no longer allowed all answer NotAllowed."""
-    link = await session.scalar(select(EvidenceLink).where(
-        EvidenceLink.token_hash == _hash(rt, token)))
+    """Spend the link: used, expired, unknown or no longer allowed all answer NotAllowed.
+
+    Spent by one conditional UPDATE (… WHERE used_at IS NULL … RETURNING): of the same link
+    opened several times at once, exactly one request gets the page. A refusal afterwards
+    (the officer lost the role) raises, which rolls the spending back with the rest."""
     now = rt.clock.now()
-    if link is None or link.used_at is not None or link.expires_at <= now:
+    spent = (await session.execute(SPEND_LINK, {
+        "digest": _hash(rt, token), "now": now, "spent_at": now})).first()
+    if spent is None:
         raise NotAllowed("link")
-    link.used_at = now
-    tip = await session.get(Tip, link.tip_id)
-    officer = await session.get(Person, link.person_id)
+    tip = await session.get(Tip, spent.tip_id)
+    officer = await session.get(Person, spent.person_id)
     if tip is None or officer is None:
         raise NotAllowed("link")
     role = await tips.authorize(session, tip, officer, now)

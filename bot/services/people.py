@@ -348,26 +348,44 @@ def looks_like_invite(text: str) -> bool:
     return len(normalize_code(text)) == INVITE_TOKEN_LENGTH
 
 
+SPEND_INVITE = (
+    update(Invite)
+    .where(Invite.token_hash == bindparam("digest"), Invite.used_at.is_(None),
+           Invite.revoked_at.is_(None), Invite.expires_at > bindparam("now"))
+    .values(used_at=bindparam("spent_at"), used_by=bindparam("spender"))
+    .returning(Invite.id, Invite.role, Invite.area_id)
+)
+
+
 async def redeem_invite(
     session: AsyncSession, rt: Runtime, token: str, person: Person
 ) -> tuple[RoleGrant, Area]:
-    """Grant the invite's role to `person`, once; any problem changes nothing."""
-    invite = await session.scalar(select(Invite).where(Invite.token_hash == invite_hash(rt, token)))
+    """Grant the invite's role to `person`, once; any problem changes nothing.
+
+    The invite is spent by one conditional UPDATE (… WHERE used_at IS NULL … RETURNING), so
+    of several people pasting it at the same moment exactly one gets the role: the others'
+    UPDATE waits for the first to commit, then finds the invite used (PostgreSQL) or runs
+    after it (SQLite). Only when nothing was spent is the invite read, to say why."""
     now = rt.clock.now()
-    if invite is None:
-        raise InviteProblem(INVITE_UNKNOWN)
-    if invite.revoked_at is not None:
-        raise InviteProblem(INVITE_REVOKED)
-    if invite.used_at is not None:
-        raise InviteProblem(INVITE_USED)
-    if invite.expires_at <= now:
+    digest = invite_hash(rt, token)
+    spent = (await session.execute(SPEND_INVITE, {
+        "digest": digest, "now": now, "spent_at": now, "spender": person.id})).first()
+    if spent is None:
+        invite = await session.scalar(select(Invite).where(Invite.token_hash == digest)
+                                      .execution_options(populate_existing=True))
+        if invite is None:
+            raise InviteProblem(INVITE_UNKNOWN)
+        if invite.revoked_at is not None:
+            raise InviteProblem(INVITE_REVOKED)
+        if invite.used_at is not None:
+            raise InviteProblem(INVITE_USED)
         raise InviteProblem(INVITE_EXPIRED)
-    area = await session.get(Area, invite.area_id)
+    invite_id, role, area_id = spent
+    area = await session.get(Area, area_id)
     assert area is not None
-    invite.used_at, invite.used_by = now, person.id
     grant = await grant_role(
-        session, person, Role(invite.role), area, now=now, granted_by=f"invite:{invite.id}",
-        invite_id=invite.id,
+        session, person, Role(role), area, now=now, granted_by=f"invite:{invite_id}",
+        invite_id=invite_id,
     )
     return grant, area
 

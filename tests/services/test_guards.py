@@ -1,4 +1,5 @@
-"""Expiring counters: `take` counts only while its window has room, in one statement."""
+"""Expiring counters: `take` counts only while its window has room and no lock-out holds,
+in one statement; `give_back` undoes a take; `count` measures without refusing."""
 
 from __future__ import annotations
 
@@ -52,8 +53,51 @@ async def test_a_new_window_starts_the_count_again(rt: Runtime, clock: FakeClock
     assert [await _take(rt, clock) for _ in range(3)] == [True, True, False]
 
 
-async def test_take_refuses_a_window_with_lock_out(rt: Runtime, clock: FakeClock) -> None:
-    locking = guards.Window(limit=3, span=timedelta(hours=1), lockout=timedelta(hours=1))
+LOCKING = guards.Window(limit=3, span=timedelta(hours=1), lockout=timedelta(minutes=30))
+
+
+async def test_the_take_that_fills_a_locking_window_locks_it_out(
+        rt: Runtime, clock: FakeClock) -> None:
+    async def take() -> bool:
+        async with rt.transaction() as session:
+            return await guards.take(session, "k", LOCKING, clock.now())
+
+    assert [await take() for _ in range(3)] == [True, True, True]
+    filled = clock.now()
+    counter = await _counter(rt, "k")
+    assert counter.locked_until == filled + timedelta(minutes=30)
+    assert counter.expires_at >= counter.locked_until
+    clock.advance(timedelta(minutes=29))
+    assert await take() is False  # locked: refused, nothing counted
+    assert (await _counter(rt, "k")).count == 3
+    clock.advance(timedelta(minutes=1))  # the lock-out is over: a new window
+    assert await take() is True
+    counter = await _counter(rt, "k")
+    assert (counter.count, counter.window_start, counter.locked_until) == (1, clock.now(), None)
+    # a window that ends without filling starts again, lock-free
+    assert await take() is True
+    clock.advance(timedelta(hours=1))
+    assert [await take() for _ in range(4)] == [True, True, True, False]
+
+
+async def test_give_back_undoes_a_take_and_its_lock_out(rt: Runtime, clock: FakeClock) -> None:
     async with rt.transaction() as session:
+        for _ in range(3):
+            assert await guards.take(session, "k", LOCKING, clock.now())
+        assert await guards.is_blocked(session, "k", LOCKING, clock.now())
+        await guards.give_back(session, "k", LOCKING)
+        assert not await guards.is_blocked(session, "k", LOCKING, clock.now())
+    counter = await _counter(rt, "k")
+    assert (counter.count, counter.locked_until) == (2, None)
+
+
+async def test_count_measures_without_refusing(rt: Runtime, clock: FakeClock) -> None:
+    async with rt.transaction() as session:
+        assert [await guards.count(session, "g", HOURLY, clock.now()) for _ in range(5)] == [
+            1, 2, 3, 4, 5]
+        assert await guards.is_blocked(session, "g", HOURLY, clock.now())
         with pytest.raises(ValueError):
-            await guards.take(session, "k", locking, clock.now())
+            await guards.count(session, "g", LOCKING, clock.now())
+    clock.advance(timedelta(hours=1))
+    async with rt.transaction() as session:
+        assert await guards.count(session, "g", HOURLY, clock.now()) == 1

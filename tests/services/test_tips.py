@@ -186,7 +186,7 @@ async def test_lookup_own_tip_and_lockouts(rt: Runtime, clock: FakeClock) -> Non
         assert found.tip is not None
 
 
-async def test_account_and_global_guards(rt: Runtime) -> None:
+async def test_account_guard_and_pacing_under_pressure(rt: Runtime, clock: FakeClock) -> None:
     guesser = await _person(rt, "g")
     async with rt.transaction() as session:
         for attempt in range(10):
@@ -195,11 +195,20 @@ async def test_account_and_global_guards(rt: Runtime) -> None:
             assert result.problem == words.NOT_FOUND
         result = await tips.lookup(session, rt, "TB-BBBBB-BBBBB", guesser, "123456")
         assert result.problem == words.LOCKED.format(minutes=30)
+    # ten wrong guesses this hour: above 3 the whole system is under pressure, and then an
+    # account may guess once a minute — slowed, never stopped
     rt.settings.lookup_failures_global_per_hour = 3
     another = await _person(rt, "h")
+    slow_down = words.SLOW_DOWN.format(wait="1 phút")
     async with rt.transaction() as session:
         result = await tips.lookup(session, rt, "TB-CCCCC-CCCCC", another, "1")
-        assert result.problem == words.BUSY
+        assert result.problem == words.NOT_FOUND
+        result = await tips.lookup(session, rt, "TB-CCCCC-CCCCD", another, "1")
+        assert (result.problem, result.again) == (slow_down, True)
+    clock.advance(timedelta(minutes=1))
+    async with rt.transaction() as session:
+        result = await tips.lookup(session, rt, "TB-CCCCC-CCCCD", another, "1")
+        assert result.problem == words.NOT_FOUND
 
 
 async def test_retention_deletes_content_and_keeps_counts(rt: Runtime, clock: FakeClock) -> None:
