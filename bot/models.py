@@ -421,7 +421,11 @@ class TipEvent(Base):
 
 
 class TipCard(Base):
-    """A card about a tip sent to an officer or a police team group, so it can be updated."""
+    """A card about a tip sent to an officer or a police team group, so it can be updated.
+
+    `part` 0 is the card itself: the message with the buttons, edited when the tip changes.
+    A story too long to share a message with the card goes before it as parts 1, 2, …, which
+    are edited only to withdraw them when the tip leaves the commune."""
 
     __tablename__ = "tip_cards"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -429,6 +433,7 @@ class TipCard(Base):
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"))
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
     bare: Mapped[bool] = mapped_column(Boolean, default=False)
+    part: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Evidence(Base):
