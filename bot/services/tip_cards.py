@@ -40,7 +40,7 @@ ANSWER_TOKEN = "r"
 
 # Room kept in a card for the lines that change — status and assignee, evidence, deadline — and,
 # on text-only messengers, the commands that stand for buttons (see `card_messages`); the
-# longest of them together stay under it (tests/unit/test_cards.py).
+# longest of them together stay under it (tests/services/test_cards.py).
 CHANGE_ROOM = 1_200
 # room for the header of a story's later messages ("📥 Tin báo #12345 (tiếp, 2/3)")
 STORY_HEAD_ROOM = 80
@@ -144,7 +144,6 @@ class CardParts:
     """What every officer's card of one tip shares, worked out once: the `story` (what came
     in) and the `state` (where the tip stands)."""
 
-    ref: int
     head: str
     story: str
     state: str
@@ -160,7 +159,7 @@ async def card_parts(session: AsyncSession, rt: Runtime, tip: Tip, files: int | 
                                   category=words.CATEGORIES.get(tip.category, tip.category))
     if tip.urgent:
         head = words.CARD_URGENT + head
-    return CardParts(tip.id, head, await _story(session, rt, tip, head),
+    return CardParts(head, await _story(session, rt, tip, head),
                      await _state(session, rt, tip, files), _actions(tip, files), files)
 
 
@@ -172,10 +171,6 @@ class Card:
 
     story: tuple[Outgoing, ...]
     card: Outgoing
-
-    @property
-    def messages(self) -> list[Outgoing]:
-        return [*self.story, self.card]
 
 
 async def card_messages(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat,

@@ -16,10 +16,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.models import OutboxMessage, OutboxStatus
+from bot.models import OutboxMessage, OutboxStatus, Role
+from content import tips as words
 from tests.conftest import every_channel
-from tests.e2e.tipkit import begin_report, police
-from tests.harness import CHIEF, OFFICER, RESIDENT, Harness, User
+from tests.e2e.tipkit import begin_report, enrol, police, second_commune
+from tests.harness import CHIEF, OFFICER, OFFICER_OTHER, RESIDENT, Harness, User
 
 START, END = "—— Lời người báo ——", "—— Hết lời người báo ——"
 BAR = "│"
@@ -143,6 +144,7 @@ QUESTION = story_of(1000)
 ANSWER = story_of(4000, line_every=4)
 
 
+@pytest.mark.pg
 async def test_the_longest_tip_with_the_most_history_reaches_every_officer_whole(
         harness: Harness) -> None:
     h = harness
@@ -221,6 +223,33 @@ async def test_a_long_line_cut_between_sentences_keeps_its_quote_bar(harness: Ha
     [told], outside = read(texts)
     assert letters(told) == letters(line)
     assert [x for x in outside if x.startswith("Người báo:")] == ["Người báo: Ẩn danh"]
+    await nothing_refused(h)
+
+
+@pytest.mark.telegram_only
+async def test_a_long_tip_leaving_the_commune_takes_its_whole_card_along(
+        harness: Harness) -> None:
+    """A transfer takes the details out of the old commune's chats: the card and every part
+    of its story before it (on Telegram, which edits; Zalo cannot)."""
+    h = harness
+    await police(h)
+    await second_commune(h)
+    await enrol(h, OFFICER_OTHER, Role.POLICE_OFFICER, "DEMO-XA-2")
+    await h.seen(OFFICER)
+    await report(h, description=DESCRIPTION, address=ADDRESS, when=WHEN)
+    count = len(await h.seen(OFFICER))
+    assert count >= 2
+    card = [m["message_id"] for m in await sent_by_bot(h, OFFICER, count)]
+    await h.say(OFFICER, "chuyenxa 1")
+    await h.say(OFFICER, "hoa binh")
+    assert (await h.last_text(OFFICER)).startswith("Đã chuyển tin #1 sang Xã Hòa Bình")
+    now = {m["message_id"]: m for m in await h.bot_messages(OFFICER.id)}
+    assert [now[i]["text"] for i in card] == [words.STORY_WITHDRAWN.format(ref=1)] * (
+        count - 1) + [words.TRANSFERRED.format(ref=1, commune="xã khác")]
+    assert not [i for i in card if now[i].get("reply_markup")]
+    moved = await h.seen(OFFICER_OTHER)  # the new commune gets the whole card
+    [told], _ = read(moved)
+    assert letters(told) == letters(DESCRIPTION)
     await nothing_refused(h)
 
 
