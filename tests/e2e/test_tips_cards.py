@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bot.models import OutboxMessage, OutboxStatus, Role
 from content import tips as words
 from tests.conftest import every_channel
-from tests.e2e.tipkit import begin_report, enrol, police, second_commune
+from tests.e2e.tipkit import begin_report, enrol, place_time_identity, police, second_commune
 from tests.harness import CHIEF, OFFICER, OFFICER_OTHER, RESIDENT, Harness, User
 
 START, END = "—— Lời người báo ——", "—— Hết lời người báo ——"
@@ -303,3 +303,20 @@ async def test_a_tip_cannot_forge_lines_on_the_officers_card(harness: Harness) -
     assert len([line for line in outside if line.startswith("Người báo:")]) == 1
     assert len([line for line in outside if line.startswith("Trạng thái:")]) == 1
     await nothing_refused(h)
+
+
+@pytest.mark.telegram_only  # Zalo cannot carry files: officers there get a one-time link
+async def test_a_file_name_cannot_hide_what_it_is(harness: Harness) -> None:
+    """A document's name is the sender's words too: it reaches the officer cleaned."""
+    h = harness
+    await police(h)
+    await begin_report(h, RESIDENT)
+    await h.send_media(RESIDENT, "document", {"file_name": "anh-\u202egpj.exe",
+                                              "mime_type": "application/octet-stream"})
+    await h.choose(RESIDENT, "Xong")
+    await place_time_identity(h, RESIDENT)
+    await h.choose(RESIDENT, "✅ Gửi tin báo")
+    await h.act(OFFICER, 1, "Xem bằng chứng")
+    [document] = [m["media"] for m in await h.bot_messages(OFFICER.id) if m.get("media")]
+    assert document.get("file_name") == "anh-gpj.exe", document
+
