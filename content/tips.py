@@ -377,14 +377,14 @@ STATS = (
 )
 STATS_BAD_DATE = "Ngày chưa đúng. Đồng chí gõ dạng /thongke 01/01/2026 30/06/2026."
 HISTORY_TITLE = "Lịch sử:"
-HISTORY_LINE_OFFICER = "• {when} {label}{actor}"
+HISTORY_ENTRY = "• {when} {label}{actor}"
 HISTORY_ACTOR = " — {name}"
 HISTORY_REPORTER = "người báo"
 # what officers read for the events that are not their actions
 HISTORY_LABELS = {
     "received": "Nhận tin",
     "answer": "Trả lời câu hỏi",
-    "escalation": "Quá hạn, đã báo lãnh đạo",
+    "escalation": "Quá hạn",
 }
 PLAIN_EVENT = {
     "received": "Bình Yên đã nhận tin",

@@ -137,7 +137,7 @@ async def _history(ctx: Ctx, tip: Tip) -> str:
         elif event.actor_role == "reporter":
             name = words.HISTORY_REPORTER
         label = words.HISTORY_LABELS.get(event.kind) or words.ACTIONS.get(event.kind, event.kind)
-        line = words.HISTORY_LINE_OFFICER.format(
+        line = words.HISTORY_ENTRY.format(
             when=format_local(event.at, tz), label=label,
             actor=words.HISTORY_ACTOR.format(name=name) if name else "")
         body = tips.event_body(ctx.rt, event)
