@@ -429,9 +429,11 @@ class TipEvent(Base):
 class TipCard(Base):
     """A card about a tip sent to an officer or a police team group, so it can be updated.
 
-    `withdrawn` once its chat no longer holds the tip (role revoked, tip transferred): the
-    card is closed then (a card not yet delivered never goes), and nothing more about the tip
-    goes to that chat."""
+    `part` 0 is the card itself: the message with the buttons, edited when the tip changes.
+    A story too long to share a message with the card goes before it as parts 1, 2, …, which
+    are edited only to withdraw them. `withdrawn` once its chat no longer holds the tip (role
+    revoked, tip transferred): the card is closed then (a card not yet delivered never goes),
+    and nothing more about the tip goes to that chat."""
 
     __tablename__ = "tip_cards"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -441,6 +443,7 @@ class TipCard(Base):
     outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
     bare: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    part: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Evidence(Base):

@@ -238,21 +238,31 @@ HISTORY_LINE = "• {when}: {text}"
 PENDING_QUESTIONS = "\nCông an xã có câu hỏi cho bạn:\n{questions}\nBấm «Trả lời» để trả lời."
 
 # ---- officers -----------------------------------------------------------------------------------
-CARD = (
-    "📥 Tin báo #{ref} — {category}\n"
-    "Trạng thái: {status}{assignee}\n"
+# An officer's card: the story (what the reporter gave; never changes), then the state (changes
+# with every action). A long story goes first in messages of its own, the card after it.
+CARD_HEAD = "📥 Tin báo #{ref} — {category}"
+CARD_URGENT = "⚠️ Người báo mô tả tình huống có thể đang nguy hiểm.\n"
+CARD_FACTS = (
     "Nơi xảy ra: {place}\n"
     "{location}"
     "Thời gian: {when}\n"
-    "Nội dung: {description}\n"
-    "Bằng chứng: {evidence}\n"
     "Người báo: {identity}\n"
-    "Nhận lúc: {created}\n"
+    "Nhận lúc: {created}"
+)
+CARD_LOCATION = "Vị trí: {lat:.5f}, {lon:.5f} (https://maps.google.com/?q={lat:.5f},{lon:.5f})\n"
+CARD_ADDRESS = "Địa chỉ: «{address}»\n"
+TYPED = "«{text}»"
+# whatever a resident wrote, set apart so none of its lines can pass for a line of the card
+REPORTER_WORDS = "—— Lời người báo ——\n{words}\n—— Hết lời người báo ——"
+REPORTER_WORDS_DELETED = "Lời người báo: (đã xóa theo thời hạn lưu trữ)"
+CARD_STATE = (
+    "Trạng thái: {status}{assignee}\n"
+    "Bằng chứng: {evidence}\n"
     "{deadline}"
 )
-CARD_URGENT = "⚠️ Người báo mô tả tình huống có thể đang nguy hiểm.\n"
-CARD_LOCATION = "Vị trí: {lat:.5f}, {lon:.5f} (https://maps.google.com/?q={lat:.5f},{lon:.5f})\n"
-CARD_ADDRESS = "Địa chỉ: {address}\n"
+CARD_STORY_ABOVE = "Lời người báo và chi tiết: {count} tin nhắn ngay trên (xem lại: /hopthu {ref})."
+CARD_STORY_NEXT = "📥 Tin báo #{ref} (tiếp, {index}/{total})"
+STORY_WITHDRAWN = "📥 Tin báo #{ref}: nội dung không còn hiển thị ở đây."
 CARD_DEADLINE = "Hạn {what}: {when}{overdue}\n"
 CARD_OVERDUE = " — ĐÃ QUÁ HẠN"
 CARD_FALLBACK = "Chưa có xã nhận ({reason}). Đồng chí chuyển về xã có thẩm quyền.\n"
@@ -327,7 +337,7 @@ ASK_TRANSFER = "Chuyển tin #{ref} về xã/phường nào? Đồng chí gõ t�
 TRANSFER_NOT_FOUND = "Không tìm thấy xã/phường «{typed}». Đồng chí gõ lại tên hoặc mã."
 TRANSFER_SAME = "Tin #{ref} đã thuộc xã này rồi."
 TRANSFERRED = "Đã chuyển tin #{ref} sang {commune}."
-REPORTER_ANSWERED = "💬 Người báo đã trả lời về tin #{ref}:\n«{answer}»"
+REPORTER_ANSWERED = "💬 Người báo đã trả lời về tin #{ref}:\n{words}"
 REPORTER_ANSWERED_MEDIA = "💬 Người báo gửi thêm {count} tệp cho tin #{ref} (/hopthu {ref} để xem)."
 EVIDENCE_NONE = "Tin #{ref} không có bằng chứng kèm theo."
 EVIDENCE_LINK = (
@@ -411,6 +421,10 @@ STATS_BAD_DATE = (
     "Ngày chưa đúng. Đồng chí gõ ngày có thật, năm từ {first} đến {last}, dạng "
     "/thongke 01/01/2026 30/06/2026."
 )
+HISTORY_TITLE = "Lịch sử:"
+HISTORY_ENTRY = "• {when} {label}{actor}"
+HISTORY_ACTOR = " — {name}"
+HISTORY_REPORTER = "người báo"
 PLAIN_EVENT = {
     "received": "Bình Yên đã nhận tin",
     "status": "{status}",

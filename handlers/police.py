@@ -7,11 +7,12 @@ commune (or the dispatcher, for tips no commune could take) get anything but
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta, tzinfo
 
 from sqlalchemy import select
 
-from bot.channels.base import Choice, InputKind, Outgoing, Prompt
+from bot.channels.base import Choice, InputKind, Prompt
 from bot.clock import format_local
 from bot.flows import (
     Answer,
@@ -37,7 +38,7 @@ from bot.parse import (
 )
 from bot.services import areas, people, tip_cards, tip_lifecycle, tips
 from bot.services.errors import NotAllowed
-from bot.text import squash
+from bot.text import clean, inline, quote, squash
 from content import tips as words
 
 PAGE_SIZE = 8
@@ -115,33 +116,49 @@ async def mailbox(ctx: Ctx, args: str) -> Outcome:
 
 
 async def _detail(ctx: Ctx, ref: int) -> Outcome:
+    """The whole card and the latest history, in as many messages as they take, the buttons
+    on the last."""
     tip, role = await tips.get_for_officer(ctx.session, ref, ctx.person, ctx.now)
     await tips.record_view(ctx.session, ctx.rt, tip, ctx.person, role)
-    card = await tip_cards.card_message(ctx.session, ctx.rt, tip, ctx.chat)
+    card = await tip_cards.card_messages(ctx.session, ctx.rt, tip, ctx.chat)
     history = await _history(ctx, tip)
-    ctx.say(Outgoing(card.text + ("\n\n" + history if history else ""), card.choices,
-                     card.token, columns=card.columns))
+    for part in card.story:
+        ctx.say(part)
+    ctx.say(replace(card.card, text=card.card.text + ("\n\n" + history if history else "")))
     return Finish(None)
 
 
 async def _history(ctx: Ctx, tip: Tip) -> str:
+    """The last ten events. What the reporter wrote is set apart as the reporter's words; an
+    officer's note of several lines sits behind a quote bar, so no line of it passes for an
+    event either."""
     events = (await ctx.session.scalars(
         select(TipEvent).where(TipEvent.tip_id == tip.id, TipEvent.kind != "view")
         .order_by(TipEvent.id))).all()
     tz = ctx.rt.settings.tz
     lines = []
     for event in events[-10:]:
-        actor = ""
+        name = ""
         if event.actor_person_id:
             person = await ctx.session.get(Person, event.actor_person_id)
-            actor = people.display_name(ctx.rt, person) if person else ""
+            name = inline(people.display_name(ctx.rt, person)) if person else ""
         elif event.actor_role == "reporter":
-            actor = "người báo"
+            name = words.HISTORY_REPORTER
+        label = words.EVENT_LABELS.get(event.kind) or words.ACTIONS.get(event.kind, event.kind)
+        line = words.HISTORY_ENTRY.format(
+            when=format_local(event.at, tz), label=label,
+            actor=words.HISTORY_ACTOR.format(name=name) if name else "")
         body = tips.event_body(ctx.rt, event)
-        label = words.ACTIONS.get(event.kind) or words.EVENT_LABELS.get(event.kind, event.kind)
-        lines.append(f"• {format_local(event.at, tz)} {label}"
-                     f"{' — ' + actor if actor else ''}{': ' + body if body else ''}")
-    return "Lịch sử:\n" + "\n".join(lines) if lines else ""
+        if body and event.kind == "escalation":
+            body = words.DEADLINE_WHAT.get(body, body)
+        if body and event.actor_role == "reporter":
+            line += ":\n" + tip_cards.reporter_words(body)
+        elif body and "\n" in clean(body).strip():
+            line += ":\n" + quote(body)
+        elif body:
+            line += ": " + inline(body)
+        lines.append(line)
+    return words.HISTORY_TITLE + "\n" + "\n".join(lines) if lines else ""
 
 
 # ---- actions ------------------------------------------------------------------------------------

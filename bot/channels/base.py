@@ -10,13 +10,14 @@ label typed with or without diacritics.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from bot.text import fold
+from bot.text import QUOTE_BAR, fold
 
 CALLBACK_SEPARATOR = "|"
 MAX_CALLBACK_BYTES = 64
@@ -137,8 +138,18 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class OutgoingFile:
+    """A stored evidence file to send, on messengers that send files (`Capabilities`);
+    `kind` as stored: "photo", "video", "voice", "audio" or "document"."""
+
+    kind: str
+    evidence_id: int
+
+
+@dataclass(frozen=True)
 class Outgoing:
-    """A message for one chat. `token` ties buttons to the flow step that showed them."""
+    """A message for one chat. `token` ties buttons to the flow step that showed them. With a
+    `file`, `text` is its caption."""
 
     text: str
     choices: tuple[Choice, ...] = ()
@@ -146,6 +157,7 @@ class Outgoing:
     request: Request | None = None
     columns: int = 1
     remove_keyboard: bool = False
+    file: OutgoingFile | None = None
 
     @classmethod
     def of(cls, prompt: Prompt, token: str = "") -> Outgoing:
@@ -167,7 +179,16 @@ class PlatformRequest:
 
 
 class Renderer(Protocol):
+    """Turns a message into the requests its messenger needs. Every request fits the
+    messenger's limits: a long text becomes several messages, in order, its buttons on the
+    last."""
+
     def render(self, message: Outgoing) -> list[PlatformRequest]: ...
+
+    def edit(self, message: Outgoing) -> list[PlatformRequest]:
+        """`message` as the replacement of an earlier one (messengers that edit): the first
+        request edits it, any further ones send what no longer fits, buttons on the last."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -240,25 +261,55 @@ def render_text(message: Outgoing) -> str:
     return "\n\n".join(parts)
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Split at paragraph, then sentence, then word boundaries so each piece fits `limit`."""
+_BOUNDARIES = ("\n\n", "\n", ". ", "! ", "? ", "… ", "; ", ", ", " ")
+
+
+def split_text(text: str, limit: int, *, first_limit: int | None = None) -> list[str]:
+    """`text` as pieces that each fit a message: at most `limit` characters (the first at most
+    `first_limit`, e.g. a caption), none empty, nothing lost or reordered.
+
+    Each cut falls at the last paragraph break in the piece's room, else the last line break,
+    sentence end, clause or word, as long as that keeps at least a third of the room; only a
+    word longer than that is cut inside (never before a combining mark or a joiner). A cut
+    inside a line that starts with `QUOTE_BAR` (a resident's quoted words) starts the next
+    piece with the bar too, so no quoted line ever shows without it. The one splitting rule
+    for every messenger."""
     pieces: list[str] = []
     rest = text.strip()
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = -1
-        for pattern in ("\n\n", "\n", ". ", "! ", "? ", "; ", ", ", " "):
-            position = window.rfind(pattern)
-            if position > limit // 3:
-                cut = position + len(pattern.rstrip()) if pattern.strip() else position
-                break
-        if cut <= 0:
-            cut = limit
+    while rest:
+        room = first_limit if first_limit is not None and not pieces else limit
+        if len(rest) <= room:
+            pieces.append(rest)
+            break
+        cut = _cut(rest, room)
         pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        pieces.append(rest)
+        tail = rest[cut:]
+        following = tail.lstrip()
+        line_start = rest.rfind("\n", 0, cut) + 1
+        inside_line = "\n" not in tail[: len(tail) - len(following)]
+        if following and inside_line and rest.startswith(QUOTE_BAR, line_start):
+            following = QUOTE_BAR + following
+        rest = following
     return pieces
+
+
+def _cut(text: str, room: int) -> int:
+    """Where to end the next piece of `text` (longer than `room`)."""
+    for boundary in _BOUNDARIES:
+        # a boundary may end right after the room: its space or line break is not kept
+        position = text.rfind(boundary, 0, room + 1)
+        if room // 3 < position:
+            return position + len(boundary.rstrip())
+    cut = room
+    while cut > 1 and _joins_previous(text[cut]):
+        cut -= 1
+    return cut
+
+
+def _joins_previous(char: str) -> bool:
+    """A character that belongs to the one before it: a combining mark, a variation selector,
+    a zero-width joiner."""
+    return bool(unicodedata.combining(char)) or unicodedata.category(char) in ("Mn", "Me", "Cf")
 
 
 class TextRenderer:
@@ -269,10 +320,15 @@ class TextRenderer:
         self.limit = limit
 
     def render(self, message: Outgoing) -> list[PlatformRequest]:
+        if message.file is not None:
+            raise ValueError("a text-only messenger cannot send files")
         return [
             PlatformRequest(self.method, {"text": piece})
             for piece in split_text(render_text(message), self.limit)
         ]
+
+    def edit(self, message: Outgoing) -> list[PlatformRequest]:
+        raise ValueError("a text-only messenger cannot edit its messages")
 
 
 # ---- delivery outcomes a channel reports to the delivery worker -----------------------------

@@ -60,6 +60,7 @@ from bot.channels.base import (
     RetryLater,
     Transient,
     callback_data,
+    split_text,
 )
 from bot.flows import Acknowledgement, Ctx, Engine
 from bot.models import Chat, ChatKind
@@ -71,9 +72,11 @@ from scheduler.lease import LeaseKeeper
 log = logging.getLogger(__name__)
 
 NAME = "telegram"
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 CAPABILITIES = Capabilities(
-    buttons=True, groups=True, share_requests=True, max_text=4096, deletes_messages=True,
+    buttons=True, groups=True, share_requests=True, max_text=MAX_TEXT, deletes_messages=True,
     edits=True, sends_files=True,
 )
 REQUEST_LABELS = {
@@ -82,6 +85,8 @@ REQUEST_LABELS = {
 }
 CHOSEN_MARK = "\n\n» {label}"
 EVIDENCE_PARAM = "_evidence"
+MEDIA_METHODS = {"photo": "sendPhoto", "video": "sendVideo", "voice": "sendVoice",
+                 "audio": "sendAudio", "document": "sendDocument"}
 CHAT_METHODS = {
     "sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage",
     "sendPhoto", "sendDocument", "sendVideo", "sendVoice", "sendMediaGroup", "sendChatAction",
@@ -107,14 +112,53 @@ _RESPONSE_TYPES = [Response[getattr(methods, name).__returning__] for name in US
 
 
 class TelegramRenderer:
-    """Outgoing → Bot API requests: inline buttons for choices, reply keyboards for requests."""
+    """Outgoing → Bot API requests: inline buttons for choices, reply keyboards for requests.
+
+    Every request fits: a text longer than `MAX_TEXT` becomes several messages (`split_text`),
+    a caption longer than `MAX_CAPTION` continues in text messages after its file, and the
+    buttons go on the last message, after everything they act on."""
 
     def render(self, message: Outgoing) -> list[PlatformRequest]:
-        params: dict[str, Any] = {"text": message.text}
+        if message.file is not None:
+            method = MEDIA_METHODS.get(message.file.kind, "sendDocument")
+            file_params: dict[str, Any] = {EVIDENCE_PARAM: message.file.evidence_id}
+            caption, *texts = split_text(message.text, MAX_TEXT, first_limit=MAX_CAPTION) or [""]
+            if caption:
+                file_params["caption"] = caption
+            requests = [PlatformRequest(method, file_params)]
+        else:
+            texts = split_text(message.text, MAX_TEXT)
+            requests = []
+        requests += [PlatformRequest("sendMessage", {"text": text}) for text in texts]
+        return self._with_markup(requests, self.markup(message))
+
+    def edit(self, message: Outgoing) -> list[PlatformRequest]:
+        """The first part replaces the old text (a message keeps its place in the chat); what
+        no longer fits follows as new messages. An edit carries inline buttons only."""
+        first, *more = split_text(message.text, MAX_TEXT) or [message.text]
+        requests = [PlatformRequest("editMessageText", {"text": first})]
+        requests += [PlatformRequest("sendMessage", {"text": text}) for text in more]
         markup = self.markup(message)
-        if markup is not None:
-            params["reply_markup"] = markup
-        return [PlatformRequest("sendMessage", params)]
+        if markup is not None and "inline_keyboard" not in markup:
+            markup = None
+        return self._with_markup(requests, markup)
+
+    @staticmethod
+    def _with_markup(requests: list[PlatformRequest], markup: dict[str, Any] | None
+                     ) -> list[PlatformRequest]:
+        if markup is not None and requests:
+            last = requests[-1]
+            requests[-1] = PlatformRequest(last.method, {**last.params, "reply_markup": markup})
+        return requests
+
+    @staticmethod
+    def chosen_mark(message_id: int, text: str, label: str) -> PlatformRequest | None:
+        """The edit that shows under a prompt which choice was taken; none when the mark would
+        not fit the message (the answer that follows shows the choice anyway)."""
+        marked = text + CHOSEN_MARK.format(label=label)
+        if len(marked) > MAX_TEXT:
+            return None
+        return PlatformRequest("editMessageText", {"message_id": message_id, "text": marked})
 
     @staticmethod
     def markup(message: Outgoing) -> dict[str, Any] | None:
@@ -456,10 +500,9 @@ class TelegramChannel:
                 answer["text"] = ctx.toast
             mark = []
             if ctx.chosen is not None and message.text:
-                mark.append(PlatformRequest("editMessageText", {
-                    "message_id": message.message_id,
-                    "text": message.text + CHOSEN_MARK.format(label=ctx.chosen.label),
-                }))
+                edit = self.renderer.chosen_mark(message.message_id, message.text,
+                                                 ctx.chosen.label)
+                mark += [edit] if edit is not None else []
             return Acknowledgement([PlatformRequest("answerCallbackQuery", answer)], mark)
 
         await self.engine.handle(session, incoming, acknowledge=acknowledge)

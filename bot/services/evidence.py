@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Evidence, FlowState, Person
 from bot.runtime import Runtime
+from bot.text import inline
 
 DATA_CONTEXT = "evidence.data"
 META_CONTEXT = "evidence.meta"
@@ -98,7 +99,8 @@ async def load(session: AsyncSession, rt: Runtime, evidence_id: int) -> Evidence
     if row is None or row.data_enc is None:
         return None
     meta = json.loads(rt.open(row.meta_enc, META_CONTEXT))
-    return EvidenceFile(row.id, row.kind, row.size, meta["mime_type"], meta.get("file_name"),
+    name = inline(meta["file_name"]) if meta.get("file_name") else None  # the sender's words
+    return EvidenceFile(row.id, row.kind, row.size, meta["mime_type"], name or None,
                         rt.keyring.decrypt(row.data_enc, DATA_CONTEXT))
 
 

@@ -141,16 +141,20 @@ async def enqueue_edit(
     """Replace the text and buttons of a message we sent earlier (where the messenger can).
 
     The platform's message id is only known once the original is delivered, so the request
-    names the original row; the delivery worker fills the id in at send time."""
+    names the original row; the delivery worker fills the id in at send time. An edit fits one
+    message: if the new text does not, the original takes its first part and the rest follow
+    as new messages, the buttons on the last. Returns the row of the message that carries the
+    buttons from now on — the one to edit next time (`original_id` unless the text grew past
+    one message); None where the messenger cannot edit."""
     if not rt.parts(chat.channel).capabilities.edits:
         return None
-    rendered = rt.parts(chat.channel).renderer.render(message)[0]
-    params = dict(rendered.params)
-    params[MESSAGE_OF] = original_id
-    markup = params.get("reply_markup")
-    if markup is not None and "inline_keyboard" not in markup:
-        params.pop("reply_markup")
-    return await enqueue_request(session, rt, chat, PlatformRequest("editMessageText", params))
+    requests = rt.parts(chat.channel).renderer.edit(message)
+    if not requests:
+        return None
+    first, *more = requests
+    edit = PlatformRequest(first.method, {**first.params, MESSAGE_OF: original_id})
+    ids = await enqueue_requests(session, rt, [(chat, edit), *[(chat, r) for r in more]])
+    return ids[-1] if more else original_id
 
 
 # built once; Core statements, so no object of the session is looked at or expired

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Choice, Outgoing, PlatformRequest
+from bot.channels.base import Choice, Outgoing, OutgoingFile, split_text
 from bot.clock import format_local
 from bot.models import (
     POLICE_TEAM,
@@ -37,6 +37,7 @@ from bot.services import (
     tip_lifecycle,
     tips,
 )
+from bot.text import inline, quote, shorten
 from content import tips as words
 
 CARD_TOKEN = "t"
@@ -46,7 +47,27 @@ CARD_CHATS = select(Chat).where(
     or_(Chat.id.in_(bindparam("ids", expanding=True)),
         and_(Chat.purpose == POLICE_TEAM, Chat.area_id == bindparam("team_of"))))
 ANSWER_TOKEN = "r"
-EVIDENCE_PARAM = "_evidence"
+
+
+# Room kept in a card for the lines that change — status and assignee, evidence, deadline — and,
+# on text-only messengers, the commands that stand for buttons (see `card_messages`); the
+# longest of them together stay under it (tests/services/test_cards.py).
+CHANGE_ROOM = 1_200
+# room for the header of a story's later messages ("📥 Tin báo #12345 (tiếp, 2/3)")
+STORY_HEAD_ROOM = 80
+NAME_ROOM = 80  # an officer's name as a card shows it
+BODY_ROOM = 200  # the investigation body a tip went to
+
+
+def reporter_words(text: str) -> str:
+    """What a resident wrote, cleaned and set apart between marked lines, every line behind a
+    quote bar: nothing in it can pass for a line of the message around it."""
+    return words.REPORTER_WORDS.format(words=quote(text))
+
+
+def _typed(text: str) -> str:
+    """A resident's short answer on one line, in quotes."""
+    return words.TYPED.format(text=inline(text))
 
 
 async def _place(session: AsyncSession, tip: Tip, content: tips.Content | None) -> str:
@@ -55,54 +76,61 @@ async def _place(session: AsyncSession, tip: Tip, content: tips.Content | None) 
         parts = [a.name for a in await areas.chain(session, tip.incident_area_id)
                  if a.level != "province"]
     if content and content.place_text and not parts:
-        parts.append(content.place_text)
+        return _typed(content.place_text)
     return ", ".join(parts) or words.PLACE_UNKNOWN
 
 
-async def card_text(session: AsyncSession, rt: Runtime, tip: Tip, files: int | None = None
-                    ) -> str:
-    tz = rt.settings.tz
+async def _story(session: AsyncSession, rt: Runtime, tip: Tip, head: str) -> str:
+    """The tip as it came in: never changes while the tip stays in its commune."""
     content = tips.open_content(rt, tip)
-    assignee = ""
-    if tip.assigned_officer_id:
-        officer = await session.get(Person, tip.assigned_officer_id)
-        if officer is not None:
-            assignee = words.ASSIGNEE.format(name=people.display_name(rt, officer))
-    status = words.STATUS_FOR_OFFICER[tip.status]
-    if tip.status == TipStatus.CLOSED and tip.outcome:
-        status += f" ({words.OUTCOMES[tip.outcome]})"
-    elif tip.status == TipStatus.FORWARDED and tip.forwarded_to:
-        status += f" — {tip.forwarded_to}"
     location = ""
     if content and content.location:
         lat, lon = content.location
         location += words.CARD_LOCATION.format(lat=lat, lon=lon)
     if content and content.address:
-        location += words.CARD_ADDRESS.format(address=content.address)
-    if files is None:
-        files = await evidence.count_of_tip(session, tip.id)
+        location += words.CARD_ADDRESS.format(address=inline(content.address))
+    when = "—"
+    if content:
+        chosen = content.when in words.WHEN_CHOICES.values()
+        when = content.when if chosen else _typed(content.when)
     identity = words.IDENTITY_FOR_OFFICER[tip.identity_mode]
     if tip.identity_mode == IdentityMode.PHONE:
         phone = await tips.reporter_phone(session, rt, tip)
         identity += f": {phone}" if phone else ""
+    facts = words.CARD_FACTS.format(
+        place=await _place(session, tip, content), location=location, when=when,
+        identity=identity, created=format_local(tip.created_at, rt.settings.tz))
+    told = (reporter_words(content.description) if content
+            else words.REPORTER_WORDS_DELETED)
+    return f"{head}\n{facts}\n\n{told}"
+
+
+async def _state(session: AsyncSession, rt: Runtime, tip: Tip, files: int) -> str:
+    """Where the tip stands: changes with every action, stays within `CHANGE_ROOM`."""
+    assignee = ""
+    if tip.assigned_officer_id:
+        officer = await session.get(Person, tip.assigned_officer_id)
+        if officer is not None:
+            name = shorten(inline(people.display_name(rt, officer)), NAME_ROOM)
+            assignee = words.ASSIGNEE.format(name=name)
+    status = words.STATUS_FOR_OFFICER[tip.status]
+    if tip.status == TipStatus.CLOSED and tip.outcome:
+        status += f" ({words.OUTCOMES[tip.outcome]})"
+    elif tip.status == TipStatus.FORWARDED and tip.forwarded_to:
+        status += f" — {shorten(inline(tip.forwarded_to), BODY_ROOM)}"
     deadline = ""
     dl = tip_lifecycle.deadline_for(tip, rt.settings, remote=await tips.is_remote(session, tip))
     if dl is not None:
         deadline = words.CARD_DEADLINE.format(
-            what=words.DEADLINE_WHAT[dl.what], when=format_local(dl.at, tz),
+            what=words.DEADLINE_WHAT[dl.what], when=format_local(dl.at, rt.settings.tz),
             overdue=words.CARD_OVERDUE if tip.overdue else "")
     if tip.routed_to_fallback:
         deadline += words.CARD_FALLBACK.format(
             reason=words.FALLBACK_REASONS.get(tip.fallback_reason or "", ""))
-    text = words.CARD.format(
-        ref=tip.id, category=words.CATEGORIES.get(tip.category, tip.category), status=status,
-        assignee=assignee, place=await _place(session, tip, content), location=location,
-        when=content.when if content else "—",
-        description=content.description if content else "(đã xóa theo thời hạn lưu trữ)",
+    return words.CARD_STATE.format(
+        status=status, assignee=assignee, deadline=deadline,
         evidence=words.EVIDENCE_COUNT.format(count=files) if files else words.NO_EVIDENCE,
-        identity=identity, created=format_local(tip.created_at, tz), deadline=deadline,
-    )
-    return (words.CARD_URGENT + text if tip.urgent else text).rstrip()
+    ).rstrip()
 
 
 def bare_text(rt: Runtime, tip: Tip) -> str:
@@ -124,9 +152,12 @@ def _actions(tip: Tip, files: int) -> list[str]:
 
 @dataclass
 class CardParts:
-    """What every officer's card of one tip shares, worked out once."""
+    """What every officer's card of one tip shares, worked out once: the `story` (what came
+    in) and the `state` (where the tip stands)."""
 
-    text: str
+    head: str
+    story: str
+    state: str
     actions: list[str]
     files: int
 
@@ -135,25 +166,58 @@ async def card_parts(session: AsyncSession, rt: Runtime, tip: Tip, files: int | 
                      ) -> CardParts:
     if files is None:
         files = await evidence.count_of_tip(session, tip.id)
-    return CardParts(await card_text(session, rt, tip, files), _actions(tip, files), files)
+    head = words.CARD_HEAD.format(ref=tip.id,
+                                  category=words.CATEGORIES.get(tip.category, tip.category))
+    if tip.urgent:
+        head = words.CARD_URGENT + head
+    return CardParts(head, await _story(session, rt, tip, head),
+                     await _state(session, rt, tip, files), _actions(tip, files), files)
 
 
-async def card_message(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat,
-                       parts: CardParts | None = None) -> Outgoing:
+@dataclass(frozen=True)
+class Card:
+    """An officer's card as the messages it takes. `story` holds the tip as it came in when
+    that is too long to share one message with the rest (sent once, before the card, never
+    edited); `card` is the message with the state and the buttons, the one kept up to date."""
+
+    story: tuple[Outgoing, ...]
+    card: Outgoing
+
+
+async def card_messages(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat,
+                        parts: CardParts | None = None) -> Card:
     """The full card for one officer's chat: buttons where the messenger has them, otherwise
-    the short commands that do the same (and a one-time evidence link)."""
+    the short commands that do the same (and a one-time evidence link).
+
+    One message when the story and `CHANGE_ROOM` fit the messenger's limit; otherwise the
+    story first, in as many messages as it needs, then the card, pointing up to it. The choice
+    rests on the story alone, which does not change, so every later edit of the card fits one
+    message just as the first card did, and the buttons always come last."""
     parts = parts or await card_parts(session, rt, tip)
+    channel = rt.parts(chat.channel)
+    limit = channel.capabilities.max_text
+    story: list[Outgoing] = []
+    if len(parts.story) + 2 + CHANGE_ROOM <= limit:
+        text = f"{parts.story}\n\n{parts.state}"
+    else:
+        pieces = split_text(parts.story, limit - STORY_HEAD_ROOM)
+        story = [Outgoing(pieces[0])] + [
+            Outgoing(words.CARD_STORY_NEXT.format(ref=tip.id, index=index, total=len(pieces))
+                     + "\n" + piece)
+            for index, piece in enumerate(pieces[1:], start=2)]
+        above = words.CARD_STORY_ABOVE.format(count=len(pieces), ref=tip.id)
+        text = f"{parts.head}\n{parts.state}\n{above}"
     if not parts.actions:
-        return Outgoing(parts.text)
-    if rt.parts(chat.channel).capabilities.buttons:
+        return Card(tuple(story), Outgoing(text))
+    if channel.capabilities.buttons:
         choices = tuple(Choice(f"{tip.id}.{a}", words.ACTIONS[a]) for a in parts.actions)
-        return Outgoing(parts.text, choices, token=CARD_TOKEN, columns=2)
+        return Card(tuple(story), Outgoing(text, choices, token=CARD_TOKEN, columns=2))
     commands = ", ".join(words.ACTION_COMMANDS[a][0] for a in parts.actions)
     hint = words.TEXT_ACTIONS_HINT.format(commands=commands, ref=tip.id)
     viewer = await session.scalar(select(Person).where(Person.private_chat_id == chat.id))
     if parts.files and viewer is not None:
         hint = await evidence_note(session, rt, tip, viewer, parts.files) + "\n\n" + hint
-    return Outgoing(parts.text + "\n\n" + hint)
+    return Card(tuple(story), Outgoing(text + "\n\n" + hint))
 
 
 async def _private_chat(session: AsyncSession, person: Person) -> Chat | None:
@@ -167,7 +231,11 @@ async def send_new(session: AsyncSession, rt: Runtime, tip: Tip, *,
                    mailbox: list[Person] | None = None, files: int | None = None) -> int:
     """A new (or transferred) tip: a full card to each mailbox holder, a bare one to the team
     group, all queued in one insert. `mailbox` and `files` spare the queries when the caller
-    has just worked them out. Returns how many officers got the card."""
+    has just worked them out. Returns how many officers got the card.
+
+    Every message of a card is on record (`TipCard`): the card itself as part 0 — the one
+    edited when the tip changes — and a long story's messages as parts 1, 2, … (edited only
+    when the tip leaves the commune)."""
     now = rt.clock.now()
     parts = await card_parts(session, rt, tip, files)
     if mailbox is None:
@@ -176,19 +244,27 @@ async def send_new(session: AsyncSession, rt: Runtime, tip: Tip, *,
     team = tip.commune_id if tip.commune_id is not None and not tip.routed_to_fallback else None
     found = (await session.scalars(CARD_CHATS, {"ids": chat_ids, "team_of": team})).all()
     chats = {c.id: c for c in found}
-    cards: list[tuple[Chat, Outgoing]] = []
+    messages: list[tuple[Chat, Outgoing]] = []
+    kept: list[tuple[int, bool]] = []  # per message: (part, bare)
+    sent = 0
     for officer in mailbox:
         chat = chats.get(officer.private_chat_id or 0)
         if chat is not None:
-            cards.append((chat, await card_message(session, rt, tip, chat, parts)))
-    sent = len(cards)
-    cards += [(group, Outgoing(bare_text(rt, tip))) for group in found
-              if group.purpose == POLICE_TEAM and group.area_id == team]
-    rows = await outbox.enqueue_many(session, rt, cards)
-    if cards:  # one executemany: nothing here needs the cards' own ids
+            card = await card_messages(session, rt, tip, chat, parts)
+            messages += [(chat, story) for story in card.story] + [(chat, card.card)]
+            kept += [(index, False) for index in range(1, len(card.story) + 1)] + [(0, False)]
+            sent += 1
+    for group in found:
+        if group.purpose == POLICE_TEAM and group.area_id == team:
+            messages.append((group, Outgoing(bare_text(rt, tip))))
+            kept.append((0, True))
+    rows = await outbox.enqueue_many(session, rt, messages)
+    if messages:  # one executemany: nothing here needs the cards' own ids
+        # a message's buttons ride on its last row: that is the one to edit
         await session.execute(insert(TipCard), [
-            {"tip_id": tip.id, "chat_id": chat.id, "outbox_id": ids[0], "bare": index >= sent}
-            for index, ((chat, _), ids) in enumerate(zip(cards, rows, strict=True))])
+            {"tip_id": tip.id, "chat_id": chat.id, "outbox_id": ids[-1], "part": part,
+             "bare": bare}
+            for (chat, _), ids, (part, bare) in zip(messages, rows, kept, strict=True)])
     if tip.cards_sent_at is None:  # a new tip has it set in its INSERT already
         tip.cards_sent_at = now
     return sent
@@ -215,7 +291,8 @@ async def refresh(session: AsyncSession, rt: Runtime, tip: Tip, *, actor: Person
     """Bring every card of the tip up to date, for those who hold the tip now: edited in place
     where the messenger can edit, otherwise a one-line update to the other officers — one per
     chat, and only to the current holders of the tip's mailbox. A card whose chat no longer
-    holds the tip (a revoked role, an old commune after a transfer) is withdrawn instead."""
+    holds the tip (a revoked role, an old commune after a transfer) is withdrawn instead, its
+    story's messages too."""
     cards = (await session.scalars(select(TipCard).where(
         TipCard.tip_id == tip.id, TipCard.withdrawn.is_(False)).order_by(TipCard.id))).all()
     holders = {p.private_chat_id for p in await tips.mailbox_holders(session, tip,
@@ -234,14 +311,19 @@ async def refresh(session: AsyncSession, rt: Runtime, tip: Tip, *, actor: Person
             continue
         if not chat.active:
             continue
-        if rt.parts(chat.channel).capabilities.edits:
-            message = Outgoing(bare_text(rt, tip)) if card.bare \
-                else await card_message(session, rt, tip, chat, parts)
-            await outbox.enqueue_edit(session, rt, chat, card.outbox_id, message)
-        elif note and not card.bare and chat.id not in noted and (
-                actor is None or chat.id != actor.private_chat_id):
-            noted.add(chat.id)
-            await outbox.enqueue(session, rt, chat, Outgoing(note))
+        if not rt.parts(chat.channel).capabilities.edits:
+            if note and card.part == 0 and not card.bare and chat.id not in noted and (
+                    actor is None or chat.id != actor.private_chat_id):
+                noted.add(chat.id)
+                await outbox.enqueue(session, rt, chat, Outgoing(note))
+            continue
+        if card.part:
+            continue  # the story does not change
+        message = Outgoing(bare_text(rt, tip)) if card.bare \
+            else (await card_messages(session, rt, tip, chat, parts)).card
+        edited = await outbox.enqueue_edit(session, rt, chat, card.outbox_id, message)
+        if edited is not None:
+            card.outbox_id = edited
 
 
 WITHDRAWN_ERROR = "withdrawn: the chat no longer holds the tip"
@@ -261,7 +343,8 @@ async def withdraw(session: AsyncSession, rt: Runtime, tip: Tip, card: TipCard, 
         original.payload_enc = None
     elif chat.active and rt.parts(chat.channel).capabilities.edits and original.status in (
             OutboxStatus.SENT, OutboxStatus.IN_FLIGHT):
-        text = words.CARD_WITHDRAWN_GROUP if card.bare else words.CARD_WITHDRAWN
+        text = words.CARD_WITHDRAWN_GROUP if card.bare else (
+            words.STORY_WITHDRAWN if card.part else words.CARD_WITHDRAWN)
         await outbox.enqueue_edit(session, rt, chat, card.outbox_id,
                                   Outgoing(text.format(ref=tip.id)))
 
@@ -300,7 +383,7 @@ async def card_unreachable(session: AsyncSession, rt: Runtime, outbox_ids: list[
     nobody had it, and the overdue mark shows in every mailbox and statistic."""
     tip_ids = sorted(set((await session.scalars(
         select(TipCard.tip_id).where(TipCard.outbox_id.in_(outbox_ids),
-                                     TipCard.bare.is_(False),
+                                     TipCard.bare.is_(False), TipCard.part == 0,
                                      TipCard.withdrawn.is_(False)))).all()))
     for tip_id in tip_ids:
         tip = await session.get(Tip, tip_id)
@@ -321,7 +404,7 @@ async def _send_up(session: AsyncSession, rt: Runtime, tip: Tip) -> None:
         select(TipCard.chat_id, OutboxMessage.status, Chat.channel)
         .join(OutboxMessage, OutboxMessage.id == TipCard.outbox_id)
         .join(Chat, Chat.id == TipCard.chat_id)
-        .where(TipCard.tip_id == tip.id, TipCard.bare.is_(False),
+        .where(TipCard.tip_id == tip.id, TipCard.bare.is_(False), TipCard.part == 0,
                TipCard.withdrawn.is_(False)))).all()
 
     def reached(chats: set[int]) -> bool:
@@ -372,7 +455,7 @@ def _why(rt: Runtime, states: list[tuple[str, str]]) -> str:
 
 async def _copies(session: AsyncSession, rt: Runtime, tip: Tip, recipients: list[Person],
                   reason: str, *, as_card: bool) -> int:
-    """The card with `reason` above it, to each recipient's private chat. A chief's copy is a
+    """The card with `reason` before it, to each recipient's private chat. A chief's copy is a
     card like any other (buttons, kept up to date); a dispatcher's is to read only: the tip
     stays in the commune's mailbox. Returns how many were queued."""
     chats = [chat for person in recipients if (chat := await _private_chat(session, person))]
@@ -380,15 +463,29 @@ async def _copies(session: AsyncSession, rt: Runtime, tip: Tip, recipients: list
         return 0
     parts = await card_parts(session, rt, tip)
     messages: list[tuple[Chat, Outgoing]] = []
+    kept: list[int | None] = []  # per message: its card part, None when not a card's
     for chat in chats:
-        message = await card_message(session, rt, tip, chat, parts) if as_card \
-            else Outgoing(parts.text)
-        messages.append((chat, replace(message, text=reason + "\n\n" + message.text)))
+        if not as_card:  # the renderer splits what does not fit one message
+            messages.append((chat, Outgoing(f"{reason}\n\n{parts.story}\n\n{parts.state}")))
+            kept.append(None)
+            continue
+        card = await card_messages(session, rt, tip, chat, parts)
+        if card.story:  # a story fills its messages: the reason goes before it
+            messages.append((chat, Outgoing(reason)))
+            kept.append(None)
+            messages += [(chat, story) for story in card.story]
+            kept += range(1, len(card.story) + 1)
+            messages.append((chat, card.card))
+        else:  # a card that fits one message has room for the reason (CHANGE_ROOM)
+            messages.append((chat, replace(card.card, text=f"{reason}\n\n{card.card.text}")))
+        kept.append(0)
     rows = await outbox.enqueue_many(session, rt, messages)
-    if as_card:
-        await session.execute(insert(TipCard), [
-            {"tip_id": tip.id, "chat_id": chat.id, "outbox_id": ids[0], "bare": False}
-            for (chat, _), ids in zip(messages, rows, strict=True)])
+    records = [{"tip_id": tip.id, "chat_id": chat.id, "outbox_id": ids[-1], "part": part,
+                "bare": False}
+               for (chat, _), ids, part in zip(messages, rows, kept, strict=True)
+               if part is not None]
+    if records:
+        await session.execute(insert(TipCard), records)
     return len(chats)
 
 
@@ -436,6 +533,7 @@ async def relay_question(session: AsyncSession, rt: Runtime, tip: Tip, question:
 
 async def relay_answer(session: AsyncSession, rt: Runtime, tip: Tip, text: str | None,
                        files: int) -> None:
+    """The reporter's answer to the officers who may see it, set apart as the reporter's words."""
     now = rt.clock.now()
     targets = await tips.responsible_officers(session, tip, now)
     for officer in targets:
@@ -444,15 +542,10 @@ async def relay_answer(session: AsyncSession, rt: Runtime, tip: Tip, text: str |
             continue
         if text:
             await outbox.enqueue(session, rt, chat, Outgoing(
-                words.REPORTER_ANSWERED.format(ref=tip.id, answer=text)))
+                words.REPORTER_ANSWERED.format(ref=tip.id, words=reporter_words(text))))
         if files:
             await outbox.enqueue(session, rt, chat, Outgoing(
                 words.REPORTER_ANSWERED_MEDIA.format(ref=tip.id, count=files)))
-
-
-MEDIA_METHODS = {"photo": ("sendPhoto", "photo"), "video": ("sendVideo", "video"),
-                 "voice": ("sendVoice", "voice"), "audio": ("sendAudio", "audio"),
-                 "document": ("sendDocument", "document")}
 
 
 async def evidence_note(session: AsyncSession, rt: Runtime, tip: Tip, viewer: Person,
@@ -477,9 +570,8 @@ async def send_evidence(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat
         await outbox.enqueue(session, rt, chat, Outgoing(
             await evidence_note(session, rt, tip, viewer, len(files))))
         return len(files)
-    for index, item in enumerate(files, start=1):
-        method, _ = MEDIA_METHODS.get(item.kind, MEDIA_METHODS["document"])
-        caption = words.EVIDENCE_CAPTION.format(index=index, total=len(files), ref=tip.id)
-        await outbox.enqueue_request(session, rt, chat, PlatformRequest(
-            method, {EVIDENCE_PARAM: item.id, "caption": caption}))
+    await outbox.enqueue_many(session, rt, [
+        (chat, Outgoing(words.EVIDENCE_CAPTION.format(index=index, total=len(files), ref=tip.id),
+                        file=OutgoingFile(item.kind, item.id)))
+        for index, item in enumerate(files, start=1)])
     return len(files)

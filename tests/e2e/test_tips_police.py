@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Evidence, IdentityMode, Person, Role, TipEvent
-from bot.services import areas, demo, people, tips
+from bot.services import areas, demo, people, tip_cards, tips
 from content import tips as words
 from handlers.start import HELP
 from tests.conftest import every_channel
@@ -372,7 +372,7 @@ async def test_follow_up_both_ways_for_a_linked_reporter(harness: Harness) -> No
     await h.say(RESIDENT, "Xe Wave màu đỏ, biển số mờ.")
     assert await h.last_text(RESIDENT) == words.ANSWER_SENT
     assert (await h.seen(OFFICER))[-1] == words.REPORTER_ANSWERED.format(
-        ref=1, answer="Xe Wave màu đỏ, biển số mờ.")
+        ref=1, words=tip_cards.reporter_words("Xe Wave màu đỏ, biển số mờ."))
     await h.say(RESIDENT, "/traloi")
     assert await h.last_text(RESIDENT) == words.NO_QUESTION
 
@@ -391,7 +391,7 @@ async def test_follow_up_for_a_fully_anonymous_reporter(harness: Harness) -> Non
     assert "Trạng thái: Đã tiếp nhận" in view and "«Bạn có thấy biển số xe không?»" in view
     await h.choose(RESIDENT, "Trả lời")
     await h.say(RESIDENT, "Không thấy rõ.")
-    assert (await h.seen(OFFICER))[-1].endswith("«Không thấy rõ.»")
+    assert (await h.seen(OFFICER))[-1].endswith("\n│ Không thấy rõ.\n—— Hết lời người báo ——")
 
 
 async def test_a_photo_answers_a_question_and_joins_the_tip(harness: Harness) -> None:

@@ -80,7 +80,8 @@ async def test_report_in_each_identity_mode(harness: Harness, identity: str) -> 
         [card] = await harness.seen(officer)
         assert card.startswith("📥 Tin báo #1 — Ma túy")
         assert DESCRIPTION in card and "Hẻm 12" in card
-        assert "An" not in card.split("Nội dung")[0] and "Nguyễn" not in card
+        assert "—— Lời người báo ——" in card
+        assert "An" not in card.split("—— Lời người báo ——")[0] and "Nguyễn" not in card
         assert receipt.code not in card
         assert ("0912345678" in card) is (phone is not None)
         assert words.IDENTITY_FOR_OFFICER[tip.identity_mode] in card

@@ -94,10 +94,15 @@ async def test_long_messages_are_split_at_2000_characters(harness: Harness) -> N
     parts = await h.seen(OFFICER)
     assert len(parts) >= 3 and all(len(p) <= 2000 for p in parts)
     assert parts[0].startswith("📥 Tin báo #1")
-    # the long description is cut after a sentence, the card between its lines
-    assert parts[0].endswith("khác.") and parts[1].startswith("Người này")
-    joined = "".join("".join(parts).split())
-    assert "".join(description.split()) in joined  # nothing lost at the cuts
+    # the long description is cut after a sentence; the next part says whose it is, and the
+    # cut line keeps its quote bar
+    assert parts[0].endswith("khác.")
+    assert parts[1].startswith("📥 Tin báo #1 (tiếp, 2/")
+    assert parts[1].splitlines()[1].startswith("│ Người này")
+    assert parts[-1].startswith("📥 Tin báo #1 — Ma túy\nTrạng thái: Mới")  # the card, last
+    quoted = "".join(line.removeprefix("│ ") for part in parts for line in part.splitlines()
+                     if line.startswith("│"))
+    assert "".join(quoted.split()) == "".join(description.split())  # nothing lost at the cuts
 
 
 async def test_an_unsupported_message_gets_a_polite_answer(harness: Harness) -> None:
