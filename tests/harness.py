@@ -297,9 +297,10 @@ INVITE_IN_TEXT = re.compile(r"/start ([0-9A-Z]{16})")
 @asynccontextmanager
 async def start_harness(
     settings: Settings, db: Database, clock: FakeClock, registry: Registry | None = None,
-    channel: str = "telegram",
+    channel: str = "telegram", *, run_scheduler: bool = False,
 ) -> AsyncIterator[Harness]:
-    """The sandbox (both emulators, on the fake clock) and the bot on one of the channels."""
+    """The sandbox (both emulators, on the fake clock) and the bot on one of the channels;
+    with `run_scheduler`, APScheduler ticks too (every `settings.tick_seconds`, real time)."""
     running = await start_sandbox(host="127.0.0.1", port=0, token=TOKEN, zalo_token=ZALO_TOKEN,
                                   clock=lambda: clock.now().timestamp())
     endpoints: dict[str, Endpoint] = {}
@@ -308,7 +309,7 @@ async def start_harness(
     else:
         endpoints["zalo"] = Endpoint(ZALO_TOKEN, running.zalo_base_url)
     app = App(settings, clock=clock, registry=registry or build_registry(),
-              run_scheduler=False, **endpoints)
+              run_scheduler=run_scheduler, **endpoints)
     await app.prepare(db)
     running.sandbox.idle_probe = app.idle
     assert running.zalo is not None
