@@ -148,6 +148,7 @@ class App:
     supervisor: Supervisor = field(init=False)
     poll_leases: dict[str, LeaseKeeper] = field(init=False, default_factory=dict)
     _connected: set[str] = field(init=False, default_factory=set)
+    _once: list[asyncio.Task[None]] = field(init=False, default_factory=list)
 
     @property
     def channel(self) -> TelegramChannel | None:
@@ -211,7 +212,9 @@ class App:
                                   lambda beat, w=worker: w.run(self.stop_event, beat))
         for channel in self.channels if self.receive else []:
             if isinstance(channel, ZaloChannel) and self.zalo_webhook:
-                continue  # the platform calls us instead
+                # the platform calls us instead: connecting (checking the token) is all
+                self._once.append(asyncio.create_task(self._connect_once(channel)))
+                continue
             self.poll_leases[channel.name] = LeaseKeeper(
                 self.rt, f"poll:{channel.name}",
                 timedelta(seconds=self.settings.lease_ttl_seconds), self.holder)
@@ -220,6 +223,12 @@ class App:
         if self.run_scheduler:
             self.supervisor.add("tick", allowance(self.settings.tick_seconds))
             self.ticker.start(self._tick)
+
+    async def _connect_once(self, channel: Messenger) -> None:
+        try:
+            await channel.connect(self.stop_event)
+        except Exception:
+            log.exception("connecting to %s failed", channel.name)
 
     async def _connect_and_poll(self, channel: Messenger, beat: Beat) -> None:
         """Only the holder of the channel's poll lease polls (one poller per bot). The lease
@@ -262,6 +271,9 @@ class App:
         if self.run_scheduler:
             await self._closing("the tick", self.ticker.stop())
         await self.supervisor.close()
+        for task in self._once:
+            task.cancel()
+        await asyncio.gather(*self._once, return_exceptions=True)
         for worker in self.workers:
             await self._closing(f"deliver:{worker.channel}", worker.close())
         for name, lease in self.poll_leases.items():

@@ -20,6 +20,8 @@ from bot.web import ZALO_WEBHOOK_PATH, WebServer
 from content.texts import INTERNAL_ERROR
 from tests.harness import RESIDENT, RESIDENT_2, Harness
 
+pytestmark = pytest.mark.pg
+
 PRIVATE = "nội dung riêng tư 0987654321"  # must never reach a log line
 SECRET = "bí-mật-webhook-12345"
 
@@ -153,3 +155,12 @@ async def test_the_zalo_webhook_keeps_a_malformed_update_and_answers_200(
     assert not [line for line in _lines(caplog) if PRIVATE in line]
     await h.say(RESIDENT, "/hotline")
     assert "113" in await h.last_text(RESIDENT)
+
+
+@pytest.mark.parametrize("channel", ["zalo"])
+async def test_an_update_with_a_long_id_is_stored_too(harness: Harness) -> None:
+    """`message.unsupported.received:<20 hex>` and the digest are longer than the column:
+    on PostgreSQL storing it failed, and so did polling, again after every restart."""
+    await harness.control("POST", "message", user=harness.user_json(RESIDENT), unsupported=True)
+    await harness.settle()
+    assert (await harness.last_text(RESIDENT)).startswith("Bình Yên chưa đọc được")
