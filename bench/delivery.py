@@ -98,7 +98,7 @@ def bot_env(settings: Settings, base_url: str, limits_on: bool) -> dict[str, str
     env.update(
         BINHYEN_TELEGRAM_TOKEN=TOKEN, BINHYEN_TELEGRAM_API_URL=base_url,
         BINHYEN_DATABASE_URL=settings.db_url, BINHYEN_KEY_FILE=str(settings.key_file),
-        BINHYEN_DATA_DIR=str(settings.data_dir), BINHYEN_LOG_LEVEL="WARNING",
+        BINHYEN_DATA_DIR=str(settings.data_dir), BINHYEN_LOG_LEVEL="WARNING", BINHYEN_WEB_PORT="0",
         BINHYEN_POLL_TIMEOUT="5",
     )
     if not limits_on:

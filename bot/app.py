@@ -1,16 +1,18 @@
 """Wires one running bot: database, keys, engine, the messengers, their workers, the scheduler,
-and the small web server (Zalo webhook, evidence pages).
+and the small web server (Zalo webhook, evidence pages, health).
 
 `App` is what `binhyen run` starts and what the end-to-end tests start, in one event loop with
 the sandbox. `idle()` reports whether any work is in flight (the sandbox's settle call uses it).
+Every long-running loop runs under the `Supervisor`: an error is logged and the loop starts
+again, and `health()` says which loop is down or late (`/healthz`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -33,9 +35,15 @@ from scheduler.delivery import DeliveryWorker
 from scheduler.inbox import InboxProcessor
 from scheduler.lease import LeaseKeeper, new_holder_id
 from scheduler.limits import Limits
+from scheduler.supervisor import Beat, Health, Supervisor
 from scheduler.tick import Ticker
 
 log = logging.getLogger(__name__)
+
+# How long a loop may go without coming round before it counts as stuck: a few of its longest
+# normal waits, and never under a minute (a busy database may hold any loop for its timeout).
+ALLOWANCE_FACTOR = 3
+MIN_ALLOWANCE_S = 60.0
 
 
 class Messenger(Protocol):
@@ -48,7 +56,11 @@ class Messenger(Protocol):
 
     async def connect(self, stop: asyncio.Event) -> bool: ...
 
-    async def poll_forever(self, stop: asyncio.Event, lease: LeaseKeeper) -> None: ...
+    @property
+    def longest_wait(self) -> float: ...
+
+    async def poll_forever(self, stop: asyncio.Event, lease: LeaseKeeper,
+                           beat: Beat) -> None: ...
 
     def needs_prepare(self, payload: dict[str, Any]) -> bool: ...
 
@@ -91,6 +103,10 @@ class Endpoint:
 TelegramEndpoint = Endpoint
 
 
+def allowance(longest_wait: float) -> timedelta:
+    return timedelta(seconds=max(MIN_ALLOWANCE_S, ALLOWANCE_FACTOR * longest_wait))
+
+
 def telegram_limits(settings: Settings) -> Limits:
     return Limits(
         global_per_second=settings.telegram_limit_per_second,
@@ -127,9 +143,12 @@ class App:
     processors: list[InboxProcessor] = field(init=False, default_factory=list)
     workers: list[DeliveryWorker] = field(init=False, default_factory=list)
     stop_event: asyncio.Event = field(init=False, default_factory=asyncio.Event)
-    tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     ticker: Ticker = field(init=False)
     holder: str = field(init=False, default_factory=new_holder_id)
+    supervisor: Supervisor = field(init=False)
+    poll_leases: dict[str, LeaseKeeper] = field(init=False, default_factory=dict)
+    _connected: set[str] = field(init=False, default_factory=set)
+    _once: list[asyncio.Task[None]] = field(init=False, default_factory=list)
 
     @property
     def channel(self) -> TelegramChannel | None:
@@ -142,10 +161,17 @@ class App:
 
     async def prepare(self, db: Database | None = None) -> Runtime:
         """Migrate, open the keys, build the runtime and the channels; no network yet."""
+        given = db
         db = db or Database(self.settings.db_url, schema=self.settings.database_schema,
-                            concurrency=self.settings.workers)
-        await db.migrate()
-        keyring = await open_keyring(db, self.settings.key_file)
+                            concurrency=self.settings.workers,
+                            busy_timeout_s=self.settings.sqlite_busy_timeout)
+        try:
+            await db.migrate()
+            keyring = await open_keyring(db, self.settings.key_file)
+        except BaseException:
+            if given is None:
+                await db.dispose()
+            raise
         self.rt = Runtime(self.settings, db, keyring, self.clock,
                           faults=CrashPoints(self.settings.crash_at))
         self.engine = Engine(self.rt, self.registry)
@@ -161,6 +187,7 @@ class App:
             self._add(ZaloChannel(self.rt, self.engine, token=self.zalo.token,
                                   api_url=self.zalo.api_url), zalo_limits(self.settings))
         self.ticker = Ticker(self.rt, self.registry.due, holder=self.holder)
+        self.supervisor = Supervisor(self.clock, self.stop_event)
         return self.rt
 
     def _add(self, channel: Messenger, limits: Limits) -> None:
@@ -175,35 +202,57 @@ class App:
             self.workers.append(DeliveryWorker(self.rt, channel, limits, holder=self.holder))
 
     async def start(self) -> None:
-        """Start the workers, then connect and poll (connecting retries with backoff)."""
+        """Start the workers, then connect and poll (connecting retries with backoff), each
+        under the supervisor."""
         for processor in self.processors:
-            self.tasks.append(asyncio.create_task(processor.run(self.stop_event)))
+            self.supervisor.start(f"inbox:{processor.channel}", allowance(processor.longest_wait),
+                                  lambda beat, p=processor: p.run(self.stop_event, beat))
         for worker in self.workers:
-            self.tasks.append(asyncio.create_task(worker.run(self.stop_event)))
+            self.supervisor.start(f"deliver:{worker.channel}", allowance(worker.longest_wait),
+                                  lambda beat, w=worker: w.run(self.stop_event, beat))
         for channel in self.channels if self.receive else []:
-            self.tasks.append(asyncio.create_task(self._connect_and_poll(channel)))
+            if isinstance(channel, ZaloChannel) and self.zalo_webhook:
+                # the platform calls us instead: connecting (checking the token) is all
+                self._once.append(asyncio.create_task(self._connect_once(channel)))
+                continue
+            self.poll_leases[channel.name] = LeaseKeeper(
+                self.rt, f"poll:{channel.name}",
+                timedelta(seconds=self.settings.lease_ttl_seconds), self.holder)
+            self.supervisor.start(f"poll:{channel.name}", allowance(channel.longest_wait),
+                                  lambda beat, c=channel: self._connect_and_poll(c, beat))
         if self.run_scheduler:
-            self.ticker.start()
+            self.supervisor.add("tick", allowance(self.settings.tick_seconds))
+            self.ticker.start(self._tick)
 
-    async def _connect_and_poll(self, channel: Messenger) -> None:
-        """Only the holder of the channel's poll lease polls (one poller per bot); with a
-        webhook the platform calls us instead."""
-        if not await channel.connect(self.stop_event):
-            return
-        if isinstance(channel, ZaloChannel) and self.zalo_webhook:
-            return
-        lease = LeaseKeeper(self.rt, f"poll:{channel.name}",
-                            timedelta(seconds=self.settings.lease_ttl_seconds), self.holder)
+    async def _connect_once(self, channel: Messenger) -> None:
         try:
-            await channel.poll_forever(self.stop_event, lease)
-        finally:
-            with contextlib.suppress(Exception):
-                await lease.release()
+            await channel.connect(self.stop_event)
+        except Exception:
+            log.exception("connecting to %s failed", channel.name)
+
+    async def _connect_and_poll(self, channel: Messenger, beat: Beat) -> None:
+        """Only the holder of the channel's poll lease polls (one poller per bot). The lease
+        keeper outlives a restart of this loop, so a crash does not give the lease away."""
+        if channel.name not in self._connected:
+            if not await channel.connect(self.stop_event):
+                return
+            self._connected.add(channel.name)
+        await channel.poll_forever(self.stop_event, self.poll_leases[channel.name], beat)
+
+    async def _tick(self) -> None:
+        """APScheduler's interval job: a tick, as a round of the supervised loop "tick"."""
+        await self.supervisor.round("tick", self.ticker.tick)
+
+    def health(self) -> Health:
+        """Which supervised loops are down or late (`/healthz`)."""
+        return self.supervisor.health()
 
     async def idle(self) -> bool:
         """True when no update waits to be handled and nothing can be sent before the clock
         moves (rows held back by rate limits or backoff wait for time, not for us)."""
         if any(p.busy for p in self.processors) or not all(w.idle for w in self.workers):
+            return False
+        if self.supervisor.restarting:
             return False
         if self.rt.background:
             return False
@@ -220,16 +269,26 @@ class App:
         if self.rt.background:
             await asyncio.gather(*self.rt.background, return_exceptions=True)
         if self.run_scheduler:
-            await self.ticker.stop()
-        for task in self.tasks:
+            await self._closing("the tick", self.ticker.stop())
+        await self.supervisor.close()
+        for task in self._once:
             task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self.tasks.clear()
+        await asyncio.gather(*self._once, return_exceptions=True)
+        for worker in self.workers:
+            await self._closing(f"deliver:{worker.channel}", worker.close())
+        for name, lease in self.poll_leases.items():
+            await self._closing(f"poll:{name}", lease.release())
         for channel in self.channels:
             await channel.close()
         await self.rt.db.dispose()
+
+    @staticmethod
+    async def _closing(what: str, work: Awaitable[None]) -> None:
+        """Stopping goes on whatever one part says, but what it says is logged."""
+        try:
+            await work
+        except Exception:
+            log.exception("stopping %s failed", what)
 
     async def run_forever(self) -> None:
         await self.start()

@@ -1,12 +1,16 @@
 """`binhyen`: run the bot, migrate, the sandbox, areas, invites, roles, keys, demo data.
 
 Exit codes: 0 done, 1 a rule said no (the message says why), 2 a wrong setting or key file.
+Whatever stops start-up — a wrong setting, a key file that is unreadable, not ours or open to
+others, a database that cannot be reached, a port already taken — is one line on stderr that
+says what to do, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import secrets
 import signal
@@ -15,10 +19,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.crypto import KeyFileError
-from bot.db import Database
+from bot.db import Database, DatabaseUnreachable
 from bot.faults import CrashPoints
 from bot.logs import setup_logging
 from bot.loop import run_loop
@@ -28,6 +33,7 @@ from bot.services import areas, demo, meta, outbox, people
 from bot.services.errors import DomainError
 from bot.services.keys import open_keyring, rotate_key_file
 
+T = TypeVar("T")
 DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -39,11 +45,19 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
 
 
+class StartupError(Exception):
+    """Start-up cannot go on; the message is one line that says why (exit code 2)."""
+
+
 async def open_runtime(settings: Settings) -> Runtime:
     db = Database(settings.db_url, schema=settings.database_schema,
-                  concurrency=settings.workers)
-    await db.migrate()
-    keyring = await open_keyring(db, settings.key_file)
+                  concurrency=settings.workers, busy_timeout_s=settings.sqlite_busy_timeout)
+    try:
+        await db.migrate()
+        keyring = await open_keyring(db, settings.key_file)
+    except BaseException:
+        await db.dispose()
+        raise
     return Runtime(settings, db, keyring, faults=CrashPoints(settings.crash_at))
 
 
@@ -184,7 +198,9 @@ async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
     from bot.sandbox.server import start_sandbox
 
     token = args.token or f"1000000001:{secrets.token_urlsafe(27)}"
-    running = await start_sandbox(host=settings.sandbox_host, port=args.port, token=token)
+    running = await _on_port("--port", settings.sandbox_host, args.port,
+                             start_sandbox(host=settings.sandbox_host, port=args.port,
+                                           token=token))
     print(f"Sandbox Bot API: {running.base_url}  (token: {token})")
     print(f"Trang trò chuyện: {running.base_url}/")
     print(f"Chạy bot với: BINHYEN_TELEGRAM_API_URL={running.base_url} "
@@ -217,8 +233,11 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
         token = f"1000000001:{secrets.token_urlsafe(27)}"
         zalo_token = f"2000000001:{secrets.token_urlsafe(27)}"
-        running = await start_sandbox(host=settings.sandbox_host, port=settings.sandbox_port,
-                                      token=token, zalo_token=zalo_token)
+        running = await _on_port("BINHYEN_SANDBOX_PORT", settings.sandbox_host,
+                                 settings.sandbox_port,
+                                 start_sandbox(host=settings.sandbox_host,
+                                               port=settings.sandbox_port, token=token,
+                                               zalo_token=zalo_token))
         sandboxes.append(running)
         telegram = Endpoint(token, running.base_url)
         zalo = Endpoint(zalo_token, running.zalo_base_url)
@@ -227,36 +246,42 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     sender = SenderProcess(telegram, zalo) if settings.sender_process else None
     app = App(settings, telegram=telegram, zalo=zalo, zalo_webhook=webhook,
               deliver=sender is None)
-    await app.prepare()
-    if sender is not None:
-        app.rt.wake_elsewhere = sender.wake
-    web = None
-    if app.zalo_channel is not None or settings.public_url is not None:
-        web = WebServer(app.rt, app.zalo_channel)
-        await web.start(settings.web_host, settings.web_port)
-    if webhook and app.zalo_channel is not None:
-        assert settings.public_url is not None and settings.zalo_webhook_secret is not None
-        from bot.web import ZALO_WEBHOOK_PATH
-
-        await app.zalo_channel.use_webhook(
-            str(settings.public_url).rstrip("/") + ZALO_WEBHOOK_PATH,
-            settings.zalo_webhook_secret.get_secret_value())
-    for running in sandboxes:
-        running.sandbox.idle_probe = app.idle
-        running.zalo.idle_probe = app.idle
-    if sandboxes:
-        async with app.rt.transaction() as session:
-            invites = await demo.seed_demo(session, app.rt)
-        print_demo(invites)
-        print(f"\nMở trang trò chuyện thử: {sandboxes[0].base_url}/\n(Ctrl+C để dừng)", flush=True)
-    tune_garbage_collector()
-    await app.start()
-    if sender is not None:
-        sender.start(app.stop_event)
+    web: WebServer | None = None
+    prepared = False
     try:
+        await app.prepare()
+        prepared = True
+        if sender is not None:
+            app.rt.wake_elsewhere = sender.wake
+        # always: /healthz is how a supervisor of the process (systemd, a load balancer)
+        # learns that a loop inside it is down
+        web = WebServer(app.rt, app.zalo_channel, app.health)
+        await _on_port("BINHYEN_WEB_PORT", settings.web_host, settings.web_port,
+                       web.start(settings.web_host, settings.web_port))
+        if webhook and app.zalo_channel is not None:
+            assert settings.public_url is not None and settings.zalo_webhook_secret is not None
+            from bot.web import ZALO_WEBHOOK_PATH
+
+            await app.zalo_channel.use_webhook(
+                str(settings.public_url).rstrip("/") + ZALO_WEBHOOK_PATH,
+                settings.zalo_webhook_secret.get_secret_value())
+        for running in sandboxes:
+            running.sandbox.idle_probe = app.idle
+            running.zalo.idle_probe = app.idle
+        if sandboxes:
+            async with app.rt.transaction() as session:
+                invites = await demo.seed_demo(session, app.rt)
+            print_demo(invites)
+            print(f"\nMở trang trò chuyện thử: {sandboxes[0].base_url}/\n(Ctrl+C để dừng)",
+                  flush=True)
+        tune_garbage_collector()
+        await app.start()
+        if sender is not None:
+            sender.start(app.stop_event)
         await _wait_for_signal(app.stop_event)
     finally:
-        await app.stop()
+        if prepared:
+            await app.stop()  # before the sender's, which would otherwise start it again
         if sender is not None:
             await sender.stop()
         if web is not None:
@@ -264,6 +289,15 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         for running in sandboxes:
             await running.close()
     return 0
+
+
+async def _on_port(setting: str, host: str, port: int, starting: Awaitable[T]) -> T:
+    """Start a server; a port that cannot be had stops start-up with one line naming it."""
+    try:
+        return await starting
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise StartupError(f"không mở được cổng {host}:{port} ({setting}): {reason}") from None
 
 
 async def cmd_send(settings: Settings, _args: argparse.Namespace) -> int:
@@ -386,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return run_loop(handler(settings, args))
-    except KeyFileError as problem:
+    except (KeyFileError, DatabaseUnreachable, StartupError) as problem:
         print(f"Không khởi động: {problem}", file=sys.stderr)
         return 2
     except DomainError as problem:

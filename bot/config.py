@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: OptionalText = None
     database_schema: OptionalText = None
+    sqlite_busy_timeout: float = Field(default=15, gt=0, le=3600)  # seconds
     timezone: str = "Asia/Ho_Chi_Minh"
     key_file: Path = Field(default_factory=_default_key_file)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -9,6 +9,8 @@
 - The key file: one key per line (`k1:<base64url>`), oldest first; `#` comments allowed;
   created with mode 0600 in a 0700 directory. Its fingerprint (of the first key) is stored
   in the database so a lost or swapped file stops start-up instead of orphaning every tip.
+  A key file others may read is refused, as ssh refuses such a private key: whoever can read
+  it can read every tip.
 
 This module never logs key material or plaintext.
 """
@@ -141,11 +143,15 @@ class Keyring:
 
 def load_keyring(path: Path) -> Keyring:
     try:
+        _check_private(path)
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise KeyFileError(f"Không tìm thấy tệp khóa {path}.") from exc
     except OSError as exc:
         raise KeyFileError(f"Không đọc được tệp khóa {path}: {exc.strerror}.") from exc
+    except UnicodeDecodeError:
+        raise KeyFileError(f"Tệp khóa {path} không phải tệp văn bản (dòng `k1:…`): "
+                           "có thể đã hỏng hoặc nhầm tệp. Hãy chép lại từ bản sao lưu.") from None
     raw_keys: list[bytes] = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
@@ -159,6 +165,16 @@ def load_keyring(path: Path) -> Keyring:
         except ValueError as exc:
             raise KeyFileError(f"Tệp khóa {path} hỏng ở dòng {number}.") from exc
     return Keyring(raw_keys)
+
+
+def _check_private(path: Path) -> None:
+    """Refuse a key file that its group or others may read or write (POSIX only)."""
+    if os.name != "posix":
+        return
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        raise KeyFileError(f"Tệp khóa {path} mở cho người khác (quyền {mode & 0o777:o}): ai đọc "
+                           f"được nó đọc được mọi tin báo. Hãy chạy: chmod 600 {path}")
 
 
 def write_keyring(path: Path, keyring: Keyring) -> None:

@@ -6,19 +6,26 @@ starting with `BEGIN IMMEDIATE`, so writers never deadlock on a lock upgrade and
 reading while one writes.
 PostgreSQL gets an ordinary pool; a transaction-scoped advisory lock (`lock_number`) lets
 several workers still handle one user's updates one at a time.
+
+Errors never carry statement parameters (`hide_parameters`): a traceback in the log shows the
+SQL, not the values. `unavailable(exc)` tells an error of the database itself (a lock held too
+long, a lost connection), after which the work is tried again, from an error of the work.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import socket
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -29,8 +36,36 @@ from sqlalchemy.ext.asyncio import (
 from bot.sqlite_inloop import WriterTurns, begin_immediate, in_loop_url, set_pragmas, writer_turns
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_BUSY_TIMEOUT_S = 15.0
 SERVICE_CONNECTIONS = 8
+# PostgreSQL's answers that say the server, not the statement, is in trouble: it shut the
+# session down (57P01–57P03), the connection failed (08…), a lock or statement timed out,
+# a deadlock or serialisation conflict (retrying is the cure), too many connections.
+_PG_UNAVAILABLE = {"57P01", "57P02", "57P03", "55P03", "57014", "40001", "40P01", "53300"}
+# asyncpg on a connection the server has just terminated: "cannot switch to state …"
+_CLIENT_STATE_ERRORS = {"InternalClientError", "ConnectionDoesNotExistError"}
+
+
+class DatabaseUnreachable(Exception):
+    """The database could not be opened at start-up; the message is one line that says why."""
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` is the database failing (locked past the busy timeout, a connection lost
+    or refused), not the statement or the data: the same work may well succeed later."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, InterfaceError):
+            return True
+        exc = exc.orig if exc.orig is not None else exc
+    if type(exc).__name__ in _CLIENT_STATE_ERRORS:
+        return True
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(word in str(exc) for word in ("locked", "busy", "disk I/O"))
+    cause = exc.__cause__ or exc
+    state = getattr(cause, "sqlstate", None) or getattr(exc, "sqlstate", None)
+    if isinstance(state, str) and (state.startswith("08") or state in _PG_UNAVAILABLE):
+        return True
+    return isinstance(exc, OSError | TimeoutError)
 
 
 def _sqlite_pragmas(synchronous: str, busy_timeout_ms: int) -> list[str]:
@@ -44,7 +79,7 @@ def _sqlite_pragmas(synchronous: str, busy_timeout_ms: int) -> list[str]:
 
 
 def _install_sqlite_hooks(engine: AsyncEngine, *, writer: bool, synchronous: str,
-                          turns: WriterTurns | None = None) -> None:
+                          busy_timeout_s: float, turns: WriterTurns | None = None) -> None:
     """Take transaction control from the driver so we choose the BEGIN (the SQLAlchemy recipe).
     The writer waits for the write lock in `begin_immediate`, on the loop, never inside SQLite."""
 
@@ -52,14 +87,14 @@ def _install_sqlite_hooks(engine: AsyncEngine, *, writer: bool, synchronous: str
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         # switching to WAL needs the lock once, so the writer waits for that one like a reader
-        set_pragmas(dbapi_connection, _sqlite_pragmas(synchronous, SQLITE_BUSY_TIMEOUT_MS))
+        set_pragmas(dbapi_connection, _sqlite_pragmas(synchronous, int(busy_timeout_s * 1000)))
         if writer:
             set_pragmas(dbapi_connection, ["PRAGMA busy_timeout=0"])
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         if writer:
-            begin_immediate(conn, SQLITE_BUSY_TIMEOUT_MS / 1000, turns)
+            begin_immediate(conn, busy_timeout_s, turns)
         else:
             conn.exec_driver_sql("BEGIN")
 
@@ -69,7 +104,7 @@ class Database:
 
     def __init__(
         self, url: str, *, schema: str | None = None, sqlite_synchronous: str = "FULL",
-        concurrency: int = 4,
+        concurrency: int = 4, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S,
     ) -> None:
         self.url = url
         self.schema = schema
@@ -78,11 +113,14 @@ class Database:
         if self.is_sqlite:
             path = self._make_sqlite_dir(url)
             local = in_loop_url(url)
-            self.writer = create_async_engine(local, pool_size=1, max_overflow=0, pool_timeout=60)
-            self.reader = create_async_engine(local, pool_size=4, max_overflow=4)
+            self.writer = create_async_engine(local, pool_size=1, max_overflow=0, pool_timeout=60,
+                                              hide_parameters=True)
+            self.reader = create_async_engine(local, pool_size=4, max_overflow=4,
+                                              hide_parameters=True)
             _install_sqlite_hooks(self.writer, writer=True, synchronous=sqlite_synchronous,
-                                  turns=writer_turns(path))
-            _install_sqlite_hooks(self.reader, writer=False, synchronous=sqlite_synchronous)
+                                  busy_timeout_s=busy_timeout_s, turns=writer_turns(path))
+            _install_sqlite_hooks(self.reader, writer=False, synchronous=sqlite_synchronous,
+                                  busy_timeout_s=busy_timeout_s)
         else:
             # the app has a few hundred distinct statements; asyncpg's default cache of 100
             # per connection would keep preparing them again
@@ -95,7 +133,7 @@ class Database:
             # a third of the tip bench's time on PostgreSQL).
             self.writer = create_async_engine(
                 url, pool_size=concurrency + SERVICE_CONNECTIONS, max_overflow=10,
-                connect_args=connect_args,
+                connect_args=connect_args, hide_parameters=True,
             )
             self.reader = self.writer
         self._writes = async_sessionmaker(self.writer, expire_on_commit=False)
@@ -145,9 +183,43 @@ class Database:
         return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
-        async with self.writer.begin() as conn:
-            await conn.run_sync(_upgrade_to_head, self.schema)
+        """Bring the schema to the newest Alembic revision (the first thing a process does with
+        the database, so a database that cannot be reached is reported here, in one line)."""
+        try:
+            conn = await self.writer.connect()
+        except (OSError, DBAPIError) as exc:
+            raise DatabaseUnreachable(self._unreachable(exc)) from None
+        try:
+            async with conn.begin():
+                await conn.run_sync(_upgrade_to_head, self.schema)
+        finally:
+            await conn.close()
+
+    def _unreachable(self, exc: BaseException) -> str:
+        url = make_url(self.url)
+        where = url.render_as_string(hide_password=True)
+        state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if state == "3D000":
+            reason = (f"máy chủ chưa có cơ sở dữ liệu «{url.database}» "
+                      f"(tạo bằng: createdb {url.database})")
+        elif state in ("28000", "28P01"):
+            reason = "máy chủ không nhận tên đăng nhập hoặc mật khẩu này"
+        elif isinstance(exc, DBAPIError):
+            lines = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+            reason = lines[0] if lines else type(exc).__name__
+            if reason.startswith("("):  # SQLAlchemy's "(module.Error) …" prefix
+                reason = reason.split(") ", 1)[-1]
+        elif isinstance(exc, socket.gaierror):
+            reason = f"không tìm thấy máy chủ {url.host}"
+        elif isinstance(exc, ConnectionRefusedError):
+            reason = "máy chủ từ chối kết nối (sai cổng, hoặc PostgreSQL chưa chạy?)"
+        elif isinstance(exc, TimeoutError):
+            reason = "quá thời gian chờ máy chủ trả lời"
+        elif isinstance(exc, OSError) and exc.strerror:
+            reason = exc.strerror
+        else:
+            reason = str(exc) or type(exc).__name__
+        return f"không mở được cơ sở dữ liệu {where} (BINHYEN_DATABASE_URL): {reason}"
 
     async def dispose(self) -> None:
         await self.writer.dispose()

@@ -79,6 +79,7 @@ class InboxStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
+    MALFORMED = "malformed"  # not the shape its platform documents: kept, never handled
 
 
 class OutboxStatus(StrEnum):

@@ -1,8 +1,12 @@
-"""The bot's own small web server: the Zalo webhook and the one-time evidence pages.
+"""The bot's own small web server: health, the Zalo webhook and the one-time evidence pages.
 
-The webhook refuses a request without the right `X-Bot-Api-Secret-Token` (nothing is stored)
-and answers 200 only after the update is committed to the inbox. Evidence pages are served
-once per link, never cached, and say nothing about whether a refused link ever existed.
+`/healthz` answers 200 while every supervised loop comes round in time, else 503 with JSON
+naming the loops that are down (`crashed`) or late (`stale`). The webhook refuses a request
+without the right `X-Bot-Api-Secret-Token` (nothing is stored) and answers 200 only after the
+update is committed to the inbox — any JSON, even one that is not an update's shape (stored as
+such, see `bot.channels.zalo`); when the database cannot take it, 503, so the platform tries
+again. Evidence pages are served once per link, never cached, and say nothing about whether a
+refused link ever existed.
 """
 
 from __future__ import annotations
@@ -11,14 +15,17 @@ import base64
 import html
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.channels.zalo import SECRET_HEADER, ZaloChannel
+from bot.db import unavailable
 from bot.runtime import Runtime
 from bot.services import evidence_links
 from bot.services.errors import NotAllowed
+from scheduler.supervisor import Health
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +41,7 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
 class WebServer:
     rt: Runtime
     zalo: ZaloChannel | None
+    health_of: Callable[[], Health] | None = None  # the app's supervised loops
     runner: web.AppRunner | None = None
     port: int = 0
 
@@ -59,7 +67,10 @@ class WebServer:
             await self.runner.cleanup()
 
     async def health(self, _request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+        if self.health_of is None:
+            return web.json_response({"ok": True})
+        health = self.health_of()
+        return web.json_response(health.as_json(), status=200 if health.ok else 503)
 
     async def zalo_webhook(self, request: web.Request) -> web.Response:
         if self.zalo is None or not self.zalo.check_secret(request.headers.get(SECRET_HEADER)):
@@ -68,10 +79,17 @@ class WebServer:
             update = json.loads(await request.text())
         except ValueError:
             return web.json_response({"ok": False}, status=400)
-        if not isinstance(update, dict):
-            return web.json_response({"ok": False}, status=400)
-        payload = update.get("result", update) if "event_name" not in update else update
-        await self.zalo.store(payload)
+        payload = update
+        if isinstance(update, dict) and "event_name" not in update:
+            payload = update.get("result", update)
+        try:
+            await self.zalo.store(payload)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("Zalo webhook: the database is unavailable (%s); answered 503",
+                        type(exc).__name__)
+            return web.json_response({"ok": False}, status=503)
         return web.json_response({"ok": True})
 
     async def evidence_page(self, request: web.Request) -> web.Response:

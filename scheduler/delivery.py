@@ -30,7 +30,6 @@ kept, its chat and time would point at them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from dataclasses import dataclass, field
@@ -75,6 +74,7 @@ from bot.runtime import Runtime
 from bot.services import broadcasts, meta, outbox, people, tip_cards
 from scheduler.lease import LeaseKeeper, new_holder_id
 from scheduler.limits import ChannelLimiter, Limits, Scope
+from scheduler.supervisor import Beat
 
 log = logging.getLogger(__name__)
 
@@ -232,32 +232,56 @@ class DeliveryWorker:
         return (self.waiting and not self._sending and not self._results
                 and not self.wakeup.is_set())
 
-    async def run(self, stop: asyncio.Event) -> None:
+    @property
+    def longest_wait(self) -> float:
+        """Seconds between two turns at most, normally: the idle wait, cut short to renew
+        the lease."""
+        return min(IDLE_WAIT_S, self.lease.ttl.total_seconds() / 3)
+
+    async def run(self, stop: asyncio.Event, beat: Beat = lambda: None) -> None:
+        """Turns until `stop`. A turn that raises (the database failed) is undone in memory
+        and ends the loop; the supervisor starts it again with this same worker, so the lease,
+        the sends still out and the outcomes not yet recorded are all kept (`close` ends
+        them when the process stops)."""
         loop = asyncio.get_running_loop()
         last_turn = -BUSY_TURN_GAP_S
-        try:
-            while not stop.is_set():
-                if not await self._hold_lease():
-                    await self._wait(stop, self.rt.clock.now()
-                                     + self.lease.ttl / 3, lease_wait=True)
-                    continue
-                gap = last_turn + BUSY_TURN_GAP_S - loop.time()
-                if gap > 0 and self._sending:
-                    await asyncio.sleep(gap)
-                last_turn = loop.time()
-                self.wakeup.clear()
-                self._changed.clear()  # before looking, so no completion is missed
+        while not stop.is_set():
+            beat()
+            if not await self._hold_lease():
+                await self._wait(stop, self.rt.clock.now()
+                                 + self.lease.ttl / 3, lease_wait=True)
+                continue
+            gap = last_turn + BUSY_TURN_GAP_S - loop.time()
+            if gap > 0 and self._sending:
+                await asyncio.sleep(gap)
+            last_turn = loop.time()
+            self.wakeup.clear()
+            self._changed.clear()  # before looking, so no completion is missed
+            unrecorded, busy = list(self._results), set(self._busy_chats)
+            try:
                 next_at = await self._turn()
-                if next_at is None:
-                    continue
-                await self._wait(stop, next_at)
-        finally:
-            for task in list(self._sending):
-                task.cancel()
-            with contextlib.suppress(Exception):
-                await self._record_results()
-            with contextlib.suppress(Exception):
-                await self.lease.release()
+            except BaseException:
+                self._undo_turn(unrecorded, busy)
+                raise
+            if next_at is None:
+                continue
+            await self._wait(stop, next_at)
+
+    def _undo_turn(self, unrecorded: list[Result], busy: set[int]) -> None:
+        """A turn that failed committed nothing: the outcomes it took are still to record, and
+        the chats it chose have nothing in flight (sends finished meanwhile keep theirs)."""
+        taken = [r for r in unrecorded if not any(r is kept for kept in self._results)]
+        self._results[:0] = taken
+        self._busy_chats &= busy
+
+    async def close(self) -> None:
+        """When the process stops: end the sends still out, record what finished, and give
+        the lease back so another process can take over at once."""
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
+        await self._record_results()
+        await self.lease.release()
 
     async def _hold_lease(self) -> bool:
         grant = await self.lease.acquire()  # writes only every third of the lease's time

@@ -8,14 +8,19 @@ under an advisory lock on its sender, so several processes keep one user's order
 
 Slow work an update needs (fetching files) is done before the transaction opens. A failing
 update is retried, then kept (encrypted) as `failed` and its sender gets an apology — never
-silently dropped. Logs name rows by id, never by content.
+silently dropped. An update that is not the shape its platform documents (the channel's parser
+raises `inbox.Malformed`) is kept (encrypted) as `malformed` at once, logged once and skipped:
+no retries, no apology. When the database itself fails (a lock held past the busy timeout, a
+lost connection) the update is not to blame: nothing is counted against it, the turn is rolled
+back and the error ends the loop, which the supervisor starts again; the update is still
+pending. Logs name rows by id, never by content.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -24,10 +29,12 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import unavailable
 from bot.models import InboxStatus, InboxUpdate
 from bot.runtime import Runtime
 from bot.services import inbox
 from bot.services.people import seen_day
+from scheduler.supervisor import Beat
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +98,15 @@ class InboxProcessor:
     def wake(self) -> None:
         self._wakeup.set()
 
-    async def run(self, stop: asyncio.Event) -> None:
+    @property
+    def longest_wait(self) -> float:
+        """Seconds between two rounds at most, normally: the idle wait, or a turn fetching
+        files (a download may take the request timeout)."""
+        return IDLE_POLL_S + self.rt.settings.request_timeout
+
+    async def run(self, stop: asyncio.Event, beat: Beat = lambda: None) -> None:
         while not stop.is_set():
+            beat()
             self._wakeup.clear()
             processed = await self.drain()
             if processed:
@@ -148,16 +162,20 @@ class InboxProcessor:
             async with self._slots:
                 try:
                     item.prepared = await prepare(item.payload)
-                except Exception:
+                except inbox.Malformed:
+                    pass  # handling it says so, once
+                except Exception as exc:
+                    if unavailable(exc):
+                        raise
                     log.exception("preparing inbox row %s failed", item.row_id)
 
-        await asyncio.gather(*(one(item) for item in batch if self.needs_prepare(item.payload)))
+        await _all(one(item) for item in batch if self.needs_prepare(item.payload))
 
     # ---- SQLite: the batch in one transaction, each update in a savepoint -------------------
     async def _in_one_transaction(self, batch: list[Waiting]) -> None:
         """Commit after BATCH_SECONDS at most, so replies and other writers are not held up;
         what did not fit is taken by the next turn."""
-        failures: list[tuple[int, str]] = []
+        failures: list[tuple[int, Exception]] = []
         loop = asyncio.get_running_loop()
         started = loop.time()
         async with self.rt.transaction() as session:
@@ -169,11 +187,12 @@ class InboxProcessor:
                         if await self._claim(session, item.row_id):
                             await self.handle(session, item.payload, item.prepared)
                 except Exception as exc:
-                    log.exception("inbox row %s failed: %s", item.row_id, type(exc).__name__)
-                    failures.append((item.row_id, type(exc).__name__))
+                    if unavailable(exc):
+                        raise  # the whole turn rolls back; every row is still pending
+                    failures.append((item.row_id, exc))
         self.rt.faults.reach("after_handle")
-        for row_id, reason in failures:
-            await self._failed(row_id, reason)
+        for row_id, exc in failures:
+            await self._failed(row_id, exc)
 
     def _day(self) -> datetime:
         return seen_day(self.rt.clock.now())
@@ -188,7 +207,7 @@ class InboxProcessor:
         by_sender = [list(group) for _, group in groupby(
             sorted(batch, key=lambda item: (item.sender, item.row_id)),
             key=lambda item: item.sender)]
-        await asyncio.gather(*(self._one_sender(items) for items in by_sender))
+        await _all(self._one_sender(items) for items in by_sender)
 
     async def _one_sender(self, items: list[Waiting]) -> None:
         async with self._slots:
@@ -205,18 +224,35 @@ class InboxProcessor:
                     await self.handle(session, item.payload, item.prepared)
             self.rt.faults.reach("after_handle")
         except Exception as exc:
-            log.exception("inbox row %s failed: %s", item.row_id, type(exc).__name__)
-            await self._failed(item.row_id, type(exc).__name__)
+            if unavailable(exc):
+                raise  # rolled back: the row is still pending
+            await self._failed(item.row_id, exc)
 
-    async def _failed(self, row_id: int, reason: str) -> None:
+    async def _failed(self, row_id: int, exc: Exception) -> None:
+        if isinstance(exc, inbox.Malformed):
+            log.warning("inbox row %s is malformed (%s): kept, not handled", row_id, exc)
+        else:
+            log.error("inbox row %s failed: %s", row_id, type(exc).__name__, exc_info=exc)
         async with self.rt.transaction() as session:
             row = await session.get(InboxUpdate, row_id)
             if row is None or row.status != InboxStatus.PENDING:
                 return
-            gave_up = inbox.mark_attempt_failed(self.rt, row, reason)
+            if isinstance(exc, inbox.Malformed):
+                inbox.mark_malformed(self.rt, row, str(exc))
+                return
+            gave_up = inbox.mark_attempt_failed(self.rt, row, type(exc).__name__)
             if gave_up and self.give_up is not None and row.payload_enc is not None:
                 try:
                     async with session.begin_nested():
                         await self.give_up(session, inbox.open_payload(self.rt, row))
                 except Exception:
                     log.exception("could not tell the sender of inbox row %s", row_id)
+
+
+async def _all(work: Iterable[Awaitable[None]]) -> None:
+    """Run concurrently and let every one finish; then raise the first error, if any (a
+    plain gather would return on the first error while the others still run)."""
+    results = await asyncio.gather(*work, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result

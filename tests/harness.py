@@ -303,10 +303,11 @@ INVITE_IN_TEXT = re.compile(r"/start ([0-9A-Z]{16})")
 @asynccontextmanager
 async def start_harness(
     settings: Settings, db: Database, clock: FakeClock, registry: Registry | None = None,
-    channel: str = "telegram",
+    channel: str = "telegram", *, run_scheduler: bool = False,
 ) -> AsyncIterator[Harness]:
     """The sandbox (both emulators, on the fake clock) and the bot on one of the channels.
-    `zalo-window` is Zalo with its 48-hour contact window enforced by the sandbox."""
+    `zalo-window` is Zalo with its 48-hour contact window enforced by the sandbox. With
+    `run_scheduler`, APScheduler ticks too (every `settings.tick_seconds`, real time)."""
     channel, _, variant = channel.partition("-")
     running = await start_sandbox(host="127.0.0.1", port=0, token=TOKEN, zalo_token=ZALO_TOKEN,
                                   clock=lambda: clock.now().timestamp())
@@ -319,7 +320,7 @@ async def start_harness(
     else:
         endpoints["zalo"] = Endpoint(ZALO_TOKEN, running.zalo_base_url)
     app = App(settings, clock=clock, registry=registry or build_registry(),
-              run_scheduler=False, **endpoints)
+              run_scheduler=run_scheduler, **endpoints)
     await app.prepare(db)
     running.sandbox.idle_probe = app.idle
     running.zalo.idle_probe = app.idle

@@ -6,6 +6,11 @@ from the inbox to aiogram's dispatcher, whose handlers only translate to `Incomi
 engine. Choices become inline buttons (callback data ≤ 64 bytes), contact and location requests
 reply keyboards. Every request the bot makes goes through the outbox; `send` performs one.
 Tokens never reach a log line (see `bot.logs`).
+
+Whatever `getUpdates` returns is stored and acknowledged, whatever its shape: reading it at
+poll time (`_sender`, `_update_id`) never raises, and an update aiogram cannot read is
+`inbox.Malformed` when handled (`parse_update`), kept and skipped. One bad update must never
+stop polling, let alone again after every restart.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from aiogram.types import (
     Update,
     User,
 )
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +74,7 @@ from bot.runtime import ChannelParts, Runtime
 from bot.services import evidence, inbox, meta, outbox, people
 from content.texts import INTERNAL_ERROR
 from scheduler.lease import LeaseKeeper
+from scheduler.supervisor import Beat
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +107,11 @@ DONE_ANYWAY = (
     "message can't be deleted",
 )
 BACKOFF_MAX_S = 60.0
+HTTP_MARGIN_S = 15  # a long poll's HTTP timeout is the poll's timeout plus this
+# Telegram's update ids are positive integers, in practice 32-bit; anything outside this range
+# is not an id we can acknowledge by (JSON's safe integers).
+MAX_UPDATE_ID = 2**53
+NOT_AN_OBJECT = "_not_an_object"  # how an update that is not a JSON object is kept
 USED_METHODS = (
     "GetMe", "GetUpdates", "SetMyCommands", "GetFile", "SendMessage", "EditMessageText",
     "EditMessageReplyMarkup", "DeleteMessage", "AnswerCallbackQuery", "SendPhoto", "SendVideo",
@@ -109,6 +121,7 @@ USED_METHODS = (
 # classes only weakly, so under load they are rebuilt again and again (milliseconds each).
 # Holding them here makes every lookup hit the cache.
 _RESPONSE_TYPES = [Response[getattr(methods, name).__returning__] for name in USED_METHODS]
+Prepared = dict[str, tuple[int | None, str | None]]  # file id → (evidence id, problem)
 
 
 class TelegramRenderer:
@@ -282,10 +295,22 @@ class TelegramChannel:
         await self.bot.session.close()
 
     # ---- receiving: getUpdates → inbox ------------------------------------------------
-    async def poll_forever(self, stop: asyncio.Event, lease: LeaseKeeper) -> None:
+    @property
+    def longest_wait(self) -> float:
+        """Seconds between two rounds at most, normally: a long poll's HTTP timeout, the
+        longest pause after a failed poll, or a standby's wait for the lease."""
+        return max(self.rt.settings.poll_timeout + HTTP_MARGIN_S, BACKOFF_MAX_S,
+                   self.rt.settings.lease_ttl_seconds / 3)
+
+    async def poll_forever(self, stop: asyncio.Event, lease: LeaseKeeper,
+                           beat: Beat = lambda: None) -> None:
+        """Fetch, store, acknowledge (with the next call's offset), until `stop`. A database
+        error ends this loop (the supervisor starts it again): what was fetched and not yet
+        stored was not acknowledged either, so it comes again."""
         delay = 1.0
         standby = lease.ttl.total_seconds() / 3
         while not stop.is_set():
+            beat()
             if await lease.acquire() is None:
                 await _pause(stop, standby, jitter=False)  # another process polls this bot
                 continue
@@ -305,7 +330,15 @@ class TelegramChannel:
             self.rt.faults.reach("after_fetch")
             await self.store(updates)
             self.rt.faults.reach("after_store")
-            self.offset = int(updates[-1]["update_id"]) + 1
+            offset = next_offset(self.offset, updates)
+            if offset is None:
+                # nothing in the batch says where it ends: it comes again; do not spin on it
+                log.warning("getUpdates gave %d update(s) without a readable update_id and "
+                            "nothing to count from; asking again", len(updates))
+                await _pause(stop, delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+                continue
+            self.offset = offset
 
     async def _get_updates(self) -> list[dict[str, Any]]:
         """getUpdates as plain JSON: the inbox stores updates as they came and aiogram parses
@@ -322,7 +355,9 @@ class TelegramChannel:
             raise _PollProblem(str(exc)) from None
         if isinstance(answer, dict) and answer.get("ok"):
             result = answer.get("result")
-            return [u for u in result if isinstance(u, dict)] if isinstance(result, list) else []
+            if not isinstance(result, list):
+                return []
+            return [u if isinstance(u, dict) else {NOT_AN_OBJECT: u} for u in result]
         description = answer.get("description") if isinstance(answer, dict) else None
         raise _PollProblem(f"HTTP {status}: {description or 'not a Bot API answer'}",
                            conflict=status == 409)
@@ -344,8 +379,8 @@ class TelegramChannel:
             raise Transient(f"network: {type(exc).__name__}") from None
 
     async def store(self, updates: list[dict[str, Any]]) -> None:
-        received = [inbox.Received(inbox.update_key(self.rt, str(payload.get("update_id")),
-                                                    payload), _sender(payload), payload)
+        received = [inbox.Received(inbox.update_key(self.rt, str(_update_id(payload)), payload),
+                                   _sender(payload), payload)
                     for payload in updates]
         async with self.rt.db.statement() as session:
             await inbox.store(session, self.rt, NAME, received)
@@ -355,15 +390,15 @@ class TelegramChannel:
     @staticmethod
     def needs_prepare(payload: dict[str, Any]) -> bool:
         """Only a private message carrying a file needs fetching before it is handled."""
-        message = payload.get("message") or {}
-        if (message.get("chat") or {}).get("type") != "private":
+        message = _object(payload.get("message"))
+        if _object(message.get("chat")).get("type") != "private":
             return False
         return any(key in message for key in ("photo", "video", "voice", "audio", "document"))
 
     async def prepare(self, payload: dict[str, Any]) -> dict[str, tuple[int | None, str | None]]:
         """Fetch the files of a private message and store them as evidence (metadata stripped,
         encrypted), before the handling transaction; returns file id → (evidence id, problem)."""
-        update = Update.model_validate(payload, context={"bot": self.bot})
+        update = parse_update(payload, self.bot)
         message = update.message
         if message is None or message.chat.type != "private" or message.from_user is None:
             return {}
@@ -398,13 +433,13 @@ class TelegramChannel:
 
     async def handle_stored(self, session: AsyncSession, payload: dict[str, Any],
                             prepared: Any = None) -> None:
-        update = Update.model_validate(payload, context={"bot": self.bot})
+        update = parse_update(payload, self.bot)
         await self.dispatcher.feed_update(self.bot, update, session=session, channel=self,
                                           prepared=prepared or {})
 
     async def apologise(self, session: AsyncSession, payload: dict[str, Any]) -> None:
         """An update failed every attempt: tell its sender, in private chats only."""
-        update = Update.model_validate(payload, context={"bot": self.bot})
+        update = parse_update(payload, self.bot)
         message = update.message or (update.callback_query and update.callback_query.message)
         if not isinstance(message, Message) or message.chat.type != "private":
             return
@@ -417,7 +452,7 @@ class TelegramChannel:
 
         @router.message()
         async def on_message(message: Message, session: AsyncSession, event_update: Update,
-                             prepared: dict[str, tuple[int | None, str | None]]) -> None:
+                             prepared: Prepared) -> None:
             await self._on_message(session, message, str(event_update.update_id), prepared)
 
         @router.callback_query()
@@ -432,52 +467,15 @@ class TelegramChannel:
         return router
 
     async def _on_message(self, session: AsyncSession, message: Message, key: str,
-                          prepared: dict[str, tuple[int | None, str | None]]) -> None:
+                          prepared: Prepared) -> None:
         if message.migrate_to_chat_id:
             await self._follow_migration(session, message.chat.id, message.migrate_to_chat_id)
             return
-        if message.migrate_from_chat_id:
-            return  # the same upgrade, seen from the new supergroup
-        if message.chat.type not in ("private", "group", "supergroup") or message.from_user is None:
+        incoming = message_incoming(message, key, self.username, prepared)
+        if incoming is None:
             return
-        if message.from_user.is_bot:
-            return
-        chat_type = ChatType.PRIVATE if message.chat.type == "private" else ChatType.GROUP
-        command, args, addressed = _command(message, self.username)
-        kind, attachments = _attachments(message)
-        attachments = tuple(
-            replace(a, evidence_id=prepared.get(a.file_ref, (None, None))[0],
-                    problem=prepared.get(a.file_ref, (None, "failed"))[1])
-            for a in attachments
-        )
-        location = contact = None
-        contact_is_own = False
-        if message.location:
-            kind, location = InputKind.LOCATION, (message.location.latitude,
-                                                 message.location.longitude)
-        elif message.contact:
-            kind, contact = InputKind.CONTACT, message.contact.phone_number
-            contact_is_own = message.contact.user_id == message.from_user.id
-        elif command is not None:
-            kind = InputKind.COMMAND
-        elif message.text is not None:
-            kind = InputKind.TEXT
-        if command is not None and not addressed:
-            return
-        incoming = _incoming(
-            key, message, message.from_user, kind,
-            text=message.text or message.caption or "",
-            command=command,
-            args=args,
-            message_id=str(message.message_id),
-            attachments=attachments,
-            location=location,
-            contact_phone=contact,
-            contact_is_own=contact_is_own,
-            sent_at=message.date,
-        )
         ctx = await self.engine.handle(session, incoming)
-        if ctx.delete_command and chat_type is ChatType.GROUP:
+        if ctx.delete_command and incoming.chat_type is ChatType.GROUP:
             await outbox.enqueue_request(
                 session, self.rt, ctx.chat,
                 PlatformRequest("deleteMessage", {"message_id": message.message_id}),
@@ -485,14 +483,10 @@ class TelegramChannel:
 
     async def _on_button(self, session: AsyncSession, query: CallbackQuery, key: str) -> None:
         message = query.message
-        if not isinstance(message, Message):
+        incoming = button_incoming(query, key)
+        if incoming is None or not isinstance(message, Message):
             return
-        incoming = _incoming(
-            key, message, query.from_user, InputKind.CHOICE,
-            callback_data=query.data or "",
-            callback_id=query.id,
-            message_id=str(message.message_id),
-        )
+
         def acknowledge(ctx: Ctx) -> Acknowledgement:
             """Stop the button's spinner (with the step's toast) and mark what was chosen."""
             answer: dict[str, Any] = {"callback_query_id": query.id}
@@ -595,6 +589,78 @@ def _delivery_error(status: int, answer: dict[str, Any]) -> DeliveryError | None
     return Rejected(description)
 
 
+def read_update(payload: dict[str, Any], username: str = "") -> Incoming | None:
+    """What a stored update says, in the core's terms, as the dispatcher routes it: None for
+    an update that is no person's input (membership changes, migrations, other bots), or
+    `inbox.Malformed`. Nothing else may come out of any payload (the fuzz tests hold it)."""
+    update = parse_update(payload)
+    key = str(update.update_id)
+    if update.message is not None:
+        return message_incoming(update.message, key, username)
+    if update.callback_query is not None:
+        return button_incoming(update.callback_query, key)
+    return None
+
+
+def message_incoming(message: Message, key: str, username: str,
+                     prepared: Prepared | None = None) -> Incoming | None:
+    """A person's message in the core's terms; None for a migration notice, a channel post, a
+    bot's message or a command addressed to another bot."""
+    if message.migrate_to_chat_id or message.migrate_from_chat_id:
+        return None  # the group's upgrade, followed by `_follow_migration`
+    if message.chat.type not in ("private", "group", "supergroup") or message.from_user is None:
+        return None
+    if message.from_user.is_bot:
+        return None
+    command, args, addressed = _command(message, username)
+    if command is not None and not addressed:
+        return None
+    prepared = prepared or {}
+    kind, attachments = _attachments(message)
+    attachments = tuple(
+        replace(a, evidence_id=prepared.get(a.file_ref, (None, None))[0],
+                problem=prepared.get(a.file_ref, (None, "failed"))[1])
+        for a in attachments
+    )
+    location = contact = None
+    contact_is_own = False
+    if message.location:
+        kind, location = InputKind.LOCATION, (message.location.latitude,
+                                             message.location.longitude)
+    elif message.contact:
+        kind, contact = InputKind.CONTACT, message.contact.phone_number
+        contact_is_own = message.contact.user_id == message.from_user.id
+    elif command is not None:
+        kind = InputKind.COMMAND
+    elif message.text is not None:
+        kind = InputKind.TEXT
+    return _incoming(
+        key, message, message.from_user, kind,
+        text=message.text or message.caption or "",
+        command=command,
+        args=args,
+        message_id=str(message.message_id),
+        attachments=attachments,
+        location=location,
+        contact_phone=contact,
+        contact_is_own=contact_is_own,
+        sent_at=message.date,
+    )
+
+
+def button_incoming(query: CallbackQuery, key: str) -> Incoming | None:
+    """A pressed button in the core's terms; None when its message is no longer accessible."""
+    message = query.message
+    if not isinstance(message, Message):
+        return None
+    return _incoming(
+        key, message, query.from_user, InputKind.CHOICE,
+        callback_data=query.data or "",
+        callback_id=query.id,
+        message_id=str(message.message_id),
+    )
+
+
 def _incoming(key: str, message: Message, user: User, kind: InputKind,
               **details: Any) -> Incoming:
     """What every Telegram event shares, in the core's terms."""
@@ -606,20 +672,62 @@ def _incoming(key: str, message: Message, user: User, kind: InputKind,
     )
 
 
+def parse_update(payload: dict[str, Any], bot: Bot | None = None) -> Update:
+    """A stored update as aiogram's typed model, or `inbox.Malformed` naming what is wrong
+    (field paths and error kinds only: the content never reaches the message)."""
+    if _update_id(payload) is None:
+        raise inbox.Malformed("update_id: missing or not an id")
+    try:
+        return Update.model_validate(payload, context={"bot": bot})
+    except ValidationError as exc:
+        problems = [f"{'.'.join(str(part) for part in error['loc'])}: {error['type']}"
+                    for error in exc.errors(include_url=False, include_input=False)[:3]]
+        raise inbox.Malformed("; ".join(problems)[:300]) from None
+
+
+def _update_id(update: dict[str, Any]) -> int | None:
+    """The update's id, if it is one (an integer Telegram could have sent)."""
+    value = update.get("update_id")
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_UPDATE_ID:
+        return value
+    return None
+
+
+def next_offset(offset: int | None, updates: list[dict[str, Any]]) -> int | None:
+    """The offset that acknowledges the whole batch; None when nothing tells where it ends.
+
+    As always, one past the last update's id. An update whose id cannot be read counts as one
+    more than the update before it (or than the last offset): Telegram's ids grow by at least
+    one from one update to the next, so this never passes an update the batch does not hold.
+    At worst an unreadable last update comes again, and the next offset is one further on."""
+    last = None if offset is None else offset - 1
+    for update in updates:
+        known = _update_id(update)
+        if known is not None:
+            last = known
+        elif last is not None:
+            last += 1
+    return None if last is None else last + 1
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _sender(update: dict[str, Any]) -> str:
     """Whose updates must be handled in order: the user (per chat for groups). Read from the
-    update as received, before any parsing."""
+    update as received, before any parsing, so it takes any shape without raising."""
     message = update.get("message")
     if isinstance(message, dict) and isinstance(message.get("from"), dict):
-        return f"{(message.get('chat') or {}).get('id')}:{message['from'].get('id')}"
+        return f"{_object(message.get('chat')).get('id')}:{message['from'].get('id')}"
     query = update.get("callback_query")
     if isinstance(query, dict):
-        chat_id = ((query.get("message") or {}).get("chat") or {}).get("id", 0)
-        return f"{chat_id}:{(query.get('from') or {}).get('id')}"
+        chat_id = _object(_object(query.get("message")).get("chat")).get("id", 0)
+        return f"{chat_id}:{_object(query.get('from')).get('id')}"
     member = update.get("my_chat_member")
     if isinstance(member, dict):
-        return f"{(member.get('chat') or {}).get('id')}:membership"
-    return f"update:{update.get('update_id')}"
+        return f"{_object(member.get('chat')).get('id')}:membership"
+    return f"update:{_update_id(update)}"
 
 
 class _PollProblem(Exception):

@@ -8,7 +8,12 @@ Zalo bots are 1:1 and text-only: choices are numbered, commands work with or wit
 and without diacritics (the engine does that), contact and location steps become typed answers.
 `getUpdates` returns one update per call and has no offset or acknowledgement, so each update is
 stored in the inbox the moment it arrives; in production a webhook (`setWebhook` with a secret)
-does the same before answering 200.
+does the same before answering 200. An update is kept in hand until it is stored, so a database
+error on the way costs a restart of the loop (`scheduler.supervisor`), not the update.
+
+Every update is stored, whatever its shape: `update_platform_id` and `update_sender` take any
+shape without raising, and `_incoming` turns one that is not the documented shape into
+`inbox.Malformed` (kept and skipped when handled).
 
 Sending: what Zalo answers decides what the delivery worker does (`send`). Zalo documents no
 error codes for the Bot Platform, so we assume Telegram-style answers (`{"ok": false,
@@ -59,6 +64,7 @@ from bot.runtime import ChannelParts, Runtime
 from bot.services import evidence, inbox, meta, outbox, people
 from content.texts import INTERNAL_ERROR
 from scheduler.lease import LeaseKeeper
+from scheduler.supervisor import Beat
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +78,11 @@ POLL_TIMEOUT_CODE = 408
 # a refusal because the person has not written recently (or ever): wait for them to write
 NOT_INTERACTED = re.compile(r"not\s+interacted", re.IGNORECASE)
 BACKOFF_MAX_S = 60.0
+HTTP_MARGIN_S = 15  # a long poll's HTTP timeout is the poll's timeout plus this
+NOT_AN_OBJECT = "_not_an_object"  # how an update that is not a JSON object is kept
+# Milliseconds since 1970 up to the year 9999: a date outside is not one Zalo sent.
+LATEST_DATE_MS = 253_402_300_799_999
+MAX_ID_LENGTH = 64
 EVENT_KINDS = {
     "message.text.received": InputKind.TEXT,
     "message.image.received": InputKind.PHOTO,
@@ -132,16 +143,33 @@ class ZaloClient:
 
 
 def _incoming(update: dict[str, Any], key: str) -> Incoming | None:
-    """Zalo's update shape → `Incoming` (string ids, display_name, ms timestamps, photo_url)."""
+    """Zalo's update shape → `Incoming` (string ids, display_name, ms timestamps, photo_url).
+    None for an update that is no person's message (another event, a bot); `inbox.Malformed`
+    when a field the bot reads is missing or of the wrong type. Nothing else comes out of any
+    payload (the fuzz tests hold it); the reasons name fields, never their content."""
+    if NOT_AN_OBJECT in update:
+        raise inbox.Malformed("the update is not a JSON object")
     message = update.get("message")
+    if message is None:
+        return None
+    event = update.get("event_name")
     if not isinstance(message, dict):
+        raise inbox.Malformed("message: not an object")
+    if event is not None and not isinstance(event, str):
+        raise inbox.Malformed("event_name: not a string")
+    sender = _field(message, "from", dict)
+    chat = _field(message, "chat", dict) or {}
+    if sender is None:
+        raise inbox.Malformed("message.from: missing")
+    if sender.get("is_bot"):
         return None
-    sender = message.get("from") or {}
-    chat = message.get("chat") or {}
-    if sender.get("is_bot") or not sender.get("id"):
-        return None
-    kind = EVENT_KINDS.get(str(update.get("event_name")), InputKind.OTHER)
-    text = str(message.get("text") or message.get("caption") or "")
+    user_id = _id(sender.get("id"), "message.from.id")
+    if user_id is None:
+        raise inbox.Malformed("message.from.id: missing")
+    chat_id = _id(chat.get("id"), "message.chat.id") or user_id
+    name = _field(sender, "display_name", str) or _field(sender, "name", str)
+    kind = EVENT_KINDS.get(event or "", InputKind.OTHER)
+    text = _field(message, "text", str) or _field(message, "caption", str) or ""
     command = args = None
     if kind is InputKind.TEXT and text.startswith("/"):
         word, _, rest = text[1:].partition(" ")
@@ -152,25 +180,56 @@ def _incoming(update: dict[str, Any], key: str) -> Incoming | None:
         mime = "image/jpeg" if kind is InputKind.PHOTO else "audio/aac"
         attachments = (Attachment(kind, url, None, mime),)
     sent = message.get("date")
+    if sent is not None and (isinstance(sent, bool) or not isinstance(sent, int | float)
+                             or not 0 <= sent <= LATEST_DATE_MS):
+        raise inbox.Malformed("message.date: not a time in milliseconds")
+    message_id = _id(message.get("message_id"), "message.message_id")
     return Incoming(
-        channel=NAME, update_key=key, chat_id=str(chat.get("id") or sender["id"]),
+        channel=NAME, update_key=key, chat_id=chat_id,
         chat_type=ChatType.GROUP if chat.get("chat_type") == "GROUP" else ChatType.PRIVATE,
-        user_id=str(sender["id"]), user_name=sender.get("display_name") or sender.get("name"),
+        user_id=user_id, user_name=name,
         kind=kind, text=text, command=command, args=args or "",
-        message_id=str(message.get("message_id") or ""), attachments=attachments,
-        sent_at=datetime.fromtimestamp(sent / 1000, UTC) if isinstance(sent, int | float)
-        else None,
+        message_id=message_id or "", attachments=attachments,
+        sent_at=None if sent is None else datetime.fromtimestamp(sent / 1000, UTC),
     )
 
 
+def _field(parent: dict[str, Any], name: str, kind: type) -> Any:
+    """`parent[name]` if present and of `kind`; None if absent (or null); Malformed else."""
+    value = parent.get(name)
+    if value is None or isinstance(value, kind):
+        return value
+    raise inbox.Malformed(f"{name}: not {'an object' if kind is dict else 'a string'}")
+
+
+def _id(value: Any, where: str) -> str | None:
+    """An id as Zalo sends it (a string; a number taken too); None if absent or empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise inbox.Malformed(f"{where}: not an id")
+    text = str(value)
+    if len(text) > MAX_ID_LENGTH:
+        raise inbox.Malformed(f"{where}: too long for an id")
+    return text
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def update_platform_id(update: dict[str, Any]) -> str:
-    message = update.get("message") or {}
-    return f"{update.get('event_name', '?')}:{message.get('message_id', '')}"
+    """`event_name:message_id`, from any shape (unreadable parts are left empty)."""
+    message = _object(update.get("message"))
+    event, message_id = update.get("event_name", "?"), message.get("message_id", "")
+    return f"{event if isinstance(event, str) else ''}:" \
+           f"{message_id if isinstance(message_id, str | int) else ''}"
 
 
 def update_sender(update: dict[str, Any]) -> str:
-    message = update.get("message") or {}
-    return str((message.get("from") or {}).get("id") or "unknown")
+    """Whose updates must be handled in order, from any shape."""
+    sender = _object(_object(update.get("message")).get("from")).get("id")
+    return str(sender) if isinstance(sender, str | int) and sender else "unknown"
 
 
 class ZaloChannel:
@@ -185,6 +244,7 @@ class ZaloChannel:
         self.renderer = TextRenderer("sendMessage", MAX_TEXT)
         self.on_stored = lambda: None
         self.account = ""
+        self._in_hand: list[Any] = []  # fetched, not yet stored (see `poll_forever`)
 
     def parts(self) -> ChannelParts:
         return ChannelParts(self.renderer, CAPABILITIES)
@@ -218,16 +278,33 @@ class ZaloChannel:
         await self.client.close()
 
     # ---- receiving ----------------------------------------------------------------------
-    async def poll_forever(self, stop: asyncio.Event, lease: LeaseKeeper) -> None:
+    @property
+    def longest_wait(self) -> float:
+        """Seconds between two rounds at most, normally: a long poll's HTTP timeout, the
+        longest pause after a failed poll, or a standby's wait for the lease."""
+        return max(self.rt.settings.poll_timeout + HTTP_MARGIN_S, BACKOFF_MAX_S,
+                   self.rt.settings.lease_ttl_seconds / 3)
+
+    async def poll_forever(self, stop: asyncio.Event, lease: LeaseKeeper,
+                           beat: Beat = lambda: None) -> None:
+        """Fetch and store, one update at a time, until `stop`. Zalo hands an update out once:
+        one fetched but not yet stored (the database failed) stays in hand, and is stored
+        first when the loop starts again."""
         delay = 1.0
         timeout = self.rt.settings.poll_timeout
         while not stop.is_set():
+            beat()
+            while self._in_hand:
+                self.rt.faults.reach("after_fetch")
+                await self.store(self._in_hand[0])
+                self._in_hand.pop(0)
+                self.rt.faults.reach("after_store")
             if await lease.acquire() is None:
                 await _pause(stop, lease.ttl.total_seconds() / 3)
                 continue
             try:
                 update = await self.client.call("getUpdates", {"timeout": str(timeout)},
-                                                timeout=timeout + 15)
+                                                timeout=timeout + HTTP_MARGIN_S)
                 delay = 1.0
             except ZaloApiError as exc:
                 if exc.code == POLL_TIMEOUT_CODE or exc.status == POLL_TIMEOUT_CODE:
@@ -240,14 +317,13 @@ class ZaloChannel:
                 await _pause(stop, delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
                 continue
-            for item in update if isinstance(update, list) else [update]:
-                if isinstance(item, dict) and item:
-                    self.rt.faults.reach("after_fetch")
-                    await self.store(item)
-                    self.rt.faults.reach("after_store")
+            self._in_hand.extend(item for item in (update if isinstance(update, list)
+                                                   else [update]) if item not in (None, {}))
 
-    async def store(self, update: dict[str, Any]) -> bool:
-        """Keep the update before anything else; True when it was new."""
+    async def store(self, update: Any) -> bool:
+        """Keep the update before anything else, whatever its shape; True when it was new."""
+        if not isinstance(update, dict):
+            update = {NOT_AN_OBJECT: update}
         key = inbox.update_key(self.rt, update_platform_id(update), update)
         async with self.rt.db.statement() as session:
             stored = await inbox.store(session, self.rt, NAME,

@@ -93,6 +93,18 @@ async def control_message(request: web.Request) -> web.Response:
     return json_answer(result)
 
 
+async def control_raw_update(request: web.Request) -> web.Response:
+    """POST /control/raw_update {"update", "with_id"?}: queue an update as given, whatever
+    its shape (tests of how the bot takes what Telegram would never send)."""
+    body = await control_body(request, {"update", "with_id"})
+    if "update" not in body:
+        raise ControlError('"update" is required')
+    with_id = body.get("with_id", True)
+    if not isinstance(with_id, bool):
+        raise ControlError('"with_id" must be true or false')
+    return json_answer(await _sandbox(request).raw_update(body["update"], with_id))
+
+
 async def control_migrate(request: web.Request) -> web.Response:
     """POST /control/migrate {"chat_id", "new_chat_id"?, "user"?}: group → supergroup."""
     body = await control_body(request, {"chat_id", "new_chat_id", "user"})
@@ -196,7 +208,7 @@ def build_app(sandbox: TelegramSandbox, zalo: ZaloSandbox | None = None) -> web.
     Control routes (JSON in and out; errors are {"ok": false, "description"} with 400,
     or 404 for an unknown chat):
     POST /control/message, POST /control/press, POST /control/membership,
-    POST /control/migrate, GET /control/transcript?chat_id=,
+    POST /control/migrate, POST /control/raw_update, GET /control/transcript?chat_id=,
     GET /control/chats, GET /control/commands, GET /control/personas,
     POST|GET|DELETE /control/faults, GET /control/stats, POST /control/stats/reset,
     GET|POST /control/limits, GET /control/file?file_id= (raw bytes),
@@ -208,6 +220,7 @@ def build_app(sandbox: TelegramSandbox, zalo: ZaloSandbox | None = None) -> web.
     app.router.add_get("/file/bot{token}/{path:.+}", handle_file_download)
     app.router.add_post("/control/message", control_message)
     app.router.add_post("/control/migrate", control_migrate)
+    app.router.add_post("/control/raw_update", control_raw_update)
     app.router.add_get("/control/file", control_file)
     app.router.add_post("/control/press", control_press)
     app.router.add_post("/control/membership", control_membership)

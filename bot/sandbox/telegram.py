@@ -522,6 +522,17 @@ class TelegramSandbox(EmulatorCore):
         self._touch()
         return {"update_id": update_id, "message_id": message.message_id, "chat_id": chat_state.id}
 
+    async def raw_update(self, update: Any, with_id: bool = True) -> dict[str, Any]:
+        """Queue an update exactly as given (tests only: shapes Telegram would never send).
+        With `with_id` (a JSON object only) its `update_id` is set to its place in the
+        sequence; without, it goes as given, with or without an `update_id` of any type.
+        Returns {"update_id"}: its place, which an offset above confirms."""
+        if with_id and not isinstance(update, dict):
+            raise ControlError('"with_id" needs "update" to be a JSON object')
+        update_id = self._updates.push_raw(update, with_id=with_id)
+        self._touch()
+        return {"update_id": update_id}
+
     async def press_button(
         self,
         user_id: int,

@@ -7,17 +7,20 @@ seconds for a new update (long polling); a second call arriving while one waits
 terminates the waiting one with 409 Conflict, as Telegram does. `allowed_updates`
 persists between calls and decides which update types are produced at all. `LongPoll`,
 the waiting and superseding part, also serves the Zalo emulator's getUpdates.
+
+`push_raw` (tests only) queues an update exactly as given, whatever its shape, to see what
+the bot makes of an update it cannot read. It still holds its place in the sequence of ids:
+an offset above that place confirms it, whatever (if anything) its `update_id` field says.
 """
 
 import asyncio
 import contextlib
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sandbox.errors import BotApiError
-
-Update = dict[str, Any]
 
 CONFLICT_DESCRIPTION = (
     "Conflict: terminated by other getUpdates request; "
@@ -90,7 +93,7 @@ class UpdateQueue:
 
     def __init__(self, on_change: Callable[[], None]) -> None:
         self._on_change = on_change
-        self._pending: list[Update] = []
+        self._pending: list[tuple[int, Any]] = []  # (update id, what getUpdates returns)
         self._next_id = 1
         self._allowed: frozenset[str] | None = None
         self._poll = LongPoll(on_change)
@@ -99,7 +102,7 @@ class UpdateQueue:
     @property
     def pending_ids(self) -> list[int]:
         """Ids of the updates created but not yet confirmed."""
-        return [update["update_id"] for update in self._pending]
+        return [update_id for update_id, _ in self._pending]
 
     @property
     def waiting(self) -> bool:
@@ -123,7 +126,19 @@ class UpdateQueue:
             return None
         update_id = self._next_id
         self._next_id += 1
-        self._pending.append({"update_id": update_id, update_type: payload})
+        self._pending.append((update_id, {"update_id": update_id, update_type: payload}))
+        self._poll.wake()
+        self._on_change()
+        return update_id
+
+    def push_raw(self, body: Any, *, with_id: bool) -> int:
+        """Queue `body` as it is (with `with_id`, a JSON object, its `update_id` set to its
+        place in the sequence) and wake the poller; returns that place."""
+        update_id = self._next_id
+        self._next_id += 1
+        if with_id:
+            body = {**body, "update_id": update_id}
+        self._pending.append((update_id, body))
         self._poll.wake()
         self._on_change()
         return update_id
@@ -143,7 +158,7 @@ class UpdateQueue:
         limit: int | None,
         timeout: int | None,
         allowed_updates: Sequence[str] | None,
-    ) -> list[Update]:
+    ) -> list[Any]:
         """Telegram's getUpdates: confirm, then return or long-poll for updates."""
         self.poller_seen = True
         self._poll.supersede()
@@ -164,8 +179,9 @@ class UpdateQueue:
         if offset < 0:
             self._pending = self._pending[offset:]
             return
-        self._pending = [update for update in self._pending if update["update_id"] >= offset]
+        self._pending = [entry for entry in self._pending if entry[0] >= offset]
 
-    def _take(self, limit: int | None) -> list[Update]:
+    def _take(self, limit: int | None) -> list[Any]:
         size = MAX_LIMIT if not limit else min(max(limit, 1), MAX_LIMIT)
-        return [dict(update) for update in self._pending[:size]]
+        return [dict(body) if isinstance(body, dict) else copy.deepcopy(body)
+                for _, body in self._pending[:size]]

@@ -238,6 +238,13 @@ class ZaloSandbox(EmulatorCore):
         self.webhooks.kick()
         return {"message_id": message.message_id, "chat_id": chat.user_id}
 
+    async def raw_update(self, update: Any) -> dict[str, Any]:
+        """Queue an update exactly as given, whatever its shape (tests only: what Zalo is not
+        documented to send), for getUpdates or the webhook."""
+        self._inbox.push(update)
+        self.webhooks.kick()
+        return {"ok": True}
+
     async def block(self, user_id: Any) -> dict[str, Any]:
         """The user blocks the bot: sending to them answers 403 until they write again."""
         chat = self._known_chat(parse_user_id(user_id))

@@ -5,7 +5,7 @@
 - `POST /bot{token}/{method}`: Zalo's bot API (shared handler, see bot.sandbox.routes);
 - `GET /files/{name}`: a file a user sent (its `photo_url`, a sticker's or a voice
   note's `url`), as Zalo's CDN serves it: no token needed;
-- `POST /control/message`, `POST /control/block`, `GET /control/transcript?chat_id=`,
+- `POST /control/message`, `POST /control/raw_update`, `POST /control/block`, `GET /control/transcript?chat_id=`,
   `GET /control/chats`, `GET /control/personas`, `GET /control/webhook`,
   `GET|POST /control/window` (the contact window, see bot.sandbox.zalo), and the
   shared `/control/faults`, `/control/stats`, `/control/limits`, `/control/settle`,
@@ -14,6 +14,7 @@
 
 from aiohttp import web
 
+from bot.sandbox.errors import ControlError
 from bot.sandbox.routes import control_body, json_answer, query_str, serve_emulator
 from bot.sandbox.zalo import MESSAGE_FIELDS, ZaloSandbox
 
@@ -46,6 +47,14 @@ async def zalo_message(request: web.Request) -> web.Response:
         content=body,
     )
     return json_answer(result)
+
+
+async def zalo_raw_update(request: web.Request) -> web.Response:
+    """POST /control/raw_update {"update"}: queue an update as given, whatever its shape."""
+    body = await control_body(request, {"update"})
+    if "update" not in body:
+        raise ControlError('"update" is required')
+    return json_answer(await _zalo(request).raw_update(body["update"]))
 
 
 async def zalo_block(request: web.Request) -> web.Response:
@@ -88,6 +97,7 @@ async def zalo_window(request: web.Request) -> web.Response:
 ROUTES = (
     ("GET", "/files/{name}", handle_zalo_file),
     ("POST", "/control/message", zalo_message),
+    ("POST", "/control/raw_update", zalo_raw_update),
     ("POST", "/control/block", zalo_block),
     ("GET", "/control/transcript", zalo_transcript),
     ("GET", "/control/chats", zalo_chats),

@@ -20,6 +20,8 @@ from bot.runtime import Runtime
 
 PAYLOAD_CONTEXT = "inbox.payload"
 MAX_ATTEMPTS = 3
+KEY_LENGTH = 64  # the column's size
+DIGEST_LENGTH = 16
 # INSERT … ON CONFLICT DO NOTHING, built once per dialect (False: SQLite, True: PostgreSQL)
 _STORE = {
     on_postgresql: (postgresql.insert if on_postgresql else sqlite.insert)(
@@ -28,12 +30,20 @@ _STORE = {
 }
 
 
+class Malformed(Exception):
+    """An update that is not the shape its platform documents. Raised by a channel's parser;
+    the message names the fields and what was wrong with them, never their content. The
+    inbox keeps such an update (encrypted) as `malformed` and handles it no further."""
+
+
 def update_key(rt: Runtime, platform_id: str, payload: dict[str, Any]) -> str:
     """The platform's id plus a keyed digest of the content: a re-delivered update matches its
     first copy, while a new update that reuses an old id (Telegram restarts ids after a quiet
-    week; a new bot token starts again) does not."""
+    week; a new bot token starts again) does not. The id part is cut to fit the column (the
+    digest still tells two updates apart), so no id, however long, can make storing fail."""
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False)
-    return f"{platform_id}:{rt.digest(canonical, 'update')[:16]}"
+    platform_id = platform_id[:KEY_LENGTH - DIGEST_LENGTH - 1]
+    return f"{platform_id}:{rt.digest(canonical, 'update')[:DIGEST_LENGTH]}"
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,14 @@ def mark_done(rt: Runtime, row: InboxUpdate) -> None:
     """Done rows keep their key (to recognise a repeat) but lose their content."""
     row.status = InboxStatus.DONE
     row.payload_enc = None
+    row.processed_at = rt.clock.now()
+    row.attempts += 1
+
+
+def mark_malformed(rt: Runtime, row: InboxUpdate, reason: str) -> None:
+    """Kept (encrypted) for review, never handled or retried."""
+    row.status = InboxStatus.MALFORMED
+    row.error = f"malformed: {reason}"[:500]
     row.processed_at = rt.clock.now()
     row.attempts += 1
 

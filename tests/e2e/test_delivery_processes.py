@@ -66,7 +66,7 @@ def env(settings: Settings, sandbox: RunningSandbox, **extra: str) -> dict[str, 
         BINHYEN_DATABASE_URL=settings.db_url, BINHYEN_KEY_FILE=str(settings.key_file),
         BINHYEN_DATA_DIR=str(settings.data_dir), BINHYEN_POLL_TIMEOUT="1",
         BINHYEN_LEASE_TTL_SECONDS="2", BINHYEN_TICK_SECONDS="0.5", BINHYEN_LOG_LEVEL="INFO",
-        **extra,
+        BINHYEN_WEB_PORT="0", **extra,
     )
     return values
 

@@ -36,6 +36,7 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
         BINHYEN_POLL_TIMEOUT="1",
         BINHYEN_LEASE_TTL_SECONDS="2",
         BINHYEN_LOG_LEVEL="INFO",
+        BINHYEN_WEB_PORT="0",  # the bot's web server (health) always runs; any free port
         **extra,
     )
     return env

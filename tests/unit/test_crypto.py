@@ -68,6 +68,7 @@ def test_key_file_mode_and_round_trip(tmp_path: Path) -> None:
 def test_broken_key_file_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "keys"
     path.write_text("# comment\nk1 without separator\n")
+    path.chmod(0o600)
     with pytest.raises(KeyFileError, match="dòng 2"):
         load_keyring(path)
 
