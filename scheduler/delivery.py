@@ -146,7 +146,8 @@ DELETE_DELIVERED = (
 # what is left of the delivered rows (broadcasts', cards) is marked sent, in one executemany
 MARK_SENT = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("row_id"), _OUTBOX.c.status == _IN_FLIGHT)
+    # a plain parameter here: an executemany cannot take a literal_execute one
+    .where(_OUTBOX.c.id == bindparam("row_id"), _OUTBOX.c.status == OutboxStatus.IN_FLIGHT)
     .values(status=OutboxStatus.SENT, sent_at=bindparam("now", type_=_OUTBOX.c.sent_at.type),
             payload_enc=None, error=None,
             platform_message_id=bindparam("message_id"))

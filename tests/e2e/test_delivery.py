@@ -378,3 +378,26 @@ async def test_broadcast_progress_and_report(harness: Harness) -> None:
         done = await broadcasts.progress(session, broadcast_id)
     assert done.sent == 5 and done.done
     assert await h.last_text(LEADER) == "Đã gửi 5/5 nhóm cho «Phòng chống ma túy»."
+
+
+@pytest.mark.pg
+async def test_many_deliveries_recorded_in_one_turn(settings: Settings, db: Database,
+                                                    clock: FakeClock) -> None:
+    """With no limits the worker sends a batch at once and records the batch in one turn:
+    the rows that stay (a broadcast's) are marked sent together. That statement once could
+    not take several rows (an executemany with a literal), the worker restarted on every turn
+    and nothing more was delivered; the tip bench found it, no test did."""
+    settings.telegram_limit_per_second = 0
+    settings.telegram_limit_group_per_minute = 0
+    async with start_harness(settings, db, clock) as h:
+        await h.limits(enabled=False)
+        chats = await groups(h, 12)
+        who = await author(h)
+        broadcast_id = await send_broadcast(h, chats, who)
+        await h.settle()
+        async with h.app.rt.db.reading() as session:
+            done = await broadcasts.progress(session, broadcast_id)
+        assert (done.sent, done.failed, done.done) == (12, 0, True)
+        assert {r.status for r in await rows(h, broadcast_id=broadcast_id)} == {
+            OutboxStatus.SENT}
+        assert h.app.supervisor.loops["deliver:telegram"].restarts == 0
