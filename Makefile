@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine with Python >= 3.11 and make:
 #   make run    — the bot on the built-in sandbox and SQLite (no token needed), web chat URL printed
 #   make test   — lint, the whole suite on SQLite, then the PostgreSQL pass when one is reachable
+# Benchmarks: make bench-tips, make bench-delivery; BENCH_ARGS=--record writes bench/RESULTS.md
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -33,10 +34,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench-delivery: $(STAMP)
-	$(BIN)/python -m bench.delivery
+	$(BIN)/python -m bench.delivery $(BENCH_ARGS)
 
 bench-tips: $(STAMP)
-	$(BIN)/python -m bench.tips
+	$(BIN)/python -m bench.tips $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bench import results as recorded
 from bot.channels.base import Outgoing
 from bot.channels.telegram import CAPABILITIES, TelegramRenderer
 from bot.clock import utc
@@ -238,7 +239,7 @@ def table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
-async def main(quick: bool, only: str) -> int:
+async def main(quick: bool, only: str, record_it: bool = False) -> int:
     scale = 10 if quick else 1
     skipped = Run("(skipped)", 0)
     engine = await one_run("(a) 10,000 groups, limits off", 10_000 // scale,
@@ -267,6 +268,19 @@ async def main(quick: bool, only: str) -> int:
         if limited.replies_ms else None,
     }
     print(json.dumps(result, ensure_ascii=False))
+    if record_it:
+        reply_p99 = limited.p(0.99) or 0
+        recorded.record([recorded.Row(
+            "delivery",
+            f"engine {result['engine_msgs_per_s']:,.0f} msg/s (limits off); (b) "
+            f"{result['limited_rate_fraction']:.3f} of 30/s, {limited.http_429} × 429, "
+            f"{limited.lost} lost, {limited.duplicated} duplicated, reply p99 {reply_p99:.0f} ms; "
+            f"(c) {strict.http_429} × 429, {strict.lost} lost; peak {result['peak_rss_mb']:.0f} MB",
+            "engine ≥ 500 msg/s; (b) ≥ 0.95 of 30/s, 0 × 429, 0 lost, 0 duplicated, reply p99 "
+            "< 1000 ms; (c) 0 lost, ≤ 10 × 429",
+            result["engine_msgs_per_s"] >= 500 and result["limited_rate_fraction"] >= 0.95
+            and limited.http_429 == 0 and limited.lost == 0 and limited.duplicated == 0
+            and reply_p99 < 1000 and strict.lost == 0 and strict.http_429 <= 10)])
     return 0
 
 
@@ -274,5 +288,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, to try it")
     parser.add_argument("--only", default="abc", help="which runs, e.g. b or ac")
+    parser.add_argument("--record", action="store_true",
+                        help="write this run's figures into bench/RESULTS.md")
     arguments = parser.parse_args()
-    sys.exit(run_loop(main(arguments.quick, arguments.only)))
+    if arguments.record and (arguments.quick or arguments.only != "abc"):
+        parser.error("--record takes the full benchmark only (no --quick or --only)")
+    sys.exit(run_loop(main(arguments.quick, arguments.only, arguments.record)))

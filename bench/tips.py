@@ -39,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bench import results as recorded
 from bot.channels.base import ChatType, Incoming, InputKind
 from bot.config import Settings
 from bot.db import Database
@@ -334,6 +335,16 @@ async def main(args: argparse.Namespace) -> int:
                           "offered_per_s": args.rate,
                           "speed_check_ms": [round(ms) for ms in r.speed_check_ms],
                           "sender_process": not one_process}))
+    if args.record:
+        recorded.record([recorded.Row(
+            f"tips ({r.db})",
+            f"{r.tips_per_s:.1f} tips/s, p50 {r.pct(0.5):.0f} ms, p99 {r.pct(0.99):.0f} ms at "
+            f"{args.rate:g} offered/s; whole reports {r.conversations_per_s:.2f}/s; bot CPU "
+            f"{r.bot_cpu_ms_per_tip:.1f} ms per tip; check ms "
+            + "–".join(f"{ms:.0f}" for ms in r.speed_check_ms),
+            "(a) ≥ 50 tips/s, p99 < 500 ms; (b) ≥ 5 reports/s",
+            r.tips_per_s >= 50 and r.pct(0.99) < 500 and r.conversations_per_s >= 5)
+            for r in results])
     return 0
 
 
@@ -347,5 +358,11 @@ if __name__ == "__main__":
     parser.add_argument("--db", choices=["sqlite", "postgresql"], help="only this database")
     parser.add_argument("--confirms", type=int, help="residents confirming in (a)")
     parser.add_argument("--conversations", type=int, help="whole conversations in (b); 0 skips")
+    parser.add_argument("--record", action="store_true",
+                        help="write this run's figures into bench/RESULTS.md")
     args = parser.parse_args()
+    if args.record and (args.quick or args.confirms or args.conversations is not None
+                        or args.rate != ARRIVALS_PER_S or args.one_process):
+        parser.error("--record takes the full benchmark only (no --quick, --confirms, "
+                     "--conversations, --rate or --one-process)")
     sys.exit(run_loop(main(args)))

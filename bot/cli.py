@@ -184,12 +184,26 @@ async def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def print_banner(settings: Settings, chat_url: str, web_port: int,
+                 invites: list[demo.DemoInvite] | None) -> None:
+    """What `make run` shows a newcomer: where to chat, the demo personas' invites, how to
+    stop. (Library chatter stays below WARNING unless LOG_LEVEL=DEBUG, see bot.logs.)"""
+    where = settings.db_url.split("///", 1)[-1] if settings.db_url.startswith("sqlite") \
+        else "PostgreSQL"
+    print(f"\nBình Yên đang chạy trên sandbox: không cần token, dữ liệu ở {where}.\n")
+    print(f"  Mở trang trò chuyện thử:  {chat_url}/")
+    print(f"  Tình trạng của bot:       http://{settings.web_host}:{web_port}/healthz\n")
+    print_demo(invites)
+    print("\nCtrl+C để dừng. Muốn xem chi tiết: BINHYEN_LOG_LEVEL=DEBUG make run", flush=True)
+
+
 def print_demo(invites: list[demo.DemoInvite] | None) -> None:
     if invites is None:
         print("Xã mẫu đã có sẵn (Xã Bình Yên). Tạo lời mời mới bằng: binhyen invite ...")
         return
     print("Đã tạo xã mẫu: Xã Bình Yên (DEMO-XA), 2 thôn, 4 tổ dân cư, 166 hộ.")
-    print("Lời mời dùng thử (mỗi mã dùng một lần, gõ trong tin nhắn riêng với bot):")
+    print("Lời mời dùng thử: trên trang, chọn nhân vật rồi gửi dòng của họ "
+          "(mỗi mã dùng một lần).")
     for invite in invites:
         print(f"  {invite.persona}: /start {invite.token}")
 
@@ -271,9 +285,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         if sandboxes:
             async with app.rt.transaction() as session:
                 invites = await demo.seed_demo(session, app.rt)
-            print_demo(invites)
-            print(f"\nMở trang trò chuyện thử: {sandboxes[0].base_url}/\n(Ctrl+C để dừng)",
-                  flush=True)
+            print_banner(settings, sandboxes[0].base_url, web.port, invites)
         tune_garbage_collector()
         await app.start()
         if sender is not None:

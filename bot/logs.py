@@ -55,5 +55,13 @@ def setup_logging(level: str, secrets: list[str] | None = None) -> None:
     for handler in root.handlers:
         if REDACTOR not in handler.filters:
             handler.addFilter(REDACTOR)
-    logging.getLogger("aiogram.event").setLevel(max(logging.getLevelName(level), logging.WARNING))
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    quiet = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    for chatty in CHATTY_LIBRARIES:
+        logging.getLogger(chatty).setLevel(max(logging.getLevelName(level), quiet))
+
+
+# Libraries whose INFO lines are for their own developers: Alembic names every plugin and
+# revision at start, APScheduler writes two lines every tick (5 s), aiogram one per update.
+# At the default level the console shows our own lines only; BINHYEN_LOG_LEVEL=DEBUG brings
+# them back.
+CHATTY_LIBRARIES = ("alembic", "apscheduler", "aiogram.event", "aiohttp.access")

@@ -170,11 +170,14 @@ async def test_make_run_without_token_serves_the_web_chat(settings: Settings) ->
     async def ready() -> bool:
         line = (await process.stdout.readline()).decode()  # type: ignore[union-attr]
         lines.append(line)
-        return "Mở trang trò chuyện thử" in line
+        return "Ctrl+C để dừng" in line
 
     try:
         await _until(ready)
         output = "".join(lines)
+        assert "Mở trang trò chuyện thử:  http://127.0.0.1:" in output, output
+        # a product's console: no library chatter at the default level
+        assert "alembic" not in output and "apscheduler" not in output, output
         token = re.search(r"Cán bộ công an xã \(Trần Thị Bình\): /start (\w+)", output)
         assert token, output
         base = f"http://127.0.0.1:{port}"
