@@ -319,6 +319,22 @@ async def cmd_send(settings: Settings, _args: argparse.Namespace) -> int:
     return await run_sender(settings)
 
 
+async def cmd_content_check(_settings: Settings, _args: argparse.Namespace) -> int:
+    """Every sentence in content/ used, every one used there (see bot.content_check)."""
+    import content
+    from bot.content_check import check
+
+    root = Path(content.__file__).resolve().parent.parent
+    problems = check(root)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} vấn đề trong nội dung.", file=sys.stderr)
+        return 1
+    print("Nội dung hợp lệ.")
+    return 0
+
+
 async def cmd_evidence(settings: Settings, args: argparse.Namespace) -> int:
     """Export a tip's evidence files for an administrator (recorded as a view)."""
     from bot.models import Tip
@@ -419,6 +435,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(handler=cmd_evidence)
 
     sub.add_parser("demo", help="tạo xã mẫu và lời mời dùng thử").set_defaults(handler=cmd_demo)
+
+    content_cmd = sub.add_parser("content", help="danh mục câu chữ của bot")
+    content_sub = content_cmd.add_subparsers(dest="content_command", required=True,
+                                             metavar="VIỆC")
+    content_sub.add_parser("check", help="kiểm tra: câu nào cũng được dùng, câu được dùng "
+                           "nào cũng có").set_defaults(handler=cmd_content_check)
     return parser
 
 

@@ -28,7 +28,6 @@ EMPTY_TEXT = "Tin nhắn đang trống. Bạn gõ lại giúp mình nhé."
 TOO_LONG = "Tin nhắn dài quá ({length} ký tự). Bạn rút gọn dưới {limit} ký tự giúp mình nhé."
 PRIVATE_ONLY = "Việc này chỉ làm trong tin nhắn riêng với Bình Yên, để giữ kín thông tin của bạn."
 PRIVATE_ONLY_LINK = PRIVATE_ONLY + "\nBấm vào đây để mở: {link}"
-NO_PERMISSION = "Bạn không có quyền dùng chức năng này."
 INTERNAL_ERROR = (
     "Xin lỗi, mình gặp trục trặc khi xử lý tin nhắn này. Tin của bạn vẫn được lưu lại; "
     "bạn thử lại sau ít phút nhé. Nếu đang nguy hiểm, hãy gọi ngay 113."

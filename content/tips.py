@@ -170,10 +170,6 @@ RATE_LIMITED = (
     "Hôm nay bạn đã gửi {limit} tin báo. Để chống gửi nhầm hàng loạt, mỗi ngày mỗi người gửi "
     "được tối đa {limit} tin; bạn gửi tiếp vào ngày mai nhé. Nếu đang nguy hiểm, hãy gọi ngay 113."
 )
-IN_GROUP = (
-    "Để giữ kín thông tin, việc báo tin và tra cứu chỉ làm trong tin nhắn riêng với Bình Yên. "
-    "Bấm vào đây: {link}"
-)
 
 # ---- receipt --------------------------------------------------------------------------------------
 RECEIPT = (
