@@ -1,4 +1,5 @@
-"""`binhyen content check`: every sentence in `content/` is used, and every one used exists.
+"""`binhyen content check`: every sentence in `content/` is used, and every one used exists;
+the campaign calendar is well formed and its messages fit every messenger.
 
 Every user-facing sentence lives in a catalogue module under `content/` (one per feature), so a
 reviewer reads them together. A catalogue entry nothing uses is a sentence nobody will ever
@@ -8,6 +9,12 @@ only when that line runs, in front of a resident. Both are found here by reading
 imported catalogue (`words.RECEIPT`), a name imported from one (`from content.texts import
 CANCELLED`), or a name one catalogue entry builds on inside its own module.
 
+The calendar (`content/calendar.yaml`) is read with its pydantic schema
+(`bot.services.campaigns.calendar`), then each message is checked as residents will read it:
+Unicode NFC; only the placeholders the code fills (and those of its rule); no abbreviation
+residents should not have to decode (ANTT, CQĐT, BLTTHS…); and, filled with long but real
+values, short enough for Zalo (2,000 characters) with room for the footer the code adds.
+
 Problems are reported as `file:line: what`, one per line, in file order. Never imports the
 modules it checks.
 """
@@ -15,12 +22,35 @@ modules it checks.
 from __future__ import annotations
 
 import ast
+import re
+import string
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PRODUCT = ("bot", "handlers", "scheduler", "content")
 CATALOGUES = "content"
+CALENDAR = Path("content") / "calendar.yaml"
+# Zalo's limit, less the room the code's footer takes (how to acknowledge, the bot's link)
+ZALO_LIMIT = 2000
+FOOTER_ROOM = 300
+# long but real values, so a message that fits with them fits with any commune's
+FILLED = {
+    "group": "Tổ dân cư tự quản số 15 khu phố Hòa Bình Đông",
+    "commune": "phường Hòa Bình Đông",
+    "police_contact": "Công an phường Hòa Bình Đông (☎️ 0258 3812 345)",
+    "report_hint": "nhắn riêng cho Bình Yên chữ «báo tin» (có thể giấu tên)",
+    "festival_date": "sáng Chủ nhật 17/8, từ 7 giờ 30",
+    "festival_place": "nhà văn hóa khu phố Hòa Bình Đông",
+    "tet_date": "17/02/2026",
+}
+EVERY_MESSAGE = frozenset({"group", "commune", "police_contact", "report_hint"})
+BY_RULE = {"local": frozenset({"festival_date", "festival_place"}),
+           "lunar_new_year": frozenset({"tet_date"})}
+ABBREVIATIONS = ("ANTT", "ANTQ", "CQĐT", "CQDT", "BLTTHS", "BLHS", "PCCC", "CNCH", "ATGT",
+                 "TNGT", "UBND", "MTTQ", "CAND", "CAX")
+_ABBREVIATION = re.compile(r"(?<!\w)(" + "|".join(ABBREVIATIONS) + r")(?!\w)")
 
 
 @dataclass(frozen=True, order=True)
@@ -71,6 +101,56 @@ def _entries(tree: ast.Module) -> dict[str, int]:
 
 
 def check(root: Path) -> list[Problem]:
+    """Every problem of the catalogues and the calendar under `root` (the repository)."""
+    problems = check_catalogues(root)
+    if (root / CALENDAR).exists():
+        problems += check_calendar(root, root / CALENDAR)
+    return sorted(problems)
+
+
+def check_calendar(root: Path, path: Path) -> list[Problem]:
+    """The calendar's schema, then every message as residents will read it."""
+    from bot.services.campaigns import calendar
+
+    shown = str(path.relative_to(root))
+    try:
+        found, tree = calendar.read(path)
+    except calendar.CalendarError as error:
+        return [Problem(shown, p.line, p.message) for p in error.problems]
+    problems: list[Problem] = []
+    for d, day in enumerate(found.days):
+        allowed = EVERY_MESSAGE | BY_RULE.get(day.rule.kind, frozenset())
+        for m, message in enumerate(day.messages):
+            line = calendar.line_of(tree, "days", d, "messages", m, "text")
+            where = f"{day.id}/{message.key}"
+            for problem in _message_problems(message.text, allowed):
+                problems.append(Problem(shown, line, f"{where}: {problem}"))
+    return problems
+
+
+def _message_problems(text: str, allowed: frozenset[str]) -> list[str]:
+    problems = []
+    if unicodedata.normalize("NFC", text) != text:
+        problems.append("not in Unicode NFC (write it again with a Vietnamese keyboard)")
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        return [*problems, f"a brace that is not a placeholder ({exc}); write {{{{ or }}}}"]
+    unknown = sorted(names - allowed)
+    if unknown:
+        problems.append(f"unknown placeholder(s) {', '.join(unknown)}; allowed: "
+                        f"{', '.join(sorted(allowed))}")
+        return problems
+    for found in sorted(set(_ABBREVIATION.findall(text))):
+        problems.append(f"abbreviation «{found}»: residents read it in full")
+    filled = text.format(**FILLED)
+    if len(filled) > ZALO_LIMIT - FOOTER_ROOM:
+        problems.append(f"{len(filled)} characters once filled: at most "
+                        f"{ZALO_LIMIT - FOOTER_ROOM}, so it fits Zalo with its footer")
+    return problems
+
+
+def check_catalogues(root: Path) -> list[Problem]:
     """Every problem of the catalogues under `root` (the repository)."""
     trees = {path: ast.parse(path.read_text(encoding="utf-8"), str(path))
              for path in _sources(root)}
@@ -87,7 +167,7 @@ def check(root: Path) -> list[Problem]:
             if name not in catalogue.used:
                 problems.append(Problem(catalogue.path, line,
                                         f"{name} is used nowhere in the product"))
-    return sorted(problems)
+    return problems
 
 
 def _uses(root: Path, path: Path, tree: ast.Module, catalogues: dict[str, Catalogue]
