@@ -264,16 +264,14 @@ class Dated:
         return self.message.time
 
 
-def dated(calendar: Calendar, year: int, *, optional: Iterable[str] = (),
-          local: dict[str, date] | None = None) -> list[Dated]:
-    """Every message that falls in `year`, in date and time order. A day's messages may fall in
-    the year before its anchor's (the Tết peak of late January begins in December), so anchors
-    of the years around are looked at too. Optional days only when named in `optional`."""
-    wanted = set(optional)
+def dated(calendar: Calendar, year: int, *, local: dict[str, date] | None = None
+          ) -> list[Dated]:
+    """Every message that falls in `year`, optional days' too (a commune's plan decides which
+    to keep), in date and time order. A day's messages may fall in the year before its
+    anchor's (the Tết peak of late January begins in December), so anchors of the years around
+    are looked at too. `local`: a place's own date for days with a local rule."""
     found: list[Dated] = []
     for day in calendar.days:
-        if day.optional and day.id not in wanted:
-            continue
         for anchor_year in (year - 1, year, year + 1):
             own = (local or {}).get(day.id)
             start = anchor(day.rule, anchor_year, own if own and own.year == anchor_year
