@@ -199,6 +199,8 @@ class Person(Base):
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    # campaign messages in private: None until asked (when joining a group), then their answer
+    campaign_consent: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class RoleGrant(Base):
@@ -501,3 +503,87 @@ class JoinCode(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+# ---- awareness campaigns -----------------------------------------------------------------------
+
+class CampaignChoice(Base):
+    """A commune's choice about one day of the calendar (`message_key` empty) or one of its
+    messages: switched off (or an optional day on), sent at another time, or in its own words.
+    Campaign texts are public by nature: kept in clear."""
+
+    __tablename__ = "campaign_choices"
+    __table_args__ = (UniqueConstraint("commune_id", "day_id", "message_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    day_id: Mapped[str] = mapped_column(String(40))
+    message_key: Mapped[str] = mapped_column(String(32), default="")
+    switch: Mapped[str | None] = mapped_column(String(8))  # "off", or "on" for an optional day
+    send_time: Mapped[str | None] = mapped_column(String(5))  # "19:30"
+    text: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime]
+
+
+class CampaignLocalDate(Base):
+    """A village's own date, time and place for a day with a local rule (the festival around
+    19 August), for one year."""
+
+    __tablename__ = "campaign_local_dates"
+    __table_args__ = (UniqueConstraint("area_id", "day_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    day_id: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    on: Mapped[str] = mapped_column(String(10))  # ISO date, "2027-08-17"
+    when_text: Mapped[str | None] = mapped_column(String(60))  # "sáng Chủ nhật 17/8, 7 giờ 30"
+    place: Mapped[str | None] = mapped_column(String(200))
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime]
+
+
+class CampaignSendStatus(StrEnum):
+    PLANNED = "planned"
+    SENDING = "sending"  # taken: its fan-out is under way (resumed after a crash, never twice)
+    SENT = "sent"
+    MISSED = "missed"  # due while the bot was down, later than the grace period
+
+
+class CampaignSend(Base):
+    """One entry of a commune's plan on its day (for one village when the day is local): taken
+    once, planned → sending → sent, and fanned out as one broadcast into every group."""
+
+    __tablename__ = "campaign_sends"
+    __table_args__ = (
+        UniqueConstraint("commune_id", "village_id", "year", "parts"),
+        Index("ix_campaign_sends_due", "status", "send_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    on: Mapped[str] = mapped_column(String(10))  # local date, ISO
+    send_at: Mapped[datetime]
+    parts: Mapped[str] = mapped_column(String(200))  # "drugs-day/day+drugs-month/mid_2"
+    text: Mapped[str] = mapped_column(Text)  # the template, placeholders not yet filled
+    to_persons: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default=CampaignSendStatus.PLANNED)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    groups_done: Mapped[int] = mapped_column(Integer, default=0)  # fan-out progress
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+class CampaignRelay(Base):
+    """A campaign message's relay copy for one group's Zalo chat, sent to its leader (no bot
+    can post in a Zalo group): confirmed when the leader says «đã chuyển», chased once."""
+
+    __tablename__ = "campaign_relays"
+    __table_args__ = (UniqueConstraint("send_id", "group_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    send_id: Mapped[int] = mapped_column(ForeignKey("campaign_sends.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    chased_at: Mapped[datetime | None]
