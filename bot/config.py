@@ -8,6 +8,7 @@ Secrets are `SecretStr`, so they never print in a repr or a log line.
 from __future__ import annotations
 
 import os
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -110,6 +111,11 @@ class Settings(BaseSettings):
     lookup_lockout_minutes: float = Field(default=30, gt=0)
     lookup_pace_seconds: float = Field(default=60, gt=0)
     max_download_mb: float = Field(default=20, gt=0)
+    # awareness campaigns (FACTS.md): quiet hours, weekly caps per group and per person
+    campaign_quiet_hours: str = Field(default="21:00-07:00",
+                                      pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+    campaign_group_per_week: int = Field(default=3, ge=1, le=14)
+    campaign_person_per_week: int = Field(default=2, ge=1, le=14)
     crash_at: OptionalText = None
 
     @field_validator("timezone")
@@ -166,6 +172,12 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def quiet_hours(self) -> tuple[time, time]:
+        """(start, end) of the campaign quiet hours, local time."""
+        start, end = self.campaign_quiet_hours.split("-")
+        return time.fromisoformat(start), time.fromisoformat(end)
 
     @property
     def db_url(self) -> str:

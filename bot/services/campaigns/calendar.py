@@ -14,6 +14,9 @@ reads the database: per-commune switches, times and texts are applied by the pla
 from __future__ import annotations
 
 import calendar as _stdcal
+import re
+import string
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
@@ -213,6 +216,66 @@ def load(path: Path = CALENDAR_FILE) -> Calendar:
 
 def line_of(tree: yaml.Node, *loc: Any) -> int:
     return _line(tree, loc)
+
+
+# ---- what a message's text must be -----------------------------------------------------------
+
+# Zalo's limit, less the room the code's footer takes (how to acknowledge, the bot's link)
+ZALO_LIMIT = 2000
+FOOTER_ROOM = 300
+MAX_TEXT = ZALO_LIMIT - FOOTER_ROOM
+# long but real values, so a message that fits with them fits with any commune's
+FILLED = {
+    "group": "Tổ dân cư tự quản số 15 khu phố Hòa Bình Đông",
+    "commune": "phường Hòa Bình Đông",
+    "police_contact": "Công an phường Hòa Bình Đông (☎️ 0258 3812 345)",
+    "report_hint": "nhắn riêng cho Bình Yên chữ «báo tin» (có thể giấu tên)",
+    "festival_date": "sáng Chủ nhật 17/8, từ 7 giờ 30",
+    "festival_place": "nhà văn hóa khu phố Hòa Bình Đông",
+    "tet_date": "17/02/2026",
+}
+EVERY_MESSAGE = frozenset({"group", "commune", "police_contact", "report_hint"})
+BY_RULE = {"local": frozenset({"festival_date", "festival_place"}),
+           "lunar_new_year": frozenset({"tet_date"})}
+ABBREVIATIONS = ("ANTT", "ANTQ", "CQĐT", "CQDT", "BLTTHS", "BLHS", "PCCC", "CNCH", "ATGT",
+                 "TNGT", "UBND", "MTTQ", "CAND", "CAX")
+_ABBREVIATION = re.compile(r"(?<!\w)(" + "|".join(ABBREVIATIONS) + r")(?!\w)")
+
+
+def placeholders(rule: Rule) -> frozenset[str]:
+    """What a message of a day with this rule may name."""
+    return EVERY_MESSAGE | BY_RULE.get(rule.kind, frozenset())
+
+
+@dataclass(frozen=True)
+class TextProblem:
+    """Why a campaign text cannot go as it is; `kind` is one of nfc, brace, placeholder,
+    abbreviation, length (each caller words it for its reader)."""
+
+    kind: str
+    detail: str = ""
+
+
+def text_problems(text: str, allowed: frozenset[str]) -> list[TextProblem]:
+    """A campaign text as residents will read it: Unicode NFC, only the placeholders the code
+    fills, no abbreviation residents should not have to decode, and — filled with long but
+    real values — short enough for Zalo with the footer the code adds."""
+    problems = []
+    if unicodedata.normalize("NFC", text) != text:
+        problems.append(TextProblem("nfc"))
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        return [*problems, TextProblem("brace", str(exc))]
+    unknown = sorted(names - allowed)
+    if unknown:
+        return [*problems, TextProblem("placeholder", ", ".join(unknown))]
+    problems += [TextProblem("abbreviation", found)
+                 for found in sorted(set(_ABBREVIATION.findall(text)))]
+    length = len(text.format(**FILLED))
+    if length > MAX_TEXT:
+        problems.append(TextProblem("length", str(length)))
+    return problems
 
 
 # ---- dates ----------------------------------------------------------------------------------
