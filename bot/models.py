@@ -555,12 +555,15 @@ class CampaignSend(Base):
 
     __tablename__ = "campaign_sends"
     __table_args__ = (
-        UniqueConstraint("commune_id", "village_id", "year", "parts"),
+        # one entry a day per place: `scope` is the village's id, 0 for the whole commune (a
+        # NULL would never collide, and the entry could be planned twice)
+        UniqueConstraint("commune_id", "scope", "on", "parts"),
         Index("ix_campaign_sends_due", "status", "send_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    scope: Mapped[int] = mapped_column(Integer, default=0)
     year: Mapped[int] = mapped_column(Integer)
     on: Mapped[str] = mapped_column(String(10))  # local date, ISO
     send_at: Mapped[datetime]

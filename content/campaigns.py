@@ -35,3 +35,28 @@ CAPACITY_TWO_DAYS = (
     "hôm sau."
 )
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo"}
+
+# ---- changing a commune's plan ---------------------------------------------------------------
+NOT_MANAGER = (
+    "Việc đổi lịch tuyên truyền của xã dành cho cán bộ Ủy ban xã phụ trách và lãnh đạo Công "
+    "an xã."
+)
+UNKNOWN_DAY = "Lịch tuyên truyền không có ngày «{day}». Gõ /lich để xem các ngày sắp tới."
+UNKNOWN_MESSAGE = "«{day}» không có tin «{key}». Gõ /lich để xem các tin sắp tới."
+TIME_IN_QUIET = (
+    "{at} rơi vào giờ nghỉ của bà con ({start}–{end}), Bình Yên không gửi tin tuyên truyền "
+    "lúc đó. Đồng chí chọn giờ khác giúp mình."
+)
+TEXT_PROBLEMS = {
+    "nfc": "Nội dung có chữ gõ bằng bảng mã khác; đồng chí gõ lại bằng bộ gõ tiếng Việt "
+           "Unicode giúp mình.",
+    "brace": "Dấu ngoặc nhọn chỉ dùng cho các chỗ điền sẵn như {{group}}.",
+    "placeholder": "Nội dung có chỗ điền Bình Yên không biết: {detail}. Các chỗ điền dùng "
+                   "được: {allowed}.",
+    "abbreviation": "Bà con có thể không hiểu chữ viết tắt «{detail}»; đồng chí viết đầy đủ "
+                    "giúp mình.",
+    "length": "Nội dung dài {detail} ký tự khi đã điền tên tổ, tên xã; tối đa {limit} ký tự "
+              "để gửi được qua Zalo.",
+}
+NOT_A_VILLAGE = "Ngày riêng chỉ đặt được cho một thôn, ấp hay khu phố."
+NOT_LOCAL = "«{day}» có ngày chung cả nước, không đặt ngày riêng cho từng thôn được."

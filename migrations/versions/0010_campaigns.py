@@ -57,6 +57,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('commune_id', sa.Integer(), nullable=False),
     sa.Column('village_id', sa.Integer(), nullable=True),
+    sa.Column('scope', sa.Integer(), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('on', sa.String(length=10), nullable=False),
     sa.Column('send_at', sa.DateTime(timezone=True), nullable=False),
@@ -72,7 +73,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['commune_id'], ['areas.id'], name=op.f('fk_campaign_sends_commune_id_areas')),
     sa.ForeignKeyConstraint(['village_id'], ['areas.id'], name=op.f('fk_campaign_sends_village_id_areas')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_sends')),
-    sa.UniqueConstraint('commune_id', 'village_id', 'year', 'parts', name=op.f('uq_campaign_sends_commune_id'))
+    sa.UniqueConstraint('commune_id', 'scope', 'on', 'parts', name=op.f('uq_campaign_sends_commune_id'))
     )
     with op.batch_alter_table('campaign_sends', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_campaign_sends_commune_id'), ['commune_id'], unique=False)
