@@ -17,7 +17,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -335,6 +335,118 @@ async def cmd_content_check(_settings: Settings, _args: argparse.Namespace) -> i
     return 0
 
 
+async def cmd_campaigns_plan(settings: Settings, args: argparse.Namespace) -> int:
+    """A year's campaign plan for each commune under an area, as a dated table, with what the
+    plan decided and the days too heavy for the messengers' limits."""
+    from bot.services.campaigns import outlook
+
+    async with opened(settings) as rt, rt.db.reading() as session:
+        area = await areas.by_code(session, args.area)
+        years = await outlook.years(session, rt, area.id, args.year)
+        loads = await outlook.capacity_by_day(session, rt, args.year, RELAY_CHANNELS)
+        villages = {village_id: (await areas.info(session, village_id))
+                    for year in years for village_id in year.plan.villages}
+    if not years:
+        raise DomainError(f"Khu vực {area.name} ({area.code}) không có xã, phường nào.")
+    days = set()
+    for year in years:
+        print(f"\nLịch tuyên truyền năm {args.year} — {year.commune.name} "
+              f"({year.commune.code})")
+        print(f"{'ngày':<11} {'giờ':<6} {'gửi riêng':<10} tin")
+        for entry in year.plan.main.entries:
+            days.add(entry.on)
+            names = " + ".join(dict.fromkeys(entry.names))
+            parts = ", ".join(f"{d}/{k}" for d, k in entry.parts)
+            print(f"{entry.on:%d/%m/%Y}  {entry.at:%H:%M}  {'có' if entry.to_persons else 'không':<10}"
+                  f" {names} ({parts})")
+        for village_id, entries in year.plan.villages.items():
+            facts = villages[village_id]
+            village = facts.name if facts else f"#{village_id}"
+            for entry in entries:
+                print(f"{entry.on:%d/%m/%Y}  {entry.at:%H:%M}  {'có' if entry.to_persons else 'không':<10}"
+                      f" {entry.names[0]} — ngày riêng của {village}")
+        if year.plan.main.notes:
+            print("Bình Yên đã điều chỉnh:")
+            for note in year.plan.main.notes:
+                print(f"  • {note.text}")
+    heavy = [c for c in loads if c.warning and c.on in days]
+    if heavy:
+        print("\nNgày quá tải (tính cho cả hệ thống, vì giới hạn gửi là của bot):")
+        for day in heavy:
+            print(f"  • {day.warning}")
+    return 0
+
+
+RELAY_CHANNELS = ("zalo",)  # messengers whose bots cannot post in a group: leaders relay
+
+
+def _day_and_key(text: str) -> tuple[str, str]:
+    day, _, key = text.partition("/")
+    if not day or not key:
+        raise argparse.ArgumentTypeError("dạng NGÀY/TIN, ví dụ fire-day/day")
+    return day, key
+
+
+async def cmd_campaigns_switch(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.campaigns import choices
+
+    async with opened(settings) as rt, rt.transaction() as session:
+        commune = await areas.by_code(session, args.area)
+        await choices.switch(session, rt, commune.id, args.day, args.on, None)
+    print(f"Đã {'bật' if args.on else 'tắt'} «{args.day}» cho {commune.name}; lịch đã được "
+          "tính lại.")
+    return 0
+
+
+async def cmd_campaigns_time(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.campaigns import choices
+
+    day, key = args.message
+    async with opened(settings) as rt, rt.transaction() as session:
+        commune = await areas.by_code(session, args.area)
+        await choices.set_time(session, rt, commune.id, day, key, args.time, None)
+    print(f"Tin {day}/{key} của {commune.name} gửi lúc {args.time:%H:%M}.")
+    return 0
+
+
+async def cmd_campaigns_text(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.campaigns import choices
+
+    day, key = args.message
+    text = None if args.reset else Path(args.file).read_text(encoding="utf-8")
+    async with opened(settings) as rt, rt.transaction() as session:
+        commune = await areas.by_code(session, args.area)
+        await choices.set_text(session, rt, commune.id, day, key, text, None)
+    print(f"Tin {day}/{key} của {commune.name}: "
+          + ("dùng lại nội dung chung." if text is None else "đã dùng nội dung riêng."))
+    return 0
+
+
+async def cmd_campaigns_festival(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.campaigns import choices
+
+    async with opened(settings) as rt, rt.transaction() as session:
+        village = await areas.by_code(session, args.area)
+        await choices.set_local_date(session, rt, village.id, args.day, args.date, args.when,
+                                     args.place, None)
+    print(f"{village.name}: «{args.day}» vào {args.date:%d/%m/%Y}; lịch đã được tính lại.")
+    return 0
+
+
+def _clock_time(text: str) -> time:
+    try:
+        return time.fromisoformat(text.strip().replace("h", ":").rjust(5, "0"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("giờ dạng 19:30") from None
+
+
+def _day_month_year(text: str) -> date:
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError("ngày dạng 17/08/2027") from None
+
+
 async def cmd_evidence(settings: Settings, args: argparse.Namespace) -> int:
     """Export a tip's evidence files for an administrator (recorded as a view)."""
     from bot.models import Tip
@@ -435,6 +547,39 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(handler=cmd_evidence)
 
     sub.add_parser("demo", help="tạo xã mẫu và lời mời dùng thử").set_defaults(handler=cmd_demo)
+
+    campaigns = sub.add_parser("campaigns", help="lịch tuyên truyền theo các ngày kỷ niệm")
+    campaigns_sub = campaigns.add_subparsers(dest="campaigns_command", required=True,
+                                             metavar="VIỆC")
+    plan = campaigns_sub.add_parser("plan", help="lịch cả năm của các xã trong một khu vực")
+    plan.add_argument("--year", type=int, required=True)
+    plan.add_argument("--area", required=True, help="mã khu vực (xã, hoặc tỉnh: mọi xã)")
+    plan.set_defaults(handler=cmd_campaigns_plan)
+    for verb, on, words in (("on", True, "bật một ngày (kể cả ngày tùy chọn)"),
+                            ("off", False, "tắt một ngày")):
+        switch = campaigns_sub.add_parser(verb, help=words)
+        switch.add_argument("--area", required=True, help="mã xã")
+        switch.add_argument("day", help="mã ngày, ví dụ law-day")
+        switch.set_defaults(handler=cmd_campaigns_switch, on=on)
+    at = campaigns_sub.add_parser("time", help="đổi giờ gửi một tin")
+    at.add_argument("--area", required=True, help="mã xã")
+    at.add_argument("message", type=_day_and_key, help="NGÀY/TIN, ví dụ fire-day/day")
+    at.add_argument("time", type=_clock_time, help="giờ, ví dụ 19:30")
+    at.set_defaults(handler=cmd_campaigns_time)
+    own = campaigns_sub.add_parser("text", help="nội dung riêng của xã cho một tin")
+    own.add_argument("--area", required=True, help="mã xã")
+    own.add_argument("message", type=_day_and_key, help="NGÀY/TIN, ví dụ fire-day/day")
+    choice = own.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--file", help="tệp văn bản UTF-8 chứa nội dung")
+    choice.add_argument("--reset", action="store_true", help="dùng lại nội dung chung")
+    own.set_defaults(handler=cmd_campaigns_text)
+    festival = campaigns_sub.add_parser("festival", help="ngày hội riêng của một thôn")
+    festival.add_argument("--area", required=True, help="mã thôn, ấp, khu phố")
+    festival.add_argument("--day", default="security-day", help="mã ngày (mặc định security-day)")
+    festival.add_argument("--date", type=_day_month_year, required=True, help="17/08/2027")
+    festival.add_argument("--when", help="cách nói thời gian, ví dụ «sáng Chủ nhật 17/8»")
+    festival.add_argument("--place", help="nơi tổ chức")
+    festival.set_defaults(handler=cmd_campaigns_festival)
 
     content_cmd = sub.add_parser("content", help="danh mục câu chữ của bot")
     content_sub = content_cmd.add_subparsers(dest="content_command", required=True,
