@@ -339,6 +339,7 @@ async def cmd_campaigns_plan(settings: Settings, args: argparse.Namespace) -> in
     """A year's campaign plan for each commune under an area, as a dated table, with what the
     plan decided and the days too heavy for the messengers' limits."""
     from bot.services.campaigns import outlook
+    from bot.services.campaigns.job import RELAY_CHANNELS
 
     async with opened(settings) as rt, rt.db.reading() as session:
         area = await areas.by_code(session, args.area)
@@ -375,9 +376,6 @@ async def cmd_campaigns_plan(settings: Settings, args: argparse.Namespace) -> in
         for day in heavy:
             print(f"  • {day.warning}")
     return 0
-
-
-RELAY_CHANNELS = ("zalo",)  # messengers whose bots cannot post in a group: leaders relay
 
 
 def _day_and_key(text: str) -> tuple[str, str]:

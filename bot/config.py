@@ -116,6 +116,7 @@ class Settings(BaseSettings):
                                       pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
     campaign_group_per_week: int = Field(default=3, ge=1, le=14)
     campaign_person_per_week: int = Field(default=2, ge=1, le=14)
+    zalo_bot_link: OptionalText = None  # e.g. https://zalo.me/…: how residents find the bot
     crash_at: OptionalText = None
 
     @field_validator("timezone")

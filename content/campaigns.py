@@ -60,3 +60,17 @@ TEXT_PROBLEMS = {
 }
 NOT_A_VILLAGE = "Ngày riêng chỉ đặt được cho một thôn, ấp hay khu phố."
 NOT_LOCAL = "«{day}» có ngày chung cả nước, không đặt ngày riêng cho từng thôn được."
+
+# ---- what a campaign message carries ------------------------------------------------------------
+REPORT_HINT = "nhắn riêng cho Bình Yên chữ «báo tin» (có thể giấu tên)"
+LEVEL_WORDS = frozenset({"xã", "phường", "thị trấn", "đặc khu", "thị"})
+POLICE_CONTACT = "Công an {commune}"
+POLICE_PHONE = " (☎️ {phone})"
+FESTIVAL_DATE = "ngày {date}"
+FESTIVAL_PLACE = "nơi thôn, khu phố mình tổ chức (tổ trưởng sẽ báo cụ thể)"
+RELAY_INTRO = (
+    "📣 Tin tuyên truyền cho {group}. Nhờ tổ trưởng chép nguyên tin ngay dưới đây, dán vào "
+    "nhóm Zalo của tổ, rồi nhắn «đã chuyển» cho Bình Yên. Cảm ơn tổ trưởng!"
+)
+RELAY_FOOTER = "\n\n✅ Nhà nào đã đọc tin, nhắn «đã nhận» cho Bình Yên{link} nhé."
+BOT_LINK = " ({link})"

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Outgoing, PlatformRequest
@@ -265,3 +266,32 @@ async def unfinished(session: AsyncSession, channel: str | None = None) -> int:
     if channel:
         query = query.where(OutboxMessage.channel == channel)
     return int(await session.scalar(query) or 0)
+
+
+_BROADCAST_ROWS = {on_postgresql: (postgresql.insert if on_postgresql else sqlite.insert)(
+    OutboxMessage.__table__).on_conflict_do_nothing(
+        index_elements=["broadcast_id", "chat_id", "part"])
+    for on_postgresql in (False, True)}
+
+
+async def enqueue_broadcast(
+    session: AsyncSession, rt: Runtime, broadcast_id: int,
+    messages: Sequence[tuple[Chat, Outgoing, datetime | None]], *, lane: Lane = Lane.BROADCAST,
+) -> int:
+    """Queue one broadcast's messages to many chats in one statement, each (chat, part) once:
+    a chat that already holds a part of this broadcast keeps it, so a fan-out taken up again
+    after a crash never queues a message twice. A message may wait until its `not_before`
+    (the end of quiet hours). Returns how many rows were queued."""
+    rows = []
+    for chat, message, not_before in messages:
+        for part, request in enumerate(render(rt, chat, message)):
+            row = _row(rt, chat, request, lane, broadcast_id, part)
+            row["not_before"] = not_before
+            rows.append(row)
+    if not rows:
+        return 0
+    for channel in {row["channel"] for row in rows}:
+        _note_channel(session, channel)
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    result = await session.execute(_BROADCAST_ROWS[dialect == "postgresql"], rows)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
