@@ -283,8 +283,11 @@ async def enqueue_broadcast(
     after a crash never queues a message twice. A message may wait until its `not_before`
     (the end of quiet hours). Returns how many rows were queued."""
     rows = []
+    parts: dict[int, int] = {}  # a chat's parts count on across its messages (a relay's two)
     for chat, message, not_before in messages:
-        for part, request in enumerate(render(rt, chat, message)):
+        for request in render(rt, chat, message):
+            part = parts.get(chat.id, 0)
+            parts[chat.id] = part + 1
             row = _row(rt, chat, request, lane, broadcast_id, part)
             row["not_before"] = not_before
             rows.append(row)

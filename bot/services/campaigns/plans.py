@@ -120,13 +120,13 @@ _INSERT = {on_postgresql: (postgresql.insert if on_postgresql else sqlite.insert
 async def write_plan(session: AsyncSession, rt: Runtime, commune_id: int, year: int,
                      book: Calendar | None = None) -> int:
     """The commune's plan for `year` as `CampaignSend` rows: what is still to come is
-    replaced; what went (or is going) stays, so no entry is ever sent twice. Returns how many
-    entries are planned ahead."""
+    replaced; what went, is going or is due now stays, so no entry is ever sent twice or
+    lost. Returns how many entries are planned ahead."""
     now = rt.clock.now()
     found = await plan_of(session, rt, commune_id, year, book)
-    await session.execute(delete(CampaignSend).where(
+    await session.execute(delete(CampaignSend).where(  # what is due now stays, to be sent
         CampaignSend.commune_id == commune_id, CampaignSend.year == year,
-        CampaignSend.status == CampaignSendStatus.PLANNED))
+        CampaignSend.status == CampaignSendStatus.PLANNED, CampaignSend.send_at > now))
     gone = set((await session.execute(select(CampaignSend.scope, CampaignSend.on,
                                              CampaignSend.parts).where(
         CampaignSend.commune_id == commune_id, CampaignSend.year == year))).all())
