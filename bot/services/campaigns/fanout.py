@@ -296,14 +296,12 @@ class Pacer:
         return morning
 
 
-async def due_now(rt: Runtime, now: datetime) -> tuple[list[int], list[int]]:
-    """The entries to send now (planned and due, or left `sending` by a stopped process) and
-    those due too long ago to send at all (marked missed here)."""
+async def due_now(rt: Runtime, now: datetime) -> tuple[list[int], int]:
+    """The entries to send now (planned and due, or left `sending` by a stopped process), and
+    how many came due too long ago to send at all (marked missed)."""
     grace = timedelta(minutes=rt.settings.missed_grace_minutes)
     async with rt.transaction() as session:
-        on_time, late = await plans.due(session, now, grace)
-        for send in late:
-            send.status, send.done_at = CampaignSendStatus.MISSED, now
+        on_time, missed = await plans.due(session, now, grace)
         resumed = (await session.scalars(select(CampaignSend.id).where(
             CampaignSend.status == CampaignSendStatus.SENDING))).all()
-        return [send.id for send in on_time] + list(resumed), [send.id for send in late]
+        return list(resumed) + on_time, missed

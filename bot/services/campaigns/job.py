@@ -31,7 +31,7 @@ async def run_due(rt: Runtime, now: datetime) -> None:
     to_send, missed = await fanout.due_now(rt, now)
     if missed:
         log.warning("campaigns: %d entries came due too long ago and were marked missed",
-                    len(missed))
+                    missed)
     for send_id in to_send:
         async with rt.transaction() as session:
             taken = await fanout.claim(session, send_id)

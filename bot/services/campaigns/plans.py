@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -155,14 +155,16 @@ async def communes(session: AsyncSession) -> list[int]:
                                        .order_by(Area.id))).all())
 
 
-async def due(session: AsyncSession, now: datetime, grace: timedelta, limit: int = 50
-              ) -> tuple[list[CampaignSend], list[CampaignSend]]:
-    """Planned entries whose time has come: those still within the grace period, and those
-    later than it (to be marked missed: a drug-prevention day's message a day late does more
-    harm than good)."""
-    rows = list((await session.scalars(select(CampaignSend).where(and_(
-        CampaignSend.status == CampaignSendStatus.PLANNED, CampaignSend.send_at <= now))
-        .order_by(CampaignSend.send_at, CampaignSend.id).limit(limit))).all())
-    on_time = [r for r in rows if now - r.send_at <= grace]
-    late = [r for r in rows if now - r.send_at > grace]
-    return on_time, late
+async def due(session: AsyncSession, now: datetime, grace: timedelta) -> tuple[list[int], int]:
+    """Planned entries whose time has come and that are still within the grace period (their
+    ids, oldest first); those later than it are marked missed here, all at once — a
+    drug-prevention day's message a day late does more harm than good. Returns the ids and
+    how many were missed."""
+    missed = await session.execute(
+        update(CampaignSend).where(CampaignSend.status == CampaignSendStatus.PLANNED,
+                                   CampaignSend.send_at < now - grace)
+        .values(status=CampaignSendStatus.MISSED, done_at=now))
+    ids = list((await session.scalars(select(CampaignSend.id).where(
+        CampaignSend.status == CampaignSendStatus.PLANNED, CampaignSend.send_at <= now)
+        .order_by(CampaignSend.send_at, CampaignSend.id))).all())
+    return ids, int(missed.rowcount or 0)  # type: ignore[attr-defined]
