@@ -293,6 +293,9 @@ class Broadcast(Base):
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     reported_at: Mapped[datetime | None]
+    # campaign messages: to someone the messenger would not reach (Zalo's window), only the
+    # newest such message goes when they next write, not a backlog of them
+    latest_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class ScheduledStatus(StrEnum):

@@ -19,7 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Outgoing, PlatformRequest
 from bot.clock import utc
-from bot.models import LANE_PRIORITY, Chat, Lane, Meta, OutboxMessage, OutboxStatus
+from bot.models import (
+    LANE_PRIORITY,
+    Broadcast,
+    Chat,
+    Lane,
+    Meta,
+    OutboxMessage,
+    OutboxStatus,
+)
 from bot.runtime import OUTBOX_CHANNELS, Runtime
 
 PAYLOAD_CONTEXT = "outbox.payload"
@@ -168,11 +176,30 @@ RELEASE_CHATS = (update(_CHATS).where(_CHATS.c.id.in_(bindparam("chats", expandi
                  .values(waiting_contact=False))
 
 
+_LATEST_ONLY = select(Broadcast.id).where(Broadcast.latest_only.is_(True)).scalar_subquery()
+_NEWER = _ROWS.alias("newer")
+# of the campaign messages that waited for a person, all but the newest are let go
+SUPERSEDE_ROWS = (
+    update(_ROWS)
+    .where(_ROWS.c.chat_id.in_(bindparam("chats", expanding=True)),
+           _ROWS.c.status == OutboxStatus.WAITING,
+           _ROWS.c.broadcast_id.in_(_LATEST_ONLY),
+           select(_NEWER.c.id).where(_NEWER.c.chat_id == _ROWS.c.chat_id,
+                                     _NEWER.c.status == OutboxStatus.WAITING,
+                                     _NEWER.c.broadcast_id.in_(_LATEST_ONLY),
+                                     _NEWER.c.id > _ROWS.c.id).exists())
+    .values(status=OutboxStatus.FAILED, payload_enc=None,
+            error="superseded: a newer campaign message waited for the same person"))
+
+
 async def release_waiting(session: AsyncSession, chat_ids: set[int], channel: str) -> None:
     """The person is reachable again (they wrote, or a message just reached them): what waited
     for them is queued again, in one UPDATE. The rows keep their ids, so they go out oldest
-    first, before anything queued after them (a reply to what they just wrote)."""
+    first, before anything queued after them (a reply to what they just wrote). Of the
+    campaign messages that waited, only the newest goes (`Broadcast.latest_only`): a person
+    back after a month gets this week's message once, not four weeks of them."""
     params = {"chats": sorted(chat_ids)}
+    await session.execute(SUPERSEDE_ROWS, params)
     await session.execute(RELEASE_ROWS, params)
     await session.execute(RELEASE_CHATS, params)
     _note_channel(session, channel)
@@ -277,11 +304,11 @@ _BROADCAST_ROWS = {on_postgresql: (postgresql.insert if on_postgresql else sqlit
 async def enqueue_broadcast(
     session: AsyncSession, rt: Runtime, broadcast_id: int,
     messages: Sequence[tuple[Chat, Outgoing, datetime | None]], *, lane: Lane = Lane.BROADCAST,
-) -> int:
+) -> None:
     """Queue one broadcast's messages to many chats in one statement, each (chat, part) once:
     a chat that already holds a part of this broadcast keeps it, so a fan-out taken up again
     after a crash never queues a message twice. A message may wait until its `not_before`
-    (the end of quiet hours). Returns how many rows were queued."""
+    (the end of quiet hours)."""
     rows = []
     parts: dict[int, int] = {}  # a chat's parts count on across its messages (a relay's two)
     for chat, message, not_before in messages:
@@ -292,9 +319,8 @@ async def enqueue_broadcast(
             row["not_before"] = not_before
             rows.append(row)
     if not rows:
-        return 0
+        return
     for channel in {row["channel"] for row in rows}:
         _note_channel(session, channel)
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    result = await session.execute(_BROADCAST_ROWS[dialect == "postgresql"], rows)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    await session.execute(_BROADCAST_ROWS[dialect == "postgresql"], rows)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.channels.base import ChatType, Incoming, InputKind, TextRenderer
+from bot.channels.base import ChatType, Incoming, InputKind, Outgoing, TextRenderer
 from bot.channels.telegram import CAPABILITIES as TELEGRAM
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.zalo import CAPABILITIES as ZALO
@@ -22,6 +22,7 @@ from bot.models import (
     Chat,
     ChatKind,
     OutboxMessage,
+    OutboxStatus,
     Person,
     Role,
 )
@@ -50,8 +51,9 @@ async def _someone(rt: Runtime, channel: str, user: str, role: Role | None = Non
         return person
 
 
-async def _setting(rt: Runtime, clock: FakeClock) -> int:
-    clock.set(datetime(2027, 6, 25, 3, 0, tzinfo=UTC))
+async def _setting(rt: Runtime, clock: FakeClock,
+                   start: datetime = datetime(2027, 6, 25, 3, 0, tzinfo=UTC)) -> int:
+    clock.set(start)
     async with rt.transaction() as session:
         await demo.seed_demo(session, rt)
         commune = await areas.by_code(session, demo.DEMO_COMMUNE)
@@ -89,7 +91,8 @@ async def test_the_day_itself_reaches_every_group_once(rt: Runtime, clock: FakeC
     await job.run_due(rt, clock.now())
     async with rt.db.reading() as session:
         send = await session.scalar(select(CampaignSend).where(
-            CampaignSend.commune_id == commune_id, CampaignSend.parts == "drugs-day/day"))
+            CampaignSend.commune_id == commune_id, CampaignSend.on == "2027-06-26",
+            CampaignSend.parts == "drugs-day/day"))
         assert send is not None and send.status == CampaignSendStatus.SENT
         relays = (await session.scalars(select(CampaignRelay))).all()
     texts = await _texts(rt, send.broadcast_id)
@@ -113,7 +116,8 @@ async def test_a_fan_out_stopped_half_way_resumes_without_queuing_twice(
     clock.set(datetime(2027, 6, 26, 1, 0, tzinfo=UTC))
     async with rt.transaction() as session:
         send = await session.scalar(select(CampaignSend).where(
-            CampaignSend.commune_id == commune_id, CampaignSend.parts == "drugs-day/day"))
+            CampaignSend.commune_id == commune_id, CampaignSend.on == "2027-06-26",
+            CampaignSend.parts == "drugs-day/day"))
         assert send is not None and await fanout.claim(session, send.id)
         assert not await fanout.claim(session, send.id)  # taken once
     fanout.BATCH_GROUPS, batch = 2, fanout.BATCH_GROUPS
@@ -151,13 +155,15 @@ async def test_what_cannot_leave_before_quiet_hours_waits_for_the_morning(
     commune_id = await _setting(rt, clock)
     rt.settings.zalo_limit_per_second = 0.001  # one message every 1,000 s
     async with rt.transaction() as session:  # at 20:30 in Vietnam
-        await session.execute(update(CampaignSend).where(CampaignSend.parts == "drugs-day/day")
+        await session.execute(update(CampaignSend).where(CampaignSend.on == "2027-06-26",
+                                                         CampaignSend.parts == "drugs-day/day")
                               .values(send_at=datetime(2027, 6, 26, 13, 30, tzinfo=UTC)))
     clock.set(datetime(2027, 6, 26, 13, 30, tzinfo=UTC))
     await job.run_due(rt, clock.now())
     async with rt.db.reading() as session:
         send = await session.scalar(select(CampaignSend).where(
-            CampaignSend.commune_id == commune_id, CampaignSend.parts == "drugs-day/day"))
+            CampaignSend.commune_id == commune_id, CampaignSend.on == "2027-06-26",
+            CampaignSend.parts == "drugs-day/day"))
         assert send is not None
         waits = (await session.execute(
             select(OutboxMessage.channel, OutboxMessage.not_before)
@@ -168,3 +174,36 @@ async def test_what_cannot_leave_before_quiet_hours_waits_for_the_morning(
     zalo = [at for channel, at in waits if channel == "zalo"]
     assert zalo[0] is None and zalo[1] is None  # the leader's two leave at 20:30 and 20:46
     assert zalo[2:] == [morning]  # the third would leave after 21:00
+
+
+async def test_someone_back_after_weeks_gets_the_latest_campaign_message_once(
+        rt: Runtime, clock: FakeClock) -> None:
+    """Zalo would not reach them (its 48-hour window): two campaign days waited, and so did
+    a reply to their tip. When they write, the reply and the newer campaign message go."""
+    await _setting(rt, clock, datetime(2027, 6, 18, 3, 0, tzinfo=UTC))
+    for moment in (datetime(2027, 6, 19, 2, 0, tzinfo=UTC), datetime(2027, 6, 26, 1, 0,
+                                                                       tzinfo=UTC)):
+        clock.set(moment)
+        await job.run_due(rt, moment)
+    async with rt.transaction() as session:
+        chat = await session.scalar(select(Chat).where(
+            Chat.chat_ref == people.chat_ref(rt, "zalo", "yes-3")))
+        assert chat is not None
+        other = await outbox.enqueue(session, rt, chat, Outgoing("Tin báo của bạn có cập nhật."))
+        # what the delivery worker does when Zalo refuses for the window
+        await session.execute(update(OutboxMessage).where(OutboxMessage.chat_id == chat.id)
+                              .values(status=OutboxStatus.WAITING))
+        chat.waiting_contact = True
+    clock.set(datetime(2027, 7, 20, 1, 0, tzinfo=UTC))
+    async with rt.transaction() as session:  # they write again
+        await people.touch(session, rt, Incoming(
+            channel="zalo", update_key="back", chat_id="yes-3", chat_type=ChatType.PRIVATE,
+            user_id="yes-3", kind=InputKind.TEXT, text="xin chào"))
+    async with rt.db.reading() as session:
+        rows = (await session.execute(
+            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.broadcast_id)
+            .where(OutboxMessage.chat_id == chat.id).order_by(OutboxMessage.id))).all()
+    lead_up, day, reply = rows
+    assert (lead_up.status, day.status, reply.status) == (
+        OutboxStatus.FAILED, OutboxStatus.QUEUED, OutboxStatus.QUEUED)
+    assert reply.id == other[0] and day.broadcast_id != lead_up.broadcast_id

@@ -92,29 +92,28 @@ async def claim(session: AsyncSession, send_id: int) -> bool:
     return taken.first() is not None
 
 
-async def fan_out(rt: Runtime, send_id: int, relay_channels: Sequence[str]) -> int:
+async def fan_out(rt: Runtime, send_id: int, relay_channels: Sequence[str]) -> None:
     """Queue a taken entry's messages, batch by batch, from where it stopped; mark it sent at
-    the end. Returns how many messages were queued in this call."""
-    queued = 0
+    the end."""
     pacer = await Pacer.start(rt)
     while True:
         async with rt.transaction() as session:
             send = await session.get(CampaignSend, send_id)
             if send is None or send.status != CampaignSendStatus.SENDING:
-                return queued
+                return
             if send.broadcast_id is None:
                 record = Broadcast(label=_label(send), author_person_id=None, total_chats=0,
-                                   created_at=rt.clock.now())
+                                   created_at=rt.clock.now(), latest_only=True)
                 session.add(record)
                 await session.flush()
                 send.broadcast_id = record.id
             batch = await _next_groups(session, send)
             if batch:
-                queued += await _one_batch(session, rt, send, batch, relay_channels, pacer)
+                await _one_batch(session, rt, send, batch, relay_channels, pacer)
                 send.groups_done = batch[-1].id
             if len(batch) < BATCH_GROUPS:
                 await _finish(session, rt, send)
-                return queued
+                return
 
 
 def _label(send: CampaignSend) -> str:
@@ -169,7 +168,7 @@ async def _places(session: AsyncSession, send: CampaignSend, group: Area) -> Pla
 
 
 async def _one_batch(session: AsyncSession, rt: Runtime, send: CampaignSend,
-                     batch: list[Area], relay_channels: Sequence[str], pacer: Pacer) -> int:
+                     batch: list[Area], relay_channels: Sequence[str], pacer: Pacer) -> None:
     now = rt.clock.now()
     by_id = {group.id: group for group in batch}
     ids = sorted(by_id)
@@ -196,13 +195,12 @@ async def _one_batch(session: AsyncSession, rt: Runtime, send: CampaignSend,
             messages.append((chat, Outgoing(places[group_id].fill(send.text)),
                              pacer.not_before(chat.channel, send)))
     assert send.broadcast_id is not None
-    count = await outbox.enqueue_broadcast(session, rt, send.broadcast_id, messages)
+    await outbox.enqueue_broadcast(session, rt, send.broadcast_id, messages)
     if relays:
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         await session.execute(insert(CampaignRelay.__table__).on_conflict_do_nothing(
             index_elements=["send_id", "group_id"]), relays)
-    return count
 
 
 def _held(role: Role, now: datetime) -> list[object]:
