@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.channels.base import ChatMoved, Outgoing, PlatformRequest
+from bot.channels.base import ChatMoved
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import Database
+from bot.messages import Outgoing, PlatformRequest
 from bot.models import (
     Broadcast,
     Chat,
@@ -360,9 +361,8 @@ async def test_a_group_that_became_a_supergroup_is_followed(harness: Harness) ->
     assert (await rows(h, chat_id=chat.id))[0].status == OutboxStatus.SENT
     assert (await h.stats())["messages_by_chat"].get(str(new_id)) == 1
     # a send to the old id is answered with the new one, which the worker follows
-    assert h.app.channel is not None
     with pytest.raises(ChatMoved) as caught:
-        await h.app.channel.send(str(GROUP_BASE), PlatformRequest("sendMessage", {"text": "x"}))
+        await h.app.channels["telegram"].send(str(GROUP_BASE), PlatformRequest("sendMessage", {"text": "x"}))
     assert caught.value.new_chat_id == str(new_id)
 
 
