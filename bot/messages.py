@@ -208,3 +208,16 @@ class PlatformRequest:
     method: str
     params: dict[str, Any]
     edit_of: int | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """As the outbox keeps it (JSON)."""
+        kept: dict[str, Any] = {"method": self.method, "params": self.params}
+        if self.edit_of is not None:
+            kept["edit_of"] = self.edit_of
+        return kept
+
+    @classmethod
+    def from_stored(cls, kept: dict[str, Any]) -> PlatformRequest:
+        params = kept["params"]
+        # an edit queued before the edited row moved out of the params (issue 15) finds it
+        return cls(kept["method"], params, kept.get("edit_of", params.pop("_message_of", None)))

@@ -4,16 +4,19 @@ A channel receives its platform's updates (long polling, or a webhook the platfo
 each in the durable inbox before anything else, turns it into an `Incoming` for the engine, and
 renders every `Outgoing` into its platform's requests (`Renderer`), which the outbox stores and
 the delivery worker hands back to the channel's `send`. Only channels know a platform's method
-names, markup and message ids; the core sees `bot.messages` and what `Capabilities` say.
+names, markup and message ids; the core sees `bot.messages` and what `Capabilities` say, and
+never imports a concrete channel (a ruff rule; only the app wiring picks channels, through the
+registry).
 
 Adding a messenger (say, Viber) takes one module and one registry line:
 
-1. `bot/channels/viber.py` with a class implementing `Channel` (subclass it: the parts a
-   messenger may lack — webhooks, files to fetch before handling — have defaults): receiving
-   (`connect`, `poll_forever` or `webhook`/`receive`, `store` into `bot.services.inbox`,
-   `handle_stored` → `Engine.handle`), sending (`send`, raising the `DeliveryError`s below),
-   `limits()`, and `parts()`: its renderer (`TextRenderer` for a text-only messenger) and its
-   `Capabilities`;
+1. `bot/channels/viber.py`, with its `NAME` and a class implementing `Channel` (subclass it:
+   what a messenger may lack — webhooks, files to fetch before handling — has defaults):
+   receiving (`connect`, then `poll_forever`, or, when its factory sets `webhook`,
+   `use_webhook` and `receive`, served at /webhook/<name> by `bot.web`), each update stored in
+   `bot.services.inbox` before anything else and handled by `handle_stored` → `Engine.handle`;
+   sending (`send`, raising the `DeliveryError`s below); `limits()`; and `parts()`: its
+   renderer (`TextRenderer` for a text-only messenger) and its `Capabilities`;
 2. in the same module `PLUGIN = ChannelType(endpoint=…, build=…)`: where its settings say the
    platform is (None while no token is set) and how to build the channel;
 3. one line in `bot/channels/registry.py`: `viber.NAME: viber.PLUGIN`.

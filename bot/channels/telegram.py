@@ -177,6 +177,8 @@ class TelegramRenderer:
             caption, *texts = split_text(message.text, MAX_TEXT, first_limit=MAX_CAPTION) or [""]
         else:
             caption, texts = "", split_text(message.text, MAX_TEXT)
+            if not texts:
+                raise ValueError("an album's choices need a text to go under")
         requests = []
         for group in _albums(message.attachments):
             if len(group) == 1:

@@ -33,10 +33,7 @@ def _note_channel(session: AsyncSession, channel: str) -> None:
 
 def _row(rt: Runtime, chat: Chat, request: PlatformRequest, lane: Lane,
          broadcast_id: int | None, part: int) -> dict[str, Any]:
-    stored: dict[str, Any] = {"method": request.method, "params": request.params}
-    if request.edit_of is not None:
-        stored["edit_of"] = request.edit_of
-    payload = json.dumps(stored, ensure_ascii=False)
+    payload = json.dumps(request.stored(), ensure_ascii=False)
     return {
         "channel": chat.channel,
         "chat_id": chat.id,
@@ -174,11 +171,7 @@ def open_payload(rt: Runtime, row: OutboxMessage) -> PlatformRequest:
 
 
 def open_blob(rt: Runtime, blob: bytes) -> PlatformRequest:
-    data = json.loads(rt.keyring.decrypt_text(blob, PAYLOAD_CONTEXT))
-    params = data["params"]
-    # an edit queued before the edited row moved out of the params (issue 15) still finds it
-    edit_of = data.get("edit_of", params.pop("_message_of", None))
-    return PlatformRequest(data["method"], params, edit_of)
+    return PlatformRequest.from_stored(json.loads(rt.keyring.decrypt_text(blob, PAYLOAD_CONTEXT)))
 
 
 @dataclass

@@ -122,6 +122,31 @@ def test_a_long_caption_continues_in_text_after_its_file() -> None:
     assert [r.method for r in short] == ["sendDocument"]  # an unknown kind goes as a document
 
 
+def test_an_album_goes_in_groups_telegram_takes_with_its_caption_on_the_first() -> None:
+    files = (Media("photo", 1), Media("video", 2), Media("voice", 3), Media("document", 4),
+             Media("memo", 5), *(Media("photo", n) for n in range(6, 17)))
+    caption = "Bằng chứng của tin #12. " * 60
+    requests = TelegramRenderer().render(Outgoing(caption, attachments=files))
+    assert [r.method for r in requests] == [
+        "sendMediaGroup", "sendVoice", "sendMediaGroup", "sendMediaGroup", "sendPhoto",
+        "sendMessage"]
+    first, _, documents, ten, eleventh, rest = requests
+    assert [m["type"] for m in first.params["media"]] == ["photo", "video"]
+    assert [m["_evidence"] for m in documents.params["media"]] == [4, 5]  # an unknown kind too
+    assert [m["type"] for m in documents.params["media"]] == ["document", "document"]
+    assert len(ten.params["media"]) == 10 and eleventh.params == {"_evidence": 16}
+    assert len(first.params["media"][0]["caption"]) <= MAX_CAPTION
+    assert all("caption" not in m for r in requests[1:4] for m in r.params.get("media", []))
+    assert _letters(first.params["media"][0]["caption"] + rest.params["text"]) == _letters(
+        caption)
+    with_buttons = TelegramRenderer().render(Outgoing("Xem xong chọn", CHOICES, token="t",
+                                                      attachments=files[:2]))
+    assert [r.method for r in with_buttons] == ["sendMediaGroup", "sendMessage"]
+    assert "caption" not in with_buttons[0].params["media"][0]
+    assert "reply_markup" in with_buttons[1].params
+    assert "reply_markup" not in with_buttons[0].params  # an album carries no buttons
+
+
 def test_an_edit_that_outgrows_its_message_continues_in_new_ones() -> None:
     renderer = TelegramRenderer()
     [edit] = renderer.render(Outgoing("Trạng thái: Đã tiếp nhận", CHOICES, token="t", edit_of=4))
