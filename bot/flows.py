@@ -666,7 +666,7 @@ class Engine:
         """The step's messages and the answer to a pressed button, in one insert (in order
         within each chat and lane)."""
         button, ctx._button_answer = ctx._button_answer, None
-        rows = [(ctx.chat, request, Lane.ACK) for request in (button.at_once if button else [])]
+        rows = [(ctx.chat, request, Lane.BUTTON) for request in (button.at_once if button else [])]
         rows += [(chat, request, lane) for chat, message, lane in ctx._outgoing
                  for request in outbox.render(self.rt, chat, message)]
         rows += [(ctx.chat, request, Lane.INTERACTIVE)

@@ -83,13 +83,13 @@ CANDIDATES = 256
 # statement then knows how rare rows in flight are. As parameters it guessed a third of the
 # table, scanned the whole outbox on every turn and halved the tip bench on PostgreSQL.
 _QUEUED = literal(OutboxStatus.QUEUED.value, literal_execute=True)
-_ACK = literal(LANE_PRIORITY[Lane.ACK], literal_execute=True)
+_BUTTON = literal(LANE_PRIORITY[Lane.BUTTON], literal_execute=True)
 # One message in flight per chat keeps each chat's order, so a chat with a message in flight
 # has nothing to offer this turn: its queue is left out of the window, or a chat with a long
 # queue (an officer's cards on a busy evening) would fill it and hide every other chat behind
 # it. A chat that is free shows its whole queue, but its head is taken and then it is busy.
-# Acknowledgements are not messages in the chat (`Lane.ACK`): they always show, and never
-# make their chat busy.
+# Answers to pressed buttons are not messages in the chat (`Lane.BUTTON`): they always show,
+# and never make their chat busy.
 # The busy chats come from the worker, which holds the channel's lease and so knows every row
 # in flight. Asking the outbox instead (NOT EXISTS a row in flight in the chat) left the plan
 # to PostgreSQL: planned while the outbox was small, it hashed the whole table on every turn,
@@ -101,7 +101,7 @@ CANDIDATE_ROWS = (
     .where(OutboxMessage.channel == bindparam("channel"),
            OutboxMessage.status == _QUEUED,
            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= bindparam("now")),
-           or_(OutboxMessage.priority == _ACK,
+           or_(OutboxMessage.priority == _BUTTON,
                OutboxMessage.chat_id.not_in(bindparam("busy", expanding=True))))
     .order_by(OutboxMessage.priority, OutboxMessage.id)
     .limit(CANDIDATES)
@@ -176,7 +176,7 @@ class Claimed:
     external_id: str
     request: PlatformRequest
     broadcast_id: int | None
-    ordered: bool = True  # a message in the chat's order, not an acknowledgement
+    ordered: bool = True  # a message in the chat's order, not a button's answer
     chat_waiting: bool = False  # the chat had rows waiting for the person to write
     original: str | None = None  # the platform id of the message the request changes
 
@@ -400,7 +400,7 @@ class DeliveryWorker:
         """Which candidates go now, and which chats the rate limits hold back until when."""
         turn = Turn(next_at=now + timedelta(seconds=IDLE_WAIT_S))
         for row_id, chat_id, kind, priority in candidates:
-            if priority != LANE_PRIORITY[Lane.ACK]:  # an acknowledgement just goes
+            if priority != LANE_PRIORITY[Lane.BUTTON]:  # a button's answer just goes
                 group = kind == ChatKind.GROUP
                 if chat_id in turn.blocked or chat_id in self._busy_chats:
                     continue  # one message at a time per chat keeps its order
@@ -477,7 +477,7 @@ class DeliveryWorker:
                     continue
             claimed.append(Claimed(row_id, chat_id, kind == ChatKind.GROUP,
                                    self._external_id(chat_id, external), request,
-                                   broadcast_id, priority != LANE_PRIORITY[Lane.ACK],
+                                   broadcast_id, priority != LANE_PRIORITY[Lane.BUTTON],
                                    bool(waiting), original))
         await self._escalate(session)
         return sorted(claimed, key=lambda item: row_ids.index(item.row_id))

@@ -25,9 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.core import Clock, EmulatorCore
+from bot.sandbox.core import Clock, OneToOneEmulator
 from bot.sandbox.errors import BotApiError, ControlError, bad_request
-from bot.sandbox.limits import LIMIT_FIELDS
 from bot.sandbox.params import Kind, Param
 from bot.sandbox.routes import control_body, json_answer, query_str, serve_emulator
 from bot.sandbox.updates import UpdateQueue
@@ -65,10 +64,8 @@ class PlainChat:
     messages: list[PlainMessage] = field(default_factory=list)
 
 
-class PlainSandbox(EmulatorCore):
+class PlainSandbox(OneToOneEmulator):
     """The fake plain messenger: its three API methods and its control operations."""
-
-    limit_fields = LIMIT_FIELDS - {"group_per_minute"}
 
     def __init__(self, token: str = DEFAULT_PLAIN_TOKEN, *, clock: Clock = time.time) -> None:
         super().__init__(token, PLAIN_METHODS, clock, chat_id_type=str)
@@ -136,12 +133,6 @@ class PlainSandbox(EmulatorCore):
         self._updates.close()
         super().shutdown()
 
-    def limits_json(self) -> dict[str, Any]:
-        body = super().limits_json()
-        body.pop("group_per_minute")
-        body["effective"].pop("group_per_minute")
-        return body
-
     # ----------------------------------------------------------------- internals
 
     def _add(self, chat: PlainChat, from_bot: bool, text: str, now: float) -> PlainMessage:
@@ -149,13 +140,6 @@ class PlainSandbox(EmulatorCore):
         chat.messages.append(message)
         self._touch()
         return message
-
-    def _fault_chat_id(self, params: Mapping[str, Any]) -> str | None:
-        value = params.get("chat_id")
-        return None if value is None or isinstance(value, bool) else str(value)
-
-    def _fault_chat_type(self, chat_id: int | str | None) -> str | None:
-        return "private"
 
     def _state_busy_reasons(self) -> list[str]:
         reasons: list[str] = []
