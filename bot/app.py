@@ -1,5 +1,8 @@
-"""Wires one running bot: database, keys, engine, the messengers, their workers, the scheduler,
-and the small web server (Zalo webhook, evidence pages, health).
+"""Wires one running bot: database, keys, engine, the messengers, their workers and the
+scheduler (the small web server — webhooks, evidence pages, health — is `bot.web`).
+
+The messengers come from `bot.channels.registry`, by name: those the settings name, or the
+endpoints the caller gives. The app knows them only as `Channel`s.
 
 `App` is what `binhyen run` starts and what the end-to-end tests start, in one event loop with
 the sandbox. `idle()` reports whether any work is in flight (the sandbox's settle call uses it).

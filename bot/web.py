@@ -5,8 +5,8 @@ pages.
 naming the loops that are down (`crashed`) or late (`stale`). `/webhook/<channel>` hands the
 call to that channel (`Channel.receive`: it checks the platform's secret and answers 200 only
 after the update is committed to the inbox); when the database cannot take it, 503, so the
-platform tries again. Evidence pages are served once per link, never cached, and say nothing about whether a
-refused link ever existed.
+platform tries again. Evidence pages are served once per link, never cached, and say
+nothing about whether a refused link ever existed.
 """
 
 from __future__ import annotations

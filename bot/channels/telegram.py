@@ -244,11 +244,10 @@ def _albums(files: tuple[Media, ...]) -> list[list[Media]]:
     documents together, audio together, at most `MAX_ALBUM` each; a voice note on its own."""
     groups: list[list[Media]] = []
     for file in files:
-        family = ALBUM_FAMILIES.get(_sent_as(file.kind))
-        last = groups[-1] if groups else []
-        if (family is not None and len(last) < MAX_ALBUM
-                and ALBUM_FAMILIES.get(_sent_as(last[-1].kind) if last else "") == family):
-            last.append(file)
+        family = ALBUM_FAMILIES.get(_sent_as(file.kind))  # None: never in an album
+        if (groups and family is not None and len(groups[-1]) < MAX_ALBUM
+                and ALBUM_FAMILIES.get(_sent_as(groups[-1][-1].kind)) == family):
+            groups[-1].append(file)
         else:
             groups.append([file])
     return groups

@@ -2,7 +2,8 @@
 
 A small typed client of our own over aiohttp rather than `python-zalo-bot`: that SDK is a port
 of python-telegram-bot whose `Application` owns polling and dispatch, and we must own both to
-store every update before anything else happens. The API is five methods; our client is short.
+store every update before anything else happens. The API is five methods; our client
+(`bot.channels.jsonapi`) is short.
 
 Zalo bots are 1:1 and text-only: choices are numbered, commands work with or without the slash
 and without diacritics (the engine does that), contact and location steps become typed answers.
