@@ -118,7 +118,7 @@ class PlainChannel(Channel):
 
     async def store(self, updates: list[dict[str, Any]]) -> None:
         received = [inbox.Received(inbox.update_key(self.rt, str(update["update_id"]), update),
-                                   str(update["message"]["chat_id"]), update)
+                                   str((update.get("message") or {}).get("chat_id")), update)
                     for update in updates]
         async with self.rt.db.statement() as session:
             await inbox.store(session, self.rt, NAME, received)
