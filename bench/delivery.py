@@ -30,12 +30,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench import results as recorded
-from bot.channels.base import Outgoing
 from bot.channels.telegram import CAPABILITIES, TelegramRenderer
 from bot.clock import utc
 from bot.config import Settings
 from bot.db import Database
 from bot.loop import run_loop
+from bot.messages import Outgoing
 from bot.models import ChatKind, OutboxMessage, OutboxStatus
 from bot.runtime import ChannelParts, Runtime
 from bot.sandbox.server import RunningSandbox, start_sandbox

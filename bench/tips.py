@@ -40,10 +40,10 @@ from typing import Any
 from sqlalchemy import text
 
 from bench import results as recorded
-from bot.channels.base import ChatType, Incoming, InputKind
 from bot.config import Settings
 from bot.db import Database
 from bot.loop import run_loop
+from bot.messages import ChatType, Incoming, InputKind
 from bot.models import Role
 from bot.runtime import Runtime
 from bot.sandbox.server import RunningSandbox, start_sandbox

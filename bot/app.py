@@ -1,5 +1,8 @@
-"""Wires one running bot: database, keys, engine, the messengers, their workers, the scheduler,
-and the small web server (Zalo webhook, evidence pages, health).
+"""Wires one running bot: database, keys, engine, the messengers, their workers and the
+scheduler (the small web server — webhooks, evidence pages, health — is `bot.web`).
+
+The messengers come from `bot.channels.registry`, by name: those the settings name, or the
+endpoints the caller gives. The app knows them only as `Channel`s.
 
 `App` is what `binhyen run` starts and what the end-to-end tests start, in one event loop with
 the sandbox. `idle()` reports whether any work is in flight (the sandbox's settle call uses it).
@@ -12,29 +15,25 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.channels.telegram import TelegramChannel
-from bot.channels.zalo import ZaloChannel
+from bot.channels.base import Channel, Endpoint
+from bot.channels.registry import channel_type, configured
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.faults import CrashPoints
 from bot.flows import Engine, Registry
 from bot.logs import REDACTOR
-from bot.runtime import ChannelParts, Runtime
+from bot.runtime import Runtime
 from bot.services import inbox
 from bot.services.keys import open_keyring
 from handlers import build_registry
 from scheduler.delivery import DeliveryWorker
 from scheduler.inbox import InboxProcessor
 from scheduler.lease import LeaseKeeper, new_holder_id
-from scheduler.limits import Limits
 from scheduler.supervisor import Beat, Health, Supervisor
 from scheduler.tick import Ticker
 
@@ -44,36 +43,6 @@ log = logging.getLogger(__name__)
 # normal waits, and never under a minute (a busy database may hold any loop for its timeout).
 ALLOWANCE_FACTOR = 3
 MIN_ALLOWANCE_S = 60.0
-
-
-class Messenger(Protocol):
-    """What the app needs of a channel plug-in."""
-
-    name: str
-    on_stored: Any
-
-    def parts(self) -> ChannelParts: ...
-
-    async def connect(self, stop: asyncio.Event) -> bool: ...
-
-    @property
-    def longest_wait(self) -> float: ...
-
-    async def poll_forever(self, stop: asyncio.Event, lease: LeaseKeeper,
-                           beat: Beat) -> None: ...
-
-    def needs_prepare(self, payload: dict[str, Any]) -> bool: ...
-
-    async def prepare(self, payload: dict[str, Any]) -> Any: ...
-
-    async def handle_stored(self, session: AsyncSession, payload: dict[str, Any],
-                            prepared: Any = None) -> None: ...
-
-    async def apologise(self, session: AsyncSession, payload: dict[str, Any]) -> None: ...
-
-    async def send(self, chat_id: str, request: Any) -> str | None: ...
-
-    async def close(self) -> None: ...
 
 
 def tune_garbage_collector() -> None:
@@ -91,55 +60,24 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(10_000, 50, 100)
 
 
-@dataclass
-class Endpoint:
-    """Where a messenger's Bot API is and the token for it."""
-
-    token: str
-    api_url: str
-    proxy: str | None = None
-
-
-TelegramEndpoint = Endpoint
-
-
 def allowance(longest_wait: float) -> timedelta:
     return timedelta(seconds=max(MIN_ALLOWANCE_S, ALLOWANCE_FACTOR * longest_wait))
-
-
-def telegram_limits(settings: Settings) -> Limits:
-    return Limits(
-        global_per_second=settings.telegram_limit_per_second,
-        group_per_minute=settings.telegram_limit_group_per_minute,
-        private_per_second=settings.telegram_limit_private_per_second,
-        margin=settings.rate_margin,
-    )
-
-
-def zalo_limits(settings: Settings) -> Limits:
-    return Limits(
-        global_per_second=settings.zalo_limit_per_second,
-        group_per_minute=0,
-        private_per_second=settings.zalo_limit_private_per_second,
-        margin=settings.rate_margin,
-    )
 
 
 @dataclass
 class App:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
-    telegram: Endpoint | None = None
-    zalo: Endpoint | None = None
+    # the messengers to run, by name (`bot.channels.registry`); None: those the settings name
+    endpoints: dict[str, Endpoint] | None = None
     registry: Registry = field(default_factory=build_registry)
     run_scheduler: bool = True
-    zalo_webhook: bool = False
     receive: bool = True  # poll and handle updates (False in the sender process)
     deliver: bool = True  # run the delivery workers (False when a sender process does)
 
     rt: Runtime = field(init=False)
     engine: Engine = field(init=False)
-    channels: list[Messenger] = field(init=False, default_factory=list)
+    channels: dict[str, Channel] = field(init=False, default_factory=dict)
     processors: list[InboxProcessor] = field(init=False, default_factory=list)
     workers: list[DeliveryWorker] = field(init=False, default_factory=list)
     stop_event: asyncio.Event = field(init=False, default_factory=asyncio.Event)
@@ -149,15 +87,6 @@ class App:
     poll_leases: dict[str, LeaseKeeper] = field(init=False, default_factory=dict)
     _connected: set[str] = field(init=False, default_factory=set)
     _once: list[asyncio.Task[None]] = field(init=False, default_factory=list)
-
-    @property
-    def channel(self) -> TelegramChannel | None:
-        """The Telegram channel, if running (most tests drive it)."""
-        return next((c for c in self.channels if isinstance(c, TelegramChannel)), None)
-
-    @property
-    def zalo_channel(self) -> ZaloChannel | None:
-        return next((c for c in self.channels if isinstance(c, ZaloChannel)), None)
 
     async def prepare(self, db: Database | None = None) -> Runtime:
         """Migrate, open the keys, build the runtime and the channels; no network yet."""
@@ -175,23 +104,16 @@ class App:
         self.rt = Runtime(self.settings, db, keyring, self.clock,
                           faults=CrashPoints(self.settings.crash_at))
         self.engine = Engine(self.rt, self.registry)
-        if self.telegram is not None:
-            REDACTOR.add(self.telegram.token)
-            commands = [(c.name, c.description) for c in self.registry.commands.values()
-                        if c.public]
-            self._add(TelegramChannel(self.rt, self.engine, token=self.telegram.token,
-                                      api_url=self.telegram.api_url, proxy=self.telegram.proxy,
-                                      commands=commands), telegram_limits(self.settings))
-        if self.zalo is not None:
-            REDACTOR.add(self.zalo.token)
-            self._add(ZaloChannel(self.rt, self.engine, token=self.zalo.token,
-                                  api_url=self.zalo.api_url), zalo_limits(self.settings))
+        endpoints = configured(self.settings) if self.endpoints is None else self.endpoints
+        for name, where in endpoints.items():
+            REDACTOR.add(where.token)
+            self._add(channel_type(name).build(self.rt, self.engine, where))
         self.ticker = Ticker(self.rt, self.registry.due, holder=self.holder)
         self.supervisor = Supervisor(self.clock, self.stop_event)
         return self.rt
 
-    def _add(self, channel: Messenger, limits: Limits) -> None:
-        self.channels.append(channel)
+    def _add(self, channel: Channel) -> None:
+        self.channels[channel.name] = channel
         self.rt.channels[channel.name] = channel.parts()
         processor = InboxProcessor(self.rt, channel.name, channel.handle_stored,
                                    channel.apologise, channel.prepare, channel.needs_prepare)
@@ -199,7 +121,8 @@ class App:
         if self.receive:
             self.processors.append(processor)
         if self.deliver:
-            self.workers.append(DeliveryWorker(self.rt, channel, limits, holder=self.holder))
+            self.workers.append(DeliveryWorker(self.rt, channel, channel.limits(),
+                                               holder=self.holder))
 
     async def start(self) -> None:
         """Start the workers, then connect and poll (connecting retries with backoff), each
@@ -210,8 +133,8 @@ class App:
         for worker in self.workers:
             self.supervisor.start(f"deliver:{worker.channel}", allowance(worker.longest_wait),
                                   lambda beat, w=worker: w.run(self.stop_event, beat))
-        for channel in self.channels if self.receive else []:
-            if isinstance(channel, ZaloChannel) and self.zalo_webhook:
+        for channel in self.channels.values() if self.receive else []:
+            if channel.webhook:
                 # the platform calls us instead: connecting (checking the token) is all
                 self._once.append(asyncio.create_task(self._connect_once(channel)))
                 continue
@@ -224,13 +147,13 @@ class App:
             self.supervisor.add("tick", allowance(self.settings.tick_seconds))
             self.ticker.start(self._tick)
 
-    async def _connect_once(self, channel: Messenger) -> None:
+    async def _connect_once(self, channel: Channel) -> None:
         try:
             await channel.connect(self.stop_event)
         except Exception:
             log.exception("connecting to %s failed", channel.name)
 
-    async def _connect_and_poll(self, channel: Messenger, beat: Beat) -> None:
+    async def _connect_and_poll(self, channel: Channel, beat: Beat) -> None:
         """Only the holder of the channel's poll lease polls (one poller per bot). The lease
         keeper outlives a restart of this loop, so a crash does not give the lease away."""
         if channel.name not in self._connected:
@@ -278,7 +201,7 @@ class App:
             await self._closing(f"deliver:{worker.channel}", worker.close())
         for name, lease in self.poll_leases.items():
             await self._closing(f"poll:{name}", lease.release())
-        for channel in self.channels:
+        for channel in self.channels.values():
             await channel.close()
         await self.rt.db.dispose()
 
@@ -289,6 +212,12 @@ class App:
             await work
         except Exception:
             log.exception("stopping %s failed", what)
+
+    async def use_webhooks(self, public_url: str, path: Callable[[str], str]) -> None:
+        """Ask each platform that calls us to call `{public_url}{path(name)}`."""
+        for channel in self.channels.values():
+            if channel.webhook:
+                await channel.use_webhook(public_url.rstrip("/") + path(channel.name))
 
     async def run_forever(self) -> None:
         await self.start()

@@ -229,20 +229,15 @@ async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Both messengers from one process when both tokens are set; with no token at all (or
     --sandbox) the local sandboxes stand in for them and the web chat offers both."""
-    from bot.app import App, Endpoint, tune_garbage_collector
+    from bot.app import App, tune_garbage_collector
+    from bot.channels.base import Endpoint
+    from bot.channels.registry import configured
     from bot.sender_process import SenderProcess
-    from bot.web import WebServer
+    from bot.web import WebServer, webhook_path
 
-    telegram = zalo = None
+    endpoints = {} if args.sandbox else configured(settings)
     sandboxes = []
-    use_sandbox = args.sandbox or (settings.telegram_token is None
-                                   and settings.zalo_token is None)
-    if settings.telegram_token is not None and not args.sandbox:
-        telegram = Endpoint(settings.telegram_token.get_secret_value(),
-                            str(settings.telegram_api_url), settings.telegram_proxy)
-    if settings.zalo_token is not None and not args.sandbox:
-        zalo = Endpoint(settings.zalo_token.get_secret_value(), str(settings.zalo_api_url))
-    if use_sandbox:
+    if not endpoints:
         from bot.sandbox.server import start_sandbox
 
         token = f"1000000001:{secrets.token_urlsafe(27)}"
@@ -253,13 +248,11 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                                                port=settings.sandbox_port, token=token,
                                                zalo_token=zalo_token))
         sandboxes.append(running)
-        telegram = Endpoint(token, running.base_url)
-        zalo = Endpoint(zalo_token, running.zalo_base_url)
-    setup_logging(settings.log_level, [e.token for e in (telegram, zalo) if e])
-    webhook = bool(zalo and settings.public_url and settings.zalo_webhook_secret)
-    sender = SenderProcess(telegram, zalo) if settings.sender_process else None
-    app = App(settings, telegram=telegram, zalo=zalo, zalo_webhook=webhook,
-              deliver=sender is None)
+        endpoints = {"telegram": Endpoint(token, running.base_url),
+                     "zalo": Endpoint(zalo_token, running.zalo_base_url)}
+    setup_logging(settings.log_level, [e.token for e in endpoints.values()])
+    sender = SenderProcess(endpoints) if settings.sender_process else None
+    app = App(settings, endpoints=endpoints, deliver=sender is None)
     web: WebServer | None = None
     prepared = False
     try:
@@ -269,16 +262,11 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             app.rt.wake_elsewhere = sender.wake
         # always: /healthz is how a supervisor of the process (systemd, a load balancer)
         # learns that a loop inside it is down
-        web = WebServer(app.rt, app.zalo_channel, app.health)
+        web = WebServer(app.rt, app.channels, app.health)
         await _on_port("BINHYEN_WEB_PORT", settings.web_host, settings.web_port,
                        web.start(settings.web_host, settings.web_port))
-        if webhook and app.zalo_channel is not None:
-            assert settings.public_url is not None and settings.zalo_webhook_secret is not None
-            from bot.web import ZALO_WEBHOOK_PATH
-
-            await app.zalo_channel.use_webhook(
-                str(settings.public_url).rstrip("/") + ZALO_WEBHOOK_PATH,
-                settings.zalo_webhook_secret.get_secret_value())
+        if settings.public_url is not None:
+            await app.use_webhooks(str(settings.public_url), webhook_path)
         for running in sandboxes:
             running.sandbox.idle_probe = app.idle
             running.zalo.idle_probe = app.idle

@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import (
+from bot.channels.base import match_choice
+from bot.messages import (
     MEDIA_KINDS,
     Choice,
     Incoming,
@@ -32,8 +33,7 @@ from bot.channels.base import (
     PlatformRequest,
     Prompt,
     Request,
-    match_choice,
-    split_callback,
+    split_choice_data,
 )
 from bot.models import Chat, ChatKind, FlowState, Lane, Person, Role
 from bot.runtime import AFTER_COMMIT, Runtime
@@ -50,8 +50,6 @@ STATE_OF = select(FlowState).where(FlowState.chat_id == bindparam("chat"),
 CLEAR_STATE = delete(FlowState).where(FlowState.chat_id == bindparam("chat"),
                                       FlowState.person_id == bindparam("person"))
 MAX_TEXT = 4000
-FILE_KINDS = frozenset({InputKind.PHOTO, InputKind.VIDEO, InputKind.VOICE, InputKind.AUDIO,
-                        InputKind.DOCUMENT})
 COMMAND_TOKEN = "c"
 PICK_FLOW = "_pick"
 CANCEL_WORDS = frozenset({"huy", "cancel"})
@@ -127,7 +125,7 @@ class Ctx:
     delete_command: bool = False
     _outgoing: list[tuple[Chat, Outgoing, Lane]] = field(default_factory=list)
     _later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    _acknowledgement: Acknowledgement | None = None
+    _button_answer: ButtonAnswer | None = None
 
     @property
     def now(self) -> datetime:
@@ -162,16 +160,19 @@ class Ctx:
 
 
 AskFn = Callable[[Ctx], Awaitable[Prompt]]
-Acknowledge = Callable[[Ctx], "Acknowledgement"]
+AnswerButton = Callable[[Ctx], "ButtonAnswer"]
 
 
 @dataclass(frozen=True)
-class Acknowledgement:
-    """The messenger's own requests that close an update, in the update's chat: `at_once`
-    outside the chat's order (a button's answer), `after` behind the replies (its mark)."""
+class ButtonAnswer:
+    """What a messenger with buttons says back when one is pressed, as its channel builds it
+    (the engine only queues it): `at_once` outside the chat's order (stopping the button's
+    spinner, with the step's toast), `after` behind the replies (marking what was chosen)."""
 
     at_once: list[PlatformRequest]
     after: list[PlatformRequest]
+
+
 AnswerFn = Callable[[Ctx, Answer], Awaitable[Outcome]]
 BeginFn = Callable[[Ctx, str], Awaitable[Outcome]]
 GuardFn = Callable[[Ctx], Awaitable[Outcome | None]]
@@ -332,9 +333,9 @@ class Engine:
 
     # -- public entry ----------------------------------------------------------------------
     async def handle(self, session: AsyncSession, incoming: Incoming, *,
-                     acknowledge: Acknowledge | None = None) -> Ctx:
-        """`acknowledge` gives the messenger's own requests that close the update (a pressed
-        button's answer and mark); they go first, in the same insert as the replies."""
+                     answer_button: AnswerButton | None = None) -> Ctx:
+        """`answer_button` gives the channel's answer to a pressed button (`ButtonAnswer`),
+        queued in the same insert as the replies."""
         person, chat = await people.touch(session, self.rt, incoming)
         ctx = Ctx(self.rt, session, incoming, person, chat)
         state = await self._load(ctx)
@@ -342,8 +343,8 @@ class Engine:
             await self._route(ctx, state)
         except DomainError as problem:
             ctx.say(str(problem))
-        if acknowledge is not None:
-            ctx._acknowledgement = acknowledge(ctx)
+        if answer_button is not None:
+            ctx._button_answer = answer_button(ctx)
         await self._flush(ctx)
         return ctx
 
@@ -353,8 +354,8 @@ class Engine:
         group = ctx.chat.kind == ChatKind.GROUP
         if incoming.kind is InputKind.MEMBERSHIP:
             return
-        if incoming.callback_data is not None:
-            await self._on_button(ctx, state, incoming.callback_data)
+        if incoming.pressed is not None:
+            await self._on_button(ctx, state, incoming.pressed)
             return
         if incoming.command is not None:
             await self._on_command(ctx, state, incoming.command, incoming.args)
@@ -375,7 +376,7 @@ class Engine:
         if ctx.expired:
             ctx.say(texts.FLOW_EXPIRED + "\n" + texts.SHORT_HELP)
             return
-        if incoming.kind in FILE_KINDS:  # most likely evidence sent before starting a report
+        if incoming.kind in MEDIA_KINDS:  # most likely evidence sent before starting a report
             ctx.say(texts.FILE_WITHOUT_TASK)
             return
         ctx.say(texts.NOT_UNDERSTOOD + " " + texts.SHORT_HELP)
@@ -393,7 +394,7 @@ class Engine:
         return (command, "") if command is not None else None
 
     async def _on_button(self, ctx: Ctx, state: State | None, data: str) -> None:
-        token, value = split_callback(data)
+        token, value = split_choice_data(data)
         if token == COMMAND_TOKEN:
             name, _, args = value.lstrip("/").partition(" ")
             command = self.registry.find(name)
@@ -662,13 +663,14 @@ class Engine:
             await self._enqueue(ctx)
 
     async def _enqueue(self, ctx: Ctx) -> None:
-        """The step's messages and the update's acknowledgement, in one insert (in order
+        """The step's messages and the answer to a pressed button, in one insert (in order
         within each chat and lane)."""
-        ack, ctx._acknowledgement = ctx._acknowledgement, None
-        rows = [(ctx.chat, request, Lane.ACK) for request in (ack.at_once if ack else [])]
+        button, ctx._button_answer = ctx._button_answer, None
+        rows = [(ctx.chat, request, Lane.BUTTON) for request in (button.at_once if button else [])]
         rows += [(chat, request, lane) for chat, message, lane in ctx._outgoing
                  for request in outbox.render(self.rt, chat, message)]
-        rows += [(ctx.chat, request, Lane.INTERACTIVE) for request in (ack.after if ack else [])]
+        rows += [(ctx.chat, request, Lane.INTERACTIVE)
+                 for request in (button.after if button else [])]
         ctx._outgoing.clear()
         if rows:
             await outbox.enqueue_in_lanes(ctx.session, self.rt, rows)

@@ -12,7 +12,7 @@ T = TypeVar("T")
 def run_loop(main: Coroutine[Any, Any, T]) -> T:
     """Run `main` on uvloop where it is installed (Linux, macOS), else on asyncio's own loop.
 
-    Every database statement, getUpdates and send is a socket round trip; on a 2-core VM
+    Every database statement, poll for updates and send is a socket round trip; on a 2-core VM
     asyncio's selector loop spent ~150 µs of CPU per PostgreSQL round trip, uvloop ~75 µs."""
     try:
         import uvloop

@@ -95,16 +95,16 @@ class OutboxStatus(StrEnum):
 class Lane(StrEnum):
     """Delivery priority: interactive traffic always goes before broadcasts.
 
-    Acknowledgements (the answer to a pressed button) go first of all. They are not messages
-    in the chat, so they keep no order with its messages and take no share of its pace: the
-    button stops spinning at once, even while the chat waits for its next one-a-second slot."""
+    Answers to pressed buttons (`BUTTON`) go first of all. They are not messages in the chat,
+    so they keep no order with its messages and take no share of its pace: the button stops
+    spinning at once, even while the chat waits for its next one-a-second slot."""
 
-    ACK = "ack"
+    BUTTON = "button"
     INTERACTIVE = "interactive"
     BROADCAST = "broadcast"
 
 
-LANE_PRIORITY = {Lane.ACK: -1, Lane.INTERACTIVE: 0, Lane.BROADCAST: 1}
+LANE_PRIORITY = {Lane.BUTTON: -1, Lane.INTERACTIVE: 0, Lane.BROADCAST: 1}
 
 
 class Meta(Base):

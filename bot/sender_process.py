@@ -24,7 +24,8 @@ import signal
 import sys
 from dataclasses import asdict
 
-from bot.app import App, Endpoint, tune_garbage_collector
+from bot.app import App, tune_garbage_collector
+from bot.channels.base import Endpoint
 from bot.config import Settings
 from bot.logs import setup_logging
 
@@ -39,9 +40,8 @@ MAX_UNREAD_BYTES = 64 * 1024  # a child that stops reading is not fed forever
 class SenderProcess:
     """The parent's side: starts the child, keeps it running, passes it wake-ups."""
 
-    def __init__(self, telegram: Endpoint | None, zalo: Endpoint | None) -> None:
-        self.endpoints = {"telegram": asdict(telegram) if telegram else None,
-                          "zalo": asdict(zalo) if zalo else None}
+    def __init__(self, endpoints: dict[str, Endpoint]) -> None:
+        self.endpoints = {name: asdict(where) for name, where in endpoints.items()}
         self.process: asyncio.subprocess.Process | None = None
         self._woken: set[str] = set()
         self._task: asyncio.Task[None] | None = None
@@ -115,11 +115,10 @@ async def run_sender(settings: Settings) -> int:
     first = await reader.readline()
     if not first:
         return 0
-    endpoints = json.loads(first)["endpoints"]
-    telegram, zalo = (Endpoint(**e) if e else None
-                      for e in (endpoints["telegram"], endpoints["zalo"]))
-    setup_logging(settings.log_level, [e.token for e in (telegram, zalo) if e])
-    app = App(settings, telegram=telegram, zalo=zalo, run_scheduler=False, receive=False)
+    endpoints = {name: Endpoint(**where)
+                 for name, where in json.loads(first)["endpoints"].items()}
+    setup_logging(settings.log_level, [where.token for where in endpoints.values()])
+    app = App(settings, endpoints=endpoints, run_scheduler=False, receive=False)
     await app.prepare()
     # Ctrl+C reaches the whole process group: the parent decides when we stop (end of input);
     # SIGTERM sent to us alone still stops us cleanly.

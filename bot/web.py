@@ -1,26 +1,25 @@
-"""The bot's own small web server: health, the Zalo webhook and the one-time evidence pages.
+"""The bot's own small web server: health, the messengers' webhooks and the one-time evidence
+pages.
 
 `/healthz` answers 200 while every supervised loop comes round in time, else 503 with JSON
-naming the loops that are down (`crashed`) or late (`stale`). The webhook refuses a request
-without the right `X-Bot-Api-Secret-Token` (nothing is stored) and answers 200 only after the
-update is committed to the inbox — any JSON, even one that is not an update's shape (stored as
-such, see `bot.channels.zalo`); when the database cannot take it, 503, so the platform tries
-again. Evidence pages are served once per link, never cached, and say nothing about whether a
-refused link ever existed.
+naming the loops that are down (`crashed`) or late (`stale`). `/webhook/<channel>` hands the
+call to that channel (`Channel.receive`: it checks the platform's secret and answers 200 only
+after the update is committed to the inbox); when the database cannot take it, 503, so the
+platform tries again. Evidence pages are served once per link, never cached, and say
+nothing about whether a refused link ever existed.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bot.channels.zalo import SECRET_HEADER, ZaloChannel
+from bot.channels.base import Channel
 from bot.db import unavailable
 from bot.runtime import Runtime
 from bot.services import evidence_links
@@ -29,7 +28,7 @@ from scheduler.supervisor import Health
 
 log = logging.getLogger(__name__)
 
-ZALO_WEBHOOK_PATH = "/webhook/zalo"
+WEBHOOK_PATH = "/webhook/{channel}"
 GONE = ("<!doctype html><meta charset='utf-8'><title>Bình Yên</title>"
         "<p>Liên kết này đã được dùng, đã hết hạn hoặc không đúng. "
         "Đồng chí lấy liên kết mới trong tin nhắn với Bình Yên.</p>")
@@ -37,17 +36,22 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
             "X-Content-Type-Options": "nosniff"}
 
 
+def webhook_path(channel: str) -> str:
+    """Where a platform calls us with its updates (`BINHYEN_PUBLIC_URL` + this)."""
+    return WEBHOOK_PATH.format(channel=channel)
+
+
 @dataclass
 class WebServer:
     rt: Runtime
-    zalo: ZaloChannel | None
+    channels: Mapping[str, Channel] = field(default_factory=dict)  # by name: their webhooks
     health_of: Callable[[], Health] | None = None  # the app's supervised loops
     runner: web.AppRunner | None = None
     port: int = 0
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=2 * 1024 * 1024)
-        app.router.add_post(ZALO_WEBHOOK_PATH, self.zalo_webhook)
+        app.router.add_post(WEBHOOK_PATH, self.webhook)
         app.router.add_get("/evidence/{token}", self.evidence_page)
         app.router.add_get("/healthz", self.health)
         return app
@@ -72,25 +76,19 @@ class WebServer:
         health = self.health_of()
         return web.json_response(health.as_json(), status=200 if health.ok else 503)
 
-    async def zalo_webhook(self, request: web.Request) -> web.Response:
-        if self.zalo is None or not self.zalo.check_secret(request.headers.get(SECRET_HEADER)):
-            return web.json_response({"ok": False}, status=401)
+    async def webhook(self, request: web.Request) -> web.Response:
+        channel = self.channels.get(request.match_info["channel"])
+        if channel is None:
+            return web.json_response({"ok": False}, status=404)
         try:
-            update = json.loads(await request.text())
-        except ValueError:
-            return web.json_response({"ok": False}, status=400)
-        payload = update
-        if isinstance(update, dict) and "event_name" not in update:
-            payload = update.get("result", update)
-        try:
-            await self.zalo.store(payload)
+            status = await channel.receive(request.headers, await request.read())
         except Exception as exc:
             if not unavailable(exc):
                 raise
-            log.warning("Zalo webhook: the database is unavailable (%s); answered 503",
-                        type(exc).__name__)
+            log.warning("%s webhook: the database is unavailable (%s); answered 503",
+                        channel.name, type(exc).__name__)
             return web.json_response({"ok": False}, status=503)
-        return web.json_response({"ok": True})
+        return web.json_response({"ok": status == 200}, status=status)
 
     async def evidence_page(self, request: web.Request) -> web.Response:
         try:

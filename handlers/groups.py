@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.channels.base import Outgoing
 from bot.clock import format_local
 from bot.crypto import normalize_code, random_code
 from bot.flows import Command, Ctx, Finish, Outcome, Registry
+from bot.messages import Outgoing
 from bot.models import Area, Chat, JoinCode, Person, Role, RoleGrant
 from bot.parse import parse_int
 from bot.services import people

@@ -12,7 +12,6 @@ from datetime import datetime, time, timedelta, tzinfo
 
 from sqlalchemy import select
 
-from bot.channels.base import Choice, InputKind, Prompt
 from bot.clock import format_local
 from bot.flows import (
     Answer,
@@ -26,6 +25,7 @@ from bot.flows import (
     Retry,
     StartFlow,
 )
+from bot.messages import Choice, InputKind, Prompt
 from bot.models import POLICE_TEAM, Area, ChatKind, Person, Role, Tip, TipEvent, TipStatus
 from bot.parse import (
     MAX_YEAR,
@@ -198,7 +198,7 @@ async def run_action(ctx: Ctx, ref: int, action: str) -> Outcome:
     result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, action)
     ctx.toast = await _after(ctx, result)
     # a pressed button already shows the change in the edited card and a toast
-    return Finish(None if ctx.incoming.callback_data else ctx.toast)
+    return Finish(None if ctx.incoming.pressed else ctx.toast)
 
 
 async def card_button(ctx: Ctx, value: str) -> Outcome | None:

@@ -12,7 +12,6 @@ import re
 
 from sqlalchemy import func, select
 
-from bot.channels.base import MEDIA_KINDS, Choice, InputKind, Prompt, Request
 from bot.flows import (
     Answer,
     Back,
@@ -27,6 +26,7 @@ from bot.flows import (
     StartFlow,
     Stay,
 )
+from bot.messages import MEDIA_KINDS, Choice, InputKind, Prompt, Request
 from bot.models import Area, IdentityMode
 from bot.services import areas, tip_cards, tips
 from bot.services.tips import Draft

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.channels.base import Prompt
 from bot.flows import Command, Ctx, Finish, Outcome, Registry, RunCommand, command_choice
+from bot.messages import Prompt
 from bot.models import Area, Role
 from bot.services import areas, people
 from bot.services.people import InviteProblem, looks_like_invite

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.channels.base import MEDIA_KINDS, Choice, InputKind, Prompt
 from bot.clock import format_local
 from bot.flows import (
     Answer,
@@ -23,6 +22,7 @@ from bot.flows import (
     Retry,
     StartFlow,
 )
+from bot.messages import MEDIA_KINDS, Choice, InputKind, Prompt
 from bot.models import Tip, TipEvent
 from bot.parse import looks_like_number, parse_ref
 from bot.services import tip_cards, tips

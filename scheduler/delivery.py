@@ -50,16 +50,16 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import (
+    Channel,
     ChatGone,
     ChatMoved,
     DeliveryError,
     NeedsContact,
-    PlatformRequest,
     Rejected,
     RetryLater,
-    Sender,
     Transient,
 )
+from bot.messages import PlatformRequest
 from bot.models import (
     LANE_PRIORITY,
     Chat,
@@ -83,13 +83,13 @@ CANDIDATES = 256
 # statement then knows how rare rows in flight are. As parameters it guessed a third of the
 # table, scanned the whole outbox on every turn and halved the tip bench on PostgreSQL.
 _QUEUED = literal(OutboxStatus.QUEUED.value, literal_execute=True)
-_ACK = literal(LANE_PRIORITY[Lane.ACK], literal_execute=True)
+_BUTTON = literal(LANE_PRIORITY[Lane.BUTTON], literal_execute=True)
 # One message in flight per chat keeps each chat's order, so a chat with a message in flight
 # has nothing to offer this turn: its queue is left out of the window, or a chat with a long
 # queue (an officer's cards on a busy evening) would fill it and hide every other chat behind
 # it. A chat that is free shows its whole queue, but its head is taken and then it is busy.
-# Acknowledgements are not messages in the chat (`Lane.ACK`): they always show, and never
-# make their chat busy.
+# Answers to pressed buttons are not messages in the chat (`Lane.BUTTON`): they always show,
+# and never make their chat busy.
 # The busy chats come from the worker, which holds the channel's lease and so knows every row
 # in flight. Asking the outbox instead (NOT EXISTS a row in flight in the chat) left the plan
 # to PostgreSQL: planned while the outbox was small, it hashed the whole table on every turn,
@@ -101,7 +101,7 @@ CANDIDATE_ROWS = (
     .where(OutboxMessage.channel == bindparam("channel"),
            OutboxMessage.status == _QUEUED,
            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= bindparam("now")),
-           or_(OutboxMessage.priority == _ACK,
+           or_(OutboxMessage.priority == _BUTTON,
                OutboxMessage.chat_id.not_in(bindparam("busy", expanding=True))))
     .order_by(OutboxMessage.priority, OutboxMessage.id)
     .limit(CANDIDATES)
@@ -150,7 +150,7 @@ MARK_SENT = (
     .where(_OUTBOX.c.id == bindparam("row_id"), _OUTBOX.c.status == OutboxStatus.IN_FLIGHT)
     .values(status=OutboxStatus.SENT, sent_at=bindparam("now", type_=_OUTBOX.c.sent_at.type),
             payload_enc=None, error=None,
-            platform_message_id=bindparam("message_id"))
+            platform_message_id=bindparam("platform_id"))
 )
 IDLE_WAIT_S = 30.0
 # While other sends are still out, a turn starts no sooner than this after the one before, so
@@ -176,12 +176,13 @@ class Claimed:
     external_id: str
     request: PlatformRequest
     broadcast_id: int | None
-    ordered: bool = True  # a message in the chat's order, not an acknowledgement
+    ordered: bool = True  # a message in the chat's order, not a button's answer
     chat_waiting: bool = False  # the chat had rows waiting for the person to write
+    original: str | None = None  # the platform id of the message the request changes
 
 
 @dataclass
-class Choice:
+class Turn:
     """What one turn sends: rows, their chats, chats held back (until when), when to look again."""
 
     next_at: datetime
@@ -193,12 +194,12 @@ class Choice:
 @dataclass
 class Result:
     claimed: Claimed
-    message_id: str | None = None
+    platform_id: str | None = None
     error: DeliveryError | None = None
 
 
 class DeliveryWorker:
-    def __init__(self, rt: Runtime, sender: Sender, limits: Limits,
+    def __init__(self, rt: Runtime, sender: Channel, limits: Limits,
                  holder: str | None = None) -> None:
         self.rt = rt
         self.sender = sender
@@ -368,18 +369,18 @@ class DeliveryWorker:
                 candidates = await self._candidates(session, now)
                 if not candidates:
                     return await self._nothing_to_send(session, now)
-            choice = self._choose(candidates, now, slots)
+            turn = self._choose(candidates, now, slots)
             claimed: list[Claimed] | None = []
             # the lease is checked (and locked, on PostgreSQL) only for a claim or a hold
-            if choice.blocked and not await self.lease.fence(session):
+            if turn.blocked and not await self.lease.fence(session):
                 claimed = None
-            elif choice.rows or choice.blocked:
-                claimed = await self._claim(session, choice.rows, choice.blocked)
+            elif turn.rows or turn.blocked:
+                claimed = await self._claim(session, turn.rows, turn.blocked)
             if claimed is None:
-                self._busy_chats -= choice.chats
+                self._busy_chats -= turn.chats
                 return now + self.lease.ttl / 3  # what was recorded still commits
         self.rt.faults.reach("after_claim")
-        for chat_id in choice.chats - {item.chat_id for item in claimed if item.ordered}:
+        for chat_id in turn.chats - {item.chat_id for item in claimed if item.ordered}:
             self._busy_chats.discard(chat_id)
         # count each message at the moment it really leaves (after the claim's commit), so a
         # slow commit cannot squeeze two messages closer than the platform allows
@@ -390,31 +391,31 @@ class DeliveryWorker:
             task = asyncio.create_task(self._send(item))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
-        if choice.rows:
+        if turn.rows:
             return None
-        self.pending_at = choice.next_at
-        return choice.next_at
+        self.pending_at = turn.next_at
+        return turn.next_at
 
-    def _choose(self, candidates: list[Candidate], now: datetime, slots: int) -> Choice:
+    def _choose(self, candidates: list[Candidate], now: datetime, slots: int) -> Turn:
         """Which candidates go now, and which chats the rate limits hold back until when."""
-        choice = Choice(next_at=now + timedelta(seconds=IDLE_WAIT_S))
+        turn = Turn(next_at=now + timedelta(seconds=IDLE_WAIT_S))
         for row_id, chat_id, kind, priority in candidates:
-            if priority != LANE_PRIORITY[Lane.ACK]:  # an acknowledgement just goes
+            if priority != LANE_PRIORITY[Lane.BUTTON]:  # a button's answer just goes
                 group = kind == ChatKind.GROUP
-                if chat_id in choice.blocked or chat_id in self._busy_chats:
+                if chat_id in turn.blocked or chat_id in self._busy_chats:
                     continue  # one message at a time per chat keeps its order
                 ready = self.limiter.chat_ready_at(chat_id, group, now)
                 if ready > now:
-                    choice.blocked[chat_id] = ready
-                    choice.next_at = min(choice.next_at, ready)
+                    turn.blocked[chat_id] = ready
+                    turn.next_at = min(turn.next_at, ready)
                     continue
                 self._busy_chats.add(chat_id)
-                choice.chats.add(chat_id)
-            choice.rows.append(row_id)
+                turn.chats.add(chat_id)
+            turn.rows.append(row_id)
             # under a paced overall limit one message goes per turn; unlimited, a batch
-            if len(choice.rows) >= (1 if self.limiter.paced else slots):
+            if len(turn.rows) >= (1 if self.limiter.paced else slots):
                 break
-        return choice
+        return turn
 
     async def _nothing_to_send(self, session: AsyncSession, now: datetime) -> datetime:
         """When to look again with nothing sendable: when the first row held back (backoff,
@@ -468,14 +469,16 @@ class DeliveryWorker:
                     await session.flush()
                     await broadcasts.report_if_done(session, self.rt, broadcast_id)
                 continue
-            request = await self._resolve(session, row_id, chat_id,
-                                          outbox.open_blob(self.rt, blob))
-            if request is None:
-                continue
+            request = outbox.open_blob(self.rt, blob)
+            original = None
+            if request.edit_of is not None:
+                original = await self._original(session, row_id, chat_id, request.edit_of)
+                if original is None:
+                    continue
             claimed.append(Claimed(row_id, chat_id, kind == ChatKind.GROUP,
                                    self._external_id(chat_id, external), request,
-                                   broadcast_id, priority != LANE_PRIORITY[Lane.ACK],
-                                   bool(waiting)))
+                                   broadcast_id, priority != LANE_PRIORITY[Lane.BUTTON],
+                                   bool(waiting), original))
         await self._escalate(session)
         return sorted(claimed, key=lambda item: row_ids.index(item.row_id))
 
@@ -497,20 +500,16 @@ class DeliveryWorker:
         self.stats["failed"] += 1
         self._unreachable.append(row_id)
 
-    async def _resolve(self, session: AsyncSession, row_id: int, chat_id: int,
-                       request: PlatformRequest) -> PlatformRequest | None:
-        """Fill in the platform id of the message an edit refers to; None when not yet known
-        (the row waits) or never will be (the row fails)."""
-        original_id = request.params.get(outbox.MESSAGE_OF)
-        if original_id is None:
-            return request
+    async def _original(self, session: AsyncSession, row_id: int, chat_id: int,
+                        original_id: int) -> str | None:
+        """The platform id of the message an edit changes (the channel puts it where its
+        platform wants it); None when not yet known (the row waits) or never will be (the row
+        fails)."""
         original = (await session.execute(
             select(OutboxMessage.status, OutboxMessage.platform_message_id)
             .where(OutboxMessage.id == original_id))).first()
-        params = {k: v for k, v in request.params.items() if k != outbox.MESSAGE_OF}
         if original is not None and original.platform_message_id is not None:
-            params["message_id"] = int(original.platform_message_id)
-            return PlatformRequest(request.method, params)
+            return str(original.platform_message_id)
         if original is None or original.status == OutboxStatus.FAILED:
             await self._finish_now(session, row_id, "the message to edit was never delivered")
         else:
@@ -525,7 +524,8 @@ class DeliveryWorker:
     async def _send(self, item: Claimed) -> None:
         result = Result(item)
         try:
-            result.message_id = await self.sender.send(item.external_id, item.request)
+            result.platform_id = await self.sender.send(item.external_id, item.request,
+                                                        item.original)
         except DeliveryError as error:
             result.error = error
         except Exception as error:
@@ -570,7 +570,7 @@ class DeliveryWorker:
         gone: set[int] = set()
         if single:
             gone = set((await session.scalars(DELETE_DELIVERED, {"ids": single})).all())
-        kept = [{"row_id": r.claimed.row_id, "message_id": r.message_id, "now": now}
+        kept = [{"row_id": r.claimed.row_id, "platform_id": r.platform_id, "now": now}
                 for r in sent if r.claimed.row_id not in gone]
         if kept:
             await session.execute(MARK_SENT, kept)

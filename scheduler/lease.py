@@ -56,7 +56,7 @@ class LeaseKeeper:
 
         Renewed less than a third of its time ago, it is still ours for at least two thirds
         more, and nobody can have taken it: no need to write (the poller calls this before
-        every getUpdates, dozens of times a second under load)."""
+        every poll for updates, dozens of times a second under load)."""
         now = self.rt.clock.now()
         if (self.epoch is not None and self.renewed_at is not None
                 and self.renewed_at <= now < self.renewed_at + self.ttl / 3):

@@ -149,7 +149,8 @@ async def harness(settings: Settings, db: Database, clock: FakeClock,
 
 def every_channel(request: pytest.FixtureRequest) -> str:
     """For a suite's `channel` fixture: skip tests marked `telegram_only` on other channels.
-    "zalo-window" is Zalo with its 48-hour contact window on (see `tests.harness`)."""
+    "zalo-window" is Zalo with its 48-hour contact window on; "plain" the text-only test
+    messenger (see `tests.harness`)."""
     name = str(request.param)
     if name != "telegram" and request.node.get_closest_marker("telegram_only"):
         pytest.skip("uses what only Telegram has (groups, buttons, contact and location pins)")

@@ -1,8 +1,9 @@
 """The end-to-end driver: the real bot and the sandbox in one event loop, over real HTTP.
 
 Tests speak in people's terms — `say`, `choose`, `seen` — so the same test runs on any channel:
-on Telegram `choose` presses the inline button with that label; on a text-only channel it types
-the choice's number. Nothing here imitates our own code: the bot is `bot.app.App` itself.
+on Telegram `choose` presses the inline button with that label; on a text-only channel (Zalo, or
+"plain", the test messenger of `bot.channels.plaintext`) it types the choice's number. Nothing
+here imitates our own code: the bot is `bot.app.App` itself.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import pytest
 
-from bot.app import App, Endpoint
+from bot.app import App
+from bot.channels.base import Endpoint
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import Database
@@ -29,6 +32,9 @@ from handlers import build_registry
 
 TOKEN = "123456789:SANDBOX-token-for-tests-only_xyz"
 ZALO_TOKEN = "987654321:SANDBOX-zalo-token-for-tests"
+PLAIN_TOKEN = "555555555:SANDBOX-plain-token-for-tests"
+TEXT_ONLY = frozenset({"zalo", "plain"})
+MOUNTS = {"zalo": "/zalo", "plain": "/plain"}  # where each emulator is in the sandbox
 NUMBERED = re.compile(r"^(\d{1,2})\. (.+)$", re.MULTILINE)
 WINDOW_HOURS = 48
 
@@ -72,16 +78,19 @@ class Harness:
     # ---- raw control API ---------------------------------------------------------------
     @property
     def zalo(self) -> bool:
-        return self.channel == "zalo"
+        """A text-only run — Zalo's, or the plain messenger's: no buttons, no groups, no pins;
+        choices, places and phone numbers are typed. (What the suites branch on; the name is
+        from when Zalo was the only text-only messenger.)"""
+        return self.channel in TEXT_ONLY
 
     @property
     def base(self) -> str:
         """Where this channel's emulator lives in the sandbox."""
-        return f"{self.sandbox.base_url}/zalo" if self.zalo else self.sandbox.base_url
+        return self.sandbox.base_url + MOUNTS.get(self.channel, "")
 
     def chat_of(self, user: User, chat: int | None = None) -> int | str:
         if self.zalo:
-            return str(user.id)  # Zalo ids are strings, and every chat is private
+            return str(user.id)  # text-only ids are strings, and every chat is private
         return chat if chat is not None else user.id
 
     async def control(self, verb: str, path: str, **payload: Any) -> dict[str, Any]:
@@ -137,8 +146,14 @@ class Harness:
     async def fault(self, error: str, **rule: Any) -> int:
         return int((await self.control("POST", "faults", error=error, **rule))["rule_id"])
 
+    def _files(self) -> None:
+        """The plain messenger carries text only: a test that sends a file skips there."""
+        if self.channel == "plain":
+            pytest.skip("the plain messenger carries no files")
+
     async def send_photo(self, user: User, *, data: bytes | None = None,
                          album: str | None = None, caption: str | None = None) -> None:
+        self._files()
         photo: dict[str, Any] = {}
         if data is not None:
             photo = {"data_base64": base64.b64encode(data).decode()}
@@ -151,6 +166,7 @@ class Harness:
         await self.settle()
 
     async def send_media(self, user: User, kind: str, spec: dict[str, Any]) -> None:
+        self._files()
         await self.control("POST", "message", user=self.user_json(user), **{kind: spec})
         await self.settle()
 
@@ -175,8 +191,11 @@ class Harness:
         await self.settle()
 
     def user_json(self, user: User) -> dict[str, Any]:
-        if self.zalo:
-            return {"id": str(user.id), "display_name": f"{user.last_name} {user.first_name}"}
+        name = f"{user.last_name} {user.first_name}"
+        if self.channel == "plain":
+            return {"id": str(user.id), "name": name}
+        if self.channel == "zalo":
+            return {"id": str(user.id), "display_name": name}
         return user.as_json()
 
     async def callback_answers(self, chat_id: int) -> list[dict[str, Any]]:
@@ -305,25 +324,24 @@ async def start_harness(
     settings: Settings, db: Database, clock: FakeClock, registry: Registry | None = None,
     channel: str = "telegram", *, run_scheduler: bool = False,
 ) -> AsyncIterator[Harness]:
-    """The sandbox (both emulators, on the fake clock) and the bot on one of the channels.
-    `zalo-window` is Zalo with its 48-hour contact window enforced by the sandbox. With
-    `run_scheduler`, APScheduler ticks too (every `settings.tick_seconds`, real time)."""
+    """The sandbox (every emulator, on the fake clock) and the bot on one of the channels:
+    "telegram", "zalo" or "plain". `zalo-window` is Zalo with its 48-hour contact window
+    enforced by the sandbox. With `run_scheduler`, APScheduler ticks too (every
+    `settings.tick_seconds`, real time)."""
     channel, _, variant = channel.partition("-")
     running = await start_sandbox(host="127.0.0.1", port=0, token=TOKEN, zalo_token=ZALO_TOKEN,
-                                  clock=lambda: clock.now().timestamp())
-    assert running.zalo is not None
+                                  plain_token=PLAIN_TOKEN, clock=lambda: clock.now().timestamp())
+    assert running.zalo is not None and running.plain is not None
     if variant == "window":
         await running.zalo.set_window(WINDOW_HOURS)
-    endpoints: dict[str, Endpoint] = {}
-    if channel == "telegram":
-        endpoints["telegram"] = Endpoint(TOKEN, running.base_url)
-    else:
-        endpoints["zalo"] = Endpoint(ZALO_TOKEN, running.zalo_base_url)
+    where = {"telegram": Endpoint(TOKEN, running.base_url),
+             "zalo": Endpoint(ZALO_TOKEN, running.zalo_base_url),
+             "plain": Endpoint(PLAIN_TOKEN, running.plain_base_url)}
     app = App(settings, clock=clock, registry=registry or build_registry(),
-              run_scheduler=run_scheduler, **endpoints)
+              run_scheduler=run_scheduler, endpoints={channel: where[channel]})
     await app.prepare(db)
-    running.sandbox.idle_probe = app.idle
-    running.zalo.idle_probe = app.idle
+    for emulator in (running.sandbox, running.zalo, running.plain):
+        emulator.idle_probe = app.idle
     await app.start()
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
     harness = Harness(app, running, http, clock, channel, window=variant == "window")

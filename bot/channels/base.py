@@ -1,194 +1,68 @@
-"""The contract between the core and every messenger.
+"""Channels: each messenger is a plug-in behind one interface, `Channel`.
 
-A channel turns platform updates into `Incoming` events and renders `Outgoing` messages into
-platform requests. The core (services, flows) sees only these types, so a conversation written
-once runs on Telegram, Zalo or any text-only messenger. `TextRenderer` and `match_choice` are
-the text-only path every feature must work with: numbered choices, answered by "2", "2." or the
-label typed with or without diacritics.
+A channel receives its platform's updates (long polling, or a webhook the platform calls), keeps
+each in the durable inbox before anything else, turns it into an `Incoming` for the engine, and
+renders every `Outgoing` into its platform's requests (`Renderer`), which the outbox stores and
+the delivery worker hands back to the channel's `send`. Only channels know a platform's method
+names, markup and message ids; the core sees `bot.messages` and what `Capabilities` say, and
+never imports a concrete channel (a ruff rule; only the app wiring picks channels, through the
+registry).
+
+Adding a messenger (say, Viber) takes one module and one registry line:
+
+1. `bot/channels/viber.py`, with its `NAME` and a class implementing `Channel` (subclass it:
+   what a messenger may lack — webhooks, files to fetch before handling — has defaults):
+   receiving (`connect`, then `poll_forever`, or, when its factory sets `webhook`,
+   `use_webhook` and `receive`, served at /webhook/<name> by `bot.web`), each update stored in
+   `bot.services.inbox` before anything else and handled by `handle_stored` → `Engine.handle`;
+   sending (`send`, raising the `DeliveryError`s below); `limits()`; and `parts()`: its
+   renderer (`TextRenderer` for a text-only messenger) and its `Capabilities`;
+2. in the same module `PLUGIN = ChannelType(endpoint=…, build=…)`: where its settings say the
+   platform is (None while no token is set) and how to build the channel;
+3. one line in `bot/channels/registry.py`: `viber.NAME: viber.PLUGIN`.
+
+Services, flows and handlers do not change: a text-only messenger gets numbered choices, typed
+answers and one-line updates instead of edits from the same conversations. (`plaintext.py`, the
+test channel, is such a module.)
+
+This module also holds the text-only path every feature must work with: `TextRenderer`,
+`render_text` and `match_choice` (numbered choices, answered by "2", "2." or the label typed
+with or without diacritics), and `split_text`, the one splitting rule for every messenger.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.messages import Choice, Outgoing, PlatformRequest, Request
 from bot.text import QUOTE_BAR, fold
 
-CALLBACK_SEPARATOR = "|"
-MAX_CALLBACK_BYTES = 64
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
-
-class InputKind(StrEnum):
-    """What a user sent. A `Prompt` lists the kinds it accepts."""
-
-    TEXT = "text"
-    COMMAND = "command"
-    CHOICE = "choice"
-    PHOTO = "photo"
-    VIDEO = "video"
-    VOICE = "voice"
-    AUDIO = "audio"
-    DOCUMENT = "document"
-    LOCATION = "location"
-    CONTACT = "contact"
-    STICKER = "sticker"
-    MEMBERSHIP = "membership"
-    OTHER = "other"
-
-
-MEDIA_KINDS = frozenset(
-    {InputKind.PHOTO, InputKind.VIDEO, InputKind.VOICE, InputKind.AUDIO, InputKind.DOCUMENT}
-)
-
-
-class ChatType(StrEnum):
-    PRIVATE = "private"
-    GROUP = "group"
-
-
-class Request(StrEnum):
-    """Something a prompt asks the user to share; a reply keyboard on Telegram, typed elsewhere."""
-
-    CONTACT = "contact"
-    LOCATION = "location"
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file the user sent. Before handling, the channel fetches it (outside the database
-    transaction) and stores it as evidence: `evidence_id`, or `problem` ("too_big",
-    "failed") when it could not."""
-
-    kind: InputKind
-    file_ref: str
-    size: int | None = None
-    mime_type: str | None = None
-    file_name: str | None = None
-    album: str | None = None
-    evidence_id: int | None = None
-    problem: str | None = None
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """One thing a user did, in messenger-neutral form."""
-
-    channel: str
-    update_key: str
-    chat_id: str
-    chat_type: ChatType
-    user_id: str
-    kind: InputKind
-    user_name: str | None = None
-    chat_title: str | None = None
-    text: str = ""
-    command: str | None = None
-    args: str = ""
-    addressed: bool = True
-    callback_data: str | None = None
-    callback_id: str | None = None
-    message_id: str | None = None
-    attachments: tuple[Attachment, ...] = ()
-    location: tuple[float, float] | None = None
-    contact_phone: str | None = None
-    contact_is_own: bool = False
-    sent_at: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_private(self) -> bool:
-        return self.chat_type is ChatType.PRIVATE
-
-
-@dataclass(frozen=True)
-class Choice:
-    """An option in a prompt. `id` travels in callback data, so keep it short."""
-
-    id: str
-    label: str
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """What a flow step asks: text, optional choices, the kinds of input it accepts."""
-
-    text: str
-    choices: tuple[Choice, ...] = ()
-    accepts: frozenset[InputKind] | None = None
-    request: Request | None = None
-    columns: int = 1
-
-    @property
-    def accepted(self) -> frozenset[InputKind]:
-        """What the step takes besides its choices: by default text, or nothing if it offers
-        choices (then only a choice — a button, a number or a typed label — answers it)."""
-        if self.accepts is not None:
-            return self.accepts
-        return frozenset() if self.choices else frozenset({InputKind.TEXT})
-
-    def __post_init__(self) -> None:
-        for choice in self.choices:
-            if len(choice.id.encode()) > 40 or CALLBACK_SEPARATOR in choice.id:
-                raise ValueError(f"choice id too long or has a separator: {choice.id!r}")
-
-
-@dataclass(frozen=True)
-class OutgoingFile:
-    """A stored evidence file to send, on messengers that send files (`Capabilities`);
-    `kind` as stored: "photo", "video", "voice", "audio" or "document"."""
-
-    kind: str
-    evidence_id: int
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A message for one chat. `token` ties buttons to the flow step that showed them. With a
-    `file`, `text` is its caption."""
-
-    text: str
-    choices: tuple[Choice, ...] = ()
-    token: str = ""
-    request: Request | None = None
-    columns: int = 1
-    remove_keyboard: bool = False
-    file: OutgoingFile | None = None
-
-    @classmethod
-    def of(cls, prompt: Prompt, token: str = "") -> Outgoing:
-        return cls(
-            text=prompt.text,
-            choices=prompt.choices,
-            token=token,
-            request=prompt.request,
-            columns=prompt.columns,
-        )
-
-
-@dataclass(frozen=True)
-class PlatformRequest:
-    """One request to a messenger's API, without the chat id (added at send time)."""
-
-    method: str
-    params: dict[str, Any]
+    from bot.config import Settings
+    from bot.flows import Engine
+    from bot.runtime import ChannelParts, Runtime
+    from scheduler.lease import LeaseKeeper
+    from scheduler.limits import Limits
+    from scheduler.supervisor import Beat
 
 
 class Renderer(Protocol):
     """Turns a message into the requests its messenger needs. Every request fits the
-    messenger's limits: a long text becomes several messages, in order, its buttons on the
-    last."""
+    messenger's limits: a long text becomes several messages, in order, its choices on the
+    last. An edit (`Outgoing.edit_of`) becomes a request that changes the original (marked
+    with `PlatformRequest.edit_of`) and, if the text outgrew one message, new messages after
+    it; where the messenger cannot edit, the `update_note` as a new message, or nothing."""
 
     def render(self, message: Outgoing) -> list[PlatformRequest]: ...
-
-    def edit(self, message: Outgoing) -> list[PlatformRequest]:
-        """`message` as the replacement of an earlier one (messengers that edit): the first
-        request edits it, any further ones send what no longer fits, buttons on the last."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -204,22 +78,108 @@ class Capabilities:
     contact_window_hours: int | None = None
 
 
-# ---- choices ---------------------------------------------------------------------------------
+@dataclass
+class Endpoint:
+    """Where a messenger's API is, and the token for it."""
 
-def callback_data(token: str, choice_id: str) -> str:
-    data = f"{token}{CALLBACK_SEPARATOR}{choice_id}"
-    if len(data.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError("callback data over 64 bytes")
-    return data
+    token: str
+    api_url: str
+    proxy: str | None = None
 
 
-def split_callback(data: str) -> tuple[str, str]:
-    token, sep, choice_id = data.partition(CALLBACK_SEPARATOR)
-    return (token, choice_id) if sep else ("", data)
+class Channel(Protocol):
+    """One messenger, as the app runs it. Subclass it: the defaults below are what a messenger
+    without webhooks and without files to fetch needs."""
 
+    name: str
+    # the platform calls us (`receive`) instead of being polled; the factory decides, from the
+    # settings
+    webhook: bool = False
+    on_stored: Callable[[], None]  # the app's: wakes the inbox processor after a store
+
+    # ---- what the core may know, and how fast it may send ----
+    def parts(self) -> ChannelParts: ...
+
+    def limits(self) -> Limits: ...
+
+    # ---- receiving ----
+    async def connect(self, stop: asyncio.Event) -> bool:
+        """Reach the platform (retrying with backoff until `stop`); False if stopped first."""
+        ...
+
+    @property
+    def longest_wait(self) -> float:
+        """Seconds between two rounds of `poll_forever` at most, normally."""
+        ...
+
+    async def poll_forever(self, stop: asyncio.Event, lease: LeaseKeeper,
+                           beat: Beat) -> None:
+        """Fetch and store updates until `stop`, while holding `lease` (one poller per bot)."""
+        ...
+
+    async def use_webhook(self, url: str) -> None:
+        """Ask the platform to call `url` with every update."""
+        raise NotImplementedError(f"{self.name} takes no webhook")
+
+    async def receive(self, headers: Mapping[str, str], body: bytes) -> int:
+        """One call of the webhook: store the update; the HTTP status to answer (200 only once
+        it is committed)."""
+        return 404
+
+    # ---- handling what was stored ----
+    def needs_prepare(self, payload: dict[str, Any]) -> bool:
+        """Whether the update carries files to fetch before its transaction."""
+        return False
+
+    async def prepare(self, payload: dict[str, Any]) -> Any:
+        """Fetch the update's files and store them as evidence (outside the transaction)."""
+        return {}
+
+    async def handle_stored(self, session: AsyncSession, payload: dict[str, Any],
+                            prepared: Any = None) -> None:
+        """Turn the update into `Incoming` and hand it to the engine, in `session`."""
+        ...
+
+    async def apologise(self, session: AsyncSession, payload: dict[str, Any]) -> None:
+        """An update failed every attempt: tell its sender (in a private chat)."""
+        ...
+
+    # ---- sending ----
+    async def send(self, chat_id: str, request: PlatformRequest,
+                   original: str | None = None) -> str | None:
+        """Perform `request` in `chat_id`; `original` is the platform id of the message it
+        changes (`request.edit_of`). Returns the platform id of the message, if any; raises a
+        `DeliveryError`."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ChannelType:
+    """A messenger the bot can run on, as `bot.channels.registry` lists it."""
+
+    # where the settings say the platform is; None while the messenger is not set up
+    endpoint: Callable[[Settings], Endpoint | None]
+    build: Callable[[Runtime, Engine, Endpoint], Channel]
+
+
+def no_endpoint(_settings: Settings) -> Endpoint | None:
+    """For a messenger no setting names (a test channel): it runs only when given one."""
+    return None
+
+
+async def pause(stop: asyncio.Event, seconds: float, *, jitter: bool = True) -> None:
+    """Wait `seconds` (half to all of them, with `jitter`, so retries spread), or until
+    `stop`."""
+    factor = 0.5 + random.random() / 2 if jitter else 1.0
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds * factor)
+
+
+# ---- the text-only path ----------------------------------------------------------------------
 
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*[.)]?\s*$")
-_EMOJI_PREFIX = re.compile(r"^[^\w]+", re.UNICODE)
 
 
 def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
@@ -239,8 +199,6 @@ def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
     matches = [c for c in choices if fold(c.label).startswith(typed) and len(typed) >= 3]
     return matches[0] if len(matches) == 1 else None
 
-
-# ---- the text-only renderer ------------------------------------------------------------------
 
 TEXT_CHOICE_HINT = "Trả lời bằng số thứ tự (ví dụ: 1)."
 TEXT_REQUEST_HINTS = {
@@ -313,22 +271,21 @@ def _joins_previous(char: str) -> bool:
 
 
 class TextRenderer:
-    """Renders for any text-only messenger: plain text, numbered choices, split at `limit`."""
+    """Renders for any text-only messenger: plain text, numbered choices, split at `limit`.
+    It cannot edit: an edit becomes its `update_note` as a new message, or nothing. It sends no
+    files: services ask `Capabilities.sends_files` first (and give a link instead)."""
 
     def __init__(self, method: str = "sendMessage", limit: int = 2000) -> None:
         self.method = method
         self.limit = limit
 
     def render(self, message: Outgoing) -> list[PlatformRequest]:
-        if message.file is not None:
+        if message.attachments:
             raise ValueError("a text-only messenger cannot send files")
-        return [
-            PlatformRequest(self.method, {"text": piece})
-            for piece in split_text(render_text(message), self.limit)
-        ]
-
-    def edit(self, message: Outgoing) -> list[PlatformRequest]:
-        raise ValueError("a text-only messenger cannot edit its messages")
+        edit = message.edit_of is not None
+        text = (message.update_note or "") if edit else render_text(message)
+        return [PlatformRequest(self.method, {"text": piece})
+                for piece in split_text(text, self.limit)]
 
 
 # ---- delivery outcomes a channel reports to the delivery worker -----------------------------
@@ -370,12 +327,3 @@ class NeedsContact(DeliveryError):
     """The platform will not write to this person until they write to the bot again (Zalo's
     48-hour window): the message waits, without retries, and goes when they next write."""
 
-
-class Sender(Protocol):
-    """The part of a channel the delivery worker uses."""
-
-    name: str
-
-    async def send(self, chat_id: str, request: PlatformRequest) -> str | None:
-        """Perform `request` in `chat_id`; return the platform message id, if any."""
-        ...

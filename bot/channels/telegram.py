@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -51,29 +50,38 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import (
-    Attachment,
     Capabilities,
+    Channel,
+    ChannelType,
     ChatGone,
     ChatMoved,
-    ChatType,
     DeliveryError,
-    Incoming,
-    InputKind,
-    Outgoing,
-    PlatformRequest,
+    Endpoint,
     Rejected,
-    Request,
     RetryLater,
     Transient,
-    callback_data,
+    pause,
     split_text,
 )
-from bot.flows import Acknowledgement, Ctx, Engine
+from bot.config import Settings
+from bot.flows import ButtonAnswer, Ctx, Engine
+from bot.messages import (
+    Attachment,
+    ChatType,
+    Incoming,
+    InputKind,
+    Media,
+    Outgoing,
+    PlatformRequest,
+    Request,
+    choice_data,
+)
 from bot.models import Chat, ChatKind
 from bot.runtime import ChannelParts, Runtime
 from bot.services import evidence, inbox, meta, outbox, people
 from content.texts import INTERNAL_ERROR
 from scheduler.lease import LeaseKeeper
+from scheduler.limits import Limits
 from scheduler.supervisor import Beat
 
 log = logging.getLogger(__name__)
@@ -94,6 +102,9 @@ CHOSEN_MARK = "\n\n» {label}"
 EVIDENCE_PARAM = "_evidence"
 MEDIA_METHODS = {"photo": "sendPhoto", "video": "sendVideo", "voice": "sendVoice",
                  "audio": "sendAudio", "document": "sendDocument"}
+# what may share an album (`sendMediaGroup`); a voice note never goes in one
+ALBUM_FAMILIES = {"photo": "visual", "video": "visual", "document": "document", "audio": "audio"}
+MAX_ALBUM = 10
 CHAT_METHODS = {
     "sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage",
     "sendPhoto", "sendDocument", "sendVideo", "sendVoice", "sendMediaGroup", "sendChatAction",
@@ -115,7 +126,7 @@ NOT_AN_OBJECT = "_not_an_object"  # how an update that is not a JSON object is k
 USED_METHODS = (
     "GetMe", "GetUpdates", "SetMyCommands", "GetFile", "SendMessage", "EditMessageText",
     "EditMessageReplyMarkup", "DeleteMessage", "AnswerCallbackQuery", "SendPhoto", "SendVideo",
-    "SendVoice", "SendAudio", "SendDocument",
+    "SendVoice", "SendAudio", "SendDocument", "SendMediaGroup",
 )
 # aiogram builds `Response[<return type>]` for every answer; pydantic keeps such generic
 # classes only weakly, so under load they are rebuilt again and again (milliseconds each).
@@ -125,43 +136,75 @@ Prepared = dict[str, tuple[int | None, str | None]]  # file id → (evidence id,
 
 
 class TelegramRenderer:
-    """Outgoing → Bot API requests: inline buttons for choices, reply keyboards for requests.
+    """Outgoing → Bot API requests: inline buttons for choices, reply keyboards for requests,
+    files by the evidence they come from (`EVIDENCE_PARAM`, read by `TelegramChannel.send`),
+    several files as albums (`sendMediaGroup`), an edit as `editMessageText`.
 
     Every request fits: a text longer than `MAX_TEXT` becomes several messages (`split_text`),
     a caption longer than `MAX_CAPTION` continues in text messages after its file, and the
-    buttons go on the last message, after everything they act on."""
+    buttons go on the last message, after everything they act on (an album cannot carry
+    buttons: then its text follows it as messages)."""
 
     def render(self, message: Outgoing) -> list[PlatformRequest]:
-        if message.file is not None:
-            method = MEDIA_METHODS.get(message.file.kind, "sendDocument")
-            file_params: dict[str, Any] = {EVIDENCE_PARAM: message.file.evidence_id}
+        if message.edit_of is not None:
+            return self._edit(message)
+        markup = self.markup(message)
+        if len(message.attachments) > 1:
+            return self._with_markup(self._album(message, markup is None), markup)
+        if message.attachments:
             caption, *texts = split_text(message.text, MAX_TEXT, first_limit=MAX_CAPTION) or [""]
-            if caption:
-                file_params["caption"] = caption
-            requests = [PlatformRequest(method, file_params)]
+            requests = [self._file(message.attachments[0], caption)]
         else:
-            texts = split_text(message.text, MAX_TEXT)
-            requests = []
+            texts, requests = split_text(message.text, MAX_TEXT), []
         requests += [PlatformRequest("sendMessage", {"text": text}) for text in texts]
-        return self._with_markup(requests, self.markup(message))
+        return self._with_markup(requests, markup)
 
-    def edit(self, message: Outgoing) -> list[PlatformRequest]:
+    def _edit(self, message: Outgoing) -> list[PlatformRequest]:
         """The first part replaces the old text (a message keeps its place in the chat); what
         no longer fits follows as new messages. An edit carries inline buttons only."""
         first, *more = split_text(message.text, MAX_TEXT) or [message.text]
-        requests = [PlatformRequest("editMessageText", {"text": first})]
+        requests = [PlatformRequest("editMessageText", {"text": first}, edit_of=message.edit_of)]
         requests += [PlatformRequest("sendMessage", {"text": text}) for text in more]
         markup = self.markup(message)
         if markup is not None and "inline_keyboard" not in markup:
             markup = None
         return self._with_markup(requests, markup)
 
+    def _album(self, message: Outgoing, captioned: bool) -> list[PlatformRequest]:
+        """The files as media groups (a lone file of its kind as itself), the caption on the
+        first; uncaptioned (it has buttons to carry), the text follows as messages."""
+        if captioned:
+            caption, *texts = split_text(message.text, MAX_TEXT, first_limit=MAX_CAPTION) or [""]
+        else:
+            caption, texts = "", split_text(message.text, MAX_TEXT)
+            if not texts:
+                raise ValueError("an album's choices need a text to go under")
+        requests = []
+        for group in _albums(message.attachments):
+            if len(group) == 1:
+                requests.append(self._file(group[0], caption))
+            else:
+                media = [{"type": _sent_as(file.kind), EVIDENCE_PARAM: file.evidence_id}
+                         for file in group]
+                if caption:
+                    media[0]["caption"] = caption
+                requests.append(PlatformRequest("sendMediaGroup", {"media": media}))
+            caption = ""
+        return requests + [PlatformRequest("sendMessage", {"text": text}) for text in texts]
+
+    @staticmethod
+    def _file(file: Media, caption: str) -> PlatformRequest:
+        params: dict[str, Any] = {EVIDENCE_PARAM: file.evidence_id}
+        if caption:
+            params["caption"] = caption
+        return PlatformRequest(MEDIA_METHODS[_sent_as(file.kind)], params)
+
     @staticmethod
     def _with_markup(requests: list[PlatformRequest], markup: dict[str, Any] | None
                      ) -> list[PlatformRequest]:
         if markup is not None and requests:
             last = requests[-1]
-            requests[-1] = PlatformRequest(last.method, {**last.params, "reply_markup": markup})
+            requests[-1] = replace(last, params={**last.params, "reply_markup": markup})
         return requests
 
     @staticmethod
@@ -183,14 +226,31 @@ class TelegramRenderer:
         if message.choices:
             columns = max(1, message.columns)
             buttons = [
-                {"text": c.label, "callback_data": callback_data(message.token, c.id)}
+                {"text": c.label, "callback_data": choice_data(message.token, c.id)}
                 for c in message.choices
             ]
             rows = [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
             return {"inline_keyboard": rows}
-        if message.remove_keyboard:
-            return {"remove_keyboard": True}
         return None
+
+
+def _sent_as(kind: str) -> str:
+    """How a stored file goes: as its kind, or as a document when Telegram has no such kind."""
+    return kind if kind in MEDIA_METHODS else "document"
+
+
+def _albums(files: tuple[Media, ...]) -> list[list[Media]]:
+    """The files in order, grouped as Telegram's albums take them: photos and videos together,
+    documents together, audio together, at most `MAX_ALBUM` each; a voice note on its own."""
+    groups: list[list[Media]] = []
+    for file in files:
+        family = ALBUM_FAMILIES.get(_sent_as(file.kind))  # None: never in an album
+        if (groups and family is not None and len(groups[-1]) < MAX_ALBUM
+                and ALBUM_FAMILIES.get(_sent_as(groups[-1][-1].kind)) == family):
+            groups[-1].append(file)
+        else:
+            groups.append([file])
+    return groups
 
 
 def _command(message: Message, bot_username: str) -> tuple[str | None, str, bool]:
@@ -230,7 +290,7 @@ def _attachments(message: Message) -> tuple[InputKind, tuple[Attachment, ...]]:
     return InputKind.OTHER, ()
 
 
-class TelegramChannel:
+class TelegramChannel(Channel):
     """One Telegram bot: polls, stores, dispatches, renders, sends."""
 
     name = NAME
@@ -260,6 +320,13 @@ class TelegramChannel:
     # ---- wiring ------------------------------------------------------------------------
     def parts(self) -> ChannelParts:
         return ChannelParts(self.renderer, CAPABILITIES, self.deep_link)
+
+    def limits(self) -> Limits:
+        settings = self.rt.settings
+        return Limits(global_per_second=settings.telegram_limit_per_second,
+                      group_per_minute=settings.telegram_limit_group_per_minute,
+                      private_per_second=settings.telegram_limit_private_per_second,
+                      margin=settings.rate_margin)
 
     def deep_link(self, payload: str) -> str | None:
         return f"https://t.me/{self.username}?start={payload}" if self.username else None
@@ -312,7 +379,7 @@ class TelegramChannel:
         while not stop.is_set():
             beat()
             if await lease.acquire() is None:
-                await _pause(stop, standby, jitter=False)  # another process polls this bot
+                await pause(stop, standby, jitter=False)  # another process polls this bot
                 continue
             try:
                 updates = await self._get_updates()
@@ -322,7 +389,7 @@ class TelegramChannel:
                     log.warning("another program is polling this bot (409); waiting")
                 else:
                     log.warning("getUpdates failed (%s); retrying in %.0f s", problem, delay)
-                await _pause(stop, delay)
+                await pause(stop, delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
                 continue
             if not updates:
@@ -335,7 +402,7 @@ class TelegramChannel:
                 # nothing in the batch says where it ends: it comes again; do not spin on it
                 log.warning("getUpdates gave %d update(s) without a readable update_id and "
                             "nothing to count from; asking again", len(updates))
-                await _pause(stop, delay)
+                await pause(stop, delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
                 continue
             self.offset = offset
@@ -487,7 +554,7 @@ class TelegramChannel:
         if incoming is None or not isinstance(message, Message):
             return
 
-        def acknowledge(ctx: Ctx) -> Acknowledgement:
+        def answer_button(ctx: Ctx) -> ButtonAnswer:
             """Stop the button's spinner (with the step's toast) and mark what was chosen."""
             answer: dict[str, Any] = {"callback_query_id": query.id}
             if ctx.toast:
@@ -497,9 +564,9 @@ class TelegramChannel:
                 edit = self.renderer.chosen_mark(message.message_id, message.text,
                                                  ctx.chosen.label)
                 mark += [edit] if edit is not None else []
-            return Acknowledgement([PlatformRequest("answerCallbackQuery", answer)], mark)
+            return ButtonAnswer([PlatformRequest("answerCallbackQuery", answer)], mark)
 
-        await self.engine.handle(session, incoming, acknowledge=acknowledge)
+        await self.engine.handle(session, incoming, answer_button=answer_button)
 
     async def _on_membership(self, session: AsyncSession, update: ChatMemberUpdated) -> None:
         if update.chat.type not in ("group", "supergroup"):
@@ -524,16 +591,20 @@ class TelegramChannel:
             return await evidence.load(session, self.rt, evidence_id)
 
     # ---- sending: one outbox request --------------------------------------------------
-    async def send(self, chat_id: str, request: PlatformRequest) -> str | None:
-        """Perform one request. Plain JSON requests (almost all) go straight over aiogram's own
-        HTTP session, skipping its per-call model building, which costs more than the network
-        at broadcast rates; file uploads go through aiogram's typed methods."""
+    async def send(self, chat_id: str, request: PlatformRequest,
+                   original: str | None = None) -> str | None:
+        """Perform one request (`original`: the id of the message an edit changes). Plain JSON
+        requests (almost all) go straight over aiogram's own HTTP session, skipping its
+        per-call model building, which costs more than the network at broadcast rates; file
+        uploads go through aiogram's typed methods."""
         params = dict(request.params)
         if request.method in CHAT_METHODS:
             params["chat_id"] = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+        if original is not None:
+            params["message_id"] = int(original)
         evidence_id = params.pop(EVIDENCE_PARAM, None)
-        if evidence_id is not None:
-            return await self._upload(request.method, params, int(evidence_id))
+        if evidence_id is not None or request.method == "sendMediaGroup":
+            return await self._upload(request.method, params, evidence_id)
         status, answer = await self._post_json(request.method, params,
                                                self.rt.settings.request_timeout)
         if not isinstance(answer, dict):
@@ -547,12 +618,17 @@ class TelegramChannel:
             return None  # e.g. "message is not modified": nothing left to do
         raise error
 
-    async def _upload(self, method: str, params: dict[str, Any], evidence_id: int) -> str | None:
-        file = await self._evidence_file(evidence_id)
-        if file is None:
-            raise Rejected("evidence no longer stored")
-        field = method.removeprefix("send").lower()
-        params[field] = BufferedInputFile(file.data, file.file_name or f"{field}-{file.id}")
+    async def _upload(self, method: str, params: dict[str, Any], evidence_id: Any
+                      ) -> str | None:
+        """A file (its evidence id), or an album (each item's), uploaded."""
+        if evidence_id is not None:
+            field = method.removeprefix("send").lower()
+            params[field] = await self._input_file(int(evidence_id), field)
+        else:
+            params["media"] = [
+                {**{k: v for k, v in item.items() if k != EVIDENCE_PARAM},
+                 "media": await self._input_file(int(item[EVIDENCE_PARAM]), item["type"])}
+                for item in params["media"]]
         method_class = getattr(methods, method[0].upper() + method[1:])
         try:
             result = await self.bot(method_class.model_validate(params),
@@ -567,8 +643,15 @@ class TelegramChannel:
             raise Transient(f"{type(exc).__name__}: {exc.message}") from None
         except TelegramBadRequest as exc:
             raise Rejected(exc.message) from None
-        message_id = getattr(result, "message_id", None)
+        first = result[0] if isinstance(result, list) and result else result  # an album's first
+        message_id = getattr(first, "message_id", None)
         return None if message_id is None else str(message_id)
+
+    async def _input_file(self, evidence_id: int, kind: str) -> BufferedInputFile:
+        file = await self._evidence_file(evidence_id)
+        if file is None:
+            raise Rejected("evidence no longer stored")
+        return BufferedInputFile(file.data, file.file_name or f"{kind}-{file.id}")
 
 
 def _delivery_error(status: int, answer: dict[str, Any]) -> DeliveryError | None:
@@ -655,8 +738,7 @@ def button_incoming(query: CallbackQuery, key: str) -> Incoming | None:
         return None
     return _incoming(
         key, message, query.from_user, InputKind.CHOICE,
-        callback_data=query.data or "",
-        callback_id=query.id,
+        pressed=query.data or "",
         message_id=str(message.message_id),
     )
 
@@ -738,8 +820,19 @@ class _PollProblem(Exception):
         self.conflict = conflict
 
 
-async def _pause(stop: asyncio.Event, seconds: float, *, jitter: bool = True) -> None:
-    factor = 0.5 + random.random() / 2 if jitter else 1.0
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds * factor)
+def endpoint(settings: Settings) -> Endpoint | None:
+    """Telegram runs when its token is set (through the proxy, if one is)."""
+    if settings.telegram_token is None:
+        return None
+    return Endpoint(settings.telegram_token.get_secret_value(), str(settings.telegram_api_url),
+                    settings.telegram_proxy)
 
+
+def build(rt: Runtime, engine: Engine, where: Endpoint) -> TelegramChannel:
+    """The channel, with the public commands of the engine's registry as the bot's menu."""
+    commands = [(c.name, c.description) for c in engine.registry.commands.values() if c.public]
+    return TelegramChannel(rt, engine, token=where.token, api_url=where.api_url,
+                           proxy=where.proxy, commands=commands)
+
+
+PLUGIN = ChannelType(endpoint=endpoint, build=build)

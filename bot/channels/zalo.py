@@ -2,7 +2,8 @@
 
 A small typed client of our own over aiohttp rather than `python-zalo-bot`: that SDK is a port
 of python-telegram-bot whose `Application` owns polling and dispatch, and we must own both to
-store every update before anything else happens. The API is five methods; our client is short.
+store every update before anything else happens. The API is five methods; our client
+(`bot.channels.jsonapi`) is short.
 
 Zalo bots are 1:1 and text-only: choices are numbered, commands work with or without the slash
 and without diacritics (the engine does that), contact and location steps become typed answers.
@@ -31,11 +32,11 @@ Other unknown refusals are retried with backoff, then fail with their reason.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
+import json
 import logging
-import random
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -44,26 +45,28 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import (
-    Attachment,
     Capabilities,
+    Channel,
+    ChannelType,
     ChatGone,
-    ChatType,
-    Incoming,
-    InputKind,
+    Endpoint,
     NeedsContact,
-    Outgoing,
-    PlatformRequest,
     Rejected,
     RetryLater,
     TextRenderer,
     Transient,
+    pause,
 )
+from bot.channels.jsonapi import ApiError, JsonBotApi
+from bot.config import Settings
 from bot.flows import Engine
+from bot.messages import Attachment, ChatType, Incoming, InputKind, Outgoing, PlatformRequest
 from bot.models import ChatKind
 from bot.runtime import ChannelParts, Runtime
 from bot.services import evidence, inbox, meta, outbox, people
 from content.texts import INTERNAL_ERROR
 from scheduler.lease import LeaseKeeper
+from scheduler.limits import Limits
 from scheduler.supervisor import Beat
 
 log = logging.getLogger(__name__)
@@ -95,51 +98,6 @@ UNSUPPORTED = (
     "Bình Yên chưa đọc được loại tin nhắn này. Bạn gửi chữ hoặc ảnh giúp mình nhé. "
     "Gõ «menu» để xem các việc mình giúp được."
 )
-
-
-class ZaloApiError(Exception):
-    def __init__(self, status: int, code: int | None, description: str) -> None:
-        super().__init__(f"{status}/{code}: {description}")
-        self.status = status
-        self.code = code
-        self.description = description
-
-
-class ZaloClient:
-    """The Zalo Bot API: POST JSON, `{"ok": …, "result": …}` back."""
-
-    def __init__(self, token: str, api_url: str, timeout: float) -> None:
-        self._base = f"{api_url.rstrip('/')}/bot{token}"
-        self._timeout = timeout
-        self._session: aiohttp.ClientSession | None = None
-
-    async def call(self, method: str, body: dict[str, Any] | None = None, *,
-                   timeout: float | None = None) -> Any:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        wait = aiohttp.ClientTimeout(total=timeout or self._timeout)
-        try:
-            async with self._session.post(f"{self._base}/{method}", json=body or {},
-                                          timeout=wait) as response:
-                status = response.status
-                try:
-                    data = await response.json(content_type=None)
-                except (ValueError, aiohttp.ContentTypeError):
-                    data = {}
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            # the URL carries the token: name the error, never print it
-            raise Transient(f"network: {type(exc).__name__}") from None
-        if not isinstance(data, dict):
-            data = {}
-        if status >= 400 or not data.get("ok", False):
-            code = data.get("error_code")
-            raise ZaloApiError(status, code if isinstance(code, int) else None,
-                               str(data.get("description") or "error"))
-        return data.get("result")
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
 
 
 def _incoming(update: dict[str, Any], key: str) -> Incoming | None:
@@ -232,16 +190,18 @@ def update_sender(update: dict[str, Any]) -> str:
     return str(sender) if isinstance(sender, str | int) and sender else "unknown"
 
 
-class ZaloChannel:
+class ZaloChannel(Channel):
     """One Zalo bot: polls (or takes webhooks), stores, hands to the engine, sends."""
 
     name = NAME
 
-    def __init__(self, rt: Runtime, engine: Engine, *, token: str, api_url: str) -> None:
+    def __init__(self, rt: Runtime, engine: Engine, *, token: str, api_url: str,
+                 webhook: bool = False) -> None:
         self.rt = rt
         self.engine = engine
-        self.client = ZaloClient(token, api_url, rt.settings.request_timeout)
+        self.client = JsonBotApi(token, api_url, rt.settings.request_timeout)
         self.renderer = TextRenderer("sendMessage", MAX_TEXT)
+        self.webhook = webhook
         self.on_stored = lambda: None
         self.account = ""
         self._in_hand: list[Any] = []  # fetched, not yet stored (see `poll_forever`)
@@ -249,19 +209,25 @@ class ZaloChannel:
     def parts(self) -> ChannelParts:
         return ChannelParts(self.renderer, CAPABILITIES)
 
+    def limits(self) -> Limits:
+        settings = self.rt.settings
+        return Limits(global_per_second=settings.zalo_limit_per_second, group_per_minute=0,
+                      private_per_second=settings.zalo_limit_private_per_second,
+                      margin=settings.rate_margin)
+
     async def connect(self, stop: asyncio.Event) -> bool:
         delay = 1.0
         while not stop.is_set():
             try:
                 me = await self.client.call("getMe")
                 break
-            except (Transient, ZaloApiError) as exc:
-                if isinstance(exc, ZaloApiError) and exc.status == 401:
+            except (Transient, ApiError) as exc:
+                if isinstance(exc, ApiError) and exc.status == 401:
                     log.error("Zalo rejected the bot token (401); check BINHYEN_ZALO_TOKEN")
                     raise
                 log.warning("Zalo Bot API unreachable (%s); retrying in %.0f s",
                             type(exc).__name__, delay)
-                await _pause(stop, delay)
+                await pause(stop, delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
         else:
             return False
@@ -271,8 +237,11 @@ class ZaloChannel:
         log.info("connected to Zalo as %s", self.account or "bot")
         return True
 
-    async def use_webhook(self, url: str, secret: str) -> None:
-        await self.client.call("setWebhook", {"url": url, "secret_token": secret})
+    async def use_webhook(self, url: str) -> None:
+        secret = self.rt.settings.zalo_webhook_secret
+        assert secret is not None, "a webhook needs BINHYEN_ZALO_WEBHOOK_SECRET"
+        await self.client.call("setWebhook", {"url": url,
+                                              "secret_token": secret.get_secret_value()})
 
     async def close(self) -> None:
         await self.client.close()
@@ -300,21 +269,21 @@ class ZaloChannel:
                 self._in_hand.pop(0)
                 self.rt.faults.reach("after_store")
             if await lease.acquire() is None:
-                await _pause(stop, lease.ttl.total_seconds() / 3)
+                await pause(stop, lease.ttl.total_seconds() / 3)
                 continue
             try:
                 update = await self.client.call("getUpdates", {"timeout": str(timeout)},
                                                 timeout=timeout + HTTP_MARGIN_S)
                 delay = 1.0
-            except ZaloApiError as exc:
+            except ApiError as exc:
                 if exc.code == POLL_TIMEOUT_CODE or exc.status == POLL_TIMEOUT_CODE:
                     continue
                 log.warning("Zalo getUpdates refused (%s); retrying in %.0f s", exc.code, delay)
-                await _pause(stop, delay)
+                await pause(stop, delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
                 continue
             except Transient:
-                await _pause(stop, delay)
+                await pause(stop, delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
                 continue
             self._in_hand.extend(item for item in (update if isinstance(update, list)
@@ -330,6 +299,22 @@ class ZaloChannel:
                                        [inbox.Received(key, update_sender(update), update)])
         self.on_stored()
         return stored > 0
+
+    async def receive(self, headers: Mapping[str, str], body: bytes) -> int:
+        """A webhook call: refused (401) without the right secret, nothing stored; 200 only
+        once the update is committed to the inbox — any JSON, even one that is not an update's
+        shape (stored as such). A database error propagates (the web server answers 503, so
+        Zalo tries again)."""
+        if not self.check_secret(headers.get(SECRET_HEADER)):
+            return 401
+        try:
+            update = json.loads(body)
+        except ValueError:
+            return 400
+        if isinstance(update, dict) and "event_name" not in update:
+            update = update.get("result", update)
+        await self.store(update)
+        return 200
 
     def check_secret(self, header: str | None) -> bool:
         secret = self.rt.settings.zalo_webhook_secret
@@ -398,11 +383,12 @@ class ZaloChannel:
         await outbox.enqueue(session, self.rt, chat, Outgoing(INTERNAL_ERROR))
 
     # ---- sending ---------------------------------------------------------------------------
-    async def send(self, chat_id: str, request: PlatformRequest) -> str | None:
+    async def send(self, chat_id: str, request: PlatformRequest,
+                   original: str | None = None) -> str | None:
         body = {**request.params, "chat_id": chat_id}
         try:
             result = await self.client.call(request.method, body)
-        except ZaloApiError as exc:
+        except ApiError as exc:
             code = exc.code or exc.status
             if code == 429 or exc.status == 429:
                 raise RetryLater(1.0) from None
@@ -436,6 +422,18 @@ async def _download(url: str, limit: int, timeout: float) -> bytes:
         return data
 
 
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds * (0.5 + random.random() / 2))
+def endpoint(settings: Settings) -> Endpoint | None:
+    """Zalo runs when its token is set."""
+    if settings.zalo_token is None:
+        return None
+    return Endpoint(settings.zalo_token.get_secret_value(), str(settings.zalo_api_url))
+
+
+def build(rt: Runtime, engine: Engine, where: Endpoint) -> ZaloChannel:
+    """Polling, unless a public address and a webhook secret are set: then Zalo calls us."""
+    settings = rt.settings
+    webhook = settings.public_url is not None and settings.zalo_webhook_secret is not None
+    return ZaloChannel(rt, engine, token=where.token, api_url=where.api_url, webhook=webhook)
+
+
+PLUGIN = ChannelType(endpoint=endpoint, build=build)

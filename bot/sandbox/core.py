@@ -232,3 +232,24 @@ class EmulatorCore(ABC):
     @abstractmethod
     def _state_busy_reasons(self) -> list[str]:
         """Why the emulator's own state says the bot is busy (see `settle`)."""
+
+
+class OneToOneEmulator(EmulatorCore):
+    """An emulator whose every chat is one person's, named by a string id (Zalo's, the plain
+    messenger's): faults match chats by that id, and there is no group limit."""
+
+    limit_fields = LIMIT_FIELDS - {"group_per_minute"}
+
+    def limits_json(self) -> dict[str, Any]:
+        """The flood limits, without the group limit such a messenger has no use for."""
+        body = super().limits_json()
+        body.pop("group_per_minute")
+        body["effective"].pop("group_per_minute")
+        return body
+
+    def _fault_chat_id(self, params: Mapping[str, Any]) -> str | None:
+        value = params.get("chat_id")
+        return None if value is None or isinstance(value, bool) else str(value)
+
+    def _fault_chat_type(self, chat_id: int | str | None) -> str | None:
+        return "private"

@@ -10,7 +10,8 @@ the Zalo emulator beside them.
 - `GET /file/bot{token}/{file_path}`: file downloads, as aiogram's `bot.download` does;
 - `/control/...`: JSON operations for tests and the page (see `build_app`);
 - `GET /`: the web chat page, with its script and stylesheet under `/static/`;
-- `/zalo/...`: with a `ZaloSandbox`, the Zalo emulator (see bot.sandbox.zalo_server).
+- `/zalo/...`: with a `ZaloSandbox`, the Zalo emulator (see bot.sandbox.zalo_server);
+- `/plain/...`: with a `PlainSandbox`, the plain test messenger (see bot.sandbox.plaintext).
 
 `start_sandbox` serves it on a local port and returns a `RunningSandbox`.
 """
@@ -26,6 +27,8 @@ from aiohttp import web
 from bot.sandbox.content import CONTENT_FIELDS
 from bot.sandbox.errors import BotApiError, ControlError
 from bot.sandbox.files import MAX_UPLOAD_BYTES
+from bot.sandbox.plaintext import MOUNT as PLAIN_MOUNT
+from bot.sandbox.plaintext import PlainSandbox, build_plain_app
 from bot.sandbox.routes import control_body, control_errors, json_answer, serve_emulator
 from bot.sandbox.telegram import DEFAULT_TOKEN, TelegramSandbox
 from bot.sandbox.zalo import MOUNT, ZaloSandbox
@@ -202,8 +205,10 @@ async def chat_page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "chat.html", headers={"Cache-Control": "no-store"})
 
 
-def build_app(sandbox: TelegramSandbox, zalo: ZaloSandbox | None = None) -> web.Application:
-    """The sandbox's aiohttp application, with `zalo` mounted under /zalo if given.
+def build_app(sandbox: TelegramSandbox, zalo: ZaloSandbox | None = None,
+              plain: PlainSandbox | None = None) -> web.Application:
+    """The sandbox's aiohttp application, with `zalo` mounted under /zalo and `plain` under
+    /plain if given.
 
     Control routes (JSON in and out; errors are {"ok": false, "description"} with 400,
     or 404 for an unknown chat):
@@ -232,6 +237,8 @@ def build_app(sandbox: TelegramSandbox, zalo: ZaloSandbox | None = None) -> web.
     app.router.add_static("/static/", STATIC_DIR)
     if zalo is not None:
         app.add_subapp(MOUNT, build_zalo_app(zalo))
+    if plain is not None:
+        app.add_subapp(PLAIN_MOUNT, build_plain_app(plain))
     return app
 
 
@@ -248,17 +255,25 @@ class RunningSandbox:
     port: int
     runner: web.AppRunner = field(repr=False)
     zalo: ZaloSandbox | None = None
+    plain: PlainSandbox | None = None
 
     @property
     def zalo_base_url(self) -> str:
         """The Zalo emulator's base URL (only served when `zalo` is set)."""
         return f"{self.base_url}{MOUNT}"
 
+    @property
+    def plain_base_url(self) -> str:
+        """The plain messenger's base URL (only served when `plain` is set)."""
+        return f"{self.base_url}{PLAIN_MOUNT}"
+
     async def close(self) -> None:
         """Answer any waiting getUpdates, stop webhook deliveries and stop serving."""
         self.sandbox.shutdown()
         if self.zalo is not None:
             await self.zalo.close()
+        if self.plain is not None:
+            self.plain.shutdown()
         await self.runner.cleanup()
 
     async def __aenter__(self) -> Self:
@@ -276,25 +291,28 @@ async def start_sandbox(
     sandbox: TelegramSandbox | None = None,
     clock: Callable[[], float] | None = None,
     zalo_token: str | None = None,
+    plain_token: str | None = None,
 ) -> RunningSandbox:
     """Serve a sandbox on host:port (0 = any port): `sandbox`, or a new one for `token`
     reading `clock` (default time.time; e.g. `lambda: fake.now().timestamp()`). With
     `zalo_token`, a `ZaloSandbox` for that token, on the same clock, is served under
-    /zalo too."""
+    /zalo too; with `plain_token`, a `PlainSandbox` under /plain."""
     if sandbox is not None and clock is not None:
         raise ValueError("give the clock to the TelegramSandbox you pass, not to start_sandbox")
     if sandbox is None:
         sandbox = TelegramSandbox(token=token, clock=clock or time.time)
     zalo = None if zalo_token is None else ZaloSandbox(zalo_token, clock=sandbox.clock)
+    plain = None if plain_token is None else PlainSandbox(plain_token, clock=sandbox.clock)
     runner = web.AppRunner(
-        build_app(sandbox, zalo), access_log=None, handler_cancellation=True, shutdown_timeout=5.0
+        build_app(sandbox, zalo, plain), access_log=None, handler_cancellation=True, shutdown_timeout=5.0
     )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     real_port = int(runner.addresses[0][1])
     url_host = f"[{host}]" if ":" in host else host
-    running = RunningSandbox(sandbox, f"http://{url_host}:{real_port}", real_port, runner, zalo)
+    running = RunningSandbox(sandbox, f"http://{url_host}:{real_port}", real_port, runner, zalo,
+                             plain)
     if zalo is not None:
         zalo.public_url = running.zalo_base_url
     return running

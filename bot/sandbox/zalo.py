@@ -38,12 +38,11 @@ from typing import Any
 from yarl import URL
 
 from bot.sandbox.content import parse_user_content
-from bot.sandbox.core import Clock, EmulatorCore
+from bot.sandbox.core import Clock, OneToOneEmulator
 from bot.sandbox.errors import BotApiError, ControlError, bad_request
 from bot.sandbox.faults import forbidden_text
 from bot.sandbox.files import StoredFile
 from bot.sandbox.images import generated_jpeg
-from bot.sandbox.limits import LIMIT_FIELDS
 from bot.sandbox.media import MediaLibrary
 from bot.sandbox.params import Kind, Param
 from bot.sandbox.zalo_state import (
@@ -102,10 +101,8 @@ def zalo_bot_id(token: str) -> str:
     return str(int(hashlib.sha256(token.encode()).hexdigest(), 16) % 10**10).zfill(10)
 
 
-class ZaloSandbox(EmulatorCore):
+class ZaloSandbox(OneToOneEmulator):
     """All of the fake Zalo's state, its bot API methods and its control operations."""
-
-    limit_fields = LIMIT_FIELDS - {"group_per_minute"}
 
     def __init__(
         self,
@@ -313,21 +310,7 @@ class ZaloSandbox(EmulatorCore):
         self.shutdown()
         await self.webhooks.close()
 
-    def limits_json(self) -> dict[str, Any]:
-        """The flood limits, without the group limit Zalo has no use for."""
-        body = super().limits_json()
-        body.pop("group_per_minute")
-        body["effective"].pop("group_per_minute")
-        return body
-
     # ------------------------------------------------------------------ internals
-
-    def _fault_chat_id(self, params: Mapping[str, Any]) -> str | None:
-        value = params.get("chat_id")
-        return None if value is None or isinstance(value, bool) else str(value)
-
-    def _fault_chat_type(self, chat_id: int | str | None) -> str | None:
-        return "private"
 
     def _state_busy_reasons(self) -> list[str]:
         """Busy while an update waits to be handed out or delivered, a request other than

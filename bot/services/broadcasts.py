@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Outgoing
+from bot.messages import Outgoing
 from bot.models import Broadcast, Chat, Lane, OutboxMessage, OutboxStatus, Person
 from bot.runtime import Runtime
 from bot.services import outbox

@@ -1,5 +1,5 @@
 """One-time, expiring links to a tip's evidence page, for messengers that cannot carry files
-(Zalo's sendPhoto needs a public URL, and evidence must never be public).
+(Zalo sends a photo only from a public URL, and evidence must never be public).
 
 The link is made for one officer of the tip's commune, works once, expires after
 `BINHYEN_EVIDENCE_LINK_MINUTES`, and opening it is recorded as a view of the tip.

@@ -17,8 +17,8 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Outgoing, PlatformRequest
 from bot.clock import utc
+from bot.messages import Outgoing, PlatformRequest
 from bot.models import (
     LANE_PRIORITY,
     Broadcast,
@@ -42,7 +42,7 @@ def _note_channel(session: AsyncSession, channel: str) -> None:
 
 def _row(rt: Runtime, chat: Chat, request: PlatformRequest, lane: Lane,
          broadcast_id: int | None, part: int) -> dict[str, Any]:
-    payload = json.dumps({"method": request.method, "params": request.params}, ensure_ascii=False)
+    payload = json.dumps(request.stored(), ensure_ascii=False)
     return {
         "channel": chat.channel,
         "chat_id": chat.id,
@@ -141,29 +141,17 @@ async def enqueue_many(
     return per_message
 
 
-MESSAGE_OF = "_message_of"
-
-
-async def enqueue_edit(
-    session: AsyncSession, rt: Runtime, chat: Chat, original_id: int, message: Outgoing
-) -> int | None:
-    """Replace the text and buttons of a message we sent earlier (where the messenger can).
-
-    The platform's message id is only known once the original is delivered, so the request
-    names the original row; the delivery worker fills the id in at send time. An edit fits one
-    message: if the new text does not, the original takes its first part and the rest follow
-    as new messages, the buttons on the last. Returns the row of the message that carries the
-    buttons from now on — the one to edit next time (`original_id` unless the text grew past
-    one message); None where the messenger cannot edit."""
-    if not rt.parts(chat.channel).capabilities.edits:
-        return None
-    requests = rt.parts(chat.channel).renderer.edit(message)
-    if not requests:
-        return None
-    first, *more = requests
-    edit = PlatformRequest(first.method, {**first.params, MESSAGE_OF: original_id})
-    ids = await enqueue_requests(session, rt, [(chat, edit), *[(chat, r) for r in more]])
-    return ids[-1] if more else original_id
+async def enqueue_edit(session: AsyncSession, rt: Runtime, chat: Chat, message: Outgoing) -> int:
+    """Queue `message`, the new version of the message we sent as row `message.edit_of`, and
+    return the row to edit next time: the original, unless the new text outgrew it and went
+    on in new messages (the last of them carries the buttons from now on). Where the messenger
+    cannot edit, the original stays the one on record (its renderer sends the message's
+    `update_note`, or nothing)."""
+    assert message.edit_of is not None, "an edit names the message it changes"
+    requests = render(rt, chat, message)
+    ids = await enqueue_requests(session, rt, [(chat, request) for request in requests])
+    edits = bool(requests) and requests[0].edit_of is not None
+    return ids[-1] if edits and len(ids) > 1 else message.edit_of
 
 
 # built once; Core statements, so no object of the session is looked at or expired
@@ -211,8 +199,7 @@ def open_payload(rt: Runtime, row: OutboxMessage) -> PlatformRequest:
 
 
 def open_blob(rt: Runtime, blob: bytes) -> PlatformRequest:
-    data = json.loads(rt.keyring.decrypt_text(blob, PAYLOAD_CONTEXT))
-    return PlatformRequest(data["method"], data["params"])
+    return PlatformRequest.from_stored(json.loads(rt.keyring.decrypt_text(blob, PAYLOAD_CONTEXT)))
 
 
 @dataclass

@@ -14,8 +14,8 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.channels.base import ChatType, Incoming, Outgoing
 from bot.crypto import normalize_code, random_code
+from bot.messages import ChatType, Incoming, Outgoing
 from bot.models import (
     Area,
     Chat,

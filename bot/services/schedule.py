@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Choice, Outgoing
 from bot.clock import format_local
+from bot.messages import Choice, Outgoing
 from bot.models import Chat, Lane, Person, ScheduledMessage, ScheduledStatus
 from bot.runtime import Runtime
 from bot.services import broadcasts, outbox

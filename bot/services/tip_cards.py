@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Choice, Outgoing, OutgoingFile, split_text
+from bot.channels.base import split_text
 from bot.clock import format_local
+from bot.messages import Choice, Media, Outgoing
 from bot.models import (
     POLICE_TEAM,
     Chat,
@@ -311,19 +312,22 @@ async def refresh(session: AsyncSession, rt: Runtime, tip: Tip, *, actor: Person
             continue
         if not chat.active:
             continue
-        if not rt.parts(chat.channel).capabilities.edits:
-            if note and card.part == 0 and not card.bare and chat.id not in noted and (
-                    actor is None or chat.id != actor.private_chat_id):
-                noted.add(chat.id)
-                await outbox.enqueue(session, rt, chat, Outgoing(note))
-            continue
         if card.part:
             continue  # the story does not change
-        message = Outgoing(bare_text(rt, tip)) if card.bare \
-            else (await card_messages(session, rt, tip, chat, parts)).card
-        edited = await outbox.enqueue_edit(session, rt, chat, card.outbox_id, message)
-        if edited is not None:
-            card.outbox_id = edited
+        told = None  # the one line in place of the edit, once per chat, never to the actor
+        if note and not card.bare and chat.id not in noted and (
+                actor is None or chat.id != actor.private_chat_id):
+            noted.add(chat.id)
+            told = note
+        if not rt.parts(chat.channel).capabilities.edits:
+            # only `told` shows there, so the card is not built (nor its evidence link)
+            message = Outgoing("")
+        elif card.bare:
+            message = Outgoing(bare_text(rt, tip))
+        else:
+            message = (await card_messages(session, rt, tip, chat, parts)).card
+        card.outbox_id = await outbox.enqueue_edit(
+            session, rt, chat, replace(message, edit_of=card.outbox_id, update_note=told))
 
 
 WITHDRAWN_ERROR = "withdrawn: the chat no longer holds the tip"
@@ -341,12 +345,11 @@ async def withdraw(session: AsyncSession, rt: Runtime, tip: Tip, card: TipCard, 
     if original.status in (OutboxStatus.QUEUED, OutboxStatus.WAITING):
         original.status, original.error = OutboxStatus.FAILED, WITHDRAWN_ERROR
         original.payload_enc = None
-    elif chat.active and rt.parts(chat.channel).capabilities.edits and original.status in (
-            OutboxStatus.SENT, OutboxStatus.IN_FLIGHT):
+    elif chat.active and original.status in (OutboxStatus.SENT, OutboxStatus.IN_FLIGHT):
         text = words.CARD_WITHDRAWN_GROUP if card.bare else (
             words.STORY_WITHDRAWN if card.part else words.CARD_WITHDRAWN)
-        await outbox.enqueue_edit(session, rt, chat, card.outbox_id,
-                                  Outgoing(text.format(ref=tip.id)))
+        await outbox.enqueue_edit(session, rt, chat,
+                                  Outgoing(text.format(ref=tip.id), edit_of=card.outbox_id))
 
 
 async def withdraw_lost(session: AsyncSession, rt: Runtime, chat: Chat) -> None:
@@ -572,6 +575,6 @@ async def send_evidence(session: AsyncSession, rt: Runtime, tip: Tip, chat: Chat
         return len(files)
     await outbox.enqueue_many(session, rt, [
         (chat, Outgoing(words.EVIDENCE_CAPTION.format(index=index, total=len(files), ref=tip.id),
-                        file=OutgoingFile(item.kind, item.id)))
+                        attachments=(Media(item.kind, item.id),)))
         for index, item in enumerate(files, start=1)])
     return len(files)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.channels.base import Outgoing
+from bot.messages import Outgoing
 from bot.models import Chat
 from bot.runtime import Runtime
 from bot.services import evidence, outbox, tip_cards, tips

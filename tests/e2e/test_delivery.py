@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.channels.base import ChatMoved, Outgoing, PlatformRequest
+from bot.channels.base import ChatMoved
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import Database
+from bot.messages import Choice, Media, Outgoing, PlatformRequest
 from bot.models import (
     Broadcast,
     Chat,
@@ -24,7 +25,8 @@ from bot.models import (
     Person,
     Role,
 )
-from bot.services import areas, broadcasts, outbox, people
+from bot.sandbox.images import generated_jpeg
+from bot.services import areas, broadcasts, evidence, outbox, people
 from scheduler.delivery import CANDIDATES
 from scheduler.limits import Scope
 from tests.e2e.tipkit import enrol
@@ -360,9 +362,8 @@ async def test_a_group_that_became_a_supergroup_is_followed(harness: Harness) ->
     assert (await rows(h, chat_id=chat.id))[0].status == OutboxStatus.SENT
     assert (await h.stats())["messages_by_chat"].get(str(new_id)) == 1
     # a send to the old id is answered with the new one, which the worker follows
-    assert h.app.channel is not None
     with pytest.raises(ChatMoved) as caught:
-        await h.app.channel.send(str(GROUP_BASE), PlatformRequest("sendMessage", {"text": "x"}))
+        await h.app.channels["telegram"].send(str(GROUP_BASE), PlatformRequest("sendMessage", {"text": "x"}))
     assert caught.value.new_chat_id == str(new_id)
 
 
@@ -401,3 +402,45 @@ async def test_many_deliveries_recorded_in_one_turn(settings: Settings, db: Data
         assert {r.status for r in await rows(h, broadcast_id=broadcast_id)} == {
             OutboxStatus.SENT}
         assert h.app.supervisor.loops["deliver:telegram"].restarts == 0
+
+
+async def _private_chat(h: Harness, user_id: int) -> Chat:
+    async with h.app.rt.db.reading() as session:
+        chat = await session.scalar(select(Chat).where(
+            Chat.chat_ref == people.chat_ref(h.app.rt, "telegram", str(user_id))))
+    assert chat is not None
+    return chat
+
+
+async def test_an_album_goes_as_media_groups_its_text_and_buttons_after(harness: Harness
+                                                                       ) -> None:
+    """Several files in one message: photos and videos in one album, documents in another
+    (Telegram mixes neither), uploaded from the stored evidence; an album carries no buttons,
+    so its text follows with them. Without buttons the caption goes on the first file."""
+    h, rt = harness, harness.app.rt
+    await h.say(RESIDENT, "/start")
+    chat = await _private_chat(h, RESIDENT.id)
+    files = [("photo", generated_jpeg(40, 30)), ("photo", generated_jpeg(30, 40)),
+             ("video", b"\x00\x00\x00\x18ftypmp42" + bytes(200)),
+             ("document", b"%PDF-1.4 bien ban"), ("document", b"%PDF-1.4 anh chup")]
+    async with rt.transaction() as session:
+        stored = [await evidence.store(session, rt, owner_ref="test", kind=kind,
+                                       mime_type=None, file_name=None, data=data)
+                  for kind, data in files]
+        album = tuple(Media(kind, row.id) for (kind, _), row in zip(files, stored, strict=True))
+        await outbox.enqueue(session, rt, chat, Outgoing(
+            "Bằng chứng của tin #7", (Choice("a", "Đã xem"),), token="t", attachments=album))
+        await outbox.enqueue(session, rt, chat, Outgoing("Ảnh chụp hiện trường",
+                                                         attachments=album[:2]))
+    await h.settle()
+    sent = (await h.bot_messages(RESIDENT.id))[-8:]
+    kinds = [(m["media"] or {}).get("kind") for m in sent]
+    assert kinds == ["photo", "photo", "video", "document", "document", None, "photo", "photo"]
+    groups = [m["media_group_id"] for m in sent]
+    assert groups[0] == groups[1] == groups[2] and groups[3] == groups[4] != groups[0]
+    assert groups[5] is None and groups[6] == groups[7] not in groups[:5]
+    assert [m["media"]["size"] for m in sent[:5]] == [row.size for row in stored]
+    assert [m["text"] for m in sent[:5]] == [""] * 5
+    assert sent[5]["text"] == "Bằng chứng của tin #7"
+    assert h.buttons(sent[5]) == ["Đã xem"]
+    assert [m["text"] for m in sent[6:]] == ["Ảnh chụp hiện trường", ""]

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.base import Outgoing
 from bot.channels.telegram import CAPABILITIES, TelegramRenderer
 from bot.config import Settings
 from bot.db import Database
+from bot.messages import Outgoing
 from bot.models import ChatKind, Lease, OutboxMessage, OutboxStatus
 from bot.runtime import ChannelParts, Runtime
 from bot.sandbox.server import RunningSandbox, start_sandbox

@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.base import Choice, InputKind, Prompt
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import Database
 from bot.flows import Answer, Command, Ctx, Finish, Flow, Goto, Outcome, Registry, Retry, StartFlow
+from bot.messages import Choice, InputKind, Prompt
 from bot.models import FlowState, InboxUpdate
 from content import texts
 from handlers import build_registry
@@ -166,7 +166,6 @@ async def test_restart_mid_conversation_continues(
 
 @pytest.mark.pg  # one INSERT stores the whole batch: a duplicate inside it is dropped too
 async def test_repeated_update_is_handled_once(h: Harness) -> None:
-    assert h.app.channel is not None
     update = {
         "update_id": 777,
         "message": {
@@ -178,8 +177,9 @@ async def test_repeated_update_is_handled_once(h: Harness) -> None:
     }
     await h.send(RESIDENT, "/start")
     before = len(await h.bot_messages(RESIDENT.id))
-    await h.app.channel.store([update, update])
-    await h.app.channel.store([update])
+    channel = h.app.channels["telegram"]
+    await channel.store([update, update])  # type: ignore[attr-defined]
+    await channel.store([update])  # type: ignore[attr-defined]
     await h.settle()
     after = await h.bot_messages(RESIDENT.id)
     assert len(after) == before + 1 and "113" in after[-1]["text"]

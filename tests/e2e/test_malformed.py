@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.channels.zalo import SECRET_HEADER
 from bot.config import Settings
 from bot.models import InboxStatus, InboxUpdate
-from bot.web import ZALO_WEBHOOK_PATH, WebServer
+from bot.web import WebServer, webhook_path
 from content.texts import INTERNAL_ERROR
 from tests.harness import RESIDENT, RESIDENT_2, Harness
 
@@ -133,10 +133,10 @@ async def test_a_malformed_zalo_update_is_kept_skipped_and_polling_goes_on(
 @pytest.fixture
 async def webhook(harness: Harness, settings: Settings) -> AsyncIterator[tuple[Harness, str]]:
     settings.zalo_webhook_secret = SecretStr(SECRET)
-    web = WebServer(harness.app.rt, harness.app.zalo_channel, harness.app.health)
+    web = WebServer(harness.app.rt, harness.app.channels, harness.app.health)
     port = await web.start("127.0.0.1", 0)
     try:
-        yield harness, f"http://127.0.0.1:{port}{ZALO_WEBHOOK_PATH}"
+        yield harness, f"http://127.0.0.1:{port}{webhook_path('zalo')}"
     finally:
         await web.stop()
 

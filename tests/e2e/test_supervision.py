@@ -74,7 +74,7 @@ class FailingStatements:
 @asynccontextmanager
 async def health_page(h: Harness) -> AsyncIterator[HealthCheck]:
     """The bot's real web server, serving /healthz from the running app."""
-    web = WebServer(h.app.rt, None, h.app.health)
+    web = WebServer(h.app.rt, health_of=h.app.health)
     port = await web.start("127.0.0.1", 0)
 
     async def check() -> tuple[int, dict[str, Any]]:

@@ -190,7 +190,7 @@ async def zalo_with_links(settings: Settings, db: Database,
     server_port = _free_port()
     settings.public_url = f"http://127.0.0.1:{server_port}"  # type: ignore[assignment]
     async with start_harness(settings, db, clock, channel="zalo") as h:
-        web = WebServer(h.app.rt, h.app.zalo_channel)
+        web = WebServer(h.app.rt, h.app.channels)
         await web.start("127.0.0.1", server_port)
         try:
             yield h, str(settings.public_url)

@@ -54,9 +54,11 @@ from tests.harness import (
 DISPATCHER = User(9001, "Điều", "Phối")
 
 
-@pytest.fixture(params=["telegram", "zalo"])
+@pytest.fixture(params=["telegram", "zalo", "plain"])
 def channel(request: pytest.FixtureRequest) -> str:
-    """Every test here runs on Telegram and on Zalo (text only), unless marked otherwise."""
+    """Every test here runs on Telegram, on Zalo (text only) and on the plain test messenger
+    (text only, one module and one registry line: a channel is a plug-in), unless marked
+    otherwise."""
     return every_channel(request)
 
 

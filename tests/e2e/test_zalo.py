@@ -17,13 +17,13 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from bot.channels.base import ChatType, InputKind
 from bot.channels.zalo import SECRET_HEADER, UNSUPPORTED, _incoming
 from bot.config import Settings
 from bot.db import Database
+from bot.messages import ChatType, InputKind
 from bot.models import InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus, Role
 from bot.sandbox.server import start_sandbox
-from bot.web import ZALO_WEBHOOK_PATH, WebServer
+from bot.web import WebServer, webhook_path
 from content import tips as words
 from handlers import groups
 from tests.e2e.tipkit import enrol, file_report, police
@@ -160,10 +160,10 @@ async def test_a_refusal_is_retried_then_given_up(harness: Harness) -> None:
 @pytest.fixture
 async def webhook(harness: Harness, settings: Settings) -> AsyncIterator[tuple[Harness, str]]:
     settings.zalo_webhook_secret = SecretStr(SECRET)
-    web = WebServer(harness.app.rt, harness.app.zalo_channel)
+    web = WebServer(harness.app.rt, harness.app.channels)
     port = await web.start("127.0.0.1", 0)
     try:
-        yield harness, f"http://127.0.0.1:{port}{ZALO_WEBHOOK_PATH}"
+        yield harness, f"http://127.0.0.1:{port}{webhook_path('zalo')}"
     finally:
         await web.stop()
 

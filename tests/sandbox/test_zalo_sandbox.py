@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.channels.zalo import ZaloApiError, ZaloClient
+from bot.channels.jsonapi import ApiError, JsonBotApi
 from bot.clock import FakeClock
 from bot.sandbox.images import generated_jpeg, image_size
 from bot.sandbox.zalo_state import zalo_user_id
@@ -58,10 +58,10 @@ async def test_get_me_and_wrong_token_and_unknown_method(zl: Zl) -> None:
 
 
 async def test_the_bots_own_zalo_client_understands_the_emulator(zl: Zl) -> None:
-    client = ZaloClient(zl.token, zl.running.zalo_base_url, timeout=5)
+    client = JsonBotApi(zl.token, zl.running.zalo_base_url, timeout=5)
     try:
         assert (await client.call("getMe"))["account_name"] == "bot.BinhYen"
-        with pytest.raises(ZaloApiError) as timed_out:
+        with pytest.raises(ApiError) as timed_out:
             await client.call("getUpdates", {"timeout": "0"})
         assert (timed_out.value.status, timed_out.value.code) == (408, 408)
         await zl.say(AN, "chào")

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.channels.base import ChatType, Incoming, InputKind, Outgoing, TextRenderer
+from bot.channels.base import TextRenderer
 from bot.channels.telegram import CAPABILITIES as TELEGRAM
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.zalo import CAPABILITIES as ZALO
 from bot.clock import FakeClock
+from bot.messages import ChatType, Incoming, InputKind, Outgoing
 from bot.models import (
     Broadcast,
     CampaignRelay,

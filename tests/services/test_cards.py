@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.channels.base import ChatType, Incoming, InputKind
+from bot.messages import ChatType, Incoming, InputKind
 from bot.models import Area, Chat, Person, Role, Tip, TipStatus
 from bot.runtime import Runtime
 from bot.services import people, tip_cards

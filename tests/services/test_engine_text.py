@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.channels.base import ChatType, Incoming, InputKind
 from bot.flows import Engine
+from bot.messages import ChatType, Incoming, InputKind
 from bot.models import OutboxMessage, Role
 from bot.runtime import Runtime
 from bot.services import areas, demo, outbox, people

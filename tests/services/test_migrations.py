@@ -9,8 +9,8 @@ from alembic import command
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from bot.channels.base import Outgoing
 from bot.db import Database, alembic_config
+from bot.messages import Outgoing
 from bot.models import (
     Chat,
     Evidence,

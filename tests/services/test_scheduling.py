@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.base import ChatType, Incoming, InputKind, Outgoing
 from bot.clock import FakeClock
+from bot.messages import ChatType, Incoming, InputKind, Outgoing
 from bot.models import (
     Chat,
     ChatKind,

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.channels.base import ChatType, Incoming, InputKind
 from bot.clock import FakeClock
 from bot.crypto import CROCKFORD
+from bot.messages import ChatType, Incoming, InputKind
 from bot.models import Evidence, IdentityMode, Person, Role, Tip, TipReporter, TipStatus
 from bot.runtime import Runtime
 from bot.services import areas, demo, people, tip_lifecycle, tips

@@ -5,13 +5,15 @@ resident wrote before an officer reads it (issue 14, items 2 and 4)."""
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.channels.base import Choice, Outgoing, OutgoingFile, Request, TextRenderer, split_text
+from bot.channels.base import TextRenderer, split_text
 from bot.channels.telegram import MAX_CAPTION, MAX_TEXT, TelegramRenderer
+from bot.messages import Choice, Media, Outgoing, Request
 from bot.text import QUOTE_BAR, clean, inline, quote
 
 ALPHABET = st.sampled_from(list("aăâbcđeêôơưy ÁẠẶỆỰ\n\t.!?,;…0123456789🚨\u0301\u200d"))
@@ -106,7 +108,7 @@ def test_a_long_text_goes_in_parts_with_its_buttons_on_the_last() -> None:
 def test_a_long_caption_continues_in_text_after_its_file() -> None:
     caption = "Ảnh chụp lúc 21 giờ, trước cửa nhà số 12. " * 120
     requests = TelegramRenderer().render(Outgoing(caption, CHOICES, token="t",
-                                                  file=OutgoingFile("photo", 7)))
+                                                  attachments=(Media("photo", 7),)))
     first, *rest = requests
     assert first.method == "sendPhoto" and first.params["_evidence"] == 7
     assert len(first.params["caption"]) <= MAX_CAPTION and first.params["caption"].endswith(".")
@@ -115,19 +117,47 @@ def test_a_long_caption_continues_in_text_after_its_file() -> None:
     assert "reply_markup" in requests[-1].params and "reply_markup" not in first.params
     texts = [first.params["caption"]] + [r.params["text"] for r in rest]
     assert _letters("".join(texts)) == _letters(caption)
-    short = TelegramRenderer().render(Outgoing("Bằng chứng 1/2", file=OutgoingFile("memo", 8)))
+    short = TelegramRenderer().render(Outgoing("Bằng chứng 1/2",
+                                               attachments=(Media("memo", 8),)))
     assert [r.method for r in short] == ["sendDocument"]  # an unknown kind goes as a document
+
+
+def test_an_album_goes_in_groups_telegram_takes_with_its_caption_on_the_first() -> None:
+    files = (Media("photo", 1), Media("video", 2), Media("voice", 3), Media("document", 4),
+             Media("memo", 5), *(Media("photo", n) for n in range(6, 17)))
+    caption = "Bằng chứng của tin #12. " * 60
+    requests = TelegramRenderer().render(Outgoing(caption, attachments=files))
+    assert [r.method for r in requests] == [
+        "sendMediaGroup", "sendVoice", "sendMediaGroup", "sendMediaGroup", "sendPhoto",
+        "sendMessage"]
+    first, _, documents, ten, eleventh, rest = requests
+    assert [m["type"] for m in first.params["media"]] == ["photo", "video"]
+    assert [m["_evidence"] for m in documents.params["media"]] == [4, 5]  # an unknown kind too
+    assert [m["type"] for m in documents.params["media"]] == ["document", "document"]
+    assert len(ten.params["media"]) == 10 and eleventh.params == {"_evidence": 16}
+    assert len(first.params["media"][0]["caption"]) <= MAX_CAPTION
+    assert all("caption" not in m for r in requests[1:4] for m in r.params.get("media", []))
+    assert _letters(first.params["media"][0]["caption"] + rest.params["text"]) == _letters(
+        caption)
+    with_buttons = TelegramRenderer().render(Outgoing("Xem xong chọn", CHOICES, token="t",
+                                                      attachments=files[:2]))
+    assert [r.method for r in with_buttons] == ["sendMediaGroup", "sendMessage"]
+    assert "caption" not in with_buttons[0].params["media"][0]
+    assert "reply_markup" in with_buttons[1].params
+    assert "reply_markup" not in with_buttons[0].params  # an album carries no buttons
 
 
 def test_an_edit_that_outgrows_its_message_continues_in_new_ones() -> None:
     renderer = TelegramRenderer()
-    [edit] = renderer.edit(Outgoing("Trạng thái: Đã tiếp nhận", CHOICES, token="t"))
+    [edit] = renderer.render(Outgoing("Trạng thái: Đã tiếp nhận", CHOICES, token="t", edit_of=4))
     assert edit.method == "editMessageText" and "inline_keyboard" in edit.params["reply_markup"]
-    long = renderer.edit(Outgoing("Ghi chú dài. " * 700, CHOICES, token="t"))
+    assert edit.edit_of == 4 and "message_id" not in edit.params  # the channel fills it in
+    long = renderer.render(Outgoing("Ghi chú dài. " * 700, CHOICES, token="t", edit_of=4))
     assert [r.method for r in long][:2] == ["editMessageText", "sendMessage"]
+    assert [r.edit_of for r in long] == [4] + [None] * (len(long) - 1)
     assert all(len(r.params["text"]) <= MAX_TEXT for r in long)
     assert "reply_markup" in long[-1].params and "reply_markup" not in long[0].params
-    [plain] = renderer.edit(Outgoing("Số điện thoại?", request=Request.CONTACT))
+    [plain] = renderer.render(Outgoing("Số điện thoại?", request=Request.CONTACT, edit_of=4))
     assert "reply_markup" not in plain.params  # an edit cannot carry a reply keyboard
 
 
@@ -137,11 +167,14 @@ def test_the_chosen_mark_is_left_out_when_it_would_not_fit() -> None:
     assert TelegramRenderer.chosen_mark(5, "x" * (MAX_TEXT - 5), "Ma túy") is None
 
 
-def test_a_text_only_messenger_neither_sends_files_nor_edits() -> None:
+def test_a_text_only_messenger_sends_no_files_and_a_line_instead_of_an_edit() -> None:
     with pytest.raises(ValueError):
-        TextRenderer().render(Outgoing("Ảnh", file=OutgoingFile("photo", 1)))
-    with pytest.raises(ValueError):
-        TextRenderer().edit(Outgoing("Sửa"))
+        TextRenderer().render(Outgoing("Ảnh", attachments=(Media("photo", 1),)))
+    edit = Outgoing("Thẻ mới", CHOICES, token="t", edit_of=3)
+    assert TextRenderer().render(edit) == []  # nothing to say: nothing sent
+    [note] = TextRenderer().render(replace(edit, update_note="Tin #3: đã tiếp nhận."))
+    assert (note.method, note.params, note.edit_of) == (
+        "sendMessage", {"text": "Tin #3: đã tiếp nhận."}, None)
 
 
 # ---- a resident's words, cleaned -------------------------------------------------------------

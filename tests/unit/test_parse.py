@@ -8,7 +8,8 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.channels.base import Choice, match_choice
+from bot.channels.base import match_choice
+from bot.messages import Choice
 from bot.parse import (
     MAX_PAGE,
     MAX_REF,

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.channels import telegram, zalo
-from bot.channels.base import ChatType, Incoming, InputKind
+from bot.messages import ChatType, Incoming, InputKind
 from bot.services.inbox import Malformed
 
 USER = {"id": 1001, "is_bot": False, "first_name": "An", "last_name": "Nguyễn"}

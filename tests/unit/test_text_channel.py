@@ -6,18 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.base import (
-    Choice,
-    Outgoing,
-    Prompt,
-    Request,
-    TextRenderer,
-    callback_data,
-    match_choice,
-    render_text,
-    split_callback,
-    split_text,
-)
+from bot.channels.base import TextRenderer, match_choice, render_text, split_text
+from bot.messages import Choice, Outgoing, Prompt, Request, choice_data, split_choice_data
 from bot.text import fold, squash
 
 CHOICES = (
@@ -97,9 +87,9 @@ def test_text_renderer_splits_long_messages() -> None:
     assert all(len(r.params["text"]) <= 2000 for r in requests)
 
 
-def test_callback_data_limits() -> None:
-    assert split_callback(callback_data("f12", "theft")) == ("f12", "theft")
+def test_choice_data_limits() -> None:
+    assert split_choice_data(choice_data("f12", "theft")) == ("f12", "theft")
     with pytest.raises(ValueError):
-        callback_data("f1", "x" * 70)
+        choice_data("f1", "x" * 70)
     with pytest.raises(ValueError):
         Prompt("?", (Choice("a|b", "x"),))

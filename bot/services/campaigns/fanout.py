@@ -24,7 +24,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Outgoing
+from bot.messages import Outgoing
 from bot.models import (
     LANE_PRIORITY,
     Area,
