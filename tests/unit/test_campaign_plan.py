@@ -8,6 +8,7 @@ from datetime import date, time
 from bot.services.campaigns import calendar
 from bot.services.campaigns.calendar import Calendar
 from bot.services.campaigns.plan import Choices, Load, Rules, capacity, plan
+from content import campaigns as words
 
 
 def _calendar(*days: dict) -> Calendar:  # type: ignore[type-arg]
@@ -75,9 +76,8 @@ def test_too_long_to_merge_the_lesser_message_moves_a_day_and_the_day_itself_sta
     result = plan(dated)
     assert [(e.on, e.parts) for e in result.entries] == [
         (date(2027, 6, 9), (("b", "lead_up"),)), (date(2027, 6, 10), (("a", "day"),))]
-    assert [n.text for n in result.notes] == [
-        "«Ngày b»: dời từ 10/06/2027 sang 09/06/2027, để mỗi nhóm nhận không quá 3 tin trong "
-        "7 ngày và mỗi ngày một tin."]
+    assert [n.text for n in result.notes] == [words.NOTE_MOVED.format(
+        name="«Ngày b»", old="10/06/2027", new="09/06/2027", cap=3)]
 
 
 def test_a_crowded_week_keeps_the_days_moves_a_lead_up_and_counts_a_leaders_broadcast() -> None:
@@ -94,9 +94,7 @@ def test_a_crowded_week_keeps_the_days_moves_a_lead_up_and_counts_a_leaders_broa
     assert [n.text for n in result.notes] == [
         "«Ngày c» ngày 04/06/2027: không còn ngày trống gần đó (mỗi nhóm tối đa 3 tin trong "
         "7 ngày), nên tin này không gửi.",
-        "«Ngày c» ngày 05/06/2027: tuần này các nhóm đã có đủ 3 tin, nhưng đây là tin của "
-        "chính ngày kỷ niệm nên vẫn gửi. Nếu thấy nhiều, đồng chí có thể tắt bớt một tin "
-        "trong tuần.",
+        words.NOTE_DAY_OVER_CAP.format(name="«Ngày c»", on="05/06/2027", cap=3),
         "«Ngày c» ngày 05/06/2027: chỉ gửi vào nhóm; người nhận tin riêng đã đủ 2 tin trong "
         "7 ngày."]
 
@@ -135,10 +133,9 @@ def test_a_day_too_big_for_the_messenger_starts_earlier_or_takes_two_mornings() 
     assert round(fits.hours, 2) == 6.94  # 200,000 messages at 8 a second: almost 7 hours
     late = capacity(on, time(15, 0), [Load("zalo", 200_000, 8), Load("telegram", 3_000, 30)])
     assert late.ends_in_quiet and late.start_earlier == time(14, 3) and not late.two_days
-    assert late.warning == (
-        "Ngày 26/06/2027: 200.000 tin qua Zalo, mỗi giây 8 tin, cần khoảng 6 giờ 57 phút; "
-        "bắt đầu lúc 15:00 sẽ gửi chưa xong trước 21:00. Bình Yên sẽ bắt đầu sớm hơn, lúc "
-        "14:03.")
+    assert late.warning == words.CAPACITY_EARLIER.format(
+        on="26/06/2027", count="200.000", channel="Zalo", rate="8", took="6 giờ 57 phút",
+        at="15:00", quiet="21:00", new="14:03")
     huge = capacity(on, time(8, 0), [Load("zalo", 500_000, 8)])
     assert huge.two_days and huge.start_earlier is None
     assert huge.warning is not None and "sáng hôm sau" in huge.warning

@@ -10,6 +10,7 @@ are in `content/campaigns.py`.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, time
 
 from sqlalchemy import select
@@ -109,8 +110,8 @@ async def set_text(session: AsyncSession, rt: Runtime, commune_id: int, day_id: 
     day = _day(book, day_id)
     if key not in {m.key for m in day.messages}:
         raise DomainError(words.UNKNOWN_MESSAGE.format(day=day.name, key=key))
-    if text is not None:
-        text = text.strip()
+    if text is not None:  # typed with a combining-accent keyboard, it is made whole here
+        text = unicodedata.normalize("NFC", text.strip())
         problems = calendar.text_problems(text, calendar.placeholders(day.rule))
         if problems:
             raise DomainError("\n".join(
