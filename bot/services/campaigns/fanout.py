@@ -144,7 +144,9 @@ async def _next_groups(session: AsyncSession, send: CampaignSend) -> list[Area]:
     return list((await session.scalars(query)).all())
 
 
-async def _places(session: AsyncSession, send: CampaignSend, group: Area) -> Places:
+async def _places(session: AsyncSession, send: CampaignSend, batch: list[Area]
+                  ) -> dict[int, Places]:
+    """What fills the text for each group of the batch (two queries, whatever its size)."""
     commune = await areas.info(session, send.commune_id)
     assert commune is not None
     name = commune_words(commune.name)
@@ -152,19 +154,22 @@ async def _places(session: AsyncSession, send: CampaignSend, group: Area) -> Pla
     if commune.police_phone:
         contact += words.POLICE_PHONE.format(phone=commune.police_phone)
     on = date.fromisoformat(send.on)
-    festival_date, festival_place = words.FESTIVAL_DATE.format(date=on.strftime("%d/%m")), \
-        words.FESTIVAL_PLACE
-    village_id = send.village_id or group.parent_id
-    if village_id is not None:
-        own = await session.scalar(select(CampaignLocalDate).where(
-            CampaignLocalDate.area_id == village_id, CampaignLocalDate.year == send.year,
-            CampaignLocalDate.day_id == send.parts.split("/", 1)[0]))
-        if own is not None:
-            festival_date = own.when_text or words.FESTIVAL_DATE.format(
-                date=date.fromisoformat(own.on).strftime("%d/%m"))
-            festival_place = own.place or festival_place
-    return Places(group.name, name, contact, festival_date, festival_place,
-                  next_tet(on).strftime("%d/%m/%Y"))
+    tet = next_tet(on).strftime("%d/%m/%Y")
+    default = (words.FESTIVAL_DATE.format(date=on.strftime("%d/%m")), words.FESTIVAL_PLACE)
+    villages = {send.village_id or group.parent_id for group in batch} - {None}
+    own = {row.area_id: row for row in (await session.scalars(select(CampaignLocalDate).where(
+        CampaignLocalDate.area_id.in_(villages), CampaignLocalDate.year == send.year,
+        CampaignLocalDate.day_id == send.parts.split("/", 1)[0]))).all()}
+    found = {}
+    for group in batch:
+        festival_date, festival_place = default
+        mine = own.get(send.village_id or group.parent_id or 0)
+        if mine is not None:
+            festival_date = mine.when_text or words.FESTIVAL_DATE.format(
+                date=date.fromisoformat(mine.on).strftime("%d/%m"))
+            festival_place = mine.place or festival_place
+        found[group.id] = Places(group.name, name, contact, festival_date, festival_place, tet)
+    return found
 
 
 async def _one_batch(session: AsyncSession, rt: Runtime, send: CampaignSend,
@@ -172,7 +177,7 @@ async def _one_batch(session: AsyncSession, rt: Runtime, send: CampaignSend,
     now = rt.clock.now()
     by_id = {group.id: group for group in batch}
     ids = sorted(by_id)
-    places = {group.id: await _places(session, send, group) for group in batch}
+    places = await _places(session, send, batch)
     messages: list[tuple[Chat, Outgoing, datetime | None]] = []
     chats = (await session.scalars(select(Chat).where(
         Chat.kind == ChatKind.GROUP, Chat.active.is_(True), Chat.area_id.in_(ids))
