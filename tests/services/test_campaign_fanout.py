@@ -29,7 +29,7 @@ from bot.models import (
 )
 from bot.runtime import ChannelParts, Runtime
 from bot.services import areas, demo, outbox, people
-from bot.services.campaigns import calendar, fanout, job, plans
+from bot.services.campaigns import audience, calendar, fanout, job, plans
 from content import campaigns as words
 
 
@@ -208,3 +208,14 @@ async def test_someone_back_after_weeks_gets_the_latest_campaign_message_once(
     assert (lead_up.status, day.status, reply.status) == (
         OutboxStatus.FAILED, OutboxStatus.QUEUED, OutboxStatus.QUEUED)
     assert reply.id == other[0] and day.broadcast_id != lead_up.broadcast_id
+
+
+async def test_the_audience_counted_per_commune_is_the_one_reached(rt: Runtime,
+                                                                   clock: FakeClock) -> None:
+    commune_id = await _setting(rt, clock)
+    async with rt.db.reading() as session:
+        one = await audience.count(session, commune_id, clock.now(), job.RELAY_CHANNELS)
+        every = await audience.count_by_commune(session, clock.now(), job.RELAY_CHANNELS)
+    assert every == {commune_id: one}
+    assert (one.group_chats, one.relays, one.persons) == ({"telegram": 1}, {"zalo": 1},
+                                                          {"zalo": 1})

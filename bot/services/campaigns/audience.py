@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import CTE, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Area, Chat, ChatKind, Person, Role, RoleGrant
@@ -24,6 +24,15 @@ def groups_below(area_id: int) -> Select[tuple[int]]:
     tree = select(Area.id, Area.level).where(Area.id == area_id).cte("tree", recursive=True)
     tree = tree.union_all(select(Area.id, Area.level).join(tree, Area.parent_id == tree.c.id))
     return select(tree.c.id).where(tree.c.level == "group")
+
+
+def groups_by_commune() -> CTE:
+    """(group id, commune id) for every group under a commune, at any depth."""
+    down = (select(Area.id.label("id"), Area.level.label("level"), Area.id.label("commune_id"))
+            .where(Area.level == "commune").cte("down", recursive=True))
+    down = down.union_all(select(Area.id, Area.level, down.c.commune_id)
+                          .join(down, Area.parent_id == down.c.id))
+    return select(down.c.id, down.c.commune_id).where(down.c.level == "group").cte("groups")
 
 
 def _held(role: Role, now: datetime) -> list[object]:
@@ -52,6 +61,48 @@ class Audience:
                              (self.relays, other.relays), (self.persons, other.persons)):
             for channel, count in theirs.items():
                 mine[channel] = mine.get(channel, 0) + count
+
+
+async def count_by_commune(session: AsyncSession, now: datetime, relay_channels: Iterable[str]
+                           ) -> dict[int, Audience]:
+    """`count` for every commune of the deployment at once: three grouped queries, where one
+    set per commune took a second each on a province's PostgreSQL."""
+    groups = groups_by_commune()
+    relay = sorted(relay_channels)
+    found: dict[int, Audience] = {}
+
+    def of(commune_id: int) -> Audience:
+        return found.setdefault(commune_id, Audience())
+
+    rows = await session.execute(
+        select(groups.c.commune_id, Chat.channel, func.count())
+        .join(groups, groups.c.id == Chat.area_id)
+        .where(Chat.kind == ChatKind.GROUP, Chat.active.is_(True))
+        .group_by(groups.c.commune_id, Chat.channel))
+    for commune_id, channel, n in rows:
+        of(commune_id).group_chats[channel] = n
+    leaders = await session.execute(
+        select(groups.c.commune_id, Chat.channel, func.count(func.distinct(RoleGrant.area_id)))
+        .select_from(RoleGrant)
+        .join(groups, groups.c.id == RoleGrant.area_id)
+        .join(Person, Person.id == RoleGrant.person_id)
+        .join(Chat, Chat.id == Person.private_chat_id)
+        .where(*_held(Role.GROUP_LEADER, now), Chat.active.is_(True), Chat.channel.in_(relay))
+        .group_by(groups.c.commune_id, Chat.channel))
+    for commune_id, channel, n in leaders:
+        of(commune_id).relays[channel] = n
+    residents = await session.execute(
+        select(groups.c.commune_id, Chat.channel, func.count(func.distinct(Person.id)))
+        .select_from(RoleGrant)
+        .join(groups, groups.c.id == RoleGrant.area_id)
+        .join(Person, Person.id == RoleGrant.person_id)
+        .join(Chat, Chat.id == Person.private_chat_id)
+        .where(*_held(Role.RESIDENT, now), Person.campaign_consent.is_(True),
+               Chat.active.is_(True))
+        .group_by(groups.c.commune_id, Chat.channel))
+    for commune_id, channel, n in residents:
+        of(commune_id).persons[channel] = n
+    return found
 
 
 async def count(session: AsyncSession, area_id: int, now: datetime,

@@ -62,9 +62,12 @@ async def capacity_by_day(session: AsyncSession, rt: Runtime, year: int,
     relays = list(relay_channels)
     now = rt.clock.now()
     per_day: dict[date, tuple[time, audience.Audience]] = {}
+    reaches = await audience.count_by_commune(session, now, relays)
     for commune_id in await plans.communes(session):
+        reach = reaches.get(commune_id)
+        if reach is None:
+            continue  # nobody to reach there yet
         found = await plans.plan_of(session, rt, commune_id, year, book)
-        reach = await audience.count(session, commune_id, now, relays)
         for entry in found.main.entries:
             at, total = per_day.get(entry.on, (entry.at, audience.Audience()))
             if not entry.to_persons:
