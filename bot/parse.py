@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, time
 
 MAX_REF = 2**31 - 1  # a tip's number fits the database's 32-bit integer column
 MAX_PAGE = 10_000
@@ -61,3 +61,17 @@ def parse_date(text: str) -> date | None:
         return date(year, month, day)
     except ValueError:  # 31/02, month 13
         return None
+
+
+_CLOCK = re.compile(r"([0-9]{1,2})\s*(?::|h|g|giờ)\s*([0-9]{1,2})?\s*(?:p|phút)?")
+
+
+def parse_clock(text: str) -> time | None:
+    """A time of day as people type it: "19:30", "19h30", "7h", "7 giờ 15"; else None."""
+    match = _CLOCK.fullmatch(text.strip().lower())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)

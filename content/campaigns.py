@@ -77,3 +77,82 @@ RELAY_INTRO = (
 )
 RELAY_FOOTER = "\n\n✅ Nhà nào đã đọc tin, nhắn «đã nhận» cho Bình Yên{link} nhé."
 BOT_LINK = " ({link})"
+
+# ---- campaign messages in private: asked when joining, changed at any time ------------------
+ASK_CONSENT = (
+    "Bình Yên có thể nhắn riêng cho bạn các tin tuyên truyền của xã (phòng chống ma túy, "
+    "lừa đảo, cháy nổ…), mỗi tuần không quá {cap} tin và không nhắn vào buổi tối. "
+    "Bạn có muốn nhận không?"
+)
+CONSENT_YES_LABEL = "Có, nhắn cho tôi"
+CONSENT_NO_LABEL = "Không, cảm ơn"
+CONSENT_ON = (
+    "Đã bật: Bình Yên sẽ nhắn riêng cho bạn các tin tuyên truyền của xã. Muốn thôi nhận, bạn "
+    "nhắn «tắt thông báo» bất cứ lúc nào."
+)
+CONSENT_ON_ALREADY = "Bạn đang nhận tin tuyên truyền rồi. Muốn thôi nhận, nhắn «tắt thông báo»."
+CONSENT_OFF = (
+    "Đã tắt: Bình Yên sẽ không nhắn riêng tin tuyên truyền cho bạn nữa. Việc báo tin và tra cứu "
+    "tin đã báo vẫn dùng bình thường. Muốn nhận lại, nhắn «bật thông báo»."
+)
+CONSENT_OFF_ALREADY = "Bạn đang không nhận tin tuyên truyền. Muốn nhận lại, nhắn «bật thông báo»."
+
+# ---- a leader's relay into the group's Zalo chat ------------------------------------------
+RELAY_THANKS = "Cảm ơn tổ trưởng đã chuyển tin vào nhóm {groups}! Bình Yên đã ghi nhận."
+RELAY_NONE = (
+    "Hiện không có tin tuyên truyền nào đang chờ tổ trưởng chuyển. Khi có tin mới, Bình Yên sẽ "
+    "nhắn kèm hướng dẫn."
+)
+RELAY_NOT_LEADER = "Lời nhắn «đã chuyển» dành cho tổ trưởng sau khi chuyển tin tuyên truyền vào nhóm."
+CHASE = (
+    "Nhắc nhẹ tổ trưởng: Bình Yên chưa nhận được lời báo «đã chuyển» cho tin tuyên truyền sau:\n"
+    "{lines}\n"
+    "Nếu đã dán vào nhóm Zalo rồi, tổ trưởng nhắn «đã chuyển» giúp mình. Nếu chưa, chỉ cần sao "
+    "chép tin Bình Yên gửi hôm đó và dán vào nhóm. Cảm ơn tổ trưởng!"
+)
+CHASE_LINE = "• {group}: tin ngày {on}"
+ACK_THANKS = "Cảm ơn bạn đã đọc tin! Chúc gia đình mình bình an."
+
+# ---- /gannhom: a Telegram group chat bound to its neighbourhood group ----------------------
+BIND_DONE = (
+    "Đã gắn nhóm chat này với {group}. Từ nay các tin tuyên truyền của xã sẽ được gửi thẳng "
+    "vào đây."
+)
+BIND_IN_GROUP = "Lệnh /gannhom dùng ngay trong nhóm chat của tổ: tổ trưởng thêm Bình Yên vào nhóm rồi gõ /gannhom ở đó."
+BIND_POLICE_TEAM = "Nhóm này đang là nhóm công tác của Công an xã, không gắn làm nhóm tổ dân cư được."
+BIND_NOT_LEADER = "Chỉ tổ trưởng mới gắn được nhóm chat với tổ của mình."
+BIND_WHICH = (
+    "Đồng chí đang phụ trách nhiều tổ: {groups}. Gõ /gannhom kèm mã tổ, ví dụ: /gannhom MÃ_TỔ."
+)
+
+# ---- /lich: what is coming, and changing it -------------------------------------------------
+AGENDA_NONE_ROLE = (
+    "Lịch tuyên truyền dành cho tổ trưởng, cán bộ xã và lãnh đạo Công an xã. Nếu bạn phụ trách "
+    "một tổ, nhờ cán bộ xã cấp quyền trước nhé."
+)
+AGENDA_TITLE = "📅 Lịch tuyên truyền {days} ngày tới — {communes}"
+AGENDA_EMPTY = "Không có tin tuyên truyền nào trong {days} ngày tới."
+AGENDA_LINE = "{n}. {on} lúc {at} — {names}{village}{groups_only}"
+AGENDA_VILLAGE = " ({village})"
+AGENDA_GROUPS_ONLY = " · chỉ gửi vào nhóm"
+AGENDA_READ_ONLY = "Muốn đổi lịch, tổ trưởng liên hệ cán bộ xã hoặc Công an xã."
+AGENDA_PICK = "Chọn một tin để tắt, đổi giờ hay thay nội dung:"
+AGENDA_RESTORE = "Bật lại: {name}"
+AGENDA_WHAT = "{names}, {on} lúc {at}. Đồng chí muốn làm gì?"
+AGENDA_OFF = "Tắt cả ngày này"
+AGENDA_TIME = "Đổi giờ gửi"
+AGENDA_TEXT = "Thay nội dung"
+AGENDA_RESET = "Dùng lại nội dung chung"
+AGENDA_ASK_TIME = (
+    "Gửi lúc mấy giờ? Gõ giờ và phút, ví dụ 19:30 hoặc 7h15 (ngoài giờ nghỉ {start}–{end})."
+)
+AGENDA_BAD_TIME = "Mình chưa đọc được giờ «{typed}». Đồng chí gõ theo dạng 19:30 hoặc 7h15 giúp mình."
+AGENDA_ASK_TEXT = (
+    "Nội dung hiện tại:\n\n{text}\n\n"
+    "Đồng chí gửi nội dung mới (tối đa {limit} ký tự). Các chỗ điền tự động dùng được: {allowed}."
+)
+AGENDA_DONE_OFF = "Đã tắt «{name}» cho {commune}; lịch đã được tính lại."
+AGENDA_DONE_ON = "Đã bật lại «{name}» cho {commune}; lịch đã được tính lại."
+AGENDA_DONE_TIME = "Tin «{name}» của {commune} sẽ gửi lúc {at}."
+AGENDA_DONE_TEXT = "Đã lưu nội dung riêng của {commune} cho tin «{name}»."
+AGENDA_DONE_RESET = "Tin «{name}» của {commune} dùng lại nội dung chung."

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.flows import Registry
 from bot.services import housekeeping, schedule, tip_jobs
-from handlers import groups, police, report, start, status
+from bot.services.campaigns import job as campaigns_job
+from handlers import campaigns, groups, police, report, start, status
 
 
 def build_registry() -> Registry:
@@ -14,7 +15,9 @@ def build_registry() -> Registry:
     status.register(registry)
     police.register(registry)
     groups.register(registry)
+    campaigns.register(registry)
     registry.due_job("housekeeping", housekeeping.run_due)
     registry.due_job("scheduled_messages", schedule.run_due)
     registry.due_job("tips", tip_jobs.run_due)
+    registry.due_job("campaigns", campaigns_job.run_due)
     return registry

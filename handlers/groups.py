@@ -8,6 +8,7 @@ Works the same on Telegram.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from bot.models import Area, Chat, JoinCode, Person, Role, RoleGrant
 from bot.parse import parse_int
 from bot.services import people
 from bot.services.errors import NotAllowed
+from handlers import campaigns
 
 # ---- strings -------------------------------------------------------------------------------------
 NOT_LEADER = "Chức năng này dành cho tổ trưởng."
@@ -95,7 +97,11 @@ async def join(ctx: Ctx, args: str) -> Outcome:
         if chat is not None:
             ctx.say(Outgoing(LEADER_TOLD.format(name=people.display_name(ctx.rt, ctx.person),
                                                 group=group.name, count=len(members))), to=chat)
-    return Finish(JOINED.format(group=group.name))
+    joined = JOINED.format(group=group.name)
+    if ctx.person.campaign_consent is None:
+        question = campaigns.consent_question(ctx)
+        return Finish(replace(question, text=f"{joined}\n\n{question.text}"))
+    return Finish(joined)
 
 
 async def _members(ctx: Ctx, group: Area) -> list[RoleGrant]:

@@ -75,6 +75,20 @@ class Harness:
     window: bool = False  # Zalo's 48-hour contact window is enforced by the sandbox
     _seen_upto: dict[int | str, int] = field(default_factory=dict)
 
+    async def restart_bot(self) -> None:
+        """The bot stops and starts again (a deploy, a crash) while the messengers stay up."""
+        old = self.app
+        await old.stop()
+        app = App(old.settings, clock=self.clock, registry=old.registry,
+                  run_scheduler=old.run_scheduler, endpoints=old.endpoints)
+        await app.prepare(old.rt.db)
+        for emulator in (self.sandbox.sandbox, self.sandbox.zalo, self.sandbox.plain):
+            if emulator is not None:
+                emulator.idle_probe = app.idle
+        await app.start()
+        self.app = app
+        await self.settle()
+
     # ---- raw control API ---------------------------------------------------------------
     @property
     def zalo(self) -> bool:
@@ -350,5 +364,5 @@ async def start_harness(
         yield harness
     finally:
         await http.close()
-        await app.stop()
+        await harness.app.stop()
         await running.close()

@@ -166,7 +166,8 @@ RELEASE_CHATS = (update(_CHATS).where(_CHATS.c.id.in_(bindparam("chats", expandi
 
 _LATEST_ONLY = select(Broadcast.id).where(Broadcast.latest_only.is_(True)).scalar_subquery()
 _NEWER = _ROWS.alias("newer")
-# of the campaign messages that waited for a person, all but the newest are let go
+# of the campaign messages that waited for a person, all but the newest campaign's are let go
+# (one campaign may carry two messages to a chat: a leader's relay instruction and its copy)
 SUPERSEDE_ROWS = (
     update(_ROWS)
     .where(_ROWS.c.chat_id.in_(bindparam("chats", expanding=True)),
@@ -175,7 +176,7 @@ SUPERSEDE_ROWS = (
            select(_NEWER.c.id).where(_NEWER.c.chat_id == _ROWS.c.chat_id,
                                      _NEWER.c.status == OutboxStatus.WAITING,
                                      _NEWER.c.broadcast_id.in_(_LATEST_ONLY),
-                                     _NEWER.c.id > _ROWS.c.id).exists())
+                                     _NEWER.c.broadcast_id > _ROWS.c.broadcast_id).exists())
     .values(status=OutboxStatus.FAILED, payload_enc=None,
             error="superseded: a newer campaign message waited for the same person"))
 

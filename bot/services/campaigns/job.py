@@ -1,7 +1,7 @@
 """The campaigns' part of the scheduler's tick: keep every commune's plan written (once a day,
 and for next year from December), pull a heavy day's start earlier when the messengers could
-not deliver it before quiet hours, send what is due, and mark missed what came due too long
-ago while the bot was down."""
+not deliver it before quiet hours, send what is due, mark missed what came due too long ago while
+the bot was down, and remind group leaders of relay copies they have not confirmed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import update
 from bot.models import CampaignSend, CampaignSendStatus
 from bot.runtime import Runtime
 from bot.services import meta
-from bot.services.campaigns import calendar, fanout, outlook, plans
+from bot.services.campaigns import calendar, fanout, outlook, plans, relays
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ async def run_due(rt: Runtime, now: datetime) -> None:
             taken = await fanout.claim(session, send_id)
         if taken or await _sending(rt, send_id):
             await fanout.fan_out(rt, send_id, RELAY_CHANNELS)
+    await relays.chase(rt, now)
 
 
 async def _sending(rt: Runtime, send_id: int) -> bool:
