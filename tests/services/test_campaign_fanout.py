@@ -29,7 +29,7 @@ from bot.models import (
 )
 from bot.runtime import ChannelParts, Runtime
 from bot.services import areas, demo, outbox, people
-from bot.services.campaigns import audience, calendar, fanout, job, plans
+from bot.services.campaigns import audience, calendar, fanout, job, outlook, plans
 from content import campaigns as words
 
 
@@ -217,5 +217,28 @@ async def test_the_audience_counted_per_commune_is_the_one_reached(rt: Runtime,
         one = await audience.count(session, commune_id, clock.now(), job.RELAY_CHANNELS)
         every = await audience.count_by_commune(session, clock.now(), job.RELAY_CHANNELS)
     assert every == {commune_id: one}
-    assert (one.group_chats, one.relays, one.persons) == ({"telegram": 1}, {"zalo": 1},
+    # a relay is two messages, as the fan-out queues them (instruction, then copy)
+    assert (one.group_chats, one.relays, one.persons) == ({"telegram": 1}, {"zalo": 2},
                                                           {"zalo": 1})
+
+
+async def test_a_day_the_messengers_cannot_carry_before_quiet_hours_starts_earlier(
+        rt: Runtime, clock: FakeClock) -> None:
+    """Zalo made slow enough that a day's three messages (a leader's relay: instruction and
+    copy; one resident) take 13½ hours: the days that start at 8:00 or later are warned about,
+    in words, and begin at 7:30 when the plan is written."""
+    commune_id = await _setting(rt, clock, datetime(2027, 1, 2, 3, 0, tzinfo=UTC))
+    rt.settings.zalo_limit_per_second = 3 / (13.5 * 3600)
+    async with rt.db.reading() as session:
+        days = await outlook.capacity_by_day(session, rt, 2027, job.RELAY_CHANNELS)
+    heavy = [day for day in days if day.start_earlier is not None]
+    assert heavy, sorted({round(day.hours, 2) for day in days})
+    day = heavy[0]
+    assert day.warning is not None and day.warning.startswith(
+        f"Ngày {day.on:%d/%m/%Y}: 3 tin qua Zalo") and "lúc 07:30" in day.warning
+    await job.write_all(rt, 2027)
+    async with rt.db.reading() as session:
+        starts = (await session.scalars(select(CampaignSend.send_at).where(
+            CampaignSend.commune_id == commune_id, CampaignSend.on == day.on.isoformat()))).all()
+    assert starts and all(
+        at.astimezone(rt.settings.tz).strftime("%H:%M") <= "07:30" for at in starts)

@@ -43,6 +43,10 @@ def _held(role: Role, now: datetime) -> list[object]:
             or_(RoleGrant.expires_at.is_(None), RoleGrant.expires_at > now)]
 
 
+# a relay is two messages to the leader: what to do with it, then the copy to paste
+RELAY_MESSAGES = 2
+
+
 @dataclass
 class Audience:
     """Per messenger: group chats posted into, relay copies to leaders, people in private."""
@@ -94,7 +98,7 @@ async def per_group(session: AsyncSession, now: datetime, relay_channels: Iterab
         .where(*_held(Role.GROUP_LEADER, now), Chat.active.is_(True), Chat.channel.in_(relay))
         .group_by(RoleGrant.area_id, Chat.channel)))
     for group_id, channel, _n in leaders:
-        of(group_id).relays[channel] = 1  # one relay copy a group, whoever leads it
+        of(group_id).relays[channel] = RELAY_MESSAGES  # one relay a group, whoever leads it
     residents = await session.execute(only(RoleGrant.area_id, select(
         RoleGrant.area_id, Chat.channel, func.count(func.distinct(Person.id)))
         .select_from(RoleGrant)
