@@ -130,9 +130,9 @@ AGENDA_NONE_ROLE = (
     "Lịch tuyên truyền dành cho tổ trưởng, cán bộ xã và lãnh đạo Công an xã. Nếu bạn phụ trách "
     "một tổ, nhờ cán bộ xã cấp quyền trước nhé."
 )
-AGENDA_TITLE = "📅 Lịch tuyên truyền {days} ngày tới — {communes}"
+AGENDA_TITLE = "📅 Lịch tuyên truyền sắp tới — {communes}"
 AGENDA_EMPTY = "Không có tin tuyên truyền nào trong {days} ngày tới."
-AGENDA_LINE = "{n}. {on} lúc {at} — {names}{village}{groups_only}"
+AGENDA_LINE = "{on} lúc {at} — {names}{village}{groups_only}"
 AGENDA_VILLAGE = " ({village})"
 AGENDA_GROUPS_ONLY = " · chỉ gửi vào nhóm"
 AGENDA_READ_ONLY = "Muốn đổi lịch, tổ trưởng liên hệ cán bộ xã hoặc Công an xã."

@@ -63,24 +63,29 @@ async def bind_group(ctx: Ctx, args: str) -> Outcome:
 
 # ---- /lich ----------------------------------------------------------------------------------
 
+def _entry_words(coming: agenda.Coming) -> str:
+    return words.AGENDA_LINE.format(
+        on=coming.at.strftime("%d/%m"), at=coming.at.strftime("%H:%M"),
+        names=" + ".join(coming.names),
+        village=words.AGENDA_VILLAGE.format(village=coming.village) if coming.village else "",
+        groups_only="" if coming.to_persons else words.AGENDA_GROUPS_ONLY)
+
+
 def _listing(found: agenda.Agenda) -> tuple[str, list[dict[str, Any]]]:
-    """The agenda as text, and what a manager may pick from it."""
+    """The agenda as text (the entries this person may not change), and the entries they may
+    change, to be offered as choices (so each appears once, numbered on Zalo)."""
     communes = ", ".join({**found.followed, **found.managed}.values())
-    lines = [words.AGENDA_TITLE.format(days=agenda.AHEAD_DAYS, communes=communes)]
+    lines = [words.AGENDA_TITLE.format(communes=communes)]
     items: list[dict[str, Any]] = []
-    for n, coming in enumerate(found.coming, start=1):
-        lines.append(words.AGENDA_LINE.format(
-            n=n, on=coming.at.strftime("%d/%m"), at=coming.at.strftime("%H:%M"),
-            names=" + ".join(coming.names),
-            village=words.AGENDA_VILLAGE.format(village=coming.village) if coming.village
-            else "",
-            groups_only="" if coming.to_persons else words.AGENDA_GROUPS_ONLY))
-        if coming.commune_id in found.managed:
-            items.append({"n": n, "commune_id": coming.commune_id,
-                          "commune": found.managed[coming.commune_id],
-                          "day": coming.day_id, "key": coming.key,
-                          "name": " + ".join(coming.names),
-                          "on": coming.at.strftime("%d/%m"), "at": coming.at.strftime("%H:%M")})
+    for coming in found.coming:
+        if coming.commune_id not in found.managed:
+            lines.append(f"• {_entry_words(coming)}")
+            continue
+        items.append({"label": _entry_words(coming), "commune_id": coming.commune_id,
+                      "commune": found.managed[coming.commune_id],
+                      "day": coming.day_id, "key": coming.key,
+                      "name": " + ".join(coming.names),
+                      "on": coming.at.strftime("%d/%m"), "at": coming.at.strftime("%H:%M")})
     if not found.coming:
         lines.append(words.AGENDA_EMPTY.format(days=agenda.AHEAD_DAYS))
     return "\n".join(lines), items
@@ -108,8 +113,7 @@ async def _agenda_begin(ctx: Ctx, _args: str) -> Outcome:
 
 @agenda_flow.ask("pick")
 async def _ask_pick(ctx: Ctx) -> Prompt:
-    picks = [Choice(f"e{i}", f"{item['n']}. {item['on']} · {item['name']}")
-             for i, item in enumerate(ctx.data["items"])]
+    picks = [Choice(f"e{i}", item["label"]) for i, item in enumerate(ctx.data["items"])]
     picks += [Choice(f"r{i}", words.AGENDA_RESTORE.format(name=item["name"]))
               for i, item in enumerate(ctx.data["restore"])]
     return Prompt(f"{ctx.data['listing']}\n\n{words.AGENDA_PICK}", tuple(picks))

@@ -21,8 +21,8 @@ from bot.services.campaigns import calendar, plans
 from bot.services.campaigns.choices import MANAGERS
 from bot.services.campaigns.plans import PARTS_SEPARATOR
 
-AHEAD_DAYS = 30
-MAX_SHOWN = 12
+AHEAD_DAYS = 120  # far enough to show the next few entries even in a quiet season
+MAX_SHOWN = 8
 
 
 @dataclass(frozen=True)
