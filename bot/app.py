@@ -218,7 +218,3 @@ class App:
         for channel in self.channels.values():
             if channel.webhook:
                 await channel.use_webhook(public_url.rstrip("/") + path(channel.name))
-
-    async def run_forever(self) -> None:
-        await self.start()
-        await self.stop_event.wait()

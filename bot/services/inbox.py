@@ -105,14 +105,6 @@ def open_blob(rt: Runtime, blob: bytes) -> dict[str, Any]:
     return dict(json.loads(rt.keyring.decrypt_text(blob, PAYLOAD_CONTEXT)))
 
 
-def mark_done(rt: Runtime, row: InboxUpdate) -> None:
-    """Done rows keep their key (to recognise a repeat) but lose their content."""
-    row.status = InboxStatus.DONE
-    row.payload_enc = None
-    row.processed_at = rt.clock.now()
-    row.attempts += 1
-
-
 def mark_malformed(rt: Runtime, row: InboxUpdate, reason: str) -> None:
     """Kept (encrypted) for review, never handled or retried."""
     row.status = InboxStatus.MALFORMED

@@ -85,10 +85,6 @@ async def ensure_chat(
     return chat
 
 
-def chat_external_id(rt: Runtime, chat: Chat) -> str:
-    return rt.keyring.decrypt_text(chat.external_id_enc, "chat.external_id")
-
-
 async def mark_chat_gone(session: AsyncSession, rt: Runtime, chat: Chat, reason: str) -> bool:
     """The bot can no longer write to this chat (blocked, removed from the group). Mark it
     inactive, fail what still waits for it, and tell the group's leaders — once, on the change.
