@@ -1,9 +1,9 @@
-"""Channel-agnostic conversations, one module per feature. `build_registry` wires them all."""
+"""Channel-agnostic conversations, one module per feature. `build_registry` wires them all
+(the scheduler's due jobs are listed in `scheduler.jobs`)."""
 
 from __future__ import annotations
 
 from bot.flows import Registry
-from bot.services import housekeeping, schedule, tip_jobs
 from handlers import groups, police, report, start, status
 
 
@@ -14,7 +14,4 @@ def build_registry() -> Registry:
     status.register(registry)
     police.register(registry)
     groups.register(registry)
-    registry.due_job("housekeeping", housekeeping.run_due)
-    registry.due_job("scheduled_messages", schedule.run_due)
-    registry.due_job("tips", tip_jobs.run_due)
     return registry

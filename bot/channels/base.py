@@ -14,7 +14,7 @@ Adding a messenger (say, Viber) takes one module and one registry line:
    what a messenger may lack — webhooks, files to fetch before handling — has defaults):
    receiving (`connect`, then `poll_forever`, or, when its factory sets `webhook`,
    `use_webhook` and `receive`, served at /webhook/<name> by `bot.web`), each update stored in
-   `bot.services.inbox` before anything else and handled by `handle_stored` → `Engine.handle`;
+   `bot.services.inbox_store` before anything else and handled by `handle_stored` → `Engine.handle`;
    sending (`send`, raising the `DeliveryError`s below); `limits()`; and `parts()`: its
    renderer (`TextRenderer` for a text-only messenger) and its `Capabilities`;
 2. in the same module `PLUGIN = ChannelType(endpoint=…, build=…)`: where its settings say the

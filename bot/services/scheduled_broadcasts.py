@@ -1,4 +1,6 @@
-"""Broadcasts scheduled for later, run by the scheduler's tick.
+"""Broadcasts scheduled for later (`broadcast_later`), sent by the scheduler's tick as due job
+"scheduled_broadcasts" (`scheduler.jobs`). Not the tips' deadlines (`tip_lifecycle`) nor the
+campaigns' plans (`bot.services.campaigns`).
 
 What came due while everything was down is still sent on start if it is late by less than the
 grace period (`BINHYEN_MISSED_GRACE_MINUTES`); later than that it is marked missed and its
@@ -41,7 +43,7 @@ def _load(raw: str) -> Outgoing:
                     data["token"])
 
 
-async def schedule(
+async def broadcast_later(
     session: AsyncSession,
     rt: Runtime,
     content: Outgoing,
@@ -95,7 +97,7 @@ async def run_due(rt: Runtime, now: datetime) -> None:
 async def _missed(session: AsyncSession, rt: Runtime, item: ScheduledMessage,
                   grace: timedelta, now: datetime) -> None:
     item.status, item.done_at = ScheduledStatus.MISSED, now
-    log.warning("scheduled message %s missed (due %s)", item.id, item.next_due.isoformat())
+    log.warning("scheduled broadcast %s missed (due %s)", item.id, item.next_due.isoformat())
     if item.author_person_id is None:
         return
     author = await session.get(Person, item.author_person_id)
