@@ -6,13 +6,11 @@ contact window for those who get tip cards (`content.tips.KEEP_IN_TOUCH`).
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from bot.clock import format_local
 from bot.flows import Command, Ctx, Finish, Outcome, Registry, RunCommand, command_choice
 from bot.messages import Prompt
-from bot.models import Area, Role
-from bot.services import areas, people
-from bot.services.people import InviteProblem, looks_like_invite
+from bot.models import Role
+from bot.services import people
 from content import tips as tip_words
 
 # ---- strings -------------------------------------------------------------------------------------
@@ -88,28 +86,21 @@ def register(registry: Registry) -> None:
         return Finish(HELP + _keep_in_touch(ctx, await ctx.roles()))
 
     async def hotline(ctx: Ctx, _args: str) -> Outcome:
-        lines = [HOTLINE]
-        for area in await _my_communes(ctx):
-            if area.police_phone:
-                lines.append(HOTLINE_COMMUNE.format(phone=area.police_phone, name=area.name))
+        communes = await people.communes_of(ctx.session, ctx.person.id, ctx.chat, ctx.now)
+        lines = [HOTLINE] + [HOTLINE_COMMUNE.format(phone=area.police_phone, name=area.name)
+                             for area in communes if area.police_phone]
         return Finish("\n".join(lines))
 
     async def my_roles(ctx: Ctx, _args: str) -> Outcome:
-        grants = await people.active_roles(ctx.session, ctx.person.id, ctx.now)
-        if not grants:
+        held = await people.held_roles(ctx.session, ctx.person.id, ctx.now)
+        if not held:
             return Finish(NO_ROLES + "\n" + INVITE_HINT)
         lines = [ROLES_TITLE]
-        for grant in grants:
-            area = await ctx.session.get(Area, grant.area_id)
-            expiry = ""
-            if grant.expires_at:
-                expiry = ROLE_EXPIRY.format(date=grant.expires_at.strftime("%d/%m/%Y"))
-            lines.append(
-                ROLE_LINE.format(
-                    role=ROLE_NAMES[Role(grant.role)], area=area.name if area else "?",
-                    expiry=expiry,
-                )
-            )
+        for grant, area in held:
+            expiry = "" if grant.expires_at is None else ROLE_EXPIRY.format(
+                date=format_local(grant.expires_at, ctx.rt.settings.tz, with_time=False))
+            lines.append(ROLE_LINE.format(role=ROLE_NAMES[Role(grant.role)], area=area.name,
+                                          expiry=expiry))
         return Finish("\n".join(lines))
 
     registry.command(Command("start", start, "Bắt đầu, xem menu", aliases=("batdau", "bắt đầu")))
@@ -135,12 +126,7 @@ def register(registry: Registry) -> None:
 
 
 async def _redeem(ctx: Ctx, token: str) -> Outcome:
-    if not looks_like_invite(token):
-        return Finish(people.INVITE_UNKNOWN)
-    try:
-        grant, area = await people.redeem_invite(ctx.session, ctx.rt, token, ctx.person)
-    except InviteProblem as problem:
-        return Finish(str(problem))
+    grant, area = await people.redeem_invite(ctx.session, ctx.rt, token, ctx.person)
     return Finish(INVITE_OK.format(role=ROLE_NAMES[Role(grant.role)], area=area.name)
                   + _keep_in_touch(ctx, {Role(grant.role)}))
 
@@ -157,15 +143,3 @@ def _keep_in_touch(ctx: Ctx, roles: set[Role]) -> str:
         return ""
     return "\n\n" + tip_words.KEEP_IN_TOUCH.format(hours=hours)
 
-
-async def _my_communes(ctx: Ctx) -> list[Area]:
-    """Communes the person is tied to (by role or by the chat's area), for their police number."""
-    found: dict[int, Area] = {}
-    area_ids = {g.area_id for g in await people.active_roles(ctx.session, ctx.person.id, ctx.now)}
-    if ctx.chat.area_id:
-        area_ids.add(ctx.chat.area_id)
-    for area in (await ctx.session.scalars(select(Area).where(Area.id.in_(area_ids)))).all():
-        commune = await areas.enclosing(ctx.session, area, "commune")
-        if commune is not None:
-            found[commune.id] = commune
-    return list(found.values())

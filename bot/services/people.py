@@ -28,7 +28,7 @@ from bot.models import (
     RoleGrant,
 )
 from bot.runtime import Runtime
-from bot.services import outbox
+from bot.services import areas, outbox
 from bot.services.errors import DomainError, NotFound
 
 INVITE_TOKEN_LENGTH = 16  # 80 random bits
@@ -214,6 +214,30 @@ async def active_roles(session: AsyncSession, person_id: int, now: datetime) -> 
     return list((await session.scalars(query.order_by(RoleGrant.id))).all())
 
 
+async def held_roles(session: AsyncSession, person_id: int, now: datetime
+                     ) -> list[tuple[RoleGrant, Area]]:
+    """The person's active roles with their areas, in the order they were granted."""
+    query = (select(RoleGrant, Area).join(Area, Area.id == RoleGrant.area_id)
+             .where(RoleGrant.person_id == person_id, *_active(now)).order_by(RoleGrant.id))
+    return [(grant, area) for grant, area in (await session.execute(query)).all()]
+
+
+async def communes_of(session: AsyncSession, person_id: int, chat: Chat, now: datetime
+                      ) -> list[Area]:
+    """The communes a person is tied to, by a role in or below them or by the area of the chat
+    they write from (for the commune police's number): each once."""
+    area_ids = {grant.area_id for grant in await active_roles(session, person_id, now)}
+    if chat.area_id:
+        area_ids.add(chat.area_id)
+    found: dict[int, Area] = {}
+    for area in (await session.scalars(select(Area).where(Area.id.in_(area_ids))
+                                       .order_by(Area.id))).all():
+        commune = await areas.enclosing(session, area, "commune")
+        if commune is not None:
+            found[commune.id] = commune
+    return list(found.values())
+
+
 async def has_role(
     session: AsyncSession,
     person_id: int,
@@ -361,7 +385,10 @@ async def redeem_invite(
     The invite is spent by one conditional UPDATE (… WHERE used_at IS NULL … RETURNING), so
     of several people pasting it at the same moment exactly one gets the role: the others'
     UPDATE waits for the first to commit, then finds the invite used (PostgreSQL) or runs
-    after it (SQLite). Only when nothing was spent is the invite read, to say why."""
+    after it (SQLite). Only when nothing was spent is the invite read, to say why; a token
+    that cannot be one is refused before any of it."""
+    if not looks_like_invite(token):
+        raise InviteProblem(INVITE_UNKNOWN)
     now = rt.clock.now()
     digest = invite_hash(rt, token)
     spent = (await session.execute(SPEND_INVITE, {

@@ -24,8 +24,8 @@ from bot.messages import ChatType, InputKind
 from bot.models import InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus, Role
 from bot.sandbox.server import start_sandbox
 from bot.web import WebServer, webhook_path
+from content import groups
 from content import tips as words
-from handlers import groups
 from tests.e2e.tipkit import enrol, file_report, police
 from tests.harness import LEADER, OFFICER, RESIDENT, RESIDENT_2, ZALO_TOKEN, Harness
 
