@@ -131,10 +131,11 @@ async def _tell_leader(session: AsyncSession, rt: Runtime, leader_id: int, newco
 
 async def _members(session: AsyncSession, rt: Runtime, group: Area
                    ) -> list[tuple[RoleGrant, str]]:
+    """The group's residents (as `people.holders` counts them) with their names."""
     rows = (await session.execute(
         select(RoleGrant, Person).join(Person, Person.id == RoleGrant.person_id)
         .where(RoleGrant.area_id == group.id, RoleGrant.role == Role.RESIDENT,
-               RoleGrant.revoked_at.is_(None))
+               *people.grant_active(rt.clock.now()))
         .order_by(RoleGrant.id))).all()
     return [(grant, people.display_name(rt, person)) for grant, person in rows]
 

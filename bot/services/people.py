@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -202,7 +203,9 @@ def display_name(rt: Runtime, person: Person) -> str:
 
 # ---- roles -------------------------------------------------------------------------------------
 
-def _active(now: datetime):  # type: ignore[no-untyped-def]
+def grant_active(now: Any) -> tuple[ColumnElement[bool], ...]:
+    """What makes a role grant count at `now` (a time or a bind parameter): not revoked, not
+    expired. Every "who holds this role" question asks this, and nothing else."""
     return (
         RoleGrant.revoked_at.is_(None),
         or_(RoleGrant.expires_at.is_(None), RoleGrant.expires_at > now),
@@ -210,7 +213,7 @@ def _active(now: datetime):  # type: ignore[no-untyped-def]
 
 
 async def active_roles(session: AsyncSession, person_id: int, now: datetime) -> list[RoleGrant]:
-    query = select(RoleGrant).where(RoleGrant.person_id == person_id, *_active(now))
+    query = select(RoleGrant).where(RoleGrant.person_id == person_id, *grant_active(now))
     return list((await session.scalars(query.order_by(RoleGrant.id))).all())
 
 
@@ -218,7 +221,7 @@ async def held_roles(session: AsyncSession, person_id: int, now: datetime
                      ) -> list[tuple[RoleGrant, Area]]:
     """The person's active roles with their areas, in the order they were granted."""
     query = (select(RoleGrant, Area).join(Area, Area.id == RoleGrant.area_id)
-             .where(RoleGrant.person_id == person_id, *_active(now)).order_by(RoleGrant.id))
+             .where(RoleGrant.person_id == person_id, *grant_active(now)).order_by(RoleGrant.id))
     return [(grant, area) for grant, area in (await session.execute(query)).all()]
 
 
@@ -256,7 +259,7 @@ HOLDERS = (  # built once: every tip asks it
     select(Person)
     .join(RoleGrant, RoleGrant.person_id == Person.id)
     .where(RoleGrant.area_id == bindparam("area_id"),
-           RoleGrant.role.in_(bindparam("roles", expanding=True)), *_active(bindparam("now")))
+           RoleGrant.role.in_(bindparam("roles", expanding=True)), *grant_active(bindparam("now")))
     .distinct()
     .order_by(Person.id)
 )
@@ -318,7 +321,7 @@ async def list_grants(
     query = select(RoleGrant, Area, Person).join(Area, Area.id == RoleGrant.area_id)
     query = query.join(Person, Person.id == RoleGrant.person_id)
     if not include_inactive:
-        query = query.where(*_active(rt.clock.now()))
+        query = query.where(*grant_active(rt.clock.now()))
     rows = (await session.execute(query.order_by(RoleGrant.id))).all()
     return [GrantView(grant, area, display_name(rt, person)) for grant, area, person in rows]
 

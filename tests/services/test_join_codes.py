@@ -141,3 +141,21 @@ async def test_a_leader_without_a_private_chat_is_not_told(rt: Runtime) -> None:
     assert (await _redeem(rt, code, resident)).newly_joined
     async with rt.db.reading() as session:
         assert not (await session.scalars(select(OutboxMessage))).all()
+
+
+async def test_the_roster_counts_members_as_the_leader_is_told(rt: Runtime,
+                                                              clock: FakeClock) -> None:
+    """One rule for who is a member: a resident role that lapsed is in neither the count the
+    leader is told nor the roster (the roster once listed every role not revoked)."""
+    leader, lapsed, newcomer = [await _person(rt, n) for n in ("Dung", "Cũ", "Mới")]
+    group = await _group(rt, leader)
+    async with rt.transaction() as session:
+        await people.grant_role(session, lapsed, Role.RESIDENT, group, now=clock.now(),
+                                granted_by="test", expires_at=clock.now() + timedelta(hours=1))
+    clock.advance(timedelta(hours=2))
+    await _redeem(rt, (await _issue(rt, leader)).code, newcomer)
+    async with rt.db.reading() as session:
+        roster = await join_codes.roster(session, rt, leader)
+    assert [m.name for m in roster.members] == ["Mới"]
+    assert await _texts_to(rt, leader) == [
+        words.LEADER_TOLD.format(name="Mới", group=group.name, count=1)]
