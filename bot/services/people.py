@@ -2,7 +2,7 @@
 
 Platform ids are never stored in clear: a keyed digest finds the row, an encrypted copy lets the
 delivery worker address the chat. Roles are per area, expire, and can be revoked; an invite is a
-one-time token stored only as a keyed hash.
+one-time token stored only as a keyed hash. Every sentence is in `content.people`.
 """
 
 from __future__ import annotations
@@ -31,12 +31,9 @@ from bot.models import (
 from bot.runtime import Runtime
 from bot.services import areas, outbox
 from bot.services.errors import DomainError, NotFound
+from content import people as words
 
 INVITE_TOKEN_LENGTH = 16  # 80 random bits
-BOT_REMOVED = (
-    "Bình Yên không gửi được tin vào nhóm «{title}» vì đã bị xóa khỏi nhóm hoặc bị chặn. "
-    "Bạn thêm lại Bình Yên vào nhóm giúp mình nhé, để bà con không lỡ tin."
-)
 DEFAULT_INVITE_DAYS = 7
 
 
@@ -105,7 +102,7 @@ async def mark_chat_gone(session: AsyncSession, rt: Runtime, chat: Chat, reason:
         private = await session.get(Chat, leader.private_chat_id) if leader.private_chat_id \
             else None
         if private is not None and private.active:
-            notice = BOT_REMOVED.format(title=chat.title or "của tổ")
+            notice = words.BOT_REMOVED.format(title=chat.title or words.UNTITLED_GROUP)
             await outbox.enqueue(session, rt, private, Outgoing(notice))
     return True
 
@@ -301,9 +298,9 @@ async def grant_role(
 async def revoke_role(session: AsyncSession, grant_id: int, *, now: datetime, by: str) -> RoleGrant:
     grant = await session.get(RoleGrant, grant_id)
     if grant is None:
-        raise NotFound(f"Không có quyền nào số {grant_id}.")
+        raise NotFound(words.NO_GRANT.format(number=grant_id))
     if grant.revoked_at is not None:
-        raise DomainError(f"Quyền số {grant_id} đã bị thu hồi từ trước.")
+        raise DomainError(words.GRANT_ALREADY_REVOKED.format(number=grant_id))
     grant.revoked_at, grant.revoked_by = now, by
     return grant
 
@@ -330,12 +327,6 @@ async def list_grants(
 
 class InviteProblem(DomainError):
     pass
-
-
-INVITE_UNKNOWN = "Mã mời này không đúng. Bạn kiểm tra lại giúp mình, hoặc xin người mời gửi lại nhé."
-INVITE_USED = "Mã mời này đã được dùng rồi. Mỗi mã chỉ dùng được một lần; bạn xin người mời mã mới nhé."
-INVITE_EXPIRED = "Mã mời này đã hết hạn. Bạn xin người mời gửi mã mới nhé."
-INVITE_REVOKED = "Mã mời này đã bị thu hồi. Nếu cần, bạn liên hệ người mời nhé."
 
 
 def invite_hash(rt: Runtime, token: str) -> str:
@@ -391,7 +382,7 @@ async def redeem_invite(
     after it (SQLite). Only when nothing was spent is the invite read, to say why; a token
     that cannot be one is refused before any of it."""
     if not looks_like_invite(token):
-        raise InviteProblem(INVITE_UNKNOWN)
+        raise InviteProblem(words.INVITE_UNKNOWN)
     now = rt.clock.now()
     digest = invite_hash(rt, token)
     spent = (await session.execute(SPEND_INVITE, {
@@ -400,12 +391,12 @@ async def redeem_invite(
         invite = await session.scalar(select(Invite).where(Invite.token_hash == digest)
                                       .execution_options(populate_existing=True))
         if invite is None:
-            raise InviteProblem(INVITE_UNKNOWN)
+            raise InviteProblem(words.INVITE_UNKNOWN)
         if invite.revoked_at is not None:
-            raise InviteProblem(INVITE_REVOKED)
+            raise InviteProblem(words.INVITE_REVOKED)
         if invite.used_at is not None:
-            raise InviteProblem(INVITE_USED)
-        raise InviteProblem(INVITE_EXPIRED)
+            raise InviteProblem(words.INVITE_USED)
+        raise InviteProblem(words.INVITE_EXPIRED)
     invite_id, role, area_id = spent
     area = await session.get(Area, area_id)
     assert area is not None
@@ -419,5 +410,5 @@ async def redeem_invite(
 async def revoke_invite(session: AsyncSession, invite_id: int, now: datetime) -> None:
     invite = await session.get(Invite, invite_id)
     if invite is None:
-        raise NotFound(f"Không có lời mời số {invite_id}.")
+        raise NotFound(words.NO_INVITE.format(number=invite_id))
     invite.revoked_at = now

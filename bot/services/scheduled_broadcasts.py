@@ -22,14 +22,11 @@ from bot.messages import Choice, Outgoing
 from bot.models import Chat, Lane, Person, ScheduledMessage, ScheduledStatus
 from bot.runtime import Runtime
 from bot.services import broadcasts, outbox
+from content import broadcasts as words
 
 log = logging.getLogger(__name__)
 
-CONTENT_CONTEXT = "scheduled.content"
-MISSED = (
-    "Tin hẹn giờ «{label}» (lúc {when}) đã không được gửi vì hệ thống ngừng chạy quá lâu "
-    "và đã trễ hơn {grace}. Nếu vẫn cần, bạn gửi lại giúp mình nhé."
-)
+CONTENT_CONTEXT = "scheduled.content"  # the encryption context of stored contents: never change
 
 
 def _dump(content: Outgoing) -> str:
@@ -67,7 +64,9 @@ async def broadcast_later(
 
 def _grace_words(grace: timedelta) -> str:
     minutes = int(grace.total_seconds() // 60)
-    return f"{minutes // 60} giờ" if minutes % 60 == 0 and minutes >= 60 else f"{minutes} phút"
+    if minutes % 60 == 0 and minutes >= 60:
+        return words.GRACE_HOURS.format(hours=minutes // 60)
+    return words.GRACE_MINUTES.format(minutes=minutes)
 
 
 async def run_due(rt: Runtime, now: datetime) -> None:
@@ -104,6 +103,6 @@ async def _missed(session: AsyncSession, rt: Runtime, item: ScheduledMessage,
     chat = await session.get(Chat, author.private_chat_id) if author and \
         author.private_chat_id else None
     if chat is not None:
-        text = MISSED.format(label=item.label, when=format_local(item.next_due, rt.settings.tz),
+        text = words.MISSED.format(label=item.label, when=format_local(item.next_due, rt.settings.tz),
                              grace=_grace_words(grace))
         await outbox.enqueue(session, rt, chat, Outgoing(text))

@@ -12,6 +12,7 @@ from bot.clock import FakeClock
 from bot.models import Chat, ChatKind, Invite, Role, RoleGrant
 from bot.runtime import Runtime
 from bot.services import areas, demo, people
+from content import people as people_words
 from tests.services.conftest import TEXT_CHANNEL
 from tests.services.test_tips import _person
 
@@ -74,7 +75,7 @@ async def test_a_token_that_cannot_be_an_invite_is_refused_and_spends_nothing(
         await demo.seed_demo(session, rt)
     async with rt.transaction() as session:
         for typed in ("", "7K3M", "7K3MQ9XPA2BCDEFGH", "xin chào"):
-            with pytest.raises(people.InviteProblem, match=people.INVITE_UNKNOWN):
+            with pytest.raises(people.InviteProblem, match=people_words.INVITE_UNKNOWN):
                 await people.redeem_invite(session, rt, typed, person)
         assert await session.scalar(select(func.count()).select_from(RoleGrant)) == 0
         assert await session.scalar(select(func.count()).select_from(Invite)
