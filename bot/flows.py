@@ -516,7 +516,8 @@ class Engine:
         wanted = [texts.KIND_WORDS[k] for k in sorted(accepts) if k in texts.KIND_WORDS]
         if state.choices:
             wanted.insert(0, texts.KIND_WORDS["choice"])
-        return texts.WRONG_KIND.format(wanted=" hoặc ".join(dict.fromkeys(wanted)) or "chữ")
+        joined = texts.KIND_OR.join(dict.fromkeys(wanted)) or texts.KIND_WORDS["text"]
+        return texts.WRONG_KIND.format(wanted=joined)
 
     async def _pick(self, ctx: Ctx, state: State, answer: Answer) -> None:
         """Answers to a finished flow's command menu (numbers on text-only messengers)."""

@@ -73,12 +73,12 @@ from bot.messages import (
     Media,
     Outgoing,
     PlatformRequest,
-    Request,
     choice_data,
 )
 from bot.models import Chat, ChatKind
 from bot.runtime import ChannelParts, Runtime
 from bot.services import evidence, inbox_store, meta, outbox, people
+from content import channels as channel_words
 from content.texts import INTERNAL_ERROR
 from scheduler.lease import LeaseKeeper
 from scheduler.limits import Limits
@@ -94,10 +94,6 @@ CAPABILITIES = Capabilities(
     buttons=True, groups=True, share_requests=True, max_text=MAX_TEXT, deletes_messages=True,
     edits=True, sends_files=True,
 )
-REQUEST_LABELS = {
-    Request.CONTACT: "📱 Gửi số điện thoại của tôi",
-    Request.LOCATION: "📍 Gửi vị trí hiện tại",
-}
 CHOSEN_MARK = "\n\n» {label}"
 EVIDENCE_PARAM = "_evidence"
 MEDIA_METHODS = {"photo": "sendPhoto", "video": "sendVideo", "voice": "sendVoice",
@@ -219,7 +215,7 @@ class TelegramRenderer:
     @staticmethod
     def markup(message: Outgoing) -> dict[str, Any] | None:
         if message.request is not None:
-            rows = [[{"text": REQUEST_LABELS[message.request],
+            rows = [[{"text": channel_words.REQUEST_BUTTONS[message.request],
                       f"request_{message.request.value}": True}]]
             rows += [[{"text": choice.label}] for choice in message.choices]
             return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}

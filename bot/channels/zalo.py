@@ -64,6 +64,7 @@ from bot.messages import Attachment, ChatType, Incoming, InputKind, Outgoing, Pl
 from bot.models import ChatKind
 from bot.runtime import ChannelParts, Runtime
 from bot.services import evidence, inbox_store, meta, outbox, people
+from content import channels as channel_words
 from content.texts import INTERNAL_ERROR
 from scheduler.lease import LeaseKeeper
 from scheduler.limits import Limits
@@ -94,10 +95,6 @@ EVENT_KINDS = {
     "message.audio.received": InputKind.VOICE,
     "message.unsupported.received": InputKind.OTHER,
 }
-UNSUPPORTED = (
-    "Bình Yên chưa đọc được loại tin nhắn này. Bạn gửi chữ hoặc ảnh giúp mình nhé. "
-    "Gõ «menu» để xem các việc mình giúp được."
-)
 
 
 def _incoming(update: dict[str, Any], key: str) -> Incoming | None:
@@ -370,7 +367,7 @@ class ZaloChannel(Channel):
                 for a in incoming.attachments))
         if incoming.kind is InputKind.OTHER:
             _, chat = await people.touch(session, self.rt, incoming)
-            await outbox.enqueue(session, self.rt, chat, Outgoing(UNSUPPORTED))
+            await outbox.enqueue(session, self.rt, chat, Outgoing(channel_words.UNSUPPORTED))
             return
         await self.engine.handle(session, incoming)
 
