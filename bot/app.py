@@ -28,14 +28,15 @@ from bot.faults import CrashPoints
 from bot.flows import Engine, Registry
 from bot.logs import REDACTOR
 from bot.runtime import Runtime
-from bot.services import inbox
+from bot.services import inbox_store
 from bot.services.keys import open_keyring
 from handlers import build_registry
 from scheduler.delivery import DeliveryWorker
-from scheduler.inbox import InboxProcessor
+from scheduler.inbox_processor import InboxProcessor
+from scheduler.jobs import DUE_JOBS
 from scheduler.lease import LeaseKeeper, new_holder_id
 from scheduler.supervisor import Beat, Health, Supervisor
-from scheduler.tick import Ticker
+from scheduler.tick import DueFn, Ticker
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class App:
     # the messengers to run, by name (`bot.channels.registry`); None: those the settings name
     endpoints: dict[str, Endpoint] | None = None
     registry: Registry = field(default_factory=build_registry)
+    due_jobs: dict[str, DueFn] = field(default_factory=lambda: dict(DUE_JOBS))
     run_scheduler: bool = True
     receive: bool = True  # poll and handle updates (False in the sender process)
     deliver: bool = True  # run the delivery workers (False when a sender process does)
@@ -108,7 +110,7 @@ class App:
         for name, where in endpoints.items():
             REDACTOR.add(where.token)
             self._add(channel_type(name).build(self.rt, self.engine, where))
-        self.ticker = Ticker(self.rt, self.registry.due, holder=self.holder)
+        self.ticker = Ticker(self.rt, self.due_jobs, holder=self.holder)
         self.supervisor = Supervisor(self.clock, self.stop_event)
         return self.rt
 
@@ -180,7 +182,7 @@ class App:
         if self.rt.background:
             return False
         async with self.rt.db.reading() as session:
-            return not await inbox.count_pending(session)
+            return not await inbox_store.count_pending(session)
 
     def next_work_at(self) -> datetime | None:
         """The earliest moment a waiting worker has something to send (for fake-clock tests)."""
@@ -218,7 +220,3 @@ class App:
         for channel in self.channels.values():
             if channel.webhook:
                 await channel.use_webhook(public_url.rstrip("/") + path(channel.name))
-
-    async def run_forever(self) -> None:
-        await self.start()
-        await self.stop_event.wait()

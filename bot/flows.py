@@ -253,7 +253,6 @@ class Command:
 
 
 CallbackFn = Callable[[Ctx, str], Awaitable[Outcome | None]]
-DueFn = Callable[[Runtime, datetime], Awaitable[None]]
 
 
 class Registry:
@@ -264,13 +263,6 @@ class Registry:
         self._by_key: dict[str, Command] = {}
         self.flows: dict[str, Flow] = {}
         self.callbacks: dict[str, CallbackFn] = {}
-        self.due: dict[str, DueFn] = {}
-
-    def due_job(self, name: str, job: DueFn) -> None:
-        """Register work the scheduler's tick runs (`run_due(rt, now)`)."""
-        if name in self.due:
-            raise ValueError(f"due job {name!r} registered twice")
-        self.due[name] = job
 
     def command(self, command: Command) -> None:
         for key in command.keys:
@@ -524,7 +516,8 @@ class Engine:
         wanted = [texts.KIND_WORDS[k] for k in sorted(accepts) if k in texts.KIND_WORDS]
         if state.choices:
             wanted.insert(0, texts.KIND_WORDS["choice"])
-        return texts.WRONG_KIND.format(wanted=" hoặc ".join(dict.fromkeys(wanted)) or "chữ")
+        joined = texts.KIND_OR.join(dict.fromkeys(wanted)) or texts.KIND_WORDS["text"]
+        return texts.WRONG_KIND.format(wanted=joined)
 
     async def _pick(self, ctx: Ctx, state: State, answer: Answer) -> None:
         """Answers to a finished flow's command menu (numbers on text-only messengers)."""

@@ -30,10 +30,6 @@ QUOTE_BAR = "│ "
 _RUNS = re.compile(r"[^\S\n]{2,}")
 
 
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
 def fold(text: str) -> str:
     """Lower-case, strip diacritics (đ → d), drop punctuation and emoji, collapse spaces."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
@@ -66,7 +62,7 @@ def clean(text: str) -> str:
     text = _LINE_BREAKS.sub("\n", text)
     kept = "".join(ch for ch in text
                    if ch in _KEPT_CONTROLS or unicodedata.category(ch) not in _HIDDEN_CATEGORIES)
-    return nfc(kept)
+    return unicodedata.normalize("NFC", kept)
 
 
 def inline(text: str) -> str:

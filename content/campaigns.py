@@ -156,3 +156,34 @@ AGENDA_DONE_ON = "Đã bật lại «{name}» cho {commune}; lịch đã đượ
 AGENDA_DONE_TIME = "Tin «{name}» của {commune} sẽ gửi lúc {at}."
 AGENDA_DONE_TEXT = "Đã lưu nội dung riêng của {commune} cho tin «{name}»."
 AGENDA_DONE_RESET = "Tin «{name}» của {commune} dùng lại nội dung chung."
+
+# ---- commands ---------------------------------------------------------------------------------
+AGENDA_COMMAND = "Lịch tuyên truyền sắp tới"
+AGENDA_LABEL = "📅 Lịch tuyên truyền"
+CONSENT_ON_COMMAND = "Nhận tin tuyên truyền qua tin nhắn riêng"
+CONSENT_OFF_COMMAND = "Thôi nhận tin tuyên truyền qua tin nhắn riêng"
+RELAYED_COMMAND = "Tổ trưởng báo đã chuyển tin vào nhóm"
+ACK_COMMAND = "Báo đã nhận tin tuyên truyền"
+BIND_COMMAND = "Gắn nhóm chat này với tổ của tổ trưởng"
+
+# ---- small words the plan and the fan-out put together ---------------------------------------
+AND = " và "
+DURATION_MINUTES = "{minutes} phút"
+DURATION_HOURS = "{hours} giờ"
+DURATION_BOTH = "{hours} giờ {minutes} phút"
+BROADCAST_LABEL = "Tuyên truyền {on}: {parts}"  # the record's label, seen by operators
+
+# ---- what the calendar's checks read --------------------------------------------------------
+# long but real values for the placeholders: a message that fits with them fits anywhere
+LONGEST_FILLS = {
+    "group": "Tổ dân cư tự quản số 15 khu phố Hòa Bình Đông",
+    "commune": "phường Hòa Bình Đông",
+    "police_contact": "Công an phường Hòa Bình Đông (☎️ 0258 3812 345)",
+    "report_hint": "nhắn riêng cho Bình Yên chữ «báo tin» (có thể giấu tên)",
+    "festival_date": "sáng Chủ nhật 17/8, từ 7 giờ 30",
+    "festival_place": "nhà văn hóa khu phố Hòa Bình Đông",
+    "tet_date": "17/02/2026",
+}
+# abbreviations residents should not have to decode: written in full in what they read
+ABBREVIATIONS = ("ANTT", "ANTQ", "CQĐT", "CQDT", "BLTTHS", "BLHS", "PCCC", "CNCH", "ATGT",
+                 "TNGT", "UBND", "MTTQ", "CAND", "CAX")

@@ -45,4 +45,5 @@ KIND_WORDS = {
     "location": "vị trí",
     "contact": "số điện thoại",
 }
+KIND_OR = " hoặc "  # between two kinds: "ảnh hoặc video"
 WRONG_KIND = "Bước này cần {wanted}. Bạn gửi lại giúp mình nhé."

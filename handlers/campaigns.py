@@ -204,21 +204,21 @@ async def _answer_text(ctx: Ctx, answer: Answer) -> Outcome:
 def register(registry: Registry) -> None:
     registry.flow(agenda_flow)
     registry.command(Command(
-        "lich", agenda_command, "Lịch tuyên truyền sắp tới",
+        "lich", agenda_command, words.AGENDA_COMMAND,
         aliases=("lịch", "lich tuyen truyen", "lịch tuyên truyền"), private_only=True,
-        menu_label="📅 Lịch tuyên truyền", menu_roles=LEADS_AND_MANAGES, menu_rank=55))
+        menu_label=words.AGENDA_LABEL, menu_roles=LEADS_AND_MANAGES, menu_rank=55))
     registry.command(Command(
-        "batthongbao", consent_on, "Nhận tin tuyên truyền qua tin nhắn riêng",
+        "batthongbao", consent_on, words.CONSENT_ON_COMMAND,
         aliases=("bật thông báo", "nhận tin tuyên truyền"), private_only=True))
     registry.command(Command(
-        "tatthongbao", consent_off, "Thôi nhận tin tuyên truyền qua tin nhắn riêng",
+        "tatthongbao", consent_off, words.CONSENT_OFF_COMMAND,
         aliases=("tắt thông báo", "ngừng nhận tin", "không nhận tin", "thôi nhận tin"),
         private_only=True))
     registry.command(Command(
-        "dachuyen", relayed, "Tổ trưởng báo đã chuyển tin vào nhóm",
+        "dachuyen", relayed, words.RELAYED_COMMAND,
         aliases=("đã chuyển", "đã chuyển tin", "chuyển rồi"), private_only=True, public=False))
     registry.command(Command(
-        "danhan", acknowledged, "Báo đã nhận tin tuyên truyền",
+        "danhan", acknowledged, words.ACK_COMMAND,
         aliases=("đã nhận", "nhà tôi đã nhận", "đã nhận tin", "đã đọc"), public=False))
-    registry.command(Command("gannhom", bind_group, "Gắn nhóm chat này với tổ của tổ trưởng",
+    registry.command(Command("gannhom", bind_group, words.BIND_COMMAND,
                              public=False))

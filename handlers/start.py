@@ -1,69 +1,20 @@
 """Welcome, menu, help, emergency numbers, my roles, and invite redemption (`/start <mã mời>`).
 
-Every sentence a user reads here is in the strings block below, except the note on Zalo's
-contact window for those who get tip cards (`content.tips.KEEP_IN_TOUCH`).
+Every sentence a user reads here is in `content.start` (role names in `content.people`), except
+the note on Zalo's contact window for those who get tip cards (`content.tips.KEEP_IN_TOUCH`).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from bot.clock import format_local
 from bot.flows import Command, Ctx, Finish, Outcome, Registry, RunCommand, command_choice
 from bot.messages import Prompt
-from bot.models import Area, Role
-from bot.services import areas, people
-from bot.services.people import InviteProblem, looks_like_invite
+from bot.models import Role
+from bot.services import people
+from content import people as people_words
+from content import start as words
 from content import tips as tip_words
 
-# ---- strings -------------------------------------------------------------------------------------
-WELCOME = (
-    "Chào bạn, mình là Bình Yên — trợ lý an ninh, trật tự của tổ dân cư và Công an xã.\n"
-    "Bạn chọn việc cần làm bên dưới nhé."
-)
-WELCOME_GROUP = (
-    "Chào bà con, Bình Yên đã có mặt trong nhóm. Việc riêng tư (như báo tin) xin nhắn riêng "
-    "cho Bình Yên; trong nhóm mình chỉ trả lời khi được gọi bằng lệnh."
-)
-MENU_TITLE = "Bạn cần gì? Chọn một mục bên dưới nhé."
-HELP = (
-    "Bình Yên giúp bạn:\n"
-    "• /start — xem các việc mình giúp được\n"
-    "• /hotline — số điện thoại khẩn cấp\n"
-    "• /vaitro — xem vai trò của bạn\n"
-    "• /huy — dừng việc đang làm; /quaylai — quay lại bước trước\n\n"
-    "Bình Yên không phải đường dây khẩn cấp. Nếu đang nguy hiểm, hãy gọi ngay 113."
-)
-HOTLINE = (
-    "Số điện thoại khẩn cấp (gọi miễn phí, 24/7):\n"
-    "• 113 — Công an\n"
-    "• 114 — Cứu hỏa, cứu nạn cứu hộ\n"
-    "• 115 — Cấp cứu y tế\n"
-    "• 111 — Tổng đài bảo vệ trẻ em\n"
-    "Bình Yên không phải đường dây khẩn cấp: khi nguy hiểm, hãy gọi ngay các số trên."
-)
-HOTLINE_COMMUNE = "• {phone} — Công an {name}"
-NO_ROLES = "Bạn đang dùng Bình Yên với tư cách người dân. Chưa có vai trò nào khác."
-ROLES_TITLE = "Vai trò của bạn:"
-ROLE_LINE = "• {role} — {area}{expiry}"
-ROLE_EXPIRY = " (đến {date})"
-INVITE_OK = "Xong! Bạn đã nhận vai trò {role} tại {area}. Gõ /start để xem các việc mới."
-INVITE_HINT = (
-    "Nếu bạn có mã mời, gõ /start rồi dán mã (ví dụ: /start 7K3MQ9XPA2BCDEFG)."
-)
-
-ROLE_NAMES: dict[Role, str] = {
-    Role.RESIDENT: "cư dân",
-    Role.GROUP_LEADER: "tổ trưởng",
-    Role.SECURITY_MEMBER: "thành viên lực lượng bảo vệ an ninh, trật tự ở cơ sở",
-    Role.POLICE_OFFICER: "cán bộ Công an xã",
-    Role.POLICE_CHIEF: "lãnh đạo Công an xã",
-    Role.COMMUNE_ADMIN: "cán bộ Ủy ban xã",
-    Role.DISPATCHER: "điều phối tin báo",
-    Role.PROVINCE_VIEWER: "theo dõi cấp tỉnh",
-}
-
-
-# ---- commands ------------------------------------------------------------------------------------
 
 def _menu_prompt(registry: Registry, roles: set[Role], title: str) -> Prompt:
     return Prompt(title, tuple(command_choice(c) for c in registry.menu(roles)))
@@ -72,77 +23,58 @@ def _menu_prompt(registry: Registry, roles: set[Role], title: str) -> Prompt:
 def register(registry: Registry) -> None:
     async def start(ctx: Ctx, args: str) -> Outcome:
         if not ctx.incoming.is_private:
-            return Finish(WELCOME_GROUP)
+            return Finish(words.WELCOME_GROUP)
         payload = args.strip()
         linked = registry.find(payload) if payload else None
         if linked is not None and linked.name != "start":
             return RunCommand(linked.name)  # a deep link such as ?start=vaitro
         if payload:
             return await _redeem(ctx, payload)
-        return Finish(_menu_prompt(registry, await ctx.roles(), WELCOME))
+        return Finish(_menu_prompt(registry, await ctx.roles(), words.WELCOME))
 
     async def menu(ctx: Ctx, _args: str) -> Outcome:
-        return Finish(_menu_prompt(registry, await ctx.roles(), MENU_TITLE))
+        return Finish(_menu_prompt(registry, await ctx.roles(), words.MENU_TITLE))
 
     async def help_(ctx: Ctx, _args: str) -> Outcome:
-        return Finish(HELP + _keep_in_touch(ctx, await ctx.roles()))
+        return Finish(words.HELP + _keep_in_touch(ctx, await ctx.roles()))
 
     async def hotline(ctx: Ctx, _args: str) -> Outcome:
-        lines = [HOTLINE]
-        for area in await _my_communes(ctx):
-            if area.police_phone:
-                lines.append(HOTLINE_COMMUNE.format(phone=area.police_phone, name=area.name))
+        communes = await people.communes_of(ctx.session, ctx.person.id, ctx.chat, ctx.now)
+        lines = [words.HOTLINE] + [
+            words.HOTLINE_COMMUNE.format(phone=area.police_phone, name=area.name)
+            for area in communes if area.police_phone]
         return Finish("\n".join(lines))
 
     async def my_roles(ctx: Ctx, _args: str) -> Outcome:
-        grants = await people.active_roles(ctx.session, ctx.person.id, ctx.now)
-        if not grants:
-            return Finish(NO_ROLES + "\n" + INVITE_HINT)
-        lines = [ROLES_TITLE]
-        for grant in grants:
-            area = await ctx.session.get(Area, grant.area_id)
-            expiry = ""
-            if grant.expires_at:
-                expiry = ROLE_EXPIRY.format(date=grant.expires_at.strftime("%d/%m/%Y"))
-            lines.append(
-                ROLE_LINE.format(
-                    role=ROLE_NAMES[Role(grant.role)], area=area.name if area else "?",
-                    expiry=expiry,
-                )
-            )
+        held = await people.held_roles(ctx.session, ctx.person.id, ctx.now)
+        if not held:
+            return Finish(words.NO_ROLES + "\n" + words.INVITE_HINT)
+        lines = [words.ROLES_TITLE]
+        for grant, area in held:
+            expiry = "" if grant.expires_at is None else words.ROLE_EXPIRY.format(
+                date=format_local(grant.expires_at, ctx.rt.settings.tz, with_time=False))
+            lines.append(words.ROLE_LINE.format(role=people_words.ROLE_NAMES[Role(grant.role)],
+                                                area=area.name, expiry=expiry))
         return Finish("\n".join(lines))
 
-    registry.command(Command("start", start, "Bắt đầu, xem menu", aliases=("batdau", "bắt đầu")))
-    registry.command(Command("menu", menu, "Xem các việc Bình Yên giúp được", public=False))
-    registry.command(
-        Command(
-            "help", help_, "Hướng dẫn", aliases=("huongdan", "trogiup"), keeps_flow=True,
-            menu_label="❓ Hướng dẫn", menu_rank=70,
-        )
-    )
-    registry.command(
-        Command(
-            "hotline", hotline, "Số điện thoại khẩn cấp", aliases=("khancap", "sokhancap"),
-            keeps_flow=True, menu_label="☎️ Số khẩn cấp", menu_rank=60,
-        )
-    )
-    registry.command(
-        Command(
-            "vaitro", my_roles, "Vai trò của tôi", aliases=("roles",), private_only=True,
-            menu_label="👤 Vai trò của tôi", menu_rank=80,
-        )
-    )
+    registry.command(Command("start", start, words.START_COMMAND,
+                             aliases=("batdau", "bắt đầu")))
+    registry.command(Command("menu", menu, words.MENU_COMMAND, public=False))
+    registry.command(Command("help", help_, words.HELP_COMMAND, aliases=("huongdan", "trogiup"),
+                             keeps_flow=True, menu_label=words.HELP_LABEL, menu_rank=70))
+    registry.command(Command("hotline", hotline, words.HOTLINE_COMMAND,
+                             aliases=("khancap", "sokhancap"), keeps_flow=True,
+                             menu_label=words.HOTLINE_LABEL, menu_rank=60))
+    registry.command(Command("vaitro", my_roles, words.ROLES_COMMAND, aliases=("roles",),
+                             private_only=True, menu_label=words.ROLES_LABEL, menu_rank=80))
 
 
 async def _redeem(ctx: Ctx, token: str) -> Outcome:
-    if not looks_like_invite(token):
-        return Finish(people.INVITE_UNKNOWN)
-    try:
-        grant, area = await people.redeem_invite(ctx.session, ctx.rt, token, ctx.person)
-    except InviteProblem as problem:
-        return Finish(str(problem))
-    return Finish(INVITE_OK.format(role=ROLE_NAMES[Role(grant.role)], area=area.name)
-                  + _keep_in_touch(ctx, {Role(grant.role)}))
+    """An invite's refusal (`people.InviteProblem`) is a DomainError: the engine says it."""
+    grant, area = await people.redeem_invite(ctx.session, ctx.rt, token, ctx.person)
+    role = Role(grant.role)
+    return Finish(words.INVITE_OK.format(role=people_words.ROLE_NAMES[role], area=area.name)
+                  + _keep_in_touch(ctx, {role}))
 
 
 # who gets tip cards, and so must keep a messenger's contact window open to keep getting them
@@ -157,15 +89,3 @@ def _keep_in_touch(ctx: Ctx, roles: set[Role]) -> str:
         return ""
     return "\n\n" + tip_words.KEEP_IN_TOUCH.format(hours=hours)
 
-
-async def _my_communes(ctx: Ctx) -> list[Area]:
-    """Communes the person is tied to (by role or by the chat's area), for their police number."""
-    found: dict[int, Area] = {}
-    area_ids = {g.area_id for g in await people.active_roles(ctx.session, ctx.person.id, ctx.now)}
-    if ctx.chat.area_id:
-        area_ids.add(ctx.chat.area_id)
-    for area in (await ctx.session.scalars(select(Area).where(Area.id.in_(area_ids)))).all():
-        commune = await areas.enclosing(ctx.session, area, "commune")
-        if commune is not None:
-            found[commune.id] = commune
-    return list(found.values())

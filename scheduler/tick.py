@@ -1,5 +1,6 @@
 """One scheduler for the whole deployment: APScheduler runs a single interval job, `tick`, which
-runs every registered `run_due(rt, now)` — but only in the process holding the `tick` lease.
+runs every due job (`scheduler.jobs.DUE_JOBS`) — but only in the process holding the `tick`
+lease.
 
 Everything that comes due (deadline reminders, scheduled broadcasts, housekeeping) lives in our
 own tables as `next_due` columns; nothing is pickled into a job store. Tests call `tick()`
@@ -48,11 +49,11 @@ class Ticker:
             try:
                 await job(self.rt, now)
             except Exception:
-                log.exception("scheduled job %s failed", name)
+                log.exception("due job %s failed", name)
                 failed.append(name)
         self.ticks += 1
         if failed:
-            raise RoundFailed(f"scheduled job(s) {', '.join(failed)} failed")
+            raise RoundFailed(f"due job(s) {', '.join(failed)} failed")
         return True
 
     def start(self, run: Callable[[], Awaitable[Any]] | None = None) -> None:

@@ -14,7 +14,7 @@ Adding a messenger (say, Viber) takes one module and one registry line:
    what a messenger may lack — webhooks, files to fetch before handling — has defaults):
    receiving (`connect`, then `poll_forever`, or, when its factory sets `webhook`,
    `use_webhook` and `receive`, served at /webhook/<name> by `bot.web`), each update stored in
-   `bot.services.inbox` before anything else and handled by `handle_stored` → `Engine.handle`;
+   `bot.services.inbox_store` before anything else and handled by `handle_stored` → `Engine.handle`;
    sending (`send`, raising the `DeliveryError`s below); `limits()`; and `parts()`: its
    renderer (`TextRenderer` for a text-only messenger) and its `Capabilities`;
 2. in the same module `PLUGIN = ChannelType(endpoint=…, build=…)`: where its settings say the
@@ -41,8 +41,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.messages import Choice, Outgoing, PlatformRequest, Request
+from bot.messages import Choice, Outgoing, PlatformRequest
 from bot.text import QUOTE_BAR, fold
+from content import channels as words
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -200,22 +201,15 @@ def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
     return matches[0] if len(matches) == 1 else None
 
 
-TEXT_CHOICE_HINT = "Trả lời bằng số thứ tự (ví dụ: 1)."
-TEXT_REQUEST_HINTS = {
-    Request.CONTACT: "Gõ số điện thoại của bạn.",
-    Request.LOCATION: "Gõ địa chỉ hoặc mô tả nơi đó (ví dụ: số nhà, tên đường, gần đâu).",
-}
-
-
 def render_text(message: Outgoing) -> str:
     """Numbered choices under the text; what to type for a request."""
     parts = [message.text.rstrip()]
     if message.choices:
         lines = [f"{i}. {choice.label}" for i, choice in enumerate(message.choices, start=1)]
         parts.append("\n".join(lines))
-        parts.append(TEXT_CHOICE_HINT)
+        parts.append(words.TEXT_CHOICE_HINT)
     if message.request is not None:
-        parts.append(TEXT_REQUEST_HINTS[message.request])
+        parts.append(words.TEXT_REQUEST_HINTS[message.request])
     return "\n\n".join(parts)
 
 

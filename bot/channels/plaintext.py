@@ -39,7 +39,7 @@ from bot.flows import Engine
 from bot.messages import ChatType, Incoming, InputKind, Outgoing, PlatformRequest
 from bot.models import ChatKind
 from bot.runtime import ChannelParts, Runtime
-from bot.services import inbox, outbox, people
+from bot.services import inbox_store, outbox, people
 from content.texts import INTERNAL_ERROR
 from scheduler.lease import LeaseKeeper
 from scheduler.limits import Limits
@@ -117,16 +117,16 @@ class PlainChannel(Channel):
                 self.offset = max(update["update_id"] for update in updates) + 1
 
     async def store(self, updates: list[dict[str, Any]]) -> None:
-        received = [inbox.Received(inbox.update_key(self.rt, str(update["update_id"]), update),
-                                   str((update.get("message") or {}).get("chat_id")), update)
-                    for update in updates]
+        received = [inbox_store.Received(
+            inbox_store.update_key(self.rt, str(update["update_id"]), update),
+            str((update.get("message") or {}).get("chat_id")), update) for update in updates]
         async with self.rt.db.statement() as session:
-            await inbox.store(session, self.rt, NAME, received)
+            await inbox_store.store(session, self.rt, NAME, received)
         self.on_stored()
 
     async def handle_stored(self, session: AsyncSession, payload: dict[str, Any],
                             prepared: Any = None) -> None:
-        key = inbox.update_key(self.rt, str(payload["update_id"]), payload)
+        key = inbox_store.update_key(self.rt, str(payload["update_id"]), payload)
         await self.engine.handle(session, _incoming(payload, key))
 
     async def apologise(self, session: AsyncSession, payload: dict[str, Any]) -> None:
@@ -166,7 +166,7 @@ def _incoming(update: dict[str, Any], key: str) -> Incoming:
         chat_id, user_id = str(message["chat_id"]), str(sender["id"])
         sent = datetime.fromtimestamp(int(message["date"]), UTC)
     except (KeyError, TypeError, ValueError):
-        raise inbox.Malformed("not a plain message") from None
+        raise inbox_store.Malformed("not a plain message") from None
     kind, command, args = InputKind.TEXT, None, ""
     if text.startswith("/"):
         word, _, rest = text[1:].partition(" ")

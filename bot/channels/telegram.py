@@ -9,7 +9,7 @@ Tokens never reach a log line (see `bot.logs`).
 
 Whatever `getUpdates` returns is stored and acknowledged, whatever its shape: reading it at
 poll time (`_sender`, `_update_id`) never raises, and an update aiogram cannot read is
-`inbox.Malformed` when handled (`parse_update`), kept and skipped. One bad update must never
+`inbox_store.Malformed` when handled (`parse_update`), kept and skipped. One bad update must never
 stop polling, let alone again after every restart.
 """
 
@@ -73,12 +73,12 @@ from bot.messages import (
     Media,
     Outgoing,
     PlatformRequest,
-    Request,
     choice_data,
 )
 from bot.models import Chat, ChatKind
 from bot.runtime import ChannelParts, Runtime
-from bot.services import evidence, inbox, meta, outbox, people
+from bot.services import evidence, inbox_store, meta, outbox, people
+from content import channels as channel_words
 from content.texts import INTERNAL_ERROR
 from scheduler.lease import LeaseKeeper
 from scheduler.limits import Limits
@@ -94,10 +94,6 @@ CAPABILITIES = Capabilities(
     buttons=True, groups=True, share_requests=True, max_text=MAX_TEXT, deletes_messages=True,
     edits=True, sends_files=True,
 )
-REQUEST_LABELS = {
-    Request.CONTACT: "📱 Gửi số điện thoại của tôi",
-    Request.LOCATION: "📍 Gửi vị trí hiện tại",
-}
 CHOSEN_MARK = "\n\n» {label}"
 EVIDENCE_PARAM = "_evidence"
 MEDIA_METHODS = {"photo": "sendPhoto", "video": "sendVideo", "voice": "sendVoice",
@@ -219,7 +215,7 @@ class TelegramRenderer:
     @staticmethod
     def markup(message: Outgoing) -> dict[str, Any] | None:
         if message.request is not None:
-            rows = [[{"text": REQUEST_LABELS[message.request],
+            rows = [[{"text": channel_words.REQUEST_BUTTONS[message.request],
                       f"request_{message.request.value}": True}]]
             rows += [[{"text": choice.label}] for choice in message.choices]
             return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
@@ -446,11 +442,11 @@ class TelegramChannel(Channel):
             raise Transient(f"network: {type(exc).__name__}") from None
 
     async def store(self, updates: list[dict[str, Any]]) -> None:
-        received = [inbox.Received(inbox.update_key(self.rt, str(_update_id(payload)), payload),
-                                   _sender(payload), payload)
-                    for payload in updates]
+        received = [inbox_store.Received(
+            inbox_store.update_key(self.rt, str(_update_id(payload)), payload), _sender(payload),
+            payload) for payload in updates]
         async with self.rt.db.statement() as session:
-            await inbox.store(session, self.rt, NAME, received)
+            await inbox_store.store(session, self.rt, NAME, received)
         self.on_stored()
 
     # ---- handling: inbox → dispatcher → engine ---------------------------------------
@@ -675,7 +671,7 @@ def _delivery_error(status: int, answer: dict[str, Any]) -> DeliveryError | None
 def read_update(payload: dict[str, Any], username: str = "") -> Incoming | None:
     """What a stored update says, in the core's terms, as the dispatcher routes it: None for
     an update that is no person's input (membership changes, migrations, other bots), or
-    `inbox.Malformed`. Nothing else may come out of any payload (the fuzz tests hold it)."""
+    `inbox_store.Malformed`. Nothing else may come out of any payload (the fuzz tests hold it)."""
     update = parse_update(payload)
     key = str(update.update_id)
     if update.message is not None:
@@ -755,16 +751,16 @@ def _incoming(key: str, message: Message, user: User, kind: InputKind,
 
 
 def parse_update(payload: dict[str, Any], bot: Bot | None = None) -> Update:
-    """A stored update as aiogram's typed model, or `inbox.Malformed` naming what is wrong
+    """A stored update as aiogram's typed model, or `inbox_store.Malformed` naming what is wrong
     (field paths and error kinds only: the content never reaches the message)."""
     if _update_id(payload) is None:
-        raise inbox.Malformed("update_id: missing or not an id")
+        raise inbox_store.Malformed("update_id: missing or not an id")
     try:
         return Update.model_validate(payload, context={"bot": bot})
     except ValidationError as exc:
         problems = [f"{'.'.join(str(part) for part in error['loc'])}: {error['type']}"
                     for error in exc.errors(include_url=False, include_input=False)[:3]]
-        raise inbox.Malformed("; ".join(problems)[:300]) from None
+        raise inbox_store.Malformed("; ".join(problems)[:300]) from None
 
 
 def _update_id(update: dict[str, Any]) -> int | None:

@@ -14,7 +14,7 @@ error on the way costs a restart of the loop (`scheduler.supervisor`), not the u
 
 Every update is stored, whatever its shape: `update_platform_id` and `update_sender` take any
 shape without raising, and `_incoming` turns one that is not the documented shape into
-`inbox.Malformed` (kept and skipped when handled).
+`inbox_store.Malformed` (kept and skipped when handled).
 
 Sending: what Zalo answers decides what the delivery worker does (`send`). Zalo documents no
 error codes for the Bot Platform, so we assume Telegram-style answers (`{"ok": false,
@@ -63,7 +63,8 @@ from bot.flows import Engine
 from bot.messages import Attachment, ChatType, Incoming, InputKind, Outgoing, PlatformRequest
 from bot.models import ChatKind
 from bot.runtime import ChannelParts, Runtime
-from bot.services import evidence, inbox, meta, outbox, people
+from bot.services import evidence, inbox_store, meta, outbox, people
+from content import channels as channel_words
 from content.texts import INTERNAL_ERROR
 from scheduler.lease import LeaseKeeper
 from scheduler.limits import Limits
@@ -94,36 +95,32 @@ EVENT_KINDS = {
     "message.audio.received": InputKind.VOICE,
     "message.unsupported.received": InputKind.OTHER,
 }
-UNSUPPORTED = (
-    "Bình Yên chưa đọc được loại tin nhắn này. Bạn gửi chữ hoặc ảnh giúp mình nhé. "
-    "Gõ «menu» để xem các việc mình giúp được."
-)
 
 
 def _incoming(update: dict[str, Any], key: str) -> Incoming | None:
     """Zalo's update shape → `Incoming` (string ids, display_name, ms timestamps, photo_url).
-    None for an update that is no person's message (another event, a bot); `inbox.Malformed`
+    None for an update that is no person's message (another event, a bot); `inbox_store.Malformed`
     when a field the bot reads is missing or of the wrong type. Nothing else comes out of any
     payload (the fuzz tests hold it); the reasons name fields, never their content."""
     if NOT_AN_OBJECT in update:
-        raise inbox.Malformed("the update is not a JSON object")
+        raise inbox_store.Malformed("the update is not a JSON object")
     message = update.get("message")
     if message is None:
         return None
     event = update.get("event_name")
     if not isinstance(message, dict):
-        raise inbox.Malformed("message: not an object")
+        raise inbox_store.Malformed("message: not an object")
     if event is not None and not isinstance(event, str):
-        raise inbox.Malformed("event_name: not a string")
+        raise inbox_store.Malformed("event_name: not a string")
     sender = _field(message, "from", dict)
     chat = _field(message, "chat", dict) or {}
     if sender is None:
-        raise inbox.Malformed("message.from: missing")
+        raise inbox_store.Malformed("message.from: missing")
     if sender.get("is_bot"):
         return None
     user_id = _id(sender.get("id"), "message.from.id")
     if user_id is None:
-        raise inbox.Malformed("message.from.id: missing")
+        raise inbox_store.Malformed("message.from.id: missing")
     chat_id = _id(chat.get("id"), "message.chat.id") or user_id
     name = _field(sender, "display_name", str) or _field(sender, "name", str)
     kind = EVENT_KINDS.get(event or "", InputKind.OTHER)
@@ -140,7 +137,7 @@ def _incoming(update: dict[str, Any], key: str) -> Incoming | None:
     sent = message.get("date")
     if sent is not None and (isinstance(sent, bool) or not isinstance(sent, int | float)
                              or not 0 <= sent <= LATEST_DATE_MS):
-        raise inbox.Malformed("message.date: not a time in milliseconds")
+        raise inbox_store.Malformed("message.date: not a time in milliseconds")
     message_id = _id(message.get("message_id"), "message.message_id")
     return Incoming(
         channel=NAME, update_key=key, chat_id=chat_id,
@@ -157,7 +154,7 @@ def _field(parent: dict[str, Any], name: str, kind: type) -> Any:
     value = parent.get(name)
     if value is None or isinstance(value, kind):
         return value
-    raise inbox.Malformed(f"{name}: not {'an object' if kind is dict else 'a string'}")
+    raise inbox_store.Malformed(f"{name}: not {'an object' if kind is dict else 'a string'}")
 
 
 def _id(value: Any, where: str) -> str | None:
@@ -165,10 +162,10 @@ def _id(value: Any, where: str) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise inbox.Malformed(f"{where}: not an id")
+        raise inbox_store.Malformed(f"{where}: not an id")
     text = str(value)
     if len(text) > MAX_ID_LENGTH:
-        raise inbox.Malformed(f"{where}: too long for an id")
+        raise inbox_store.Malformed(f"{where}: too long for an id")
     return text
 
 
@@ -293,10 +290,10 @@ class ZaloChannel(Channel):
         """Keep the update before anything else, whatever its shape; True when it was new."""
         if not isinstance(update, dict):
             update = {NOT_AN_OBJECT: update}
-        key = inbox.update_key(self.rt, update_platform_id(update), update)
+        key = inbox_store.update_key(self.rt, update_platform_id(update), update)
         async with self.rt.db.statement() as session:
-            stored = await inbox.store(session, self.rt, NAME,
-                                       [inbox.Received(key, update_sender(update), update)])
+            stored = await inbox_store.store(
+                session, self.rt, NAME, [inbox_store.Received(key, update_sender(update), update)])
         self.on_stored()
         return stored > 0
 
@@ -358,7 +355,7 @@ class ZaloChannel(Channel):
 
     async def handle_stored(self, session: AsyncSession, payload: dict[str, Any],
                             prepared: Any = None) -> None:
-        key = inbox.update_key(self.rt, update_platform_id(payload), payload)
+        key = inbox_store.update_key(self.rt, update_platform_id(payload), payload)
         incoming = _incoming(payload, key)
         if incoming is None:
             return
@@ -370,7 +367,7 @@ class ZaloChannel(Channel):
                 for a in incoming.attachments))
         if incoming.kind is InputKind.OTHER:
             _, chat = await people.touch(session, self.rt, incoming)
-            await outbox.enqueue(session, self.rt, chat, Outgoing(UNSUPPORTED))
+            await outbox.enqueue(session, self.rt, chat, Outgoing(channel_words.UNSUPPORTED))
             return
         await self.engine.handle(session, incoming)
 

@@ -1,7 +1,8 @@
 """The area tree: provinces, (old) districts, communes, villages, groups — levels are data.
 
 Imports are all or nothing: every row is checked first, and the first problems are reported
-with their row numbers; nothing is written unless the whole file is good.
+with their row numbers; nothing is written unless the whole file is good. The problems are
+worded in `content.areas`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.clock import Clock
 from bot.models import Area, AreaAlias, AreaLevel
 from bot.services.errors import InvalidInput, NotFound
 from bot.text import fold
+from content import areas as words
 
 ALIAS_SEPARATORS = (";", "|")
 TRUE_WORDS = {"1", "true", "yes", "co", "x"}
@@ -39,14 +41,20 @@ class AreaRow:
     is_remote: bool = False
 
 
+SHOWN_PROBLEMS = 20  # an import's refusal names this many, then counts the rest
+
+
 class ImportProblems(InvalidInput):
     """Rows that cannot be imported; `problems` holds (row number, reason)."""
 
     def __init__(self, problems: list[tuple[int, str]]) -> None:
         self.problems = problems
-        lines = [f"Dòng {line}: {reason}" for line, reason in problems[:20]]
-        more = f"\n… và {len(problems) - 20} lỗi nữa." if len(problems) > 20 else ""
-        super().__init__("Không nhập gì cả, vì tệp có lỗi:\n" + "\n".join(lines) + more)
+        lines = [words.IMPORT_REFUSED]
+        lines += [words.IMPORT_LINE.format(line=line, reason=reason)
+                  for line, reason in problems[:SHOWN_PROBLEMS]]
+        if len(problems) > SHOWN_PROBLEMS:
+            lines.append(words.IMPORT_MORE.format(count=len(problems) - SHOWN_PROBLEMS))
+        super().__init__("\n".join(lines))
 
 
 def _split_aliases(raw: object) -> list[str]:
@@ -69,16 +77,16 @@ def parse_area_file(path: Path) -> list[AreaRow]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"Không đọc được tệp {path}: {exc}") from exc
+        raise InvalidInput(words.UNREADABLE.format(path=path, error=exc)) from exc
     if path.suffix.lower() in {".yaml", ".yml"}:
         try:
             records = yaml.safe_load(text) or []
         except yaml.YAMLError as exc:
-            raise InvalidInput(f"Tệp YAML hỏng: {exc}") from exc
+            raise InvalidInput(words.BAD_YAML.format(error=exc)) from exc
         if isinstance(records, dict):
             records = records.get("areas", [])
         if not isinstance(records, list):
-            raise InvalidInput("Tệp YAML phải là một danh sách khu vực (hoặc có khóa 'areas').")
+            raise InvalidInput(words.YAML_NOT_A_LIST)
         numbered = list(enumerate(records, start=1))
     else:
         reader = csv.DictReader(io.StringIO(text))
@@ -87,7 +95,7 @@ def parse_area_file(path: Path) -> list[AreaRow]:
     problems: list[tuple[int, str]] = []
     for line, record in numbered:
         if not isinstance(record, dict):
-            problems.append((line, "không phải một khu vực (cần code, name, level)"))
+            problems.append((line, words.NOT_AN_AREA))
             continue
         parent = _clean(record.get("parent") or record.get("parent_code")) or None
         rows.append(
@@ -116,29 +124,28 @@ async def import_areas(session: AsyncSession, rows: list[AreaRow], clock: Clock)
     problems: list[tuple[int, str]] = []
     for row in rows:
         if not row.code:
-            problems.append((row.line, "thiếu mã (code)"))
+            problems.append((row.line, words.NO_CODE))
         elif row.code in file_levels:
-            problems.append((row.line, f"mã {row.code} xuất hiện hai lần"))
+            problems.append((row.line, words.CODE_TWICE.format(code=row.code)))
         if not row.name:
-            problems.append((row.line, "thiếu tên (name)"))
+            problems.append((row.line, words.NO_NAME))
         if row.level not in levels:
             known = ", ".join(sorted(levels, key=levels.__getitem__))
-            problems.append((row.line, f"cấp '{row.level}' không có; dùng một trong: {known}"))
+            problems.append((row.line, words.UNKNOWN_LEVEL.format(level=row.level, known=known)))
         if row.code:
             file_levels.setdefault(row.code, row.level)
     for row in rows:
         if row.parent_code is None:
             continue
         if row.parent_code == row.code:
-            problems.append((row.line, "khu vực không thể là cha của chính nó"))
+            problems.append((row.line, words.OWN_PARENT))
             continue
         parent_level = file_levels.get(row.parent_code) or existing_levels.get(row.parent_code)
         if parent_level is None:
-            problems.append((row.line, f"không tìm thấy khu vực cha {row.parent_code}"))
+            problems.append((row.line, words.NO_PARENT.format(parent=row.parent_code)))
         elif row.level in levels and levels.get(parent_level, 0) >= levels[row.level]:
-            problems.append(
-                (row.line, f"cấp '{row.level}' không thể nằm dưới cấp '{parent_level}'")
-            )
+            problems.append((row.line, words.LEVEL_UNDER.format(level=row.level,
+                                                                parent_level=parent_level)))
     if problems:
         raise ImportProblems(sorted(problems))
 
@@ -237,7 +244,7 @@ async def add_aliases(session: AsyncSession, area: Area, aliases: list[str]) -> 
 async def by_code(session: AsyncSession, code: str) -> Area:
     area = await session.scalar(select(Area).where(Area.code == code))
     if area is None:
-        raise NotFound(f"Không có khu vực mã {code}.")
+        raise NotFound(words.NO_SUCH_CODE.format(code=code))
     return area
 
 

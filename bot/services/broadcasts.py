@@ -1,5 +1,6 @@
 """Broadcasts: one message to many chats, written as one outbox row per chat (and part) in one
-transaction, with progress anyone can query and a report to the author when it is done.
+transaction, with progress anyone can query and a report to the author when it is done (worded
+in `content.broadcasts`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,9 @@ from bot.messages import Outgoing
 from bot.models import Broadcast, Chat, Lane, OutboxMessage, OutboxStatus, Person
 from bot.runtime import Runtime
 from bot.services import outbox
+from content import broadcasts as words
 
-REPORT = "Đã gửi {sent}/{total} nhóm cho «{label}»."
-REPORT_FAILED = " {failed} nhóm lỗi: {names}."
-FAILED_NAME = "{title} ({reason})"
-REASONS = {
-    "chat inactive": "Bình Yên không còn ở trong nhóm",
-    "gave up": "mạng lỗi nhiều lần",
-}
+NAMED_FAILURES = 10  # the report names this many failed groups, then counts the rest
 
 
 @dataclass
@@ -94,19 +90,20 @@ async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
 
 
 def _reason(error: str) -> str:
-    for prefix, words in REASONS.items():
+    for prefix, reason in words.FAILURE_REASONS.items():
         if error.startswith(prefix):
-            return words
+            return reason
     return error[:80]
 
 
 def report_text(record: Broadcast, state: Progress) -> str:
-    text = REPORT.format(sent=state.sent, total=state.total, label=record.label)
+    text = words.REPORT.format(sent=state.sent, total=state.total, label=record.label)
     if state.failures:
-        names = "; ".join(FAILED_NAME.format(title=title, reason=_reason(error))
-                          for title, error in state.failures[:10])
-        more = f" và {len(state.failures) - 10} nhóm khác" if len(state.failures) > 10 else ""
-        text += REPORT_FAILED.format(failed=state.failed, names=names + more)
+        names = "; ".join(words.FAILED_NAME.format(title=title, reason=_reason(error))
+                          for title, error in state.failures[:NAMED_FAILURES])
+        unnamed = len(state.failures) - NAMED_FAILURES
+        more = words.MORE_FAILED.format(count=unnamed) if unnamed > 0 else ""
+        text += words.REPORT_FAILED.format(failed=state.failed, names=names + more)
     return text
 
 

@@ -3,9 +3,9 @@ updates once no platform would resend them, and the record of failed messages on
 needs it.
 
 A delivered message's row is deleted by the delivery worker at once, and a handled update
-loses its sender and keeps only its day when it is claimed (`scheduler.inbox`): for privacy as
-much as for space, since a fully anonymous reporter's receipt went to their chat in the very
-transaction that wrote the tip. What stays here until INBOX_KEEP_DAYS have passed: failed
+loses its sender and keeps only its day when it is claimed (`scheduler.inbox_processor`): for
+privacy as much as for space, since a fully anonymous reporter's receipt went to their chat in
+the very transaction that wrote the tip. What stays here until INBOX_KEEP_DAYS have passed: failed
 rows (for `binhyen outbox status`), and the keys of handled updates. Kept for good: broadcasts
 (their reports and coverage count them) and officers' cards (edited while their tip lives).
 Rows waiting for their recipient to write (Zalo's window) are not touched."""

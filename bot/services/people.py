@@ -2,15 +2,16 @@
 
 Platform ids are never stored in clear: a keyed digest finds the row, an encrypted copy lets the
 delivery worker address the chat. Roles are per area, expire, and can be revoked; an invite is a
-one-time token stored only as a keyed hash.
+one-time token stored only as a keyed hash. Every sentence is in `content.people`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -28,14 +29,11 @@ from bot.models import (
     RoleGrant,
 )
 from bot.runtime import Runtime
-from bot.services import outbox
+from bot.services import areas, outbox
 from bot.services.errors import DomainError, NotFound
+from content import people as words
 
 INVITE_TOKEN_LENGTH = 16  # 80 random bits
-BOT_REMOVED = (
-    "Bình Yên không gửi được tin vào nhóm «{title}» vì đã bị xóa khỏi nhóm hoặc bị chặn. "
-    "Bạn thêm lại Bình Yên vào nhóm giúp mình nhé, để bà con không lỡ tin."
-)
 DEFAULT_INVITE_DAYS = 7
 
 
@@ -85,10 +83,6 @@ async def ensure_chat(
     return chat
 
 
-def chat_external_id(rt: Runtime, chat: Chat) -> str:
-    return rt.keyring.decrypt_text(chat.external_id_enc, "chat.external_id")
-
-
 async def mark_chat_gone(session: AsyncSession, rt: Runtime, chat: Chat, reason: str) -> bool:
     """The bot can no longer write to this chat (blocked, removed from the group). Mark it
     inactive, fail what still waits for it, and tell the group's leaders — once, on the change.
@@ -108,7 +102,7 @@ async def mark_chat_gone(session: AsyncSession, rt: Runtime, chat: Chat, reason:
         private = await session.get(Chat, leader.private_chat_id) if leader.private_chat_id \
             else None
         if private is not None and private.active:
-            notice = BOT_REMOVED.format(title=chat.title or "của tổ")
+            notice = words.BOT_REMOVED.format(title=chat.title or words.UNTITLED_GROUP)
             await outbox.enqueue(session, rt, private, Outgoing(notice))
     return True
 
@@ -206,7 +200,9 @@ def display_name(rt: Runtime, person: Person) -> str:
 
 # ---- roles -------------------------------------------------------------------------------------
 
-def _active(now: datetime):  # type: ignore[no-untyped-def]
+def grant_active(now: Any) -> tuple[ColumnElement[bool], ...]:
+    """What makes a role grant count at `now` (a time or a bind parameter): not revoked, not
+    expired. Every "who holds this role" question asks this, and nothing else."""
     return (
         RoleGrant.revoked_at.is_(None),
         or_(RoleGrant.expires_at.is_(None), RoleGrant.expires_at > now),
@@ -214,8 +210,32 @@ def _active(now: datetime):  # type: ignore[no-untyped-def]
 
 
 async def active_roles(session: AsyncSession, person_id: int, now: datetime) -> list[RoleGrant]:
-    query = select(RoleGrant).where(RoleGrant.person_id == person_id, *_active(now))
+    query = select(RoleGrant).where(RoleGrant.person_id == person_id, *grant_active(now))
     return list((await session.scalars(query.order_by(RoleGrant.id))).all())
+
+
+async def held_roles(session: AsyncSession, person_id: int, now: datetime
+                     ) -> list[tuple[RoleGrant, Area]]:
+    """The person's active roles with their areas, in the order they were granted."""
+    query = (select(RoleGrant, Area).join(Area, Area.id == RoleGrant.area_id)
+             .where(RoleGrant.person_id == person_id, *grant_active(now)).order_by(RoleGrant.id))
+    return [(grant, area) for grant, area in (await session.execute(query)).all()]
+
+
+async def communes_of(session: AsyncSession, person_id: int, chat: Chat, now: datetime
+                      ) -> list[Area]:
+    """The communes a person is tied to, by a role in or below them or by the area of the chat
+    they write from (for the commune police's number): each once."""
+    area_ids = {grant.area_id for grant in await active_roles(session, person_id, now)}
+    if chat.area_id:
+        area_ids.add(chat.area_id)
+    found: dict[int, Area] = {}
+    for area in (await session.scalars(select(Area).where(Area.id.in_(area_ids))
+                                       .order_by(Area.id))).all():
+        commune = await areas.enclosing(session, area, "commune")
+        if commune is not None:
+            found[commune.id] = commune
+    return list(found.values())
 
 
 async def has_role(
@@ -236,7 +256,7 @@ HOLDERS = (  # built once: every tip asks it
     select(Person)
     .join(RoleGrant, RoleGrant.person_id == Person.id)
     .where(RoleGrant.area_id == bindparam("area_id"),
-           RoleGrant.role.in_(bindparam("roles", expanding=True)), *_active(bindparam("now")))
+           RoleGrant.role.in_(bindparam("roles", expanding=True)), *grant_active(bindparam("now")))
     .distinct()
     .order_by(Person.id)
 )
@@ -278,9 +298,9 @@ async def grant_role(
 async def revoke_role(session: AsyncSession, grant_id: int, *, now: datetime, by: str) -> RoleGrant:
     grant = await session.get(RoleGrant, grant_id)
     if grant is None:
-        raise NotFound(f"Không có quyền nào số {grant_id}.")
+        raise NotFound(words.NO_GRANT.format(number=grant_id))
     if grant.revoked_at is not None:
-        raise DomainError(f"Quyền số {grant_id} đã bị thu hồi từ trước.")
+        raise DomainError(words.GRANT_ALREADY_REVOKED.format(number=grant_id))
     grant.revoked_at, grant.revoked_by = now, by
     return grant
 
@@ -298,7 +318,7 @@ async def list_grants(
     query = select(RoleGrant, Area, Person).join(Area, Area.id == RoleGrant.area_id)
     query = query.join(Person, Person.id == RoleGrant.person_id)
     if not include_inactive:
-        query = query.where(*_active(rt.clock.now()))
+        query = query.where(*grant_active(rt.clock.now()))
     rows = (await session.execute(query.order_by(RoleGrant.id))).all()
     return [GrantView(grant, area, display_name(rt, person)) for grant, area, person in rows]
 
@@ -307,12 +327,6 @@ async def list_grants(
 
 class InviteProblem(DomainError):
     pass
-
-
-INVITE_UNKNOWN = "Mã mời này không đúng. Bạn kiểm tra lại giúp mình, hoặc xin người mời gửi lại nhé."
-INVITE_USED = "Mã mời này đã được dùng rồi. Mỗi mã chỉ dùng được một lần; bạn xin người mời mã mới nhé."
-INVITE_EXPIRED = "Mã mời này đã hết hạn. Bạn xin người mời gửi mã mới nhé."
-INVITE_REVOKED = "Mã mời này đã bị thu hồi. Nếu cần, bạn liên hệ người mời nhé."
 
 
 def invite_hash(rt: Runtime, token: str) -> str:
@@ -365,7 +379,10 @@ async def redeem_invite(
     The invite is spent by one conditional UPDATE (… WHERE used_at IS NULL … RETURNING), so
     of several people pasting it at the same moment exactly one gets the role: the others'
     UPDATE waits for the first to commit, then finds the invite used (PostgreSQL) or runs
-    after it (SQLite). Only when nothing was spent is the invite read, to say why."""
+    after it (SQLite). Only when nothing was spent is the invite read, to say why; a token
+    that cannot be one is refused before any of it."""
+    if not looks_like_invite(token):
+        raise InviteProblem(words.INVITE_UNKNOWN)
     now = rt.clock.now()
     digest = invite_hash(rt, token)
     spent = (await session.execute(SPEND_INVITE, {
@@ -374,12 +391,12 @@ async def redeem_invite(
         invite = await session.scalar(select(Invite).where(Invite.token_hash == digest)
                                       .execution_options(populate_existing=True))
         if invite is None:
-            raise InviteProblem(INVITE_UNKNOWN)
+            raise InviteProblem(words.INVITE_UNKNOWN)
         if invite.revoked_at is not None:
-            raise InviteProblem(INVITE_REVOKED)
+            raise InviteProblem(words.INVITE_REVOKED)
         if invite.used_at is not None:
-            raise InviteProblem(INVITE_USED)
-        raise InviteProblem(INVITE_EXPIRED)
+            raise InviteProblem(words.INVITE_USED)
+        raise InviteProblem(words.INVITE_EXPIRED)
     invite_id, role, area_id = spent
     area = await session.get(Area, area_id)
     assert area is not None
@@ -393,5 +410,5 @@ async def redeem_invite(
 async def revoke_invite(session: AsyncSession, invite_id: int, now: datetime) -> None:
     invite = await session.get(Invite, invite_id)
     if invite is None:
-        raise NotFound(f"Không có lời mời số {invite_id}.")
+        raise NotFound(words.NO_INVITE.format(number=invite_id))
     invite.revoked_at = now

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.models import InboxStatus, InboxUpdate, Role
+from content import groups
 from content import tips as words
-from handlers import groups
 from tests.conftest import every_channel
 from tests.e2e.tipkit import enrol, events, file_report, police, the_tip
 from tests.harness import LEADER, OFFICER, RESIDENT, Harness

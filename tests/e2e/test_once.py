@@ -18,8 +18,9 @@ from sqlalchemy.exc import OperationalError
 from bot.config import Settings
 from bot.models import InboxStatus, InboxUpdate, Role, RoleGrant
 from bot.services import areas, demo, people
+from content import people as people_words
+from content import start
 from content import tips as words
-from handlers import start
 from tests.conftest import every_channel
 from tests.e2e.test_tips_evidence import zalo_with_links  # noqa: F401  (a fixture)
 from tests.e2e.tipkit import enrol, events, file_report, police
@@ -111,7 +112,7 @@ async def test_one_invite_pasted_by_four_people_at_once_grants_one_role(
     welcome = start.INVITE_OK.format(role="cán bộ Công an xã", area="Xã Bình Yên")
     # the first paragraph: on Zalo a note on its contact window follows the welcome
     replies = Counter([(await h.last_text(user)).split("\n\n")[0] for user in claimants])
-    assert replies == {welcome: 1, people.INVITE_USED: 3}
+    assert replies == {welcome: 1, people_words.INVITE_USED: 3}
     async with h.app.rt.db.reading() as session:
         assert await session.scalar(select(func.count()).select_from(RoleGrant)) == 1
     assert await failed_updates(h) == 0

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from bot.models import Role, RoleGrant
 from bot.services import areas, demo, people
-from content import texts
-from handlers import start
+from content import people as people_words
+from content import start, texts
 from tests.harness import CHIEF, GROUP_CHAT, OFFICER, RESIDENT, RESIDENT_2, Harness
 
 
@@ -69,7 +69,7 @@ async def test_invite_is_redeemed_once(harness: Harness) -> None:
     assert await _grants(harness) == 1
 
     await harness.send(CHIEF, f"/start {token.lower()}")
-    assert await harness.last_text(CHIEF) == people.INVITE_USED
+    assert await harness.last_text(CHIEF) == people_words.INVITE_USED
     assert await _grants(harness) == 1
 
     await harness.send(OFFICER, "/vaitro")
@@ -86,13 +86,13 @@ async def test_expired_revoked_and_unknown_invites_change_nothing(harness: Harne
     harness.clock.advance(timedelta(hours=2))
 
     await harness.send(RESIDENT, f"/start {expiring}")
-    assert await harness.last_text(RESIDENT) == people.INVITE_EXPIRED
+    assert await harness.last_text(RESIDENT) == people_words.INVITE_EXPIRED
     await harness.send(RESIDENT, f"/start {revoked}")
-    assert await harness.last_text(RESIDENT) == people.INVITE_REVOKED
+    assert await harness.last_text(RESIDENT) == people_words.INVITE_REVOKED
     await harness.send(RESIDENT, "/start ABCDEFGHJKMNPQRS")
-    assert await harness.last_text(RESIDENT) == people.INVITE_UNKNOWN
+    assert await harness.last_text(RESIDENT) == people_words.INVITE_UNKNOWN
     await harness.send(RESIDENT, "/start xin-chao")
-    assert await harness.last_text(RESIDENT) == people.INVITE_UNKNOWN
+    assert await harness.last_text(RESIDENT) == people_words.INVITE_UNKNOWN
     assert await _grants(harness) == 0
     await harness.send(RESIDENT, "/vaitro")
     assert (await harness.last_text(RESIDENT)).startswith(start.NO_ROLES)

@@ -188,7 +188,7 @@ async def test_the_tick_that_fails_is_tried_again_and_shows_on_healthz(
         await until(purged)
         await until(healthy(health))
         failing.remove()
-    assert tracebacks(caplog, "scheduled job") == []  # the job logs its own traceback:
+    assert tracebacks(caplog, "due job") == []  # the job logs its own traceback:
     assert any(r.name == "scheduler.tick" and r.exc_info for r in caplog.records)
     assert any("tick failed" in r.getMessage() for r in caplog.records)
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.models import Evidence, IdentityMode, Person, Role, TipEvent
 from bot.services import areas, demo, people, tip_cards, tips
 from content import tips as words
-from handlers.start import HELP
+from content.start import HELP
 from tests.conftest import every_channel
 from tests.e2e.tipkit import (
     DESCRIPTION,

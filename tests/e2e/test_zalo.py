@@ -17,15 +17,15 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from bot.channels.zalo import SECRET_HEADER, UNSUPPORTED, _incoming
+from bot.channels.zalo import SECRET_HEADER, _incoming
 from bot.config import Settings
 from bot.db import Database
 from bot.messages import ChatType, InputKind
 from bot.models import InboxStatus, InboxUpdate, OutboxMessage, OutboxStatus, Role
 from bot.sandbox.server import start_sandbox
 from bot.web import WebServer, webhook_path
+from content import channels, groups
 from content import tips as words
-from handlers import groups
 from tests.e2e.tipkit import enrol, file_report, police
 from tests.harness import LEADER, OFFICER, RESIDENT, RESIDENT_2, ZALO_TOKEN, Harness
 
@@ -108,7 +108,7 @@ async def test_long_messages_are_split_at_2000_characters(harness: Harness) -> N
 async def test_an_unsupported_message_gets_a_polite_answer(harness: Harness) -> None:
     await harness.control("POST", "message", user=harness.user_json(RESIDENT), unsupported=True)
     await harness.settle()
-    assert await harness.last_text(RESIDENT) == UNSUPPORTED
+    assert await harness.last_text(RESIDENT) == channels.UNSUPPORTED
     await harness.control("POST", "message", user=harness.user_json(RESIDENT), sticker=True)
     await harness.settle()
     assert (await harness.last_text(RESIDENT)).startswith("Mình chưa hiểu ý bạn")

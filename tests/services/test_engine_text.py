@@ -15,8 +15,9 @@ from bot.messages import ChatType, Incoming, InputKind
 from bot.models import OutboxMessage, Role
 from bot.runtime import Runtime
 from bot.services import areas, demo, outbox, people
-from content import texts
-from handlers import build_registry, start
+from content import people as people_words
+from content import start, texts
+from handlers import build_registry
 from tests.services.conftest import TEXT_CHANNEL
 
 pytestmark = pytest.mark.pg
@@ -94,7 +95,7 @@ async def test_invite_by_typed_start_command(rt: Runtime, engine: Engine) -> Non
     [reply] = await user.says(f"batdau {token}")
     assert reply.startswith("Xong!") and "lãnh đạo Công an xã" in reply
     [again] = await user.says(f"/start {token}")
-    assert again == people.INVITE_USED
+    assert again == people_words.INVITE_USED
 
 
 async def test_roles_expire_and_do_not_inherit(rt: Runtime) -> None:
@@ -128,3 +129,21 @@ async def test_platform_ids_are_not_stored_in_clear(rt: Runtime, engine: Engine)
         person = (await session.scalars(select(people.Person))).one()
     assert "84901234567" not in person.user_ref
     assert b"84901234567" not in person.external_id_enc
+
+
+async def test_my_roles_show_the_expiry_day_in_vietnam(rt: Runtime, engine: Engine) -> None:
+    """A role ending at 20:00 UTC ends on the next day in Vietnam (UTC+7): that day is shown
+    (the UTC day was shown before)."""
+    user = TextUser(rt, engine, "u5")
+    await user.says("/start")
+    ends = rt.clock.now().replace(hour=20, minute=0)
+    async with rt.transaction() as session:
+        await demo.seed_demo(session, rt)
+        village = await areas.by_code(session, "DEMO-THON-DONG")
+        person = (await session.scalars(select(people.Person))).one()
+        await people.grant_role(session, person, Role.SECURITY_MEMBER, village,
+                                now=rt.clock.now(), granted_by="test", expires_at=ends)
+    [roles] = await user.says("/vaitro")
+    assert roles == "\n".join([start.ROLES_TITLE, start.ROLE_LINE.format(
+        role=people_words.ROLE_NAMES[Role.SECURITY_MEMBER], area="Thôn Đông",
+        expiry=start.ROLE_EXPIRY.format(date=f"{ends.day + 1:02d}/{ends:%m/%Y}"))])

@@ -22,7 +22,7 @@ from bot.models import (
     TipCard,
 )
 from bot.runtime import Runtime
-from bot.services import evidence, inbox, outbox, tip_cards, tips
+from bot.services import evidence, inbox_store, outbox, tip_cards, tips
 from bot.services.tips import Draft
 from tests.services.test_tips import _commune, _person
 
@@ -69,7 +69,8 @@ async def test_0008_forgets_what_timed_a_reporter(rt: Runtime, db: Database) -> 
         chat = await session.get(Chat, reporter.private_chat_id)
         assert chat is not None
         [receipt] = await outbox.enqueue(session, rt, chat, Outgoing("Đã nhận tin báo."))
-        await inbox.store(session, rt, "text", [inbox.Received("u1", "r", {"text": "1"})])
+        await inbox_store.store(session, rt, "text",
+                                [inbox_store.Received("u1", "r", {"text": "1"})])
         now = rt.clock.now()
         session.add(GuardCounter(key="tips:hourly", count=1, window_start=now,
                                  expires_at=now + timedelta(hours=1)))

@@ -20,6 +20,7 @@ from bot.models import Area, IdentityMode, Person, Role, RoleGrant, Tip, TipEven
 from bot.runtime import Runtime
 from bot.services import areas, demo, people, tips
 from bot.services.errors import DomainError
+from content import people as people_words
 from content import tips as words
 from tests.services.test_tips import _commune, _person, _submit
 
@@ -73,7 +74,7 @@ async def test_one_invite_pasted_by_four_at_once_grants_one_role(rt: Runtime) ->
         return run
 
     results = await _at_once(rt, [redeem(person) for person in claimants])
-    assert Counter(results) == {"granted": 1, people.INVITE_USED: 3}
+    assert Counter(results) == {"granted": 1, people_words.INVITE_USED: 3}
     async with rt.db.reading() as session:
         grants = (await session.scalars(select(RoleGrant))).all()
     assert len(grants) == 1 and grants[0].role == Role.POLICE_OFFICER
@@ -91,9 +92,9 @@ async def test_a_used_expired_or_revoked_invite_says_why(rt: Runtime, clock: Fak
             valid_for=timedelta(minutes=5))
         await people.revoke_invite(session, revoked.id, rt.clock.now())
     clock.advance(timedelta(minutes=6))
-    for token, problem in ((revoked_token, people.INVITE_REVOKED),
-                           (short_token, people.INVITE_EXPIRED),
-                           ("7K3MQ9XPA2BCDEFG", people.INVITE_UNKNOWN)):
+    for token, problem in ((revoked_token, people_words.INVITE_REVOKED),
+                           (short_token, people_words.INVITE_EXPIRED),
+                           ("7K3MQ9XPA2BCDEFG", people_words.INVITE_UNKNOWN)):
         async with rt.transaction() as session:
             with pytest.raises(people.InviteProblem, match=problem):
                 await people.redeem_invite(session, rt, token, person)

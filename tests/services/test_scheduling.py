@@ -20,8 +20,8 @@ from bot.models import (
     ScheduledStatus,
 )
 from bot.runtime import Runtime
-from bot.services import broadcasts, outbox, people, schedule
-from handlers import build_registry
+from bot.services import broadcasts, outbox, people, scheduled_broadcasts
+from scheduler.jobs import DUE_JOBS
 from scheduler.lease import LeaseKeeper
 from scheduler.tick import Ticker
 from tests.services.conftest import TEXT_CHANNEL
@@ -110,9 +110,9 @@ async def test_scheduled_message_sent_when_due_within_grace(rt: Runtime,
                                                             clock: FakeClock) -> None:
     chats = await _groups(rt, 3)
     async with rt.transaction() as session:
-        item = await schedule.schedule(session, rt, Outgoing("Ngày 26/6"), chats, None,
+        item = await scheduled_broadcasts.broadcast_later(session, rt, Outgoing("Ngày 26/6"), chats, None,
                                        clock.now() + timedelta(hours=1), label="Ma túy")
-    ticker = Ticker(rt, build_registry().due)
+    ticker = Ticker(rt, DUE_JOBS)
     await ticker.tick()
     async with rt.db.reading() as session:
         assert (await session.get(ScheduledMessage, item.id)).status == ScheduledStatus.SCHEDULED
@@ -135,10 +135,10 @@ async def test_scheduled_message_missed_beyond_grace_is_reported(rt: Runtime,
     author = await _author(rt)
     due = clock.now() + timedelta(minutes=10)
     async with rt.transaction() as session:
-        item = await schedule.schedule(session, rt, Outgoing("Tin"), chats, author, due,
+        item = await scheduled_broadcasts.broadcast_later(session, rt, Outgoing("Tin"), chats, author, due,
                                        label="Ngày hội 19/8")
     clock.advance(timedelta(hours=3))
-    await Ticker(rt, build_registry().due).tick()
+    await Ticker(rt, DUE_JOBS).tick()
     async with rt.db.reading() as session:
         missed = await session.get(ScheduledMessage, item.id)
         rows = (await session.scalars(select(OutboxMessage))).all()

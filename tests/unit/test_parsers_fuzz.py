@@ -5,7 +5,7 @@ replaced by values of the wrong type, huge numbers, strings, or removed. Whateve
 - reading an update at poll time (its sender, its id, the next offset, whether it needs
   files fetched) never raises;
 - parsing it gives an `Incoming` with fields of the right types, or None, or raises
-  `inbox.Malformed` — the one exception the inbox keeps an update as malformed for — and
+  `inbox_store.Malformed` — the one exception the inbox keeps an update as malformed for — and
   never anything else.
 """
 
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from bot.channels import telegram, zalo
 from bot.messages import ChatType, Incoming, InputKind
-from bot.services.inbox import Malformed
+from bot.services.inbox_store import Malformed
 
 USER = {"id": 1001, "is_bot": False, "first_name": "An", "last_name": "Nguyễn"}
 PRIVATE = {"id": 1001, "type": "private", "first_name": "An", "last_name": "Nguyễn"}

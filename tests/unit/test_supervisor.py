@@ -148,7 +148,7 @@ async def test_a_driven_round_that_fails_is_skipped_until_its_backoff_ends(
     async def failing() -> None:
         nonlocal calls
         calls += 1
-        raise RoundFailed("scheduled job(s) housekeeping failed")
+        raise RoundFailed("due job(s) housekeeping failed")
 
     await supervisor.round("tick", failing)
     await supervisor.round("tick", failing)  # during the backoff: not even tried

@@ -34,6 +34,8 @@ from pydantic import (
     model_validator,
 )
 
+from content import campaigns as words
+
 CALENDAR_FILE = Path(__file__).resolve().parents[3] / "content" / "calendar.yaml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 KEY = r"^[a-z0-9][a-z0-9_-]*$"
@@ -130,7 +132,7 @@ class Day(_Strict):
         if isinstance(self.rule, LunarNewYearRule):
             after = [m.key for m in self.messages if m.offset_days > 0]
             if after:
-                raise ValueError(f"the Tết peak comes before Tết; after it: {after}")
+                raise ValueError(f"the lunar new year peak comes before the new year; after it: {after}")
         return self
 
     def message(self, key: str) -> Message:
@@ -225,20 +227,11 @@ ZALO_LIMIT = 2000
 FOOTER_ROOM = 300
 MAX_TEXT = ZALO_LIMIT - FOOTER_ROOM
 # long but real values, so a message that fits with them fits with any commune's
-FILLED = {
-    "group": "Tổ dân cư tự quản số 15 khu phố Hòa Bình Đông",
-    "commune": "phường Hòa Bình Đông",
-    "police_contact": "Công an phường Hòa Bình Đông (☎️ 0258 3812 345)",
-    "report_hint": "nhắn riêng cho Bình Yên chữ «báo tin» (có thể giấu tên)",
-    "festival_date": "sáng Chủ nhật 17/8, từ 7 giờ 30",
-    "festival_place": "nhà văn hóa khu phố Hòa Bình Đông",
-    "tet_date": "17/02/2026",
-}
+FILLED = words.LONGEST_FILLS
 EVERY_MESSAGE = frozenset({"group", "commune", "police_contact", "report_hint"})
 BY_RULE = {"local": frozenset({"festival_date", "festival_place"}),
            "lunar_new_year": frozenset({"tet_date"})}
-ABBREVIATIONS = ("ANTT", "ANTQ", "CQĐT", "CQDT", "BLTTHS", "BLHS", "PCCC", "CNCH", "ATGT",
-                 "TNGT", "UBND", "MTTQ", "CAND", "CAX")
+ABBREVIATIONS = words.ABBREVIATIONS
 _ABBREVIATION = re.compile(r"(?<!\w)(" + "|".join(ABBREVIATIONS) + r")(?!\w)")
 
 

@@ -117,7 +117,7 @@ async def fan_out(rt: Runtime, send_id: int, relay_channels: Sequence[str]) -> N
 
 
 def _label(send: CampaignSend) -> str:
-    return f"Tuyên truyền {send.on}: {send.parts}"[:200]
+    return words.BROADCAST_LABEL.format(on=send.on, parts=send.parts)[:200]
 
 
 async def _scope_groups(session: AsyncSession, send: CampaignSend) -> list[int] | None:

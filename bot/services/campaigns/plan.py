@@ -147,7 +147,7 @@ def _hm(at: time) -> str:
 
 
 def _names(entry: Entry) -> str:
-    return " và ".join(f"«{name}»" for name in dict.fromkeys(entry.names))
+    return words.AND.join(f"«{name}»" for name in dict.fromkeys(entry.names))
 
 
 def _merge(first: Entry, second: Entry) -> Entry:
@@ -324,5 +324,7 @@ def _duration(hours: float) -> str:
     minutes = round(hours * 60)
     whole, rest = divmod(minutes, 60)
     if not whole:
-        return f"{rest} phút"
-    return f"{whole} giờ {rest} phút" if rest else f"{whole} giờ"
+        return words.DURATION_MINUTES.format(minutes=rest)
+    if not rest:
+        return words.DURATION_HOURS.format(hours=whole)
+    return words.DURATION_BOTH.format(hours=whole, minutes=rest)

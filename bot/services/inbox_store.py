@@ -1,8 +1,9 @@
-"""The durable inbox: every update is stored, encrypted, before the platform is told it arrived.
+"""The durable inbox's rows: every update is stored, encrypted, before the platform is told it
+arrived; this module stores, reads and marks them, and never handles one.
 
-Handling happens from here, in the same transaction that marks the row done, so a crash at any
-point either leaves the row pending (handled again after restart) or done (never again), and a
-repeated update (same channel and update key) is stored once.
+Handling is `scheduler.inbox_processor`'s, in the same transaction that claims the row done, so
+a crash at any point either leaves the row pending (handled again after restart) or done (never
+again), and a repeated update (same channel and update key) is stored once.
 """
 
 from __future__ import annotations
@@ -103,14 +104,6 @@ def open_payload(rt: Runtime, row: InboxUpdate) -> dict[str, Any]:
 
 def open_blob(rt: Runtime, blob: bytes) -> dict[str, Any]:
     return dict(json.loads(rt.keyring.decrypt_text(blob, PAYLOAD_CONTEXT)))
-
-
-def mark_done(rt: Runtime, row: InboxUpdate) -> None:
-    """Done rows keep their key (to recognise a repeat) but lose their content."""
-    row.status = InboxStatus.DONE
-    row.payload_enc = None
-    row.processed_at = rt.clock.now()
-    row.attempts += 1
 
 
 def mark_malformed(rt: Runtime, row: InboxUpdate, reason: str) -> None:

@@ -1,4 +1,6 @@
-"""Broadcasts scheduled for later, run by the scheduler's tick.
+"""Broadcasts scheduled for later (`broadcast_later`), sent by the scheduler's tick as due job
+"scheduled_broadcasts" (`scheduler.jobs`). Not the tips' deadlines (`tip_lifecycle`) nor the
+campaigns' plans (`bot.services.campaigns`).
 
 What came due while everything was down is still sent on start if it is late by less than the
 grace period (`BINHYEN_MISSED_GRACE_MINUTES`); later than that it is marked missed and its
@@ -20,14 +22,11 @@ from bot.messages import Choice, Outgoing
 from bot.models import Chat, Lane, Person, ScheduledMessage, ScheduledStatus
 from bot.runtime import Runtime
 from bot.services import broadcasts, outbox
+from content import broadcasts as words
 
 log = logging.getLogger(__name__)
 
-CONTENT_CONTEXT = "scheduled.content"
-MISSED = (
-    "Tin hẹn giờ «{label}» (lúc {when}) đã không được gửi vì hệ thống ngừng chạy quá lâu "
-    "và đã trễ hơn {grace}. Nếu vẫn cần, bạn gửi lại giúp mình nhé."
-)
+CONTENT_CONTEXT = "scheduled.content"  # the encryption context of stored contents: never change
 
 
 def _dump(content: Outgoing) -> str:
@@ -41,7 +40,7 @@ def _load(raw: str) -> Outgoing:
                     data["token"])
 
 
-async def schedule(
+async def broadcast_later(
     session: AsyncSession,
     rt: Runtime,
     content: Outgoing,
@@ -65,7 +64,9 @@ async def schedule(
 
 def _grace_words(grace: timedelta) -> str:
     minutes = int(grace.total_seconds() // 60)
-    return f"{minutes // 60} giờ" if minutes % 60 == 0 and minutes >= 60 else f"{minutes} phút"
+    if minutes % 60 == 0 and minutes >= 60:
+        return words.GRACE_HOURS.format(hours=minutes // 60)
+    return words.GRACE_MINUTES.format(minutes=minutes)
 
 
 async def run_due(rt: Runtime, now: datetime) -> None:
@@ -95,13 +96,13 @@ async def run_due(rt: Runtime, now: datetime) -> None:
 async def _missed(session: AsyncSession, rt: Runtime, item: ScheduledMessage,
                   grace: timedelta, now: datetime) -> None:
     item.status, item.done_at = ScheduledStatus.MISSED, now
-    log.warning("scheduled message %s missed (due %s)", item.id, item.next_due.isoformat())
+    log.warning("scheduled broadcast %s missed (due %s)", item.id, item.next_due.isoformat())
     if item.author_person_id is None:
         return
     author = await session.get(Person, item.author_person_id)
     chat = await session.get(Chat, author.private_chat_id) if author and \
         author.private_chat_id else None
     if chat is not None:
-        text = MISSED.format(label=item.label, when=format_local(item.next_due, rt.settings.tz),
+        text = words.MISSED.format(label=item.label, when=format_local(item.next_due, rt.settings.tz),
                              grace=_grace_words(grace))
         await outbox.enqueue(session, rt, chat, Outgoing(text))

@@ -9,7 +9,7 @@ under an advisory lock on its sender, so several processes keep one user's order
 Slow work an update needs (fetching files) is done before the transaction opens. A failing
 update is retried, then kept (encrypted) as `failed` and its sender gets an apology — never
 silently dropped. An update that is not the shape its platform documents (the channel's parser
-raises `inbox.Malformed`) is kept (encrypted) as `malformed` at once, logged once and skipped:
+raises `inbox_store.Malformed`) is kept (encrypted) as `malformed` at once, logged once and skipped:
 no retries, no apology. When the database itself fails (a lock held past the busy timeout, a
 lost connection) the update is not to blame: nothing is counted against it, the turn is rolled
 back and the error ends the loop, which the supervisor starts again; the update is still
@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import unavailable
 from bot.models import InboxStatus, InboxUpdate
 from bot.runtime import Runtime
-from bot.services import inbox
+from bot.services import inbox_store
 from bot.services.people import seen_day
 from scheduler.supervisor import Beat
 
@@ -138,7 +138,7 @@ class InboxProcessor:
         """What waits, oldest first. Payloads read and decrypted on an earlier turn that did
         not get to them (a batch stops after BATCH_SECONDS) are kept, not read again."""
         async with self.rt.db.reading() as session:
-            ids = [row_id for row_id, _ in await inbox.pending(session, self.channel, BATCH)]
+            ids = [row_id for row_id, _ in await inbox_store.pending(session, self.channel, BATCH)]
             missing = [row_id for row_id in ids if row_id not in self._opened]
             if missing:
                 rows = (await session.execute(
@@ -146,7 +146,7 @@ class InboxProcessor:
                     .where(InboxUpdate.id.in_(missing)))).all()
                 for row_id, sender, blob in rows:
                     if blob is not None:
-                        self._opened[row_id] = (sender, inbox.open_blob(self.rt, blob))
+                        self._opened[row_id] = (sender, inbox_store.open_blob(self.rt, blob))
         self._opened = {row_id: self._opened[row_id] for row_id in ids if row_id in self._opened}
         return [Waiting(row_id, *self._opened[row_id]) for row_id in ids
                 if row_id in self._opened]
@@ -162,7 +162,7 @@ class InboxProcessor:
             async with self._slots:
                 try:
                     item.prepared = await prepare(item.payload)
-                except inbox.Malformed:
+                except inbox_store.Malformed:
                     pass  # handling it says so, once
                 except Exception as exc:
                     if unavailable(exc):
@@ -229,7 +229,7 @@ class InboxProcessor:
             await self._failed(item.row_id, exc)
 
     async def _failed(self, row_id: int, exc: Exception) -> None:
-        if isinstance(exc, inbox.Malformed):
+        if isinstance(exc, inbox_store.Malformed):
             log.warning("inbox row %s is malformed (%s): kept, not handled", row_id, exc)
         else:
             log.error("inbox row %s failed: %s", row_id, type(exc).__name__, exc_info=exc)
@@ -237,14 +237,14 @@ class InboxProcessor:
             row = await session.get(InboxUpdate, row_id)
             if row is None or row.status != InboxStatus.PENDING:
                 return
-            if isinstance(exc, inbox.Malformed):
-                inbox.mark_malformed(self.rt, row, str(exc))
+            if isinstance(exc, inbox_store.Malformed):
+                inbox_store.mark_malformed(self.rt, row, str(exc))
                 return
-            gave_up = inbox.mark_attempt_failed(self.rt, row, type(exc).__name__)
+            gave_up = inbox_store.mark_attempt_failed(self.rt, row, type(exc).__name__)
             if gave_up and self.give_up is not None and row.payload_enc is not None:
                 try:
                     async with session.begin_nested():
-                        await self.give_up(session, inbox.open_payload(self.rt, row))
+                        await self.give_up(session, inbox_store.open_payload(self.rt, row))
                 except Exception:
                     log.exception("could not tell the sender of inbox row %s", row_id)
 

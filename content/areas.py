@@ -1,0 +1,24 @@
+"""Every sentence about the area tree, for whoever imports it with `binhyen areas import` and
+looks areas up by code (`bot/services/areas.py`): the refusal names the rows and what is wrong
+with each, in the file's own words (code, name, level)."""
+
+from __future__ import annotations
+
+IMPORT_REFUSED = "Không nhập gì cả, vì tệp có lỗi:"
+IMPORT_LINE = "Dòng {line}: {reason}"
+IMPORT_MORE = "… và {count} lỗi nữa."
+UNREADABLE = "Không đọc được tệp {path}: {error}"
+BAD_YAML = "Tệp YAML hỏng: {error}"
+YAML_NOT_A_LIST = "Tệp YAML phải là một danh sách khu vực (hoặc có khóa 'areas')."
+
+# why one row cannot be imported
+NOT_AN_AREA = "không phải một khu vực (cần code, name, level)"
+NO_CODE = "thiếu mã (code)"
+CODE_TWICE = "mã {code} xuất hiện hai lần"
+NO_NAME = "thiếu tên (name)"
+UNKNOWN_LEVEL = "cấp '{level}' không có; dùng một trong: {known}"
+OWN_PARENT = "khu vực không thể là cha của chính nó"
+NO_PARENT = "không tìm thấy khu vực cha {parent}"
+LEVEL_UNDER = "cấp '{level}' không thể nằm dưới cấp '{parent_level}'"
+
+NO_SUCH_CODE = "Không có khu vực mã {code}."
