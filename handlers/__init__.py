@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.flows import Registry
-from bot.services import housekeeping, schedule, tip_jobs
+from bot.services import housekeeping, schedule
+from bot.services.tips import jobs as tip_jobs
 from handlers import groups, police, report, start, status
 
 

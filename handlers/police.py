@@ -36,8 +36,18 @@ from bot.parse import (
     parse_page,
     parse_ref,
 )
-from bot.services import areas, people, tip_cards, tip_lifecycle, tips
+from bot.services import areas, people
 from bot.services.errors import NotAllowed
+from bot.services.tips import (
+    TipProblem,
+    access,
+    actions,
+    cards,
+    codes,
+    events,
+    lifecycle,
+    stats,
+)
 from bot.text import clean, inline, quote, squash
 from content import tips as words
 
@@ -49,8 +59,8 @@ action_flow = Flow("tip_action")
 # ---- access ---------------------------------------------------------------------------------------
 
 async def _mailbox_scope(ctx: Ctx) -> tuple[list[int], bool]:
-    communes = await tips.police_communes(ctx.session, ctx.person, ctx.now)
-    dispatcher = await tips.is_dispatcher(ctx.session, ctx.person, ctx.now)
+    communes = await access.police_communes(ctx.session, ctx.person, ctx.now)
+    dispatcher = await access.is_dispatcher(ctx.session, ctx.person, ctx.now)
     if not communes and not dispatcher:
         raise NotAllowed(words.NOT_POLICE)
     return communes, dispatcher
@@ -66,11 +76,11 @@ async def mailbox(ctx: Ctx, args: str) -> Outcome:
         if ref is None:  # "³", "99999999999": not a tip's number, and never a crash
             return Finish(words.BAD_REF.format(typed=words_in[0][:20], command="/hopthu"))
         return await _detail(ctx, ref)
-    if words_in and tips.canonical_code(args) is not None:
-        canonical = tips.canonical_code(args)
+    if words_in and codes.canonical_code(args) is not None:
+        canonical = codes.canonical_code(args)
         assert canonical is not None
         tip = await ctx.session.scalar(
-            select(Tip).where(Tip.receipt_hash == tips.receipt_hash(ctx.rt, canonical)))
+            select(Tip).where(Tip.receipt_hash == codes.receipt_hash(ctx.rt, canonical)))
         if tip is None:
             return Finish(words.NO_RIGHT)
         return await _detail(ctx, tip.id)
@@ -118,9 +128,9 @@ async def mailbox(ctx: Ctx, args: str) -> Outcome:
 async def _detail(ctx: Ctx, ref: int) -> Outcome:
     """The whole card and the latest history, in as many messages as they take, the buttons
     on the last."""
-    tip, role = await tips.get_for_officer(ctx.session, ref, ctx.person, ctx.now)
-    await tips.record_view(ctx.session, ctx.rt, tip, ctx.person, role)
-    card = await tip_cards.card_messages(ctx.session, ctx.rt, tip, ctx.chat)
+    tip, role = await access.get_for_officer(ctx.session, ref, ctx.person, ctx.now)
+    await events.record_view(ctx.session, ctx.rt, tip, ctx.person, role)
+    card = await cards.card_messages(ctx.session, ctx.rt, tip, ctx.chat)
     history = await _history(ctx, tip)
     for part in card.story:
         ctx.say(part)
@@ -132,12 +142,12 @@ async def _history(ctx: Ctx, tip: Tip) -> str:
     """The last ten events. What the reporter wrote is set apart as the reporter's words; an
     officer's note of several lines sits behind a quote bar, so no line of it passes for an
     event either."""
-    events = (await ctx.session.scalars(
+    found = (await ctx.session.scalars(
         select(TipEvent).where(TipEvent.tip_id == tip.id, TipEvent.kind != "view")
         .order_by(TipEvent.id))).all()
     tz = ctx.rt.settings.tz
     lines = []
-    for event in events[-10:]:
+    for event in found[-10:]:
         name = ""
         if event.actor_person_id:
             person = await ctx.session.get(Person, event.actor_person_id)
@@ -148,11 +158,11 @@ async def _history(ctx: Ctx, tip: Tip) -> str:
         line = words.HISTORY_ENTRY.format(
             when=format_local(event.at, tz), label=label,
             actor=words.HISTORY_ACTOR.format(name=name) if name else "")
-        body = tips.event_body(ctx.rt, event)
+        body = events.event_body(ctx.rt, event)
         if body and event.kind == "escalation":
             body = words.DEADLINE_WHAT.get(body, body)
         if body and event.actor_role == "reporter":
-            line += ":\n" + tip_cards.reporter_words(body)
+            line += ":\n" + cards.reporter_words(body)
         elif body and "\n" in clean(body).strip():
             line += ":\n" + quote(body)
         elif body:
@@ -163,30 +173,30 @@ async def _history(ctx: Ctx, tip: Tip) -> str:
 
 # ---- actions ------------------------------------------------------------------------------------
 
-async def _after(ctx: Ctx, result: tips.ActionResult, public_note: str | None = None) -> str:
+async def _after(ctx: Ctx, result: actions.ActionResult, public_note: str | None = None) -> str:
     """Cards, the reporter, the confirmation: the same after every action."""
     tip = result.tip
     label = words.ACTIONS[result.action]
     note = words.DONE_ACTION.format(ref=tip.id, action=label)
-    await tip_cards.refresh(ctx.session, ctx.rt, tip, actor=ctx.person, note=note)
+    await cards.refresh(ctx.session, ctx.rt, tip, actor=ctx.person, note=note)
     if result.action == "transfer":  # after the old commune's cards were closed
-        await tip_cards.send_new(ctx.session, ctx.rt, tip)
-    if result.status_changed and tip.status in tip_lifecycle.PUBLIC_STATUSES:
-        await tip_cards.notify_reporter(ctx.session, ctx.rt, tip, public_note)
+        await cards.send_new(ctx.session, ctx.rt, tip)
+    if result.status_changed and tip.status in lifecycle.PUBLIC_STATUSES:
+        await cards.notify_reporter(ctx.session, ctx.rt, tip, public_note)
     return note
 
 
 async def run_action(ctx: Ctx, ref: int, action: str) -> Outcome:
-    tip, role = await tips.get_for_officer(ctx.session, ref, ctx.person, ctx.now)
-    if not tip_lifecycle.allowed(action, tip.status):
+    tip, role = await access.get_for_officer(ctx.session, ref, ctx.person, ctx.now)
+    if not lifecycle.allowed(action, tip.status):
         return Finish(words.NOT_ALLOWED_NOW.format(
             ref=tip.id, status=words.STATUS_FOR_OFFICER[tip.status],
             action=words.ACTIONS[action]))
     if action == "evidence":
         if ctx.rt.parts(ctx.channel).capabilities.sends_files:
-            await tips.record_view(ctx.session, ctx.rt, tip, ctx.person, role, "evidence")
+            await events.record_view(ctx.session, ctx.rt, tip, ctx.person, role, "evidence")
         # elsewhere a one-time link is sent; opening it is what records the view
-        await tip_cards.send_evidence(ctx.session, ctx.rt, tip, ctx.chat, ctx.person)
+        await cards.send_evidence(ctx.session, ctx.rt, tip, ctx.chat, ctx.person)
         return Finish(None)
     if action == "here" and role != Role.POLICE_CHIEF:
         return Finish(words.ONLY_CHIEF)
@@ -195,7 +205,7 @@ async def run_action(ctx: Ctx, ref: int, action: str) -> Outcome:
     if action in NEEDS_INPUT:
         # the version the officer acts upon: a change by someone else meanwhile is told
         return StartFlow("tip_action", f"{tip.id} {action} {tip.version}")
-    result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, action)
+    result = await actions.act(ctx.session, ctx.rt, tip, ctx.person, action)
     ctx.toast = await _after(ctx, result)
     # a pressed button already shows the change in the edited card and a toast
     return Finish(None if ctx.incoming.pressed else ctx.toast)
@@ -240,7 +250,7 @@ async def begin_action(ctx: Ctx, args: str) -> Outcome:
 
 
 async def _tip(ctx: Ctx) -> Tip:
-    tip, _ = await tips.get_for_officer(ctx.session, ctx.data["ref"], ctx.person, ctx.now)
+    tip, _ = await access.get_for_officer(ctx.session, ctx.data["ref"], ctx.person, ctx.now)
     return tip
 
 
@@ -255,15 +265,15 @@ async def still_theirs(ctx: Ctx) -> Outcome | None:
     return None
 
 
-async def _act(ctx: Ctx, **kwargs: object) -> tips.ActionResult | Finish:
+async def _act(ctx: Ctx, **kwargs: object) -> actions.ActionResult | Finish:
     """The action the flow was for, or the end of the flow with the reason it cannot be done
     now — most often that another officer changed the tip since this action began."""
     tip = await _tip(ctx)
     try:
-        return await tips.act(ctx.session, ctx.rt, tip, ctx.person, ctx.data["action"],
+        return await actions.act(ctx.session, ctx.rt, tip, ctx.person, ctx.data["action"],
                               seen_version=ctx.data.get("version"),
                               **kwargs)  # type: ignore[arg-type]
-    except tips.TipProblem as refusal:
+    except TipProblem as refusal:
         return Finish(str(refusal))
 
 
@@ -302,7 +312,7 @@ async def answer_body_name(ctx: Ctx, answer: Answer) -> Outcome:
 @action_flow.ask("assignee")
 async def ask_assignee(ctx: Ctx) -> Prompt:
     tip = await _tip(ctx)
-    officers = await tips.officers_of(ctx.session, tip.commune_id or 0, ctx.now)
+    officers = await access.officers_of(ctx.session, tip.commune_id or 0, ctx.now)
     choices = tuple(Choice(str(p.id), people.display_name(ctx.rt, p)) for p in officers)
     return Prompt(words.ASK_ASSIGNEE.format(ref=tip.id), choices)
 
@@ -395,7 +405,7 @@ async def answer_question(ctx: Ctx, answer: Answer) -> Outcome:
         return result
     tip = result.tip
     await _after(ctx, result)
-    if await tip_cards.relay_question(ctx.session, ctx.rt, tip, question):
+    if await cards.relay_question(ctx.session, ctx.rt, tip, question):
         return Finish(words.QUESTION_SENT.format(ref=tip.id))
     return Finish(words.QUESTION_QUEUED.format(ref=tip.id))
 
@@ -463,7 +473,7 @@ async def statistics(ctx: Ctx, args: str) -> Outcome:
         start = start_date
         end = (end_date + timedelta(days=1)) if end_date else end
     scope_ids = None if dispatcher and not communes else communes
-    result = await tips.stats(ctx.session, ctx.rt, scope_ids, start, end)
+    result = await stats.stats(ctx.session, ctx.rt, scope_ids, start, end)
     names = [a.name for a in (await ctx.session.scalars(
         select(Area).where(Area.id.in_(communes)))).all()]
     by_status = ", ".join(f"{words.STATUS_FOR_OFFICER[k]}: {v}"
@@ -511,4 +521,4 @@ def register(registry: Registry) -> None:
     registry.command(Command("setup", setup, "Gắn nhóm trực Công an xã", public=False))
     for action in words.ACTIONS:
         registry.command(_action_command(action))
-    registry.callback(tip_cards.CARD_TOKEN, card_button)
+    registry.callback(cards.CARD_TOKEN, card_button)

@@ -28,8 +28,9 @@ from bot.flows import (
 )
 from bot.messages import MEDIA_KINDS, Choice, InputKind, Prompt, Request
 from bot.models import Area, IdentityMode
-from bot.services import areas, tip_cards, tips
-from bot.services.tips import Draft
+from bot.services import areas
+from bot.services.tips import cards, intake
+from bot.services.tips.sealed import Draft
 from content import texts
 from content import tips as words
 
@@ -49,8 +50,8 @@ def _choices(mapping: dict[str, str]) -> tuple[Choice, ...]:
 
 @report.begin
 async def begin(ctx: Ctx, _args: str) -> Outcome:
-    if not await tips.may_report(ctx.session, ctx.rt, ctx.person):
-        return Finish(tips.rate_limited(ctx.rt))
+    if not await intake.may_report(ctx.session, ctx.rt, ctx.person):
+        return Finish(intake.rate_limited(ctx.rt))
     return Goto("notice")
 
 
@@ -91,7 +92,7 @@ async def answer_description(ctx: Ctx, answer: Answer) -> Outcome:
     if len(text) < 10:
         return Retry(words.DESCRIPTION_SHORT)
     ctx.data["description"] = text
-    ctx.data["urgent"] = tips.sounds_urgent(text)
+    ctx.data["urgent"] = intake.sounds_urgent(text)
     return Goto("evidence", notice=words.EMERGENCY if ctx.data["urgent"] else None)
 
 
@@ -101,7 +102,7 @@ async def ask_evidence(ctx: Ctx) -> Prompt:
     if stored:  # after each file: short, with the way forward
         return Prompt(words.EVIDENCE_RECEIVED.format(count=len(stored)),
                       (Choice("done", words.EVIDENCE_DONE),), accepts=EVIDENCE_KINDS)
-    text = words.ASK_EVIDENCE.format(count=tips.MAX_EVIDENCE,
+    text = words.ASK_EVIDENCE.format(count=intake.MAX_EVIDENCE,
                                      mb=int(ctx.rt.settings.max_download_mb))
     return Prompt(text, (Choice("done", words.EVIDENCE_SKIP),), accepts=EVIDENCE_KINDS)
 
@@ -115,8 +116,8 @@ async def answer_evidence(ctx: Ctx, answer: Answer) -> Outcome:
     stored: list[int] = ctx.data.setdefault("evidence", [])
     mb = int(ctx.rt.settings.max_download_mb)
     for attachment in answer.incoming.attachments:
-        if len(stored) >= tips.MAX_EVIDENCE:
-            ctx.say(words.EVIDENCE_FULL.format(count=tips.MAX_EVIDENCE))
+        if len(stored) >= intake.MAX_EVIDENCE:
+            ctx.say(words.EVIDENCE_FULL.format(count=intake.MAX_EVIDENCE))
             return Stay()
         if attachment.problem == "too_big":
             ctx.say(words.EVIDENCE_TOO_BIG.format(mb=mb))
@@ -331,13 +332,13 @@ async def answer_review(ctx: Ctx, answer: Answer) -> Outcome:
         phone=data.get("phone"), evidence_ids=list(data.get("evidence") or []),
         urgent=bool(data.get("urgent")),
     )
-    submitted = await tips.submit(ctx.session, ctx.rt, draft, ctx.person, ctx.person.user_ref)
-    await tip_cards.send_new(ctx.session, ctx.rt, submitted.tip,
+    submitted = await intake.submit(ctx.session, ctx.rt, draft, ctx.person, ctx.person.user_ref)
+    await cards.send_new(ctx.session, ctx.rt, submitted.tip,
                              mailbox=submitted.routing.mailbox, files=submitted.files)
     return Finish(_receipt(submitted))
 
 
-def _receipt(submitted: tips.Submitted) -> str:
+def _receipt(submitted: intake.Submitted) -> str:
     fallback = submitted.routing.fallback_reason
     if fallback is not None:
         text = words.RECEIPT_FALLBACK.format(code=submitted.code)

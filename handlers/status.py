@@ -25,7 +25,7 @@ from bot.flows import (
 from bot.messages import MEDIA_KINDS, Choice, InputKind, Prompt
 from bot.models import Tip, TipEvent
 from bot.parse import looks_like_number, parse_ref
-from bot.services import tip_cards, tips
+from bot.services.tips import cards, codes, events, followup, lookup
 from content import tips as words
 
 status = Flow("status")
@@ -35,11 +35,11 @@ ANSWER_KINDS = frozenset(MEDIA_KINDS | {InputKind.TEXT})
 
 async def _view(ctx: Ctx, tip: Tip) -> str:
     tz = ctx.rt.settings.tz
-    events = (await ctx.session.scalars(
+    found = (await ctx.session.scalars(
         select(TipEvent).where(TipEvent.tip_id == tip.id, TipEvent.public.is_(True))
         .order_by(TipEvent.id))).all()
     lines = []
-    for event in events:
+    for event in found:
         if event.kind == "received":
             text = words.PLAIN_EVENT["received"]
         else:
@@ -51,24 +51,24 @@ async def _view(ctx: Ctx, tip: Tip) -> str:
         when=format_local(tip.created_at, tz),
         category=words.CATEGORIES.get(tip.category, tip.category),
         status=words.STATUS_FOR_RESIDENT[tip.status], history="\n".join(lines))
-    questions = await tips.open_questions(ctx.session, tip)
+    questions = await followup.open_questions(ctx.session, tip)
     if questions:
-        asked = "\n".join(f"«{tips.event_body(ctx.rt, q)}»" for q in questions)
+        asked = "\n".join(f"«{events.event_body(ctx.rt, q)}»" for q in questions)
         view += words.PENDING_QUESTIONS.format(questions=asked)
     return view.rstrip()
 
 
 async def _show(ctx: Ctx, tip: Tip) -> Outcome:
     ctx.data["tip_id"] = tip.id
-    if await tips.open_questions(ctx.session, tip):
+    if await followup.open_questions(ctx.session, tip):
         return Goto("view")
     return Finish(await _view(ctx, tip))
 
 
 async def _check(ctx: Ctx, code: str, pin: str | None) -> Outcome:
-    if tips.canonical_code(code) is None:  # a typo, not a guess: no code has this shape
+    if codes.canonical_code(code) is None:  # a typo, not a guess: no code has this shape
         return Retry(words.CODE_MALFORMED.format(typed=code[:30]))
-    found = await tips.lookup(ctx.session, ctx.rt, code, ctx.person, pin)
+    found = await lookup.lookup(ctx.session, ctx.rt, code, ctx.person, pin)
     if found.tip is not None:
         return await _show(ctx, found.tip)
     if found.needs_pin:
@@ -82,7 +82,7 @@ async def _check(ctx: Ctx, code: str, pin: str | None) -> Outcome:
 @status.begin
 async def begin_status(ctx: Ctx, args: str) -> Outcome:
     code = args.strip()
-    if code and tips.canonical_code(code) is None:
+    if code and codes.canonical_code(code) is None:
         ctx.say(words.CODE_MALFORMED.format(typed=code[:30]))
         return Goto("code")
     if code:
@@ -135,8 +135,8 @@ async def _take_answer(ctx: Ctx, answer: Answer) -> Outcome:
     text = answer.text.strip() or None
     if text is None and not files:
         return Finish(words.NO_QUESTION)
-    await tips.answer(ctx.session, ctx.rt, tip, text, files, ctx.person.user_ref)
-    await tip_cards.relay_answer(ctx.session, ctx.rt, tip, text, len(files))
+    await followup.answer(ctx.session, ctx.rt, tip, text, files, ctx.person.user_ref)
+    await cards.relay_answer(ctx.session, ctx.rt, tip, text, len(files))
     return Finish(words.ANSWER_SENT)
 
 
@@ -147,8 +147,8 @@ status.answer("answer")(_take_answer)
 @answering.begin
 async def begin_answer(ctx: Ctx, args: str) -> Outcome:
     """For linked reporters: only a tip of their own with an open question."""
-    own = [t for t in await tips.tips_of_reporter(ctx.session, ctx.rt, ctx.person)
-           if await tips.open_questions(ctx.session, t)]
+    own = [t for t in await followup.tips_of_reporter(ctx.session, ctx.rt, ctx.person)
+           if await followup.open_questions(ctx.session, t)]
     if looks_like_number(args):  # the «Trả lời» button's tip number; a forged one finds none
         ref = parse_ref(args)
         own = [t for t in own if t.id == ref]
@@ -181,4 +181,4 @@ def register(registry: Registry) -> None:
     ))
     registry.command(Command("traloi", start_answer, "Trả lời câu hỏi của Công an xã",
                              aliases=("trả lời",), private_only=True))
-    registry.callback(tip_cards.ANSWER_TOKEN, answer_button)
+    registry.callback(cards.ANSWER_TOKEN, answer_button)

@@ -11,8 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.config import Settings
 from bot.models import Tip, TipStatus
+from bot.services import areas
 
 OPEN = frozenset({TipStatus.RECEIVED, TipStatus.ACCEPTED, TipStatus.VERIFYING,
                   TipStatus.FORWARDED, TipStatus.HANDLED_HERE})
@@ -85,6 +88,15 @@ def deadline_for(tip: Tip, settings: Settings, *, remote: bool) -> Deadline | No
         span = timedelta(days=settings.tip_followup_days)
         return Deadline("followup", start + span, None, escalate=False)
     return None
+
+
+async def is_remote(session: AsyncSession, tip: Tip) -> bool:
+    """Is the tip's commune marked remote (a longer time to forward)? The one fact from the
+    database the deadline table needs."""
+    if tip.commune_id is None:
+        return False
+    commune = await areas.info(session, tip.commune_id)
+    return bool(commune and commune.is_remote)
 
 
 def _deadline(what: str, start: datetime, span: timedelta, settings: Settings, *,

@@ -29,15 +29,8 @@ from bot.models import (
     TipStatus,
 )
 from bot.runtime import Runtime
-from bot.services import (
-    areas,
-    evidence,
-    evidence_links,
-    outbox,
-    people,
-    tip_lifecycle,
-    tips,
-)
+from bot.services import areas, evidence, evidence_links, outbox, people
+from bot.services.tips import access, events, lifecycle, sealed
 from bot.text import inline, quote, shorten
 from content import tips as words
 
@@ -71,7 +64,7 @@ def _typed(text: str) -> str:
     return words.TYPED.format(text=inline(text))
 
 
-async def _place(session: AsyncSession, tip: Tip, content: tips.Content | None) -> str:
+async def _place(session: AsyncSession, tip: Tip, content: sealed.Content | None) -> str:
     parts: list[str] = []
     if tip.incident_area_id is not None:
         parts = [a.name for a in await areas.chain(session, tip.incident_area_id)
@@ -83,7 +76,7 @@ async def _place(session: AsyncSession, tip: Tip, content: tips.Content | None) 
 
 async def _story(session: AsyncSession, rt: Runtime, tip: Tip, head: str) -> str:
     """The tip as it came in: never changes while the tip stays in its commune."""
-    content = tips.open_content(rt, tip)
+    content = sealed.open_content(rt, tip)
     location = ""
     if content and content.location:
         lat, lon = content.location
@@ -96,7 +89,7 @@ async def _story(session: AsyncSession, rt: Runtime, tip: Tip, head: str) -> str
         when = content.when if chosen else _typed(content.when)
     identity = words.IDENTITY_FOR_OFFICER[tip.identity_mode]
     if tip.identity_mode == IdentityMode.PHONE:
-        phone = await tips.reporter_phone(session, rt, tip)
+        phone = await access.reporter_phone(session, rt, tip)
         identity += f": {phone}" if phone else ""
     facts = words.CARD_FACTS.format(
         place=await _place(session, tip, content), location=location, when=when,
@@ -120,7 +113,7 @@ async def _state(session: AsyncSession, rt: Runtime, tip: Tip, files: int) -> st
     elif tip.status == TipStatus.FORWARDED and tip.forwarded_to:
         status += f" — {shorten(inline(tip.forwarded_to), BODY_ROOM)}"
     deadline = ""
-    dl = tip_lifecycle.deadline_for(tip, rt.settings, remote=await tips.is_remote(session, tip))
+    dl = lifecycle.deadline_for(tip, rt.settings, remote=await lifecycle.is_remote(session, tip))
     if dl is not None:
         deadline = words.CARD_DEADLINE.format(
             what=words.DEADLINE_WHAT[dl.what], when=format_local(dl.at, rt.settings.tz),
@@ -135,7 +128,7 @@ async def _state(session: AsyncSession, rt: Runtime, tip: Tip, files: int) -> st
 
 
 def bare_text(rt: Runtime, tip: Tip) -> str:
-    dl = tip_lifecycle.deadline_for(tip, rt.settings, remote=False)
+    dl = lifecycle.deadline_for(tip, rt.settings, remote=False)
     what = words.DEADLINE_WHAT[dl.what] if dl else "—"
     when = format_local(tip.deadline_at, rt.settings.tz) if tip.deadline_at else "—"
     return words.BARE_CARD.format(ref=tip.id, category=words.CATEGORIES.get(tip.category, ""),
@@ -143,7 +136,7 @@ def bare_text(rt: Runtime, tip: Tip) -> str:
 
 
 def _actions(tip: Tip, files: int) -> list[str]:
-    actions = tip_lifecycle.actions_for(tip.status)
+    actions = lifecycle.actions_for(tip.status)
     if tip.extended and "extend" in actions:
         actions.remove("extend")
     if "evidence" in actions and not files:
@@ -240,7 +233,7 @@ async def send_new(session: AsyncSession, rt: Runtime, tip: Tip, *,
     now = rt.clock.now()
     parts = await card_parts(session, rt, tip, files)
     if mailbox is None:
-        mailbox = await tips.mailbox_holders(session, tip, now)
+        mailbox = await access.mailbox_holders(session, tip, now)
     chat_ids = [o.private_chat_id for o in mailbox if o.private_chat_id is not None]
     team = tip.commune_id if tip.commune_id is not None and not tip.routed_to_fallback else None
     found = (await session.scalars(CARD_CHATS, {"ids": chat_ids, "team_of": team})).all()
@@ -296,7 +289,7 @@ async def refresh(session: AsyncSession, rt: Runtime, tip: Tip, *, actor: Person
     story's messages too."""
     cards = (await session.scalars(select(TipCard).where(
         TipCard.tip_id == tip.id, TipCard.withdrawn.is_(False)).order_by(TipCard.id))).all()
-    holders = {p.private_chat_id for p in await tips.mailbox_holders(session, tip,
+    holders = {p.private_chat_id for p in await access.mailbox_holders(session, tip,
                                                                      rt.clock.now())}
     team = tip.commune_id if not tip.routed_to_fallback else None
     parts = await card_parts(session, rt, tip) if cards else None
@@ -362,7 +355,7 @@ async def withdraw_lost(session: AsyncSession, rt: Runtime, chat: Chat) -> None:
                TipCard.bare.is_(False), OutboxMessage.status == OutboxStatus.WAITING))).all()
     now = rt.clock.now()
     for card, tip in waiting:
-        holders = await tips.mailbox_holders(session, tip, now)
+        holders = await access.mailbox_holders(session, tip, now)
         if chat.id not in {p.private_chat_id for p in holders}:
             await withdraw(session, rt, tip, card, chat)
 
@@ -398,8 +391,8 @@ async def _send_up(session: AsyncSession, rt: Runtime, tip: Tip) -> None:
     if tip.routed_to_fallback or tip.commune_id is None:
         return  # already the dispatchers' own mailbox: there is nobody above it
     now = rt.clock.now()
-    holders = await tips.mailbox_holders(session, tip, now)
-    chiefs = await tips.chiefs_of(session, tip.commune_id, now)
+    holders = await access.mailbox_holders(session, tip, now)
+    chiefs = await access.chiefs_of(session, tip.commune_id, now)
     holder_chats = {p.private_chat_id for p in holders if p.private_chat_id}
     chief_chats = {p.private_chat_id for p in chiefs if p.private_chat_id}
     officer_chats = (holder_chats - chief_chats) or holder_chats
@@ -429,7 +422,7 @@ async def _send_up(session: AsyncSession, rt: Runtime, tip: Tip) -> None:
                 or reached({c.private_chat_id or 0})]
         reason = words.UNREACHABLE_FOR_CHIEF.format(commune=name, ref=tip.id, why=why)
         sent = await _copies(session, rt, tip, able, reason, as_card=True)
-        await tips.record(session, rt, tip, None, "system", UNREACHABLE_CHIEF)
+        await events.record(session, rt, tip, None, "system", UNREACHABLE_CHIEF)
         if sent:
             return
     elif reached(chief_chats):
@@ -440,10 +433,10 @@ async def _send_up(session: AsyncSession, rt: Runtime, tip: Tip) -> None:
         if commune and commune.police_phone else ""
     reason = words.UNREACHABLE_FOR_DISPATCHER.format(commune=name, ref=tip.id, why=why,
                                                      phone=phone)
-    dispatchers = [p for p in await tips.dispatchers(session, now)
+    dispatchers = [p for p in await access.dispatchers(session, now)
                    if p.private_chat_id not in holder_chats]
     await _copies(session, rt, tip, dispatchers, reason, as_card=False)
-    await tips.record(session, rt, tip, None, "system", UNREACHABLE_DISPATCHER)
+    await events.record(session, rt, tip, None, "system", UNREACHABLE_DISPATCHER)
 
 
 def _why(rt: Runtime, states: list[tuple[str, str]]) -> str:
@@ -499,7 +492,7 @@ def _when(rt: Runtime, tip: Tip) -> str:
 async def notify_reporter(session: AsyncSession, rt: Runtime, tip: Tip,
                           public_note: str | None = None) -> bool:
     """Tell a linked reporter the tip's new public status (never who acted)."""
-    reporter = await tips.reporter_of(session, rt, tip)
+    reporter = await access.reporter_of(session, rt, tip)
     chat = await _private_chat(session, reporter) if reporter else None
     if chat is None:
         return False
@@ -523,7 +516,7 @@ def question_message(rt: Runtime, tip: Tip, question: str) -> Outgoing:
 async def relay_question(session: AsyncSession, rt: Runtime, tip: Tip, question: str) -> bool:
     """Pass an officer's question to a linked reporter; False when they can only see it by
     looking the tip up with code and PIN."""
-    reporter = await tips.reporter_of(session, rt, tip)
+    reporter = await access.reporter_of(session, rt, tip)
     chat = await _private_chat(session, reporter) if reporter else None
     if chat is None:
         return False
@@ -538,7 +531,7 @@ async def relay_answer(session: AsyncSession, rt: Runtime, tip: Tip, text: str |
                        files: int) -> None:
     """The reporter's answer to the officers who may see it, set apart as the reporter's words."""
     now = rt.clock.now()
-    targets = await tips.responsible_officers(session, tip, now)
+    targets = await access.responsible_officers(session, tip, now)
     for officer in targets:
         chat = await _private_chat(session, officer)
         if chat is None:
