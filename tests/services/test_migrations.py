@@ -23,7 +23,7 @@ from bot.models import (
 )
 from bot.runtime import Runtime
 from bot.services import evidence, inbox, outbox
-from bot.services.tips import cards, intake
+from bot.services.tips import intake
 from bot.services.tips.sealed import Draft
 from tests.services.test_tips import _commune, _person
 
@@ -65,8 +65,7 @@ async def test_0008_forgets_what_timed_a_reporter(rt: Runtime, db: Database) -> 
     async with rt.transaction() as session:
         draft = Draft("drugs", "Có người bán ma túy ở đầu hẻm.", "Hôm qua",
                       IdentityMode.ANONYMOUS, incident_area_id=commune_id)
-        submitted = await intake.submit(session, rt, draft, reporter, reporter.user_ref)
-        await cards.send_new(session, rt, submitted.tip)
+        await intake.submit(session, rt, draft, reporter, reporter.user_ref)  # and its card
         chat = await session.get(Chat, reporter.private_chat_id)
         assert chat is not None
         [receipt] = await outbox.enqueue(session, rt, chat, Outgoing("Đã nhận tin báo."))

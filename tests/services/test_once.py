@@ -120,7 +120,7 @@ async def test_two_officers_accepting_at_once_one_wins_the_other_is_told(rt: Run
             tip, _ = await access.get_for_officer(session, submitted.tip.id, officer,
                                                 rt.clock.now())
             await together()  # both have read the tip as received
-            await actions.act(session, rt, tip, officer, "accept")
+            await actions.act(session, rt, tip.id, officer, "accept")
             return "accepted"
         return run
 
@@ -151,7 +151,7 @@ async def test_notes_written_at_once_are_all_kept(rt: Runtime) -> None:
             tip, _ = await access.get_for_officer(session, submitted.tip.id, officer,
                                                 rt.clock.now())
             await together()
-            await actions.act(session, rt, tip, officer, "note", note=body)
+            await actions.act(session, rt, tip.id, officer, "note", note=body)
             return "noted"
         return run
 

@@ -143,17 +143,18 @@ async def test_acting_moves_the_deadline(rt: Runtime, clock: FakeClock) -> None:
     await _submit(rt, reporter, commune_id)
     async with rt.transaction() as session:
         tip = await session.get(Tip, 1)
-        await actions.act(session, rt, tip, officer, "accept")
+        await actions.act(session, rt, tip.id, officer, "accept")
         assert tip.deadline_at == tip.created_at + timedelta(hours=48)
         with pytest.raises(NotAllowed, match="lãnh đạo"):
-            await actions.act(session, rt, tip, officer, "here", assignee=officer)
-        await actions.act(session, rt, tip, chief, "here", assignee=officer, complex_case=True)
+            await actions.act(session, rt, tip.id, officer, "here", assignee_id=officer.id)
+        await actions.act(session, rt, tip.id, chief, "here", assignee_id=officer.id,
+                          complex_case=True)
         assert tip.deadline_at == tip.created_at + timedelta(days=60)
-        await actions.act(session, rt, tip, officer, "extend", basis="complex")
+        await actions.act(session, rt, tip.id, officer, "extend", basis="complex")
         assert tip.deadline_at == tip.created_at + timedelta(days=120)
         with pytest.raises(TipProblem, match="một lần"):
-            await actions.act(session, rt, tip, officer, "extend", basis="complex")
-        await actions.act(session, rt, tip, officer, "close", outcome="administrative")
+            await actions.act(session, rt, tip.id, officer, "extend", basis="complex")
+        await actions.act(session, rt, tip.id, officer, "close", outcome="administrative")
         assert tip.status == TipStatus.CLOSED and tip.deadline_at is None
 
 
@@ -168,7 +169,7 @@ async def test_only_the_communes_police_may_act(rt: Runtime) -> None:
         tip = await session.get(Tip, 1)
         for person in (stranger, reporter):
             with pytest.raises(NotAllowed, match="không có quyền"):
-                await actions.act(session, rt, tip, person, "accept")
+                await actions.act(session, rt, tip.id, person, "accept")
         assert tip.status == TipStatus.RECEIVED
 
 
@@ -229,8 +230,8 @@ async def test_retention_deletes_content_and_keeps_counts(rt: Runtime, clock: Fa
         session.add(Evidence(tip_id=1, owner_ref="x", kind="photo", size=3, meta_enc=b"m",
                              data_enc=b"abc", created_at=clock.now()))
         tip = await session.get(Tip, 1)
-        await actions.act(session, rt, tip, officer, "accept")
-        await actions.act(session, rt, tip, officer, "close", outcome="unfounded")
+        await actions.act(session, rt, tip.id, officer, "accept")
+        await actions.act(session, rt, tip.id, officer, "close", outcome="unfounded")
     clock.advance(timedelta(days=30 * 35))
     async with rt.transaction() as session:
         assert await retention.purge_closed(session, rt, clock.now()) == 0

@@ -5,6 +5,7 @@ the dispatchers. Also the way back to a linked reporter, which only this package
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -20,21 +21,28 @@ from content import tips as words
 POLICE = frozenset({Role.POLICE_OFFICER, Role.POLICE_CHIEF})
 
 
-async def police_communes(session: AsyncSession, person: Person, now: datetime) -> list[int]:
+@dataclass(frozen=True)
+class MailboxScope:
+    """The tips a person may list: those of the communes they police, and the fallback
+    mailbox's for a dispatcher."""
+
+    communes: list[int]
+    dispatcher: bool
+
+
+async def mailbox_scope(session: AsyncSession, person: Person, now: datetime) -> MailboxScope:
+    """Raises NotAllowed for someone who is neither police nor a dispatcher."""
     grants = await people.active_roles(session, person.id, now)
-    return sorted({g.area_id for g in grants if Role(g.role) in POLICE})
+    scope = MailboxScope(sorted({g.area_id for g in grants if Role(g.role) in POLICE}),
+                         any(Role(g.role) is Role.DISPATCHER for g in grants))
+    if not scope.communes and not scope.dispatcher:
+        raise NotAllowed(words.NOT_POLICE)
+    return scope
 
 
 async def is_dispatcher(session: AsyncSession, person: Person, now: datetime) -> bool:
     grants = await people.active_roles(session, person.id, now)
     return any(Role(g.role) is Role.DISPATCHER for g in grants)
-
-
-async def is_chief_of(session: AsyncSession, person: Person, commune_id: int | None,
-                      now: datetime) -> bool:
-    if commune_id is None:
-        return False
-    return await people.has_role(session, person.id, {Role.POLICE_CHIEF}, now, commune_id)
 
 
 async def authorize(session: AsyncSession, tip: Tip, person: Person, now: datetime) -> str:

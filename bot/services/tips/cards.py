@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import and_, bindparam, insert, or_, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import split_text
 from bot.clock import format_local
 from bot.messages import Choice, Media, Outgoing
 from bot.models import (
-    POLICE_TEAM,
     Chat,
     IdentityMode,
     OutboxMessage,
@@ -30,16 +29,14 @@ from bot.models import (
 )
 from bot.runtime import Runtime
 from bot.services import areas, evidence, evidence_links, outbox, people
-from bot.services.tips import access, events, lifecycle, sealed
-from bot.text import inline, quote, shorten
+from bot.services.tips import access, events, lifecycle, sealed, team
+from bot.text import clean, inline, quote, shorten
 from content import tips as words
 
 CARD_TOKEN = "t"
 # the mailbox holders' private chats and the commune's police team groups, in one query
 CARD_CHATS = select(Chat).where(
-    Chat.active.is_(True),
-    or_(Chat.id.in_(bindparam("ids", expanding=True)),
-        and_(Chat.purpose == POLICE_TEAM, Chat.area_id == bindparam("team_of"))))
+    Chat.active.is_(True), or_(Chat.id.in_(bindparam("ids", expanding=True)), team.TEAM_GROUP))
 ANSWER_TOKEN = "r"
 
 
@@ -65,13 +62,12 @@ def _typed(text: str) -> str:
 
 
 async def _place(session: AsyncSession, tip: Tip, content: sealed.Content | None) -> str:
-    parts: list[str] = []
+    name = ""
     if tip.incident_area_id is not None:
-        parts = [a.name for a in await areas.chain(session, tip.incident_area_id)
-                 if a.level != "province"]
-    if content and content.place_text and not parts:
+        name = await areas.place_name(session, tip.incident_area_id)
+    if content and content.place_text and not name:
         return _typed(content.place_text)
-    return ", ".join(parts) or words.PLACE_UNKNOWN
+    return name or words.PLACE_UNKNOWN
 
 
 async def _story(session: AsyncSession, rt: Runtime, tip: Tip, head: str) -> str:
@@ -136,9 +132,7 @@ def bare_text(rt: Runtime, tip: Tip) -> str:
 
 
 def _actions(tip: Tip, files: int) -> list[str]:
-    actions = lifecycle.actions_for(tip.status)
-    if tip.extended and "extend" in actions:
-        actions.remove("extend")
+    actions = lifecycle.open_actions(tip)
     if "evidence" in actions and not files:
         actions.remove("evidence")
     return actions
@@ -235,8 +229,8 @@ async def send_new(session: AsyncSession, rt: Runtime, tip: Tip, *,
     if mailbox is None:
         mailbox = await access.mailbox_holders(session, tip, now)
     chat_ids = [o.private_chat_id for o in mailbox if o.private_chat_id is not None]
-    team = tip.commune_id if tip.commune_id is not None and not tip.routed_to_fallback else None
-    found = (await session.scalars(CARD_CHATS, {"ids": chat_ids, "team_of": team})).all()
+    team_of = team.team_of(tip)
+    found = (await session.scalars(CARD_CHATS, {"ids": chat_ids, "team_of": team_of})).all()
     chats = {c.id: c for c in found}
     messages: list[tuple[Chat, Outgoing]] = []
     kept: list[tuple[int, bool]] = []  # per message: (part, bare)
@@ -249,7 +243,7 @@ async def send_new(session: AsyncSession, rt: Runtime, tip: Tip, *,
             kept += [(index, False) for index in range(1, len(card.story) + 1)] + [(0, False)]
             sent += 1
     for group in found:
-        if group.purpose == POLICE_TEAM and group.area_id == team:
+        if team.is_team_group_of(group, team_of):
             messages.append((group, Outgoing(bare_text(rt, tip))))
             kept.append((0, True))
     rows = await outbox.enqueue_many(session, rt, messages)
@@ -291,15 +285,14 @@ async def refresh(session: AsyncSession, rt: Runtime, tip: Tip, *, actor: Person
         TipCard.tip_id == tip.id, TipCard.withdrawn.is_(False)).order_by(TipCard.id))).all()
     holders = {p.private_chat_id for p in await access.mailbox_holders(session, tip,
                                                                      rt.clock.now())}
-    team = tip.commune_id if not tip.routed_to_fallback else None
+    team_of = team.team_of(tip)
     parts = await card_parts(session, rt, tip) if cards else None
     noted: set[int] = set()
     for card in cards:
         chat = await session.get(Chat, card.chat_id)
         if chat is None:
             continue
-        current = (chat.purpose == POLICE_TEAM and chat.area_id == team) if card.bare \
-            else chat.id in holders
+        current = team.is_team_group_of(chat, team_of) if card.bare else chat.id in holders
         if not current:
             await withdraw(session, rt, tip, card, chat)
             continue
@@ -414,7 +407,7 @@ async def _send_up(session: AsyncSession, rt: Runtime, tip: Tip) -> None:
     why = _why(rt, [(status, channel) for chat_id, status, channel in states
                     if chat_id in officer_chats])
     commune = await areas.info(session, tip.commune_id)
-    name = commune.name if commune else "xã"
+    name = commune.name if commune else words.UNREACHABLE_COMMUNE
     if UNREACHABLE_CHIEF not in done:
         # a chief whose own card already waits (or failed) would not get this one either
         known = {chat_id for chat_id, _, _ in states}
@@ -483,6 +476,39 @@ async def _copies(session: AsyncSession, rt: Runtime, tip: Tip, recipients: list
     if records:
         await session.execute(insert(TipCard), records)
     return len(chats)
+
+
+async def history(session: AsyncSession, rt: Runtime, tip: Tip) -> str:
+    """The last ten events, for an officer's full view. What the reporter wrote is set apart
+    as the reporter's words; an officer's note of several lines sits behind a quote bar, so no
+    line of it passes for an event either."""
+    found = (await session.scalars(
+        select(TipEvent).where(TipEvent.tip_id == tip.id, TipEvent.kind != "view")
+        .order_by(TipEvent.id))).all()
+    tz = rt.settings.tz
+    lines = []
+    for event in found[-10:]:
+        name = ""
+        if event.actor_person_id:
+            person = await session.get(Person, event.actor_person_id)
+            name = inline(people.display_name(rt, person)) if person else ""
+        elif event.actor_role == "reporter":
+            name = words.HISTORY_REPORTER
+        label = words.EVENT_LABELS.get(event.kind) or words.ACTIONS.get(event.kind, event.kind)
+        line = words.HISTORY_ENTRY.format(
+            when=format_local(event.at, tz), label=label,
+            actor=words.HISTORY_ACTOR.format(name=name) if name else "")
+        body = events.event_body(rt, event)
+        if body and event.kind == "escalation":
+            body = words.DEADLINE_WHAT.get(body, body)
+        if body and event.actor_role == "reporter":
+            line += ":\n" + reporter_words(body)
+        elif body and "\n" in clean(body).strip():
+            line += ":\n" + quote(body)
+        elif body:
+            line += ": " + inline(body)
+        lines.append(line)
+    return words.HISTORY_TITLE + "\n" + "\n".join(lines) if lines else ""
 
 
 def _when(rt: Runtime, tip: Tip) -> str:

@@ -13,6 +13,7 @@ from bot.models import Person
 from bot.runtime import Runtime
 
 CODE_LENGTH = 10
+PIN_CONTEXT = "tip.pin"
 
 
 def new_receipt_code() -> str:
@@ -36,8 +37,18 @@ def new_pin() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
+def _pin_message(canonical: str, pin: str) -> str:
+    """A PIN is hashed with its code: the same PIN on two tips gives two hashes."""
+    return f"{canonical}:{pin.strip()}"
+
+
 def pin_hash(rt: Runtime, canonical: str, pin: str) -> str:
-    return rt.digest(f"{canonical}:{pin.strip()}", "tip.pin")
+    return rt.digest(_pin_message(canonical, pin), PIN_CONTEXT)
+
+
+def pin_matches(rt: Runtime, canonical: str, pin: str, stored: str) -> bool:
+    """Is `pin` the PIN of the tip with this code (under the current key or an earlier one)?"""
+    return rt.keyring.verify_digest(_pin_message(canonical, pin), PIN_CONTEXT, stored)
 
 
 def reporter_ref(rt: Runtime, person: Person) -> str:

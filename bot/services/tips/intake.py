@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import IdentityMode, Person, Tip, TipEvent, TipReporter, TipStatus
+from bot.models import Area, IdentityMode, Person, Tip, TipEvent, TipReporter, TipStatus
 from bot.runtime import Runtime
 from bot.services import areas, evidence, guards
-from bot.services.tips import TipProblem, access, lifecycle
+from bot.services.errors import InvalidInput
+from bot.services.tips import TipProblem, access, cards, lifecycle
 from bot.services.tips.codes import (
     canonical_code,
     new_pin,
@@ -29,7 +30,8 @@ from bot.text import fold
 from content import tips as words
 
 MAX_EVIDENCE = 10
-
+MAX_LISTED_COMMUNES = 8  # more than this, and the reporter types the commune's name
+MAX_LISTED_VILLAGES = 12
 
 DANGER_WORDS = ("cháy", "cướp", "dao", "súng", "cứu", "giết", "đâm", "chém", "nổ", "bắt cóc",
                 "hiếp", "đánh nhau", "đánh người", "cầm dao", "máu")
@@ -94,10 +96,9 @@ async def may_report(session: AsyncSession, rt: Runtime, person: Person) -> bool
 
 async def submit(session: AsyncSession, rt: Runtime, draft: Draft, person: Person,
                  owner_ref: str) -> Submitted:
-    """Write the tip with its evidence and reporter link, routed, its deadline scheduled.
-
-    The caller queues the officers' cards in the same transaction and sends the receipt only
-    after it commits."""
+    """Write the tip with its evidence and reporter link, routed, its deadline scheduled, and
+    queue its cards (the officers' full cards, the team group's bare one), all in the caller's
+    transaction; the receipt (`Submitted.code`, `.pin`) goes out only after it commits."""
     now = rt.clock.now()
     if not await guards.take(session, _rate_key(rt, person), _rate_window(rt), _rate_day(rt)):
         raise TipProblem(rate_limited(rt))
@@ -114,7 +115,7 @@ async def submit(session: AsyncSession, rt: Runtime, draft: Draft, person: Perso
         category=draft.category, content_enc=seal_content(rt, draft),
         incident_area_id=draft.incident_area_id, identity_mode=draft.identity,
         urgent=draft.urgent, status=TipStatus.RECEIVED, created_at=now, routed_at=now,
-        cards_sent_at=now,  # the caller queues the cards in this transaction (see above)
+        cards_sent_at=now,  # queued below, in this transaction
     )
     routing = await route(session, rt, tip)  # before the insert, so the row goes in whole
     session.add(tip)
@@ -131,6 +132,7 @@ async def submit(session: AsyncSession, rt: Runtime, draft: Draft, person: Perso
     await session.execute(insert(TipEvent.__table__), {  # type: ignore[arg-type]
         "tip_id": tip.id, "at": now, "actor_person_id": None, "actor_role": "reporter",
         "kind": "received", "to_status": TipStatus.RECEIVED, "public": True})
+    await cards.send_new(session, rt, tip, mailbox=routing.mailbox, files=files)
     return Submitted(tip, code, pin, routing, files)
 
 
@@ -154,3 +156,47 @@ async def route(session: AsyncSession, rt: Runtime, tip: Tip) -> Routing:
     tip.routed_at = now
     lifecycle.schedule(tip, rt.settings, remote=bool(commune and commune.is_remote))
     return Routing(commune, reason, await access.mailbox_holders(session, tip, now, officers))
+
+
+# ---- where: the commune and village a reporter chooses ---------------------------------------
+
+async def communes_to_offer(session: AsyncSession, matches: list[int] | None = None
+                            ) -> list[Area]:
+    """The communes a reporter chooses from: those that matched what they typed (`matches`),
+    else every commune when there are few enough to list, else none (they type the name)."""
+    if matches:
+        found = [await session.get(Area, area_id) for area_id in matches]
+        return [a for a in found if a is not None]
+    count = await session.scalar(
+        select(func.count()).select_from(Area).where(Area.level == "commune"))
+    if not count or count > MAX_LISTED_COMMUNES:
+        return []
+    return list((await session.scalars(
+        select(Area).where(Area.level == "commune").order_by(Area.name))).all())
+
+
+@dataclass(frozen=True)
+class Villages:
+    commune: str  # the commune's name
+    listed: list[Area]  # its villages, when few enough to list
+
+
+async def villages_to_offer(session: AsyncSession, commune_id: int) -> Villages:
+    villages = await areas.children(session, commune_id)
+    listed = villages if len(villages) <= MAX_LISTED_VILLAGES else []
+    return Villages(await _name(session, commune_id), listed)
+
+
+async def find_village(session: AsyncSession, commune_id: int, typed: str) -> int:
+    """The village of the commune a reporter typed (old names too); InvalidInput, saying so,
+    when none or several match."""
+    found = await areas.find_areas(session, typed, within=commune_id)
+    if len(found) != 1:
+        raise InvalidInput(words.VILLAGE_NOT_FOUND.format(
+            typed=typed[:60], commune=await _name(session, commune_id)))
+    return found[0].id
+
+
+async def _name(session: AsyncSession, area_id: int) -> str:
+    info = await areas.info(session, area_id)
+    return info.name if info else ""

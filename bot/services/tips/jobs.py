@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from bot.messages import Outgoing
 from bot.models import Chat
 from bot.runtime import Runtime
-from bot.services import evidence, outbox
+from bot.services import evidence, guards, outbox
 from bot.services.tips import cards, reminders, retention
 
 
@@ -24,5 +24,5 @@ async def run_due(rt: Runtime, now: datetime) -> None:
             if reminder.tip.overdue:
                 await cards.refresh(session, rt, reminder.tip, actor=None)
         await retention.purge_closed(session, rt, now)
-        await retention.purge_guards(session, now)
+        await guards.purge(session, now)
         await evidence.purge_orphans(session, now - timedelta(days=1))

@@ -8,6 +8,7 @@ complex cases, extendable once by up to 2 months (Criminal Procedure Code art. 1
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,6 +36,11 @@ TRANSITIONS: dict[str, tuple[frozenset[TipStatus], TipStatus | None]] = {
                  TipStatus.RECEIVED),
     "evidence": (OPEN | {TipStatus.CLOSED}, None),
 }
+# actions the law allows once in a tip's life, and how a tip shows it was taken (one
+# extension of the time to decide: Criminal Procedure Code art. 147)
+ONCE: dict[str, Callable[[Tip], bool]] = {
+    "extend": lambda tip: bool(tip.extended),
+}
 # statuses a resident is told about when reached
 PUBLIC_STATUSES = frozenset({TipStatus.ACCEPTED, TipStatus.VERIFYING, TipStatus.FORWARDED,
                              TipStatus.HANDLED_HERE, TipStatus.CLOSED})
@@ -55,6 +61,18 @@ def next_status(action: str, status: str) -> TipStatus:
 
 def actions_for(status: str) -> list[str]:
     return [action for action in TRANSITIONS if allowed(action, status)]
+
+
+def taken_once(action: str, tip: Tip) -> bool:
+    """Is `action` one the law allows once, already taken on `tip`?"""
+    taken = ONCE.get(action)
+    return taken is not None and taken(tip)
+
+
+def open_actions(tip: Tip) -> list[str]:
+    """The actions open to `tip` now: allowed from its status, and not a once-only one that
+    was taken."""
+    return [action for action in actions_for(tip.status) if not taken_once(action, tip)]
 
 
 @dataclass(frozen=True)

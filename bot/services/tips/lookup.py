@@ -14,19 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import IdentityMode, Person, Tip, TipReporter
 from bot.runtime import Runtime
 from bot.services import guards
-from bot.services.tips.codes import canonical_code, receipt_hash, reporter_ref
+from bot.services.tips.codes import canonical_code, pin_matches, receipt_hash, reporter_ref
+from bot.services.tips.followup import StatusView, status_view
 from content import tips as words
 
 
 @dataclass(frozen=True)
 class Lookup:
-    """What a lookup found: the tip, or why not (`problem`). `needs_pin`: ask for the PIN;
-    `again`: nothing was counted, the same PIN may simply be sent again a little later."""
+    """What a lookup found: the tip and how its reporter sees it, or why not (`problem`).
+    `needs_pin`: ask for the PIN; `again`: nothing was counted, the same PIN may simply be
+    sent again a little later."""
 
     tip: Tip | None
     problem: str | None = None
     needs_pin: bool = False
     again: bool = False
+    view: StatusView | None = None
 
 
 PRESSURE_KEY = "lookup:global"
@@ -66,8 +69,8 @@ def _locked_out(rt: Runtime) -> str:
 
 def _pace_words(seconds: float) -> str:
     if seconds >= 60 and seconds % 60 == 0:
-        return f"{int(seconds // 60)} phút"
-    return f"{int(seconds)} giây"
+        return words.MINUTES.format(count=int(seconds // 60))
+    return words.SECONDS.format(count=int(seconds))
 
 
 async def _already_locked(session: AsyncSession, rt: Runtime, g: _Guards) -> str | None:
@@ -144,7 +147,7 @@ async def lookup(session: AsyncSession, rt: Runtime, typed_code: str, person: Pe
         tip = await session.scalar(select(Tip).where(
             Tip.receipt_hash == receipt_hash(rt, canonical)))
     if tip is not None and await _is_own(session, rt, tip, person):
-        return Lookup(tip)
+        return Lookup(tip, view=await status_view(session, rt, tip))
     checks = _guards(rt, canonical, person)
     locked = await _already_locked(session, rt, checks)
     if locked:
@@ -155,10 +158,10 @@ async def lookup(session: AsyncSession, rt: Runtime, typed_code: str, person: Pe
     if refused is not None:
         return refused
     if (tip is not None and canonical is not None and tip.pin_hash is not None
-            and rt.keyring.verify_digest(f"{canonical}:{pin.strip()}", "tip.pin", tip.pin_hash)):
+            and pin_matches(rt, canonical, pin, tip.pin_hash)):
         await guards.give_back(session, checks.account, checks.per_account)
         if checks.code:
             await guards.give_back(session, checks.code, checks.per_code)
-        return Lookup(tip)
+        return Lookup(tip, view=await status_view(session, rt, tip))
     await guards.count(session, PRESSURE_KEY, checks.pressure, rt.clock.now())
     return Lookup(None, words.NOT_FOUND)

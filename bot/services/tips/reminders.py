@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import format_local
 from bot.models import Person, Tip, TipStatus
 from bot.runtime import Runtime
 from bot.services.tips import lifecycle
@@ -27,8 +28,6 @@ class Reminder:
 
 async def due_reminders(session: AsyncSession, rt: Runtime, now: datetime) -> list[Reminder]:
     """Advance every tip whose reminder or deadline has come; returns what to tell whom."""
-    from bot.clock import format_local
-
     tz = rt.settings.tz
     due = (await session.scalars(
         select(Tip).where(Tip.next_due.is_not(None), Tip.next_due <= now,
@@ -36,7 +35,8 @@ async def due_reminders(session: AsyncSession, rt: Runtime, now: datetime) -> li
     )).all()
     reminders: list[Reminder] = []
     for tip in due:
-        deadline = lifecycle.deadline_for(tip, rt.settings, remote=await lifecycle.is_remote(session, tip))
+        remote = await lifecycle.is_remote(session, tip)
+        deadline = lifecycle.deadline_for(tip, rt.settings, remote=remote)
         if deadline is None:
             tip.next_due = None
             continue
@@ -45,7 +45,7 @@ async def due_reminders(session: AsyncSession, rt: Runtime, now: datetime) -> li
         when = format_local(deadline.at, tz)
         responsible = await responsible_officers(session, tip, now)
         if deadline.what == "followup":
-            body = tip.forwarded_to or "cơ quan điều tra"
+            body = tip.forwarded_to or words.FOLLOWUP_BODY
             reminders.append(Reminder(tip, responsible, words.FOLLOWUP.format(
                 ref=tip.id, body=body, when=format_local(tip.forwarded_at or tip.created_at, tz))))
             tip.next_due = now + timedelta(days=rt.settings.tip_followup_days)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Evidence, GuardCounter, Tip, TipEvent, TipReporter, TipStatus
+from bot.models import Evidence, Tip, TipEvent, TipReporter, TipStatus
 from bot.runtime import Runtime
 
 
@@ -30,7 +30,3 @@ async def purge_closed(session: AsyncSession, rt: Runtime, now: datetime) -> int
                               .values(data_enc=None, meta_enc=b""))
         await session.execute(Evidence.__table__.delete().where(Evidence.tip_id == tip.id))
     return len(old)
-
-
-async def purge_guards(session: AsyncSession, now: datetime) -> None:
-    await session.execute(GuardCounter.__table__.delete().where(GuardCounter.expires_at <= now))

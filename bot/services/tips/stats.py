@@ -12,11 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Tip, TipStatus
 from bot.runtime import Runtime
+from bot.services import areas
 from bot.services.tips import lifecycle
+from bot.services.tips.access import MailboxScope
 
 
 @dataclass
 class Stats:
+    communes: list[str] = field(default_factory=list)  # whose tips; none: the whole system
     total: int = 0
     unrouted: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
@@ -33,12 +36,15 @@ class Stats:
         return self.closed / self.total if self.total else None
 
 
-async def stats(session: AsyncSession, rt: Runtime, commune_ids: list[int] | None,
-                start: datetime, end: datetime) -> Stats:
+async def of_scope(session: AsyncSession, rt: Runtime, scope: MailboxScope, start: datetime,
+                   end: datetime) -> Stats:
+    """The tips created in [start, end) of the communes in `scope`; of the whole system for a
+    dispatcher who polices no commune."""
     query = select(Tip).where(Tip.created_at >= start, Tip.created_at < end)
-    if commune_ids is not None:
-        query = query.where(Tip.commune_id.in_(commune_ids))
-    result = Stats()
+    if scope.communes or not scope.dispatcher:
+        query = query.where(Tip.commune_id.in_(scope.communes))
+    result = Stats(communes=[info.name for commune_id in scope.communes
+                             if (info := await areas.info(session, commune_id)) is not None])
     accept_hours: list[float] = []
     forward_hours: list[float] = []
     for tip in (await session.scalars(query)).all():
