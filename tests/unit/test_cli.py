@@ -116,6 +116,25 @@ def test_import_rule_keeps_the_core_free_of_messengers() -> None:
         assert (result.returncode == 0) is allowed, (path, source, result.stdout)
 
 
+def test_import_rule_keeps_queries_out_of_handlers() -> None:
+    """Handlers translate, call one use case and render; SQL lives in bot/services/."""
+    ruff = Path(sys.executable).with_name("ruff")
+    for path, source, allowed in [
+        ("handlers/probe.py", "from sqlalchemy import select\n", False),
+        ("handlers/police.py", "from sqlalchemy.ext.asyncio import AsyncSession\n", False),
+        ("handlers/probe.py", "import sqlalchemy\n", False),
+        ("bot/services/probe.py", "from sqlalchemy import select\n", True),
+        ("bot/services/tips/probe.py", "from sqlalchemy import select\n", True),
+        ("scheduler/probe.py", "import sqlalchemy\n", True),
+        ("handlers/probe.py", "from bot.services.tips import intake\n", True),
+    ]:
+        result = subprocess.run(
+            [str(ruff), "check", "--select", "TID253", "--stdin-filename", path, "-"],
+            input=source, cwd=REPO, capture_output=True, text=True, check=False,
+        )
+        assert (result.returncode == 0) is allowed, (path, source, result.stdout)
+
+
 def test_outbox_status_and_evidence_export(tmp_path: Path) -> None:
     assert run(tmp_path, "demo").returncode == 0
     result = run(tmp_path, "outbox", "status")
