@@ -229,3 +229,9 @@ async def test_the_tip_jobs_purge_expired_guard_counters_and_keep_the_live_ones(
     async with rt.db.reading() as session:
         keys = set((await session.scalars(select(GuardCounter.key))).all())
     assert keys == {"tips:live"}
+
+
+def test_the_officer_is_asked_for_exactly_what_an_action_needs() -> None:
+    from handlers import police
+
+    assert set(police.FIRST_STEP) == {a for a, spec in ACTIONS.items() if spec.needs}

@@ -1,18 +1,22 @@
 """Tip-offs: a resident reports a crime privately; the commune police receive, check, forward
 and close it within the legal time limits, every step on record.
 
-One module per job:
-- `intake`: may this person report now; the tip stored, routed, its cards queued.
-- `codes`: receipt codes, PINs and the keyed hashes that stand for them.
-- `sealed`: the draft and the tip's content, encrypted.
-- `access`: who may see and act on a tip, who holds its mailbox.
-- `lifecycle`: the status table and the deadline table (data, not `if` chains).
-- `actions`: officer actions as a table: who may, from which states, what changes, who hears.
-- `cards`: what officers, the team group and the reporter are told.
-- `events`: the tip's record of actions, notes, messages and views.
-- `followup`: after the receipt: questions to the reporter, the reporter's answers.
-- `lookup`: the resident's status lookup, guarded against guessing.
-- `reminders`, `retention`, `stats`, `jobs`: deadlines, deletion, counts, the scheduler's part.
+One module per job; the use cases a conversation step calls are marked ▸.
+- `intake`: ▸ may this person report now; ▸ the communes and villages to offer; ▸ `submit`:
+  the tip stored, routed, its deadline set and its cards queued.
+- `actions`: officer actions as a table (who may, what the officer gives, what changes, who
+  hears); ▸ `begin` (a card's button), ▸ `act` (the change and every message it calls for).
+- `mailbox`: ▸ an officer's list of open tips, ▸ one tip in full (recorded as a view).
+- `followup`: the reporter's side after the receipt: ▸ the status view, ▸ their answer.
+- `lookup`: ▸ the resident's status lookup, guarded against guessing.
+- `team`: ▸ binding a police team's group; which chats are a commune's team groups.
+- `stats`: ▸ counts for /thongke.
+- `access`: who may see and act on a tip, who holds its mailbox, the way back to a reporter.
+- `lifecycle`: the status table, the once-only actions and the deadline table (data).
+- `cards`: what officers, the team group and the reporter are told, kept up to date.
+- `codes`, `sealed`, `events`: receipt codes and PINs as keyed hashes; the content, sealed;
+  the tip's record of actions, notes, messages and views.
+- `reminders`, `retention`, `jobs`: deadlines, deletion, the scheduler's part.
 
 Never logs or returns tip content or reporter identity except to the police of the tip's
 commune (and the dispatcher for tips no commune can take). Receipt codes and PINs exist in

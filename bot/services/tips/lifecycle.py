@@ -1,7 +1,7 @@
 """The tip lifecycle as data: which action moves which status where, and the deadline table.
 
 One transition function (`next_status`) and one deadline function (`deadline_for`) hold every
-rule; handlers and cards only ask them. Legal basis (FACTS.md): commune police forward within
+rule; actions and cards only ask them. Legal basis (FACTS.md): commune police forward within
 24 hours (48 in remote areas, joint circular 01/2017); a decision within 20 days, 2 months for
 complex cases, extendable once by up to 2 months (Criminal Procedure Code art. 147).
 """
