@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import FakeClock
 from bot.messages import ChatType, Incoming, InputKind
@@ -36,8 +37,8 @@ from tests.services.test_tips import _commune, _person, _submit
 pytestmark = pytest.mark.pg
 
 
-async def _chat(session: object, person: Person) -> Chat:
-    chat = await session.get(Chat, person.private_chat_id)  # type: ignore[attr-defined]
+async def _chat(session: AsyncSession, person: Person) -> Chat:
+    chat = await session.get(Chat, person.private_chat_id)
     assert chat is not None
     return chat
 
