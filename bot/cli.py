@@ -436,7 +436,8 @@ def _day_month_year(text: str) -> date:
 async def cmd_evidence(settings: Settings, args: argparse.Namespace) -> int:
     """Export a tip's evidence files for an administrator (recorded as a view)."""
     from bot.models import Tip
-    from bot.services import evidence, tips
+    from bot.services import evidence
+    from bot.services.tips import events
 
     rt = await open_runtime(settings)
     out = Path(args.out)
@@ -447,7 +448,7 @@ async def cmd_evidence(settings: Settings, args: argparse.Namespace) -> int:
                 raise DomainError(f"Không có tin báo số {args.tip}.")
             files = [f for row in await evidence.of_tip(session, tip.id)
                      if (f := await evidence.load(session, rt, row.id)) is not None]
-            await tips.record(session, rt, tip, None, "cli", "evidence",
+            await events.record(session, rt, tip, None, "cli", "evidence",
                               body=f"xuất {len(files)} tệp ra máy chủ")
     finally:
         await rt.db.dispose()

@@ -163,6 +163,8 @@ SUMMARY_LINES = (
     "• Danh tính: {identity}\n"
     "• Nội dung: {description}"
 )
+SUMMARY_ADDRESS = " — {address}"
+SUMMARY_LOCATION = " — có gửi vị trí"
 NO_EVIDENCE = "không có"
 EVIDENCE_COUNT = "{count} tệp"
 PLACE_UNKNOWN = "không rõ"
@@ -225,6 +227,8 @@ SLOW_DOWN = (
     "Lúc này có nhiều lượt tra cứu sai, nên mỗi lần thử mã PIN cần cách nhau {wait}. "
     "Bạn đợi một chút rồi gõ lại mã PIN nhé."
 )
+MINUTES = "{count} phút"
+SECONDS = "{count} giây"
 STATUS_VIEW = (
     "Tin báo gửi lúc {when} ({category})\n"
     "Trạng thái: {status}\n"
@@ -350,6 +354,7 @@ ESCALATION = (
     "🚨 Tin #{ref} ({category}) đã quá hạn {what} ({when}). Đề nghị đồng chí chỉ đạo xử lý."
 )
 FOLLOWUP = "📌 Tin #{ref} đã chuyển {body} từ {when}. Đồng chí theo dõi và cập nhật kết quả nhé."
+FOLLOWUP_BODY = "cơ quan điều tra"  # when the officer named none
 # to officers, chiefs and dispatchers on a messenger with a contact window (Zalo): in the
 # welcome after an invite and in /help
 KEEP_IN_TOUCH = (
@@ -370,6 +375,7 @@ UNREACHABLE_FOR_CHIEF = (
     "Đề nghị đồng chí xem phiếu dưới đây và phân công xử lý; cán bộ chỉ cần nhắn cho Bình Yên "
     "một tin bất kỳ là nhận được các phiếu đang chờ."
 )
+UNREACHABLE_COMMUNE = "xã"  # the commune's name, when the area tree no longer has it
 UNREACHABLE_FOR_DISPATCHER = (
     "⚠️ Không đồng chí nào của Công an {commune}, kể cả lãnh đạo, nhận được phiếu tin báo "
     "#{ref}: {why}. Đề nghị đồng chí liên hệ Công an {commune}{phone} để tin được xử lý kịp "
@@ -417,13 +423,31 @@ STATS_BAD_DATE = (
     "Ngày chưa đúng. Đồng chí gõ ngày có thật, năm từ {first} đến {last}, dạng "
     "/thongke 01/01/2026 30/06/2026."
 )
+STATS_EVERYWHERE = "toàn hệ thống"  # the scope of a dispatcher who polices no commune
+HOURS = "{count:.1f} giờ"
+DAYS = "{count:.1f} ngày"
 HISTORY_TITLE = "Lịch sử:"
 HISTORY_ENTRY = "• {when} {label}{actor}"
 HISTORY_ACTOR = " — {name}"
 HISTORY_REPORTER = "người báo"
-PLAIN_EVENT = {
-    "received": "Bình Yên đã nhận tin",
-    "status": "{status}",
-    "question": "Công an xã hỏi thêm",
-    "answer": "Bạn đã trả lời",
-}
+RECEIVED_EVENT = "Bình Yên đã nhận tin"  # the first line of a reporter's history
+
+# ---- commands: what the menu and the command list show ---------------------------------------
+REPORT_COMMAND = "Báo tin tố giác tội phạm"
+REPORT_MENU = "📝 Báo tin tố giác"
+STATUS_COMMAND = "Tra cứu tin báo đã gửi"
+STATUS_MENU = "🔎 Tra cứu tin báo"
+ANSWER_COMMAND = "Trả lời câu hỏi của Công an xã"
+MAILBOX_COMMAND = "Hộp thư tin báo (cán bộ Công an xã)"
+MAILBOX_MENU = "📬 Hộp thư tin báo"
+STATS_COMMAND = "Thống kê tin báo (cán bộ Công an xã)"
+STATS_MENU = "📊 Thống kê tin báo"
+SETUP_COMMAND = "Gắn nhóm trực Công an xã"
+
+
+# ---- words that suggest immediate danger (read, never shown): 113/114/115 come first --------
+DANGER_WORDS = ("cháy", "cướp", "dao", "súng", "cứu", "giết", "đâm", "chém", "nổ", "bắt cóc",
+                "hiếp", "đánh nhau", "đánh người", "cầm dao", "máu")
+DANGER_FOLDED = ("dang danh nhau", "danh nhau", "cuu voi", "cuu toi", "cuu em", "chay nha",
+                 "dang chay", "co sung", "cam dao", "bat coc", "giet nguoi", "dam nguoi",
+                 "dang cuop", "cuop giat", "no sung", "hiep dam", "chem nguoi")

@@ -7,10 +7,7 @@ commune (or the dispatcher, for tips no commune could take) get anything but
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, time, timedelta, tzinfo
-
-from sqlalchemy import select
 
 from bot.clock import format_local
 from bot.flows import (
@@ -25,8 +22,8 @@ from bot.flows import (
     Retry,
     StartFlow,
 )
-from bot.messages import Choice, InputKind, Prompt
-from bot.models import POLICE_TEAM, Area, ChatKind, Person, Role, Tip, TipEvent, TipStatus
+from bot.messages import Choice, InputKind, Outgoing, Prompt
+from bot.models import ChatKind, Role
 from bot.parse import (
     MAX_YEAR,
     MIN_YEAR,
@@ -36,62 +33,41 @@ from bot.parse import (
     parse_page,
     parse_ref,
 )
-from bot.services import areas, people, tip_cards, tip_lifecycle, tips
-from bot.services.errors import NotAllowed
-from bot.text import clean, inline, quote, squash
+from bot.services import people
+from bot.services.errors import DomainError, NotAllowed
+from bot.services.tips import TipProblem, access, actions, cards, codes, mailbox, stats, team
+from bot.text import squash
 from content import tips as words
 
 PAGE_SIZE = 8
-NEEDS_INPUT = {"forward", "here", "extend", "close", "ask", "note", "transfer"}
+# the first question of each action that needs the officer's input (`actions.ACTIONS[…].needs`)
+FIRST_STEP = {"forward": "body", "here": "assignee", "extend": "basis", "close": "outcome",
+              "ask": "question", "note": "note", "transfer": "commune"}
 action_flow = Flow("tip_action")
-
-
-# ---- access ---------------------------------------------------------------------------------------
-
-async def _mailbox_scope(ctx: Ctx) -> tuple[list[int], bool]:
-    communes = await tips.police_communes(ctx.session, ctx.person, ctx.now)
-    dispatcher = await tips.is_dispatcher(ctx.session, ctx.person, ctx.now)
-    if not communes and not dispatcher:
-        raise NotAllowed(words.NOT_POLICE)
-    return communes, dispatcher
 
 
 # ---- /hopthu ------------------------------------------------------------------------------------
 
-async def mailbox(ctx: Ctx, args: str) -> Outcome:
-    communes, dispatcher = await _mailbox_scope(ctx)
+async def mailbox_command(ctx: Ctx, args: str) -> Outcome:
+    scope = await access.mailbox_scope(ctx.session, ctx.person, ctx.now)
     words_in = args.split()
     if len(words_in) == 1 and looks_like_number(words_in[0]):
         ref = parse_ref(words_in[0])
         if ref is None:  # "³", "99999999999": not a tip's number, and never a crash
             return Finish(words.BAD_REF.format(typed=words_in[0][:20], command="/hopthu"))
-        return await _detail(ctx, ref)
-    if words_in and tips.canonical_code(args) is not None:
-        canonical = tips.canonical_code(args)
-        assert canonical is not None
-        tip = await ctx.session.scalar(
-            select(Tip).where(Tip.receipt_hash == tips.receipt_hash(ctx.rt, canonical)))
-        if tip is None:
-            return Finish(words.NO_RIGHT)
-        return await _detail(ctx, tip.id)
+        return _say_all(ctx, await mailbox.detail(ctx.session, ctx.rt, ctx.person, ctx.chat,
+                                                  ref=ref))
+    canonical = codes.canonical_code(args) if words_in else None
+    if canonical is not None:
+        return _say_all(ctx, await mailbox.detail(ctx.session, ctx.rt, ctx.person, ctx.chat,
+                                                  canonical=canonical))
     page = (parse_page(words_in.pop()) or 1) if words_in and looks_like_number(
         words_in[-1]) else 1
     typed = " ".join(words_in)
     kind = words.MAILBOX_FILTER_WORDS.get(squash(typed) if typed else "tatca")
     if kind is None:  # "quá hạn" and "quahan" both name a filter; anything else is asked again
         return Finish(words.MAILBOX_UNKNOWN_FILTER.format(typed=typed[:30]))
-    query = select(Tip).where(Tip.status != TipStatus.CLOSED)
-    scope = Tip.commune_id.in_(communes) & Tip.routed_to_fallback.is_(False)
-    if dispatcher:
-        scope = scope | Tip.routed_to_fallback.is_(True)
-    query = query.where(scope)
-    if kind == "new":
-        query = query.where(Tip.status == TipStatus.RECEIVED)
-    elif kind == "overdue":
-        query = query.where(Tip.overdue.is_(True))
-    elif kind == "mine":
-        query = query.where(Tip.assigned_officer_id == ctx.person.id)
-    found = list((await ctx.session.scalars(query.order_by(Tip.deadline_at, Tip.id))).all())
+    found = await mailbox.listing(ctx.session, scope, ctx.person, kind)
     label = words.MAILBOX_FILTERS[kind]
     if not found:
         return Finish(words.MAILBOX_EMPTY.format(filter=label))
@@ -115,88 +91,27 @@ async def mailbox(ctx: Ctx, args: str) -> Outcome:
     return Finish(Prompt("\n".join(lines), tuple(choices), columns=4))
 
 
-async def _detail(ctx: Ctx, ref: int) -> Outcome:
-    """The whole card and the latest history, in as many messages as they take, the buttons
-    on the last."""
-    tip, role = await tips.get_for_officer(ctx.session, ref, ctx.person, ctx.now)
-    await tips.record_view(ctx.session, ctx.rt, tip, ctx.person, role)
-    card = await tip_cards.card_messages(ctx.session, ctx.rt, tip, ctx.chat)
-    history = await _history(ctx, tip)
-    for part in card.story:
-        ctx.say(part)
-    ctx.say(replace(card.card, text=card.card.text + ("\n\n" + history if history else "")))
+def _say_all(ctx: Ctx, messages: list[Outgoing]) -> Outcome:
+    for message in messages:
+        ctx.say(message)
     return Finish(None)
-
-
-async def _history(ctx: Ctx, tip: Tip) -> str:
-    """The last ten events. What the reporter wrote is set apart as the reporter's words; an
-    officer's note of several lines sits behind a quote bar, so no line of it passes for an
-    event either."""
-    events = (await ctx.session.scalars(
-        select(TipEvent).where(TipEvent.tip_id == tip.id, TipEvent.kind != "view")
-        .order_by(TipEvent.id))).all()
-    tz = ctx.rt.settings.tz
-    lines = []
-    for event in events[-10:]:
-        name = ""
-        if event.actor_person_id:
-            person = await ctx.session.get(Person, event.actor_person_id)
-            name = inline(people.display_name(ctx.rt, person)) if person else ""
-        elif event.actor_role == "reporter":
-            name = words.HISTORY_REPORTER
-        label = words.EVENT_LABELS.get(event.kind) or words.ACTIONS.get(event.kind, event.kind)
-        line = words.HISTORY_ENTRY.format(
-            when=format_local(event.at, tz), label=label,
-            actor=words.HISTORY_ACTOR.format(name=name) if name else "")
-        body = tips.event_body(ctx.rt, event)
-        if body and event.kind == "escalation":
-            body = words.DEADLINE_WHAT.get(body, body)
-        if body and event.actor_role == "reporter":
-            line += ":\n" + tip_cards.reporter_words(body)
-        elif body and "\n" in clean(body).strip():
-            line += ":\n" + quote(body)
-        elif body:
-            line += ": " + inline(body)
-        lines.append(line)
-    return words.HISTORY_TITLE + "\n" + "\n".join(lines) if lines else ""
 
 
 # ---- actions ------------------------------------------------------------------------------------
 
-async def _after(ctx: Ctx, result: tips.ActionResult, public_note: str | None = None) -> str:
-    """Cards, the reporter, the confirmation: the same after every action."""
-    tip = result.tip
-    label = words.ACTIONS[result.action]
-    note = words.DONE_ACTION.format(ref=tip.id, action=label)
-    await tip_cards.refresh(ctx.session, ctx.rt, tip, actor=ctx.person, note=note)
-    if result.action == "transfer":  # after the old commune's cards were closed
-        await tip_cards.send_new(ctx.session, ctx.rt, tip)
-    if result.status_changed and tip.status in tip_lifecycle.PUBLIC_STATUSES:
-        await tip_cards.notify_reporter(ctx.session, ctx.rt, tip, public_note)
-    return note
-
-
 async def run_action(ctx: Ctx, ref: int, action: str) -> Outcome:
-    tip, role = await tips.get_for_officer(ctx.session, ref, ctx.person, ctx.now)
-    if not tip_lifecycle.allowed(action, tip.status):
-        return Finish(words.NOT_ALLOWED_NOW.format(
-            ref=tip.id, status=words.STATUS_FOR_OFFICER[tip.status],
-            action=words.ACTIONS[action]))
-    if action == "evidence":
-        if ctx.rt.parts(ctx.channel).capabilities.sends_files:
-            await tips.record_view(ctx.session, ctx.rt, tip, ctx.person, role, "evidence")
-        # elsewhere a one-time link is sent; opening it is what records the view
-        await tip_cards.send_evidence(ctx.session, ctx.rt, tip, ctx.chat, ctx.person)
-        return Finish(None)
-    if action == "here" and role != Role.POLICE_CHIEF:
-        return Finish(words.ONLY_CHIEF)
-    if action == "extend" and tip.extended:
-        return Finish(words.ALREADY_EXTENDED.format(ref=tip.id))
-    if action in NEEDS_INPUT:
+    """An action chosen on a card or typed: done at once, or its questions begin. A refusal
+    ends whatever the officer was doing, as the action itself would have."""
+    try:
+        begun = await actions.begin(ctx.session, ctx.rt, ref, ctx.person, action, ctx.chat)
+    except DomainError as refusal:
+        return Finish(str(refusal))
+    if begun.version is not None:
         # the version the officer acts upon: a change by someone else meanwhile is told
-        return StartFlow("tip_action", f"{tip.id} {action} {tip.version}")
-    result = await tips.act(ctx.session, ctx.rt, tip, ctx.person, action)
-    ctx.toast = await _after(ctx, result)
+        return StartFlow("tip_action", f"{begun.tip_id} {action} {begun.version}")
+    if begun.result is None:
+        return Finish(None)  # the evidence went to the officer's chat
+    ctx.toast = begun.result.done
     # a pressed button already shows the change in the edited card and a toast
     return Finish(None if ctx.incoming.pressed else ctx.toast)
 
@@ -235,13 +150,7 @@ async def begin_action(ctx: Ctx, args: str) -> Outcome:
     ref, action, *version = args.split()  # as run_action wrote them
     ctx.data.update(ref=parse_ref(ref), action=action,
                     version=parse_int(version[0], low=0) if version else None)
-    return Goto({"forward": "body", "here": "assignee", "extend": "basis", "close": "outcome",
-                 "ask": "question", "note": "note", "transfer": "commune"}[action])
-
-
-async def _tip(ctx: Ctx) -> Tip:
-    tip, _ = await tips.get_for_officer(ctx.session, ctx.data["ref"], ctx.person, ctx.now)
-    return tip
+    return Goto(FIRST_STEP[action])
 
 
 @action_flow.guard
@@ -249,29 +158,30 @@ async def still_theirs(ctx: Ctx) -> Outcome | None:
     """An officer can lose the role, or the tip its commune, between two steps of an action;
     every answer checks again, so a revoked officer is not led on to the end."""
     try:
-        await _tip(ctx)
+        await access.get_for_officer(ctx.session, ctx.data["ref"], ctx.person, ctx.now)
     except NotAllowed as refusal:
         return Finish(str(refusal))
     return None
 
 
-async def _act(ctx: Ctx, **kwargs: object) -> tips.ActionResult | Finish:
-    """The action the flow was for, or the end of the flow with the reason it cannot be done
-    now — most often that another officer changed the tip since this action began."""
-    tip = await _tip(ctx)
+async def _act(ctx: Ctx, *, retry: bool = False, **inputs: object
+               ) -> actions.ActionResult | Outcome:
+    """The action the flow was for, done and told; or the end of the flow with the reason it
+    cannot be done now — most often that another officer changed the tip since this action
+    began. With `retry`, an answer that does not fit is asked again instead."""
     try:
-        return await tips.act(ctx.session, ctx.rt, tip, ctx.person, ctx.data["action"],
-                              seen_version=ctx.data.get("version"),
-                              **kwargs)  # type: ignore[arg-type]
-    except tips.TipProblem as refusal:
+        return await actions.act(ctx.session, ctx.rt, ctx.data["ref"], ctx.person,
+                                 ctx.data["action"], seen_version=ctx.data.get("version"),
+                                 **inputs)  # type: ignore[arg-type]
+    except actions.WrongInput as problem:
+        return Retry(str(problem)) if retry else Finish(str(problem))
+    except TipProblem as refusal:
         return Finish(str(refusal))
 
 
-async def _finish_action(ctx: Ctx, **kwargs: object) -> Outcome:
-    result = await _act(ctx, **kwargs)
-    if isinstance(result, Finish):
-        return result
-    return Finish(await _after(ctx, result, kwargs.get("public_note")))  # type: ignore[arg-type]
+async def _finish_action(ctx: Ctx, **inputs: object) -> Outcome:
+    result = await _act(ctx, **inputs)
+    return Finish(result.done) if isinstance(result, actions.ActionResult) else result
 
 
 @action_flow.ask("body")
@@ -301,10 +211,9 @@ async def answer_body_name(ctx: Ctx, answer: Answer) -> Outcome:
 
 @action_flow.ask("assignee")
 async def ask_assignee(ctx: Ctx) -> Prompt:
-    tip = await _tip(ctx)
-    officers = await tips.officers_of(ctx.session, tip.commune_id or 0, ctx.now)
+    officers = await actions.assignees(ctx.session, ctx.rt, ctx.data["ref"], ctx.person)
     choices = tuple(Choice(str(p.id), people.display_name(ctx.rt, p)) for p in officers)
-    return Prompt(words.ASK_ASSIGNEE.format(ref=tip.id), choices)
+    return Prompt(words.ASK_ASSIGNEE.format(ref=ctx.data["ref"]), choices)
 
 
 @action_flow.answer("assignee")
@@ -323,8 +232,7 @@ async def ask_complex(ctx: Ctx) -> Prompt:
 @action_flow.answer("complex")
 async def answer_complex(ctx: Ctx, answer: Answer) -> Outcome:
     assert answer.choice is not None
-    assignee = await ctx.session.get(Person, ctx.data["assignee"])
-    return await _finish_action(ctx, assignee=assignee,
+    return await _finish_action(ctx, assignee_id=ctx.data["assignee"],
                                 complex_case=answer.choice.id == "yes")
 
 
@@ -360,12 +268,11 @@ async def ask_duplicate(ctx: Ctx) -> Prompt:
 
 @action_flow.answer("duplicate")
 async def answer_duplicate(ctx: Ctx, answer: Answer) -> Outcome:
-    other = parse_ref(answer.text)
-    tip = await _tip(ctx)
-    target = await ctx.session.get(Tip, other) if other else None
-    if target is None or target.id == tip.id or target.commune_id != tip.commune_id:
-        return Retry(words.DUPLICATE_INVALID.format(typed=answer.text.strip()[:20]))
-    ctx.data["duplicate_of"] = target.id
+    try:
+        ctx.data["duplicate_of"] = await actions.duplicate_target(
+            ctx.session, ctx.rt, ctx.data["ref"], ctx.person, answer.text)
+    except actions.WrongInput as problem:
+        return Retry(str(problem))
     return Goto("public_note")
 
 
@@ -389,15 +296,11 @@ async def ask_question(ctx: Ctx) -> Prompt:
 
 @action_flow.answer("question")
 async def answer_question(ctx: Ctx, answer: Answer) -> Outcome:
-    question = answer.text.strip()[:1000]
-    result = await _act(ctx, note=question)
-    if isinstance(result, Finish):
+    result = await _act(ctx, note=answer.text.strip()[:1000])
+    if not isinstance(result, actions.ActionResult):
         return result
-    tip = result.tip
-    await _after(ctx, result)
-    if await tip_cards.relay_question(ctx.session, ctx.rt, tip, question):
-        return Finish(words.QUESTION_SENT.format(ref=tip.id))
-    return Finish(words.QUESTION_QUEUED.format(ref=tip.id))
+    sentence = words.QUESTION_SENT if result.relayed else words.QUESTION_QUEUED
+    return Finish(sentence.format(ref=result.tip.id))
 
 
 @action_flow.ask("note")
@@ -417,19 +320,10 @@ async def ask_commune(ctx: Ctx) -> Prompt:
 
 @action_flow.answer("commune")
 async def answer_commune(ctx: Ctx, answer: Answer) -> Outcome:
-    typed = answer.text.strip()
-    found = await areas.find_areas(ctx.session, typed, level="commune")
-    if len(found) != 1:
-        return Retry(words.TRANSFER_NOT_FOUND.format(typed=typed[:60]))
-    commune: Area = found[0]
-    tip = await _tip(ctx)
-    if commune.id == tip.commune_id:
-        return Retry(words.TRANSFER_SAME.format(ref=tip.id))
-    result = await _act(ctx, commune=commune)
-    if isinstance(result, Finish):
+    result = await _act(ctx, retry=True, commune=answer.text.strip())
+    if not isinstance(result, actions.ActionResult):
         return result
-    await _after(ctx, result)
-    return Finish(words.TRANSFERRED.format(ref=tip.id, commune=commune.name))
+    return Finish(words.TRANSFERRED.format(ref=result.tip.id, commune=result.moved_to))
 
 
 # ---- statistics and the team group ---------------------------------------------------------------
@@ -443,11 +337,11 @@ def _date(text: str, tz: tzinfo) -> datetime | None:
 def _hours(value: float | None) -> str:
     if value is None:
         return "—"
-    return f"{value:.1f} giờ" if value < 48 else f"{value / 24:.1f} ngày"
+    return words.HOURS.format(count=value) if value < 48 else words.DAYS.format(count=value / 24)
 
 
 async def statistics(ctx: Ctx, args: str) -> Outcome:
-    communes, dispatcher = await _mailbox_scope(ctx)
+    scope = await access.mailbox_scope(ctx.session, ctx.person, ctx.now)
     tz = ctx.rt.settings.tz
     parts = args.split()
     local_now = ctx.now.astimezone(tz)
@@ -462,17 +356,15 @@ async def statistics(ctx: Ctx, args: str) -> Outcome:
             start_date, end_date = end_date, start_date
         start = start_date
         end = (end_date + timedelta(days=1)) if end_date else end
-    scope_ids = None if dispatcher and not communes else communes
-    result = await tips.stats(ctx.session, ctx.rt, scope_ids, start, end)
-    names = [a.name for a in (await ctx.session.scalars(
-        select(Area).where(Area.id.in_(communes)))).all()]
+    result = await stats.of_scope(ctx.session, ctx.rt, scope, start, end)
     by_status = ", ".join(f"{words.STATUS_FOR_OFFICER[k]}: {v}"
                           for k, v in sorted(result.by_status.items())) or "—"
     by_category = ", ".join(f"{words.CATEGORIES.get(k, k)}: {v}"
                             for k, v in sorted(result.by_category.items())) or "—"
     rate = result.resolution_rate
     return Finish(words.STATS.format(
-        scope=", ".join(names) or "toàn hệ thống", start=start.strftime("%d/%m/%Y"),
+        scope=", ".join(result.communes) or words.STATS_EVERYWHERE,
+        start=start.strftime("%d/%m/%Y"),
         end=(end - timedelta(seconds=1)).strftime("%d/%m/%Y"), total=result.total,
         unrouted=result.unrouted, by_status=by_status, by_category=by_category,
         overdue=result.overdue, forwarded=result.forwarded,
@@ -483,16 +375,8 @@ async def statistics(ctx: Ctx, args: str) -> Outcome:
 
 
 async def setup(ctx: Ctx, _args: str) -> Outcome:
-    if ctx.chat.kind == ChatKind.PRIVATE:
-        return Finish(words.SETUP_PRIVATE)
-    grants = await people.active_roles(ctx.session, ctx.person.id, ctx.now)
-    chief_of = [g.area_id for g in grants if Role(g.role) is Role.POLICE_CHIEF]
-    if not chief_of:
-        return Finish(words.SETUP_NOT_CHIEF)
-    commune = await ctx.session.get(Area, chief_of[0])
-    assert commune is not None
-    ctx.chat.purpose, ctx.chat.area_id = POLICE_TEAM, commune.id
-    return Finish(words.SETUP_DONE.format(commune=commune.name))
+    commune = await team.bind(ctx.session, ctx.chat, ctx.person, ctx.now)
+    return Finish(words.SETUP_DONE.format(commune=commune))
 
 
 POLICE_MENU = frozenset({Role.POLICE_OFFICER, Role.POLICE_CHIEF, Role.DISPATCHER})
@@ -500,15 +384,15 @@ POLICE_MENU = frozenset({Role.POLICE_OFFICER, Role.POLICE_CHIEF, Role.DISPATCHER
 
 def register(registry: Registry) -> None:
     registry.flow(action_flow)
-    registry.command(Command("hopthu", mailbox, "Hộp thư tin báo (cán bộ Công an xã)",
+    registry.command(Command("hopthu", mailbox_command, words.MAILBOX_COMMAND,
                              aliases=("mailbox", "hộp thư"), private_only=True,
-                             menu_label="📬 Hộp thư tin báo", menu_roles=POLICE_MENU,
+                             menu_label=words.MAILBOX_MENU, menu_roles=POLICE_MENU,
                              menu_rank=30))
-    registry.command(Command("thongke", statistics, "Thống kê tin báo (cán bộ Công an xã)",
+    registry.command(Command("thongke", statistics, words.STATS_COMMAND,
                              aliases=("stats", "thống kê"), private_only=True,
-                             menu_label="📊 Thống kê tin báo", menu_roles=POLICE_MENU,
+                             menu_label=words.STATS_MENU, menu_roles=POLICE_MENU,
                              menu_rank=35))
-    registry.command(Command("setup", setup, "Gắn nhóm trực Công an xã", public=False))
+    registry.command(Command("setup", setup, words.SETUP_COMMAND, public=False))
     for action in words.ACTIONS:
         registry.command(_action_command(action))
-    registry.callback(tip_cards.CARD_TOKEN, card_button)
+    registry.callback(cards.CARD_TOKEN, card_button)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
-
 from bot.flows import (
     Answer,
     Back,
@@ -27,16 +25,16 @@ from bot.flows import (
     Stay,
 )
 from bot.messages import MEDIA_KINDS, Choice, InputKind, Prompt, Request
-from bot.models import Area, IdentityMode
-from bot.services import areas, tip_cards, tips
-from bot.services.tips import Draft
+from bot.models import IdentityMode
+from bot.services import areas
+from bot.services.errors import InvalidInput
+from bot.services.tips import intake
+from bot.services.tips.sealed import Draft
 from content import texts
 from content import tips as words
 
 report = Flow("report")
 PHONE = re.compile(r"^(?:\+?84|0)[\s.-]?(?:\d[\s.-]?){8,10}$")
-MAX_LISTED_COMMUNES = 8
-MAX_LISTED_VILLAGES = 12
 UNKNOWN = "unknown"
 EVIDENCE_KINDS = frozenset(MEDIA_KINDS | {InputKind.STICKER})
 
@@ -49,8 +47,8 @@ def _choices(mapping: dict[str, str]) -> tuple[Choice, ...]:
 
 @report.begin
 async def begin(ctx: Ctx, _args: str) -> Outcome:
-    if not await tips.may_report(ctx.session, ctx.rt, ctx.person):
-        return Finish(tips.rate_limited(ctx.rt))
+    if not await intake.may_report(ctx.session, ctx.rt, ctx.person):
+        return Finish(intake.rate_limited(ctx.rt))
     return Goto("notice")
 
 
@@ -91,7 +89,7 @@ async def answer_description(ctx: Ctx, answer: Answer) -> Outcome:
     if len(text) < 10:
         return Retry(words.DESCRIPTION_SHORT)
     ctx.data["description"] = text
-    ctx.data["urgent"] = tips.sounds_urgent(text)
+    ctx.data["urgent"] = intake.sounds_urgent(text)
     return Goto("evidence", notice=words.EMERGENCY if ctx.data["urgent"] else None)
 
 
@@ -101,7 +99,7 @@ async def ask_evidence(ctx: Ctx) -> Prompt:
     if stored:  # after each file: short, with the way forward
         return Prompt(words.EVIDENCE_RECEIVED.format(count=len(stored)),
                       (Choice("done", words.EVIDENCE_DONE),), accepts=EVIDENCE_KINDS)
-    text = words.ASK_EVIDENCE.format(count=tips.MAX_EVIDENCE,
+    text = words.ASK_EVIDENCE.format(count=intake.MAX_EVIDENCE,
                                      mb=int(ctx.rt.settings.max_download_mb))
     return Prompt(text, (Choice("done", words.EVIDENCE_SKIP),), accepts=EVIDENCE_KINDS)
 
@@ -115,8 +113,8 @@ async def answer_evidence(ctx: Ctx, answer: Answer) -> Outcome:
     stored: list[int] = ctx.data.setdefault("evidence", [])
     mb = int(ctx.rt.settings.max_download_mb)
     for attachment in answer.incoming.attachments:
-        if len(stored) >= tips.MAX_EVIDENCE:
-            ctx.say(words.EVIDENCE_FULL.format(count=tips.MAX_EVIDENCE))
+        if len(stored) >= intake.MAX_EVIDENCE:
+            ctx.say(words.EVIDENCE_FULL.format(count=intake.MAX_EVIDENCE))
             return Stay()
         if attachment.problem == "too_big":
             ctx.say(words.EVIDENCE_TOO_BIG.format(mb=mb))
@@ -134,25 +132,14 @@ async def answer_evidence(ctx: Ctx, answer: Answer) -> Outcome:
 
 # ---- where ------------------------------------------------------------------------------------
 
-async def _communes(ctx: Ctx) -> list[Area]:
-    count = await ctx.session.scalar(
-        select(func.count()).select_from(Area).where(Area.level == "commune"))
-    if not count or count > MAX_LISTED_COMMUNES:
-        return []
-    return list((await ctx.session.scalars(
-        select(Area).where(Area.level == "commune").order_by(Area.name))).all())
-
-
 @report.ask("commune")
 async def ask_commune(ctx: Ctx) -> Prompt:
     matches = ctx.data.get("commune_matches")
+    offered = await intake.communes_to_offer(ctx.session, matches)
+    choices = tuple(Choice(str(a.id), a.name) for a in offered)
     if matches:
-        found = [await ctx.session.get(Area, area_id) for area_id in matches]
-        choices = tuple(Choice(str(a.id), a.name) for a in found if a is not None)
         return Prompt(words.COMMUNE_PICK, (*choices, Choice(UNKNOWN,
                                                            words.COMMUNE_UNKNOWN_CHOICE)))
-    listed = await _communes(ctx)
-    choices = tuple(Choice(str(a.id), a.name) for a in listed)
     text = words.ASK_COMMUNE if choices else words.ASK_COMMUNE_TYPED
     return Prompt(text, (*choices, Choice(UNKNOWN, words.COMMUNE_UNKNOWN_CHOICE)),
                   accepts=frozenset({InputKind.TEXT}))
@@ -171,7 +158,7 @@ async def answer_commune(ctx: Ctx, answer: Answer) -> Outcome:
     if len(found) == 1:
         return await _commune_chosen(ctx, found[0].id)
     if len(found) > 1:
-        ctx.data["commune_matches"] = [a.id for a in found[:MAX_LISTED_COMMUNES]]
+        ctx.data["commune_matches"] = [a.id for a in found[:intake.MAX_LISTED_COMMUNES]]
         return Retry(words.COMMUNE_PICK)
     return Retry(words.COMMUNE_NOT_FOUND.format(typed=typed[:60]))
 
@@ -181,17 +168,11 @@ async def _commune_chosen(ctx: Ctx, commune_id: int) -> Outcome:
     return Goto("village")
 
 
-async def _commune_name(ctx: Ctx) -> str:
-    commune = await ctx.session.get(Area, ctx.data["commune_id"])
-    return commune.name if commune else ""
-
-
 @report.ask("village")
 async def ask_village(ctx: Ctx) -> Prompt:
-    villages = await areas.children(ctx.session, ctx.data["commune_id"])
-    listed = villages if len(villages) <= MAX_LISTED_VILLAGES else []
-    choices = tuple(Choice(str(a.id), a.name) for a in listed)
-    return Prompt(words.ASK_VILLAGE.format(commune=await _commune_name(ctx)),
+    villages = await intake.villages_to_offer(ctx.session, ctx.data["commune_id"])
+    choices = tuple(Choice(str(a.id), a.name) for a in villages.listed)
+    return Prompt(words.ASK_VILLAGE.format(commune=villages.commune),
                   (*choices, Choice(UNKNOWN, words.VILLAGE_UNKNOWN)), columns=2,
                   accepts=frozenset({InputKind.TEXT}))
 
@@ -202,13 +183,12 @@ async def answer_village(ctx: Ctx, answer: Answer) -> Outcome:
         if answer.choice.id != UNKNOWN:
             ctx.data["area_id"] = int(answer.choice.id)
         return Goto("location")
-    typed = answer.text.strip()
-    found = await areas.find_areas(ctx.session, typed, within=ctx.data["commune_id"])
-    if len(found) == 1:
-        ctx.data["area_id"] = found[0].id
-        return Goto("location")
-    return Retry(words.VILLAGE_NOT_FOUND.format(typed=typed[:60],
-                                                commune=await _commune_name(ctx)))
+    try:
+        ctx.data["area_id"] = await intake.find_village(ctx.session, ctx.data["commune_id"],
+                                                        answer.text.strip())
+    except InvalidInput as problem:
+        return Retry(str(problem))
+    return Goto("location")
 
 
 @report.ask("location")
@@ -287,13 +267,11 @@ async def _summary(ctx: Ctx) -> str:
     data = ctx.data
     place = words.PLACE_UNKNOWN
     if data.get("area_id"):
-        area = await ctx.session.get(Area, data["area_id"])
-        chain = await areas.ancestors(ctx.session, area) if area else []
-        place = ", ".join(a.name for a in chain if a.level != "province")
+        place = await areas.place_name(ctx.session, data["area_id"])
     if data.get("address"):
-        place += f" — {data['address']}"
+        place += words.SUMMARY_ADDRESS.format(address=data["address"])
     if data.get("location"):
-        place += " — có gửi vị trí"
+        place += words.SUMMARY_LOCATION
     evidence = data.get("evidence") or []
     identity = words.IDENTITY_CHOICES[data["identity"]]
     if data.get("phone"):
@@ -331,13 +309,11 @@ async def answer_review(ctx: Ctx, answer: Answer) -> Outcome:
         phone=data.get("phone"), evidence_ids=list(data.get("evidence") or []),
         urgent=bool(data.get("urgent")),
     )
-    submitted = await tips.submit(ctx.session, ctx.rt, draft, ctx.person, ctx.person.user_ref)
-    await tip_cards.send_new(ctx.session, ctx.rt, submitted.tip,
-                             mailbox=submitted.routing.mailbox, files=submitted.files)
+    submitted = await intake.submit(ctx.session, ctx.rt, draft, ctx.person, ctx.person.user_ref)
     return Finish(_receipt(submitted))
 
 
-def _receipt(submitted: tips.Submitted) -> str:
+def _receipt(submitted: intake.Submitted) -> str:
     fallback = submitted.routing.fallback_reason
     if fallback is not None:
         text = words.RECEIPT_FALLBACK.format(code=submitted.code)
@@ -360,6 +336,6 @@ def register(registry: Registry) -> None:
         return StartFlow("report")
 
     registry.command(Command(
-        "baotin", start_report, "Báo tin tố giác tội phạm", aliases=("tip", "báo tin"),
-        private_only=True, menu_label="📝 Báo tin tố giác", menu_rank=10,
+        "baotin", start_report, words.REPORT_COMMAND, aliases=("tip", "báo tin"),
+        private_only=True, menu_label=words.REPORT_MENU, menu_rank=10,
     ))

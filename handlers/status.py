@@ -7,8 +7,6 @@ unknown codes, other people's codes and wrong PINs all get the same reply.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.clock import format_local
 from bot.flows import (
     Answer,
@@ -23,9 +21,8 @@ from bot.flows import (
     StartFlow,
 )
 from bot.messages import MEDIA_KINDS, Choice, InputKind, Prompt
-from bot.models import Tip, TipEvent
 from bot.parse import looks_like_number, parse_ref
-from bot.services import tip_cards, tips
+from bot.services.tips import cards, codes, followup, lookup
 from content import tips as words
 
 status = Flow("status")
@@ -33,44 +30,40 @@ answering = Flow("answer")
 ANSWER_KINDS = frozenset(MEDIA_KINDS | {InputKind.TEXT})
 
 
-async def _view(ctx: Ctx, tip: Tip) -> str:
+def _view(ctx: Ctx, view: followup.StatusView) -> str:
     tz = ctx.rt.settings.tz
-    events = (await ctx.session.scalars(
-        select(TipEvent).where(TipEvent.tip_id == tip.id, TipEvent.public.is_(True))
-        .order_by(TipEvent.id))).all()
     lines = []
-    for event in events:
+    for event in view.history:
         if event.kind == "received":
-            text = words.PLAIN_EVENT["received"]
+            text = words.RECEIVED_EVENT
         else:
             text = words.STATUS_FOR_RESIDENT.get(event.to_status or "", "")
         lines.append(words.HISTORY_LINE.format(when=format_local(event.at, tz), text=text))
-    if tip.outcome:
-        lines.append(words.OUTCOMES_FOR_RESIDENT[tip.outcome])
-    view = words.STATUS_VIEW.format(
-        when=format_local(tip.created_at, tz),
-        category=words.CATEGORIES.get(tip.category, tip.category),
-        status=words.STATUS_FOR_RESIDENT[tip.status], history="\n".join(lines))
-    questions = await tips.open_questions(ctx.session, tip)
-    if questions:
-        asked = "\n".join(f"«{tips.event_body(ctx.rt, q)}»" for q in questions)
-        view += words.PENDING_QUESTIONS.format(questions=asked)
-    return view.rstrip()
+    if view.outcome:
+        lines.append(words.OUTCOMES_FOR_RESIDENT[view.outcome])
+    text = words.STATUS_VIEW.format(
+        when=format_local(view.created_at, tz),
+        category=words.CATEGORIES.get(view.category, view.category),
+        status=words.STATUS_FOR_RESIDENT[view.status], history="\n".join(lines))
+    if view.questions:
+        asked = "\n".join(f"«{question}»" for question in view.questions)
+        text += words.PENDING_QUESTIONS.format(questions=asked)
+    return text.rstrip()
 
 
-async def _show(ctx: Ctx, tip: Tip) -> Outcome:
-    ctx.data["tip_id"] = tip.id
-    if await tips.open_questions(ctx.session, tip):
+def _show(ctx: Ctx, view: followup.StatusView) -> Outcome:
+    ctx.data["tip_id"] = view.tip_id
+    if view.questions:
         return Goto("view")
-    return Finish(await _view(ctx, tip))
+    return Finish(_view(ctx, view))
 
 
 async def _check(ctx: Ctx, code: str, pin: str | None) -> Outcome:
-    if tips.canonical_code(code) is None:  # a typo, not a guess: no code has this shape
+    if codes.canonical_code(code) is None:  # a typo, not a guess: no code has this shape
         return Retry(words.CODE_MALFORMED.format(typed=code[:30]))
-    found = await tips.lookup(ctx.session, ctx.rt, code, ctx.person, pin)
-    if found.tip is not None:
-        return await _show(ctx, found.tip)
+    found = await lookup.lookup(ctx.session, ctx.rt, code, ctx.person, pin)
+    if found.view is not None:
+        return _show(ctx, found.view)
     if found.needs_pin:
         ctx.data["code"] = code
         return Goto("pin")
@@ -82,7 +75,7 @@ async def _check(ctx: Ctx, code: str, pin: str | None) -> Outcome:
 @status.begin
 async def begin_status(ctx: Ctx, args: str) -> Outcome:
     code = args.strip()
-    if code and tips.canonical_code(code) is None:
+    if code and codes.canonical_code(code) is None:
         ctx.say(words.CODE_MALFORMED.format(typed=code[:30]))
         return Goto("code")
     if code:
@@ -112,9 +105,9 @@ async def answer_pin(ctx: Ctx, answer: Answer) -> Outcome:
 
 @status.ask("view")
 async def ask_view(ctx: Ctx) -> Prompt:
-    tip = await ctx.session.get(Tip, ctx.data["tip_id"])
-    assert tip is not None
-    return Prompt(await _view(ctx, tip), (Choice("answer", words.ANSWER),))
+    view = await followup.status_of(ctx.session, ctx.rt, ctx.data["tip_id"])
+    assert view is not None
+    return Prompt(_view(ctx, view), (Choice("answer", words.ANSWER),))
 
 
 @status.answer("view")
@@ -128,15 +121,11 @@ async def _ask_answer(ctx: Ctx) -> Prompt:
 
 async def _take_answer(ctx: Ctx, answer: Answer) -> Outcome:
     """The tip was authorised before this step (code + PIN, or the reporter's own account)."""
-    tip = await ctx.session.get(Tip, ctx.data["tip_id"])
-    if tip is None:
-        return Finish(words.NO_QUESTION)
     files = [a.evidence_id for a in answer.incoming.attachments if a.evidence_id is not None]
     text = answer.text.strip() or None
-    if text is None and not files:
+    if not await followup.answer(ctx.session, ctx.rt, ctx.data["tip_id"], text, files,
+                                 ctx.person.user_ref):
         return Finish(words.NO_QUESTION)
-    await tips.answer(ctx.session, ctx.rt, tip, text, files, ctx.person.user_ref)
-    await tip_cards.relay_answer(ctx.session, ctx.rt, tip, text, len(files))
     return Finish(words.ANSWER_SENT)
 
 
@@ -147,14 +136,15 @@ status.answer("answer")(_take_answer)
 @answering.begin
 async def begin_answer(ctx: Ctx, args: str) -> Outcome:
     """For linked reporters: only a tip of their own with an open question."""
-    own = [t for t in await tips.tips_of_reporter(ctx.session, ctx.rt, ctx.person)
-           if await tips.open_questions(ctx.session, t)]
+    ref = None
     if looks_like_number(args):  # the «Trả lời» button's tip number; a forged one finds none
         ref = parse_ref(args)
-        own = [t for t in own if t.id == ref]
-    if not own:
+        if ref is None:
+            return Finish(words.NO_QUESTION)
+    tip_id = await followup.asked_of(ctx.session, ctx.rt, ctx.person, ref)
+    if tip_id is None:
         return Finish(words.NO_QUESTION)
-    ctx.data["tip_id"] = own[-1].id
+    ctx.data["tip_id"] = tip_id
     return Goto("answer")
 
 
@@ -176,9 +166,9 @@ def register(registry: Registry) -> None:
         return StartFlow("answer", value)
 
     registry.command(Command(
-        "tracuu", start_status, "Tra cứu tin báo đã gửi", aliases=("status", "tra cứu"),
-        private_only=True, menu_label="🔎 Tra cứu tin báo", menu_rank=20,
+        "tracuu", start_status, words.STATUS_COMMAND, aliases=("status", "tra cứu"),
+        private_only=True, menu_label=words.STATUS_MENU, menu_rank=20,
     ))
-    registry.command(Command("traloi", start_answer, "Trả lời câu hỏi của Công an xã",
+    registry.command(Command("traloi", start_answer, words.ANSWER_COMMAND,
                              aliases=("trả lời",), private_only=True))
-    registry.callback(tip_cards.ANSWER_TOKEN, answer_button)
+    registry.callback(cards.ANSWER_TOKEN, answer_button)

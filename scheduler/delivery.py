@@ -71,7 +71,8 @@ from bot.models import (
     TipCard,
 )
 from bot.runtime import Runtime
-from bot.services import broadcasts, meta, outbox, people, tip_cards
+from bot.services import broadcasts, meta, outbox, people
+from bot.services.tips import cards as tip_cards
 from scheduler.lease import LeaseKeeper, new_holder_id
 from scheduler.limits import ChannelLimiter, Limits, Scope
 from scheduler.supervisor import Beat

@@ -9,8 +9,9 @@ Adding one means one line here. The bot's conversations are registered elsewhere
 
 from __future__ import annotations
 
-from bot.services import housekeeping, scheduled_broadcasts, tip_jobs
+from bot.services import housekeeping, scheduled_broadcasts
 from bot.services.campaigns import job as campaigns_job
+from bot.services.tips import jobs as tip_jobs
 from scheduler.tick import DueFn
 
 DUE_JOBS: dict[str, DueFn] = {

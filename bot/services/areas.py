@@ -226,6 +226,12 @@ async def chain(session: AsyncSession, area_id: int) -> list[AreaInfo]:
     return found
 
 
+async def place_name(session: AsyncSession, area_id: int) -> str:
+    """How a place is named to people: the area and those above it, without the province
+    (everyone here knows it): "Thôn Đông, Xã Bình Yên"."""
+    return ", ".join(a.name for a in await chain(session, area_id) if a.level != "province")
+
+
 async def enclosing_info(session: AsyncSession, area_id: int, level: str) -> AreaInfo | None:
     return next((a for a in await chain(session, area_id) if a.level == level), None)
 

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import EvidenceLink, Person, Tip
 from bot.runtime import Runtime
-from bot.services import evidence, tips
+from bot.services import evidence
 from bot.services.errors import NotAllowed
+from bot.services.tips import access, events
 
 
 def _hash(rt: Runtime, token: str) -> str:
@@ -28,7 +29,7 @@ async def create(session: AsyncSession, rt: Runtime, tip: Tip, officer: Person) 
     """A link for `officer`, or None when the bot has no public address (no link possible)."""
     if rt.settings.public_url is None:
         return None
-    await tips.authorize(session, tip, officer, rt.clock.now())
+    await access.authorize(session, tip, officer, rt.clock.now())
     token = secrets.token_urlsafe(24)
     now = rt.clock.now()
     session.add(EvidenceLink(
@@ -68,8 +69,8 @@ async def open_once(session: AsyncSession, rt: Runtime, token: str) -> Opened:
     officer = await session.get(Person, spent.person_id)
     if tip is None or officer is None:
         raise NotAllowed("link")
-    role = await tips.authorize(session, tip, officer, now)
-    await tips.record_view(session, rt, tip, officer, role, "evidence")
+    role = await access.authorize(session, tip, officer, now)
+    await events.record_view(session, rt, tip, officer, role, "evidence")
     files = [f for row in await evidence.of_tip(session, tip.id)
              if (f := await evidence.load(session, rt, row.id)) is not None]
     return Opened(tip, files)

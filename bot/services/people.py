@@ -182,9 +182,9 @@ async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple
         if not chat.active:
             chat.active, chat.inactive_reason = True, None
     if chat.waiting_contact:  # they wrote: what waited for them goes now, before the reply
-        from bot.services import tip_cards  # here: tip_cards builds on this module
+        from bot.services.tips import cards  # here: the cards build on this module
 
-        await tip_cards.withdraw_lost(session, rt, chat)  # not the cards of a lost role
+        await cards.withdraw_lost(session, rt, chat)  # not the cards of a lost role
         await outbox.release_waiting(session, {chat.id}, chat.channel)
         set_committed_value(chat, "waiting_contact", False)
     if person.id is None:

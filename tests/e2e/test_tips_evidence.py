@@ -22,7 +22,8 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import Database
 from bot.models import Evidence, Role, TipEvent
-from bot.services import evidence, people, tips
+from bot.services import evidence, people
+from bot.services.tips import codes as receipt_codes
 from bot.web import WebServer
 from content import tips as words
 from tests.conftest import every_channel
@@ -289,7 +290,7 @@ async def test_nothing_identifying_or_telling_is_stored_logged_or_posted(
         receipt = CODE.search(await h.last_text(PRIVATE))
         assert receipt
         code = receipt.group(1)
-        canonical = tips.canonical_code(code)
+        canonical = receipt_codes.canonical_code(code)
         assert canonical
         descriptions.append(description)
         codes += [code, code.replace("-", ""), canonical]

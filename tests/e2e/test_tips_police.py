@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Evidence, IdentityMode, Person, Role, TipEvent
-from bot.services import areas, demo, people, tip_cards, tips
+from bot.services import areas, demo, people
+from bot.services.tips import cards, intake, sealed
 from content import tips as words
 from content.start import HELP
 from tests.conftest import every_channel
@@ -372,7 +373,7 @@ async def test_follow_up_both_ways_for_a_linked_reporter(harness: Harness) -> No
     await h.say(RESIDENT, "Xe Wave màu đỏ, biển số mờ.")
     assert await h.last_text(RESIDENT) == words.ANSWER_SENT
     assert (await h.seen(OFFICER))[-1] == words.REPORTER_ANSWERED.format(
-        ref=1, words=tip_cards.reporter_words("Xe Wave màu đỏ, biển số mờ."))
+        ref=1, words=cards.reporter_words("Xe Wave màu đỏ, biển số mờ."))
     await h.say(RESIDENT, "/traloi")
     assert await h.last_text(RESIDENT) == words.NO_QUESTION
 
@@ -569,10 +570,10 @@ async def more_tips(h: Harness, count: int) -> None:
         ref = people.user_ref(rt, h.channel, str(RESIDENT.id))  # a resident who has reported
         reporter = (await session.scalars(select(Person).where(Person.user_ref == ref))).one()
         for index in range(count):
-            draft = tips.Draft("drugs", f"Tin thử số {index}: có người lạ mặt.", "Hôm qua",
+            draft = sealed.Draft("drugs", f"Tin thử số {index}: có người lạ mặt.", "Hôm qua",
                                IdentityMode.LINKED, incident_area_id=commune.id)
             h.clock.advance(timedelta(hours=1, seconds=1))  # the hourly limit
-            await tips.submit(session, rt, draft, reporter, reporter.user_ref)
+            await intake.submit(session, rt, draft, reporter, reporter.user_ref)
 
 
 async def test_the_mailbox_pages_through_many_tips(harness: Harness) -> None:

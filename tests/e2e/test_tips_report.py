@@ -23,7 +23,8 @@ from bot.models import (
     TipCard,
     TipReporter,
 )
-from bot.services import demo, people, tips
+from bot.services import demo, people
+from bot.services.tips import intake, sealed
 from content import texts
 from content import tips as words
 from tests.conftest import every_channel
@@ -169,7 +170,7 @@ async def test_wrong_input_at_every_step_changes_nothing(harness: Harness) -> No
     assert await tip_count(h) == 0
     await h.choose(me, "✅ Gửi tin báo")
     tip = await the_tip(h)
-    content = tips.open_content(h.app.rt, tip)
+    content = sealed.open_content(h.app.rt, tip)
     assert content is not None and content.when == "tối qua lúc 8 giờ"
     assert content.address == "Gần chợ, số 5"
     assert tip.category == "drugs"
@@ -210,8 +211,8 @@ async def test_danger_words_bring_the_emergency_numbers_first(harness: Harness) 
     assert reply.startswith("⚠️ Nếu đang nguy hiểm, hãy gọi ngay 113")
     assert "114" in reply and "115" in reply
     assert "không phải đường dây khẩn cấp" in reply
-    assert tips.sounds_urgent("dang danh nhau o cho")
-    assert not tips.sounds_urgent("Có người bán hàng giả ở chợ mỗi sáng.")
+    assert intake.sounds_urgent("dang danh nhau o cho")
+    assert not intake.sounds_urgent("Có người bán hàng giả ở chợ mỗi sáng.")
 
 
 @pytest.mark.telegram_only
@@ -406,7 +407,7 @@ async def test_back_walks_every_step_to_the_start(harness: Harness) -> None:
     await h.choose(RESIDENT, "Bỏ qua")
     await place_time_identity(h, RESIDENT, when="Hôm nay")
     await h.choose(RESIDENT, "✅ Gửi tin báo")
-    content = tips.open_content(h.app.rt, await the_tip(h))
+    content = sealed.open_content(h.app.rt, await the_tip(h))
     assert content is not None and content.when == "Hôm nay" and content.address == "Hẻm 12"
 
 

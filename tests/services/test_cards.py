@@ -10,7 +10,8 @@ from sqlalchemy import select
 from bot.messages import ChatType, Incoming, InputKind
 from bot.models import Area, Chat, Person, Role, Tip, TipStatus
 from bot.runtime import Runtime
-from bot.services import people, tip_cards
+from bot.services import people
+from bot.services.tips import cards
 from tests.services.conftest import TEXT_CHANNEL
 from tests.services.test_tips import _commune, _person, _submit
 
@@ -44,9 +45,9 @@ async def test_the_changing_lines_fit_the_room_kept_for_them(rt: Runtime) -> Non
             assert viewer is not None and viewer.private_chat_id is not None
             chat = await session.scalar(select(Chat).where(Chat.id == viewer.private_chat_id))
             assert chat is not None
-            parts = await tip_cards.card_parts(session, rt, tip, files=10)
-            card = await tip_cards.card_messages(session, rt, tip, chat, parts)
+            parts = await cards.card_parts(session, rt, tip, files=10)
+            card = await cards.card_messages(session, rt, tip, chat, parts)
             assert card.story == ()  # a short story shares the card's message
             assert card.card.text.startswith(parts.story)
             worst = max(worst, len(card.card.text) - len(parts.story))
-    assert worst <= tip_cards.CHANGE_ROOM
+    assert worst <= cards.CHANGE_ROOM

@@ -22,8 +22,9 @@ from bot.models import (
     TipCard,
 )
 from bot.runtime import Runtime
-from bot.services import evidence, inbox_store, outbox, tip_cards, tips
-from bot.services.tips import Draft
+from bot.services import evidence, inbox_store, outbox
+from bot.services.tips import intake
+from bot.services.tips.sealed import Draft
 from tests.services.test_tips import _commune, _person
 
 
@@ -45,7 +46,7 @@ async def test_0007_forgets_who_uploaded_a_file_given_to_a_tip(rt: Runtime, db: 
         draft = Draft("drugs", "Có người bán ma túy ở đầu hẻm.", "Hôm qua",
                       IdentityMode.ANONYMOUS, incident_area_id=commune_id,
                       evidence_ids=[given.id])
-        await tips.submit(session, rt, draft, reporter, reporter.user_ref)
+        await intake.submit(session, rt, draft, reporter, reporter.user_ref)
     async with rt.transaction() as session:  # as files given to a tip were kept before 0007
         await session.execute(update(Evidence).values(owner_ref=reporter.user_ref))
     await _downgrade(db, "0006")
@@ -64,8 +65,7 @@ async def test_0008_forgets_what_timed_a_reporter(rt: Runtime, db: Database) -> 
     async with rt.transaction() as session:
         draft = Draft("drugs", "Có người bán ma túy ở đầu hẻm.", "Hôm qua",
                       IdentityMode.ANONYMOUS, incident_area_id=commune_id)
-        submitted = await tips.submit(session, rt, draft, reporter, reporter.user_ref)
-        await tip_cards.send_new(session, rt, submitted.tip)
+        await intake.submit(session, rt, draft, reporter, reporter.user_ref)  # and its card
         chat = await session.get(Chat, reporter.private_chat_id)
         assert chat is not None
         [receipt] = await outbox.enqueue(session, rt, chat, Outgoing("Đã nhận tin báo."))
@@ -83,10 +83,10 @@ async def test_0008_forgets_what_timed_a_reporter(rt: Runtime, db: Database) -> 
     await db.migrate()
     async with rt.db.reading() as session:
         left = set((await session.scalars(select(OutboxMessage.id))).all())
-        cards = set((await session.scalars(select(TipCard.outbox_id))).all())
+        kept_cards = set((await session.scalars(select(TipCard.outbox_id))).all())
         [update_row] = (await session.scalars(select(InboxUpdate))).all()
         keys = set((await session.scalars(select(GuardCounter.key))).all())
-    assert receipt not in left and left == cards and len(cards) == 1  # the card stays
+    assert receipt not in left and left == kept_cards and len(kept_cards) == 1  # the card stays
     assert update_row.sender_ref == ""
     assert update_row.received_at.time() == update_row.processed_at.time() == time(0)
     assert "tips:hourly" not in keys

@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import FakeClock
 from bot.models import Area, IdentityMode, Person, Role, RoleGrant, Tip, TipEvent, TipStatus
 from bot.runtime import Runtime
-from bot.services import areas, demo, people, tips
+from bot.services import areas, demo, people
 from bot.services.errors import DomainError
+from bot.services.tips import access, actions, intake, lookup
 from content import people as people_words
 from content import tips as words
 from tests.services.test_tips import _commune, _person, _submit
@@ -102,7 +103,7 @@ async def test_a_used_expired_or_revoked_invite_says_why(rt: Runtime, clock: Fak
         assert await session.scalar(select(func.count()).select_from(RoleGrant)) == 0
 
 
-async def _two_officers_and_a_tip(rt: Runtime) -> tuple[Person, Person, tips.Submitted]:
+async def _two_officers_and_a_tip(rt: Runtime) -> tuple[Person, Person, intake.Submitted]:
     first, second, reporter = [await _person(rt, name) for name in ("o1", "o2", "r")]
     commune_id = await _commune(rt, first)
     async with rt.transaction() as session:
@@ -117,10 +118,10 @@ async def test_two_officers_accepting_at_once_one_wins_the_other_is_told(rt: Run
 
     def accept(officer: Person) -> Work[str]:
         async def run(session: AsyncSession, together: Together) -> str:
-            tip, _ = await tips.get_for_officer(session, submitted.tip.id, officer,
+            tip, _ = await access.get_for_officer(session, submitted.tip.id, officer,
                                                 rt.clock.now())
             await together()  # both have read the tip as received
-            await tips.act(session, rt, tip, officer, "accept")
+            await actions.act(session, rt, tip.id, officer, "accept")
             return "accepted"
         return run
 
@@ -148,10 +149,10 @@ async def test_notes_written_at_once_are_all_kept(rt: Runtime) -> None:
 
     def note(officer: Person, body: str) -> Work[str]:
         async def run(session: AsyncSession, together: Together) -> str:
-            tip, _ = await tips.get_for_officer(session, submitted.tip.id, officer,
+            tip, _ = await access.get_for_officer(session, submitted.tip.id, officer,
                                                 rt.clock.now())
             await together()
-            await tips.act(session, rt, tip, officer, "note", note=body)
+            await actions.act(session, rt, tip.id, officer, "note", note=body)
             return "noted"
         return run
 
@@ -171,7 +172,7 @@ async def test_twenty_wrong_pins_at_once_on_one_code_judge_no_more_than_five(
 
     def guess(person: Person) -> Work[str | None]:
         async def run(session: AsyncSession, _together: Together) -> str | None:
-            return (await tips.lookup(session, rt, anonymous.code, person, wrong)).problem
+            return (await lookup.lookup(session, rt, anonymous.code, person, wrong)).problem
         return run
 
     # one wrong guess first, so every counter row exists: the race is on counting, not on
@@ -182,5 +183,5 @@ async def test_twenty_wrong_pins_at_once_on_one_code_judge_no_more_than_five(
     assert Counter(results) == {words.NOT_FOUND: 4, locked: 16}
     # and the holder of the code and PIN waits for the lock-out like everyone (see lookup)
     async with rt.transaction() as session:
-        found = await tips.lookup(session, rt, anonymous.code, reporter, anonymous.pin)
+        found = await lookup.lookup(session, rt, anonymous.code, reporter, anonymous.pin)
     assert found.problem == locked

@@ -16,9 +16,19 @@ from bot.crypto import CROCKFORD
 from bot.messages import ChatType, Incoming, InputKind
 from bot.models import Evidence, IdentityMode, Person, Role, Tip, TipReporter, TipStatus
 from bot.runtime import Runtime
-from bot.services import areas, demo, people, tip_lifecycle, tips
+from bot.services import areas, demo, people
 from bot.services.errors import NotAllowed
-from bot.services.tips import Draft
+from bot.services.tips import (
+    TipProblem,
+    actions,
+    codes,
+    intake,
+    lifecycle,
+    lookup,
+    reminders,
+    retention,
+)
+from bot.services.tips.sealed import Draft
 from content import tips as words
 from tests.services.conftest import TEXT_CHANNEL
 
@@ -47,38 +57,38 @@ async def _commune(rt: Runtime, officer: Person | None = None, chief: Person | N
 
 
 async def _submit(rt: Runtime, reporter: Person, area_id: int | None,
-                  identity: IdentityMode = IdentityMode.LINKED) -> tips.Submitted:
+                  identity: IdentityMode = IdentityMode.LINKED) -> intake.Submitted:
     async with rt.transaction() as session:
         draft = Draft("drugs", "Có người bán ma túy ở đầu hẻm.", "Hôm qua", identity,
                       incident_area_id=area_id)
-        return await tips.submit(session, rt, draft, reporter, reporter.user_ref)
+        return await intake.submit(session, rt, draft, reporter, reporter.user_ref)
 
 
 def test_codes_have_fifty_bits_and_read_back_however_typed() -> None:
-    code = tips.new_receipt_code()
+    code = codes.new_receipt_code()
     assert len(code) == 14 and code.startswith("TB-") and code[8] == "-"
     body = code[3:8] + code[9:]
     assert set(body) <= set(CROCKFORD)
     assert math.log2(len(CROCKFORD)) * len(body) >= 50
     for typed in (code, code.lower(), body, f" {code[3:8]} {code[9:]} ",
                   code.replace("0", "O").replace("1", "I")):
-        assert tips.canonical_code(typed) == body
-    assert tips.canonical_code("TB-123") is None
+        assert codes.canonical_code(typed) == body
+    assert codes.canonical_code("TB-123") is None
 
 
-@given(st.lists(st.sampled_from(list(tip_lifecycle.TRANSITIONS)), max_size=12))
+@given(st.lists(st.sampled_from(list(lifecycle.TRANSITIONS)), max_size=12))
 @settings(max_examples=200)
 def test_lifecycle_never_leaves_the_table(actions: list[str]) -> None:
     status = TipStatus.RECEIVED
     for action in actions:
-        if tip_lifecycle.allowed(action, status):
-            status = tip_lifecycle.next_status(action, status)
+        if lifecycle.allowed(action, status):
+            status = lifecycle.next_status(action, status)
         else:
             with pytest.raises(ValueError):
-                tip_lifecycle.next_status(action, status)
+                lifecycle.next_status(action, status)
         assert status in TipStatus
     if status is TipStatus.CLOSED:
-        assert set(tip_lifecycle.actions_for(status)) == {"note", "evidence"}
+        assert set(lifecycle.actions_for(status)) == {"note", "evidence"}
 
 
 @pytest.mark.parametrize(
@@ -98,10 +108,10 @@ def test_deadline_table(rt: Runtime, status: TipStatus, remote: bool, complex_ca
     now = rt.clock.now()
     tip = Tip(status=status, created_at=now, routed_at=now, forwarded_at=now,
               complex_case=complex_case, extended=extended)
-    deadline = tip_lifecycle.deadline_for(tip, rt.settings, remote=remote)
+    deadline = lifecycle.deadline_for(tip, rt.settings, remote=remote)
     assert deadline is not None and deadline.what == what and deadline.at == now + span
     assert deadline.escalate is (what != "followup")
-    assert tip_lifecycle.deadline_for(Tip(status=TipStatus.CLOSED, created_at=now),
+    assert lifecycle.deadline_for(Tip(status=TipStatus.CLOSED, created_at=now),
                                       rt.settings, remote=False) is None
 
 
@@ -110,21 +120,21 @@ async def test_reminder_then_escalation_to_the_chief(rt: Runtime, clock: FakeClo
     commune_id = await _commune(rt, officer, chief)
     await _submit(rt, reporter, commune_id)
     async with rt.transaction() as session:
-        assert await tips.due_reminders(session, rt, clock.now()) == []
+        assert await reminders.due_reminders(session, rt, clock.now()) == []
     clock.advance(timedelta(hours=1, minutes=31))  # 75% of the 2 hours to accept
     async with rt.transaction() as session:
-        [reminder] = await tips.due_reminders(session, rt, clock.now())
+        [reminder] = await reminders.due_reminders(session, rt, clock.now())
         assert {p.id for p in reminder.to} == {officer.id, chief.id}
         assert reminder.text.startswith("⏰ Đồng chí lưu ý: tin #1 (Ma túy) cần tiếp nhận")
     clock.advance(timedelta(minutes=30))
     async with rt.transaction() as session:
-        [escalation] = await tips.due_reminders(session, rt, clock.now())
+        [escalation] = await reminders.due_reminders(session, rt, clock.now())
         assert [p.id for p in escalation.to] == [chief.id]
         assert escalation.text.startswith("🚨 Tin #1 (Ma túy) đã quá hạn tiếp nhận")
         assert (await session.get(Tip, 1)).overdue
     clock.advance(timedelta(days=3))
     async with rt.transaction() as session:
-        assert await tips.due_reminders(session, rt, clock.now()) == []  # told once
+        assert await reminders.due_reminders(session, rt, clock.now()) == []  # told once
 
 
 async def test_acting_moves_the_deadline(rt: Runtime, clock: FakeClock) -> None:
@@ -133,17 +143,18 @@ async def test_acting_moves_the_deadline(rt: Runtime, clock: FakeClock) -> None:
     await _submit(rt, reporter, commune_id)
     async with rt.transaction() as session:
         tip = await session.get(Tip, 1)
-        await tips.act(session, rt, tip, officer, "accept")
+        await actions.act(session, rt, tip.id, officer, "accept")
         assert tip.deadline_at == tip.created_at + timedelta(hours=48)
         with pytest.raises(NotAllowed, match="lãnh đạo"):
-            await tips.act(session, rt, tip, officer, "here", assignee=officer)
-        await tips.act(session, rt, tip, chief, "here", assignee=officer, complex_case=True)
+            await actions.act(session, rt, tip.id, officer, "here", assignee_id=officer.id)
+        await actions.act(session, rt, tip.id, chief, "here", assignee_id=officer.id,
+                          complex_case=True)
         assert tip.deadline_at == tip.created_at + timedelta(days=60)
-        await tips.act(session, rt, tip, officer, "extend", basis="complex")
+        await actions.act(session, rt, tip.id, officer, "extend", basis="complex")
         assert tip.deadline_at == tip.created_at + timedelta(days=120)
-        with pytest.raises(tips.TipProblem, match="một lần"):
-            await tips.act(session, rt, tip, officer, "extend", basis="complex")
-        await tips.act(session, rt, tip, officer, "close", outcome="administrative")
+        with pytest.raises(TipProblem, match="một lần"):
+            await actions.act(session, rt, tip.id, officer, "extend", basis="complex")
+        await actions.act(session, rt, tip.id, officer, "close", outcome="administrative")
         assert tip.status == TipStatus.CLOSED and tip.deadline_at is None
 
 
@@ -158,7 +169,7 @@ async def test_only_the_communes_police_may_act(rt: Runtime) -> None:
         tip = await session.get(Tip, 1)
         for person in (stranger, reporter):
             with pytest.raises(NotAllowed, match="không có quyền"):
-                await tips.act(session, rt, tip, person, "accept")
+                await actions.act(session, rt, tip.id, person, "accept")
         assert tip.status == TipStatus.RECEIVED
 
 
@@ -168,21 +179,21 @@ async def test_lookup_own_tip_and_lockouts(rt: Runtime, clock: FakeClock) -> Non
     linked = await _submit(rt, reporter, commune_id)
     anonymous = await _submit(rt, reporter, commune_id, IdentityMode.ANONYMOUS)
     async with rt.transaction() as session:
-        assert (await tips.lookup(session, rt, linked.code, reporter)).tip is not None
+        assert (await lookup.lookup(session, rt, linked.code, reporter)).tip is not None
         # someone else with the code is asked for a PIN, like for an unknown code
-        assert (await tips.lookup(session, rt, linked.code, other)).needs_pin
-        assert (await tips.lookup(session, rt, "TB-ZZZZZ-ZZZZZ", other)).needs_pin
-        assert (await tips.lookup(session, rt, anonymous.code, reporter)).needs_pin
-        found = await tips.lookup(session, rt, anonymous.code, other, anonymous.pin)
+        assert (await lookup.lookup(session, rt, linked.code, other)).needs_pin
+        assert (await lookup.lookup(session, rt, "TB-ZZZZZ-ZZZZZ", other)).needs_pin
+        assert (await lookup.lookup(session, rt, anonymous.code, reporter)).needs_pin
+        found = await lookup.lookup(session, rt, anonymous.code, other, anonymous.pin)
         assert found.tip is not None and found.tip.id == anonymous.tip.id
         for _ in range(5):
-            wrong = await tips.lookup(session, rt, anonymous.code, other, "000000")
+            wrong = await lookup.lookup(session, rt, anonymous.code, other, "000000")
             assert wrong.problem == words.NOT_FOUND
-        locked = await tips.lookup(session, rt, anonymous.code, reporter, anonymous.pin)
+        locked = await lookup.lookup(session, rt, anonymous.code, reporter, anonymous.pin)
         assert locked.problem == words.LOCKED.format(minutes=30)
     clock.advance(timedelta(minutes=31))
     async with rt.transaction() as session:
-        found = await tips.lookup(session, rt, anonymous.code, reporter, anonymous.pin)
+        found = await lookup.lookup(session, rt, anonymous.code, reporter, anonymous.pin)
         assert found.tip is not None
 
 
@@ -190,10 +201,10 @@ async def test_account_guard_and_pacing_under_pressure(rt: Runtime, clock: FakeC
     guesser = await _person(rt, "g")
     async with rt.transaction() as session:
         for attempt in range(10):
-            result = await tips.lookup(session, rt, f"TB-AAAAA-{attempt:05d}", guesser,
+            result = await lookup.lookup(session, rt, f"TB-AAAAA-{attempt:05d}", guesser,
                                        "123456")
             assert result.problem == words.NOT_FOUND
-        result = await tips.lookup(session, rt, "TB-BBBBB-BBBBB", guesser, "123456")
+        result = await lookup.lookup(session, rt, "TB-BBBBB-BBBBB", guesser, "123456")
         assert result.problem == words.LOCKED.format(minutes=30)
     # ten wrong guesses this hour: above 3 the whole system is under pressure, and then an
     # account may guess once a minute — slowed, never stopped
@@ -201,13 +212,13 @@ async def test_account_guard_and_pacing_under_pressure(rt: Runtime, clock: FakeC
     another = await _person(rt, "h")
     slow_down = words.SLOW_DOWN.format(wait="1 phút")
     async with rt.transaction() as session:
-        result = await tips.lookup(session, rt, "TB-CCCCC-CCCCC", another, "1")
+        result = await lookup.lookup(session, rt, "TB-CCCCC-CCCCC", another, "1")
         assert result.problem == words.NOT_FOUND
-        result = await tips.lookup(session, rt, "TB-CCCCC-CCCCD", another, "1")
+        result = await lookup.lookup(session, rt, "TB-CCCCC-CCCCD", another, "1")
         assert (result.problem, result.again) == (slow_down, True)
     clock.advance(timedelta(minutes=1))
     async with rt.transaction() as session:
-        result = await tips.lookup(session, rt, "TB-CCCCC-CCCCD", another, "1")
+        result = await lookup.lookup(session, rt, "TB-CCCCC-CCCCD", another, "1")
         assert result.problem == words.NOT_FOUND
 
 
@@ -219,14 +230,14 @@ async def test_retention_deletes_content_and_keeps_counts(rt: Runtime, clock: Fa
         session.add(Evidence(tip_id=1, owner_ref="x", kind="photo", size=3, meta_enc=b"m",
                              data_enc=b"abc", created_at=clock.now()))
         tip = await session.get(Tip, 1)
-        await tips.act(session, rt, tip, officer, "accept")
-        await tips.act(session, rt, tip, officer, "close", outcome="unfounded")
+        await actions.act(session, rt, tip.id, officer, "accept")
+        await actions.act(session, rt, tip.id, officer, "close", outcome="unfounded")
     clock.advance(timedelta(days=30 * 35))
     async with rt.transaction() as session:
-        assert await tips.purge_closed(session, rt, clock.now()) == 0
+        assert await retention.purge_closed(session, rt, clock.now()) == 0
     clock.advance(timedelta(days=60))
     async with rt.transaction() as session:
-        assert await tips.purge_closed(session, rt, clock.now()) == 1
+        assert await retention.purge_closed(session, rt, clock.now()) == 1
     async with rt.db.reading() as session:
         tip = await session.get(Tip, 1)
         assert tip.content_enc is None and tip.content_purged_at is not None

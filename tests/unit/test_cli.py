@@ -99,7 +99,6 @@ def test_help_everywhere(tmp_path: Path) -> None:
 
 
 def test_import_rule_keeps_the_core_free_of_messengers() -> None:
-    ruff = Path(sys.executable).with_name("ruff")
     for path, source, allowed in [
         ("handlers/probe.py", "import aiogram\n", False),
         ("bot/services/probe.py", "from aiogram.types import Message\n", False),
@@ -109,11 +108,31 @@ def test_import_rule_keeps_the_core_free_of_messengers() -> None:
         ("bot/services/probe.py", "from bot.channels.base import Incoming\n", True),
         ("bot/channels/probe.py", "import aiogram\n", True),
     ]:
-        result = subprocess.run(
-            [str(ruff), "check", "--select", "TID251", "--stdin-filename", path, "-"],
-            input=source, cwd=REPO, capture_output=True, text=True, check=False,
-        )
-        assert (result.returncode == 0) is allowed, (path, source, result.stdout)
+        _assert_ruff_rule("TID251", path, source, allowed=allowed)
+
+
+def _assert_ruff_rule(rule: str, path: str, source: str, *, allowed: bool) -> None:
+    """`source`, as if it were the file at `path`, passes `rule` exactly when `allowed`."""
+    ruff = Path(sys.executable).with_name("ruff")
+    result = subprocess.run(
+        [str(ruff), "check", "--select", rule, "--stdin-filename", path, "-"],
+        input=source, cwd=REPO, capture_output=True, text=True, check=False,
+    )
+    assert (result.returncode == 0) is allowed, (path, source, result.stdout)
+
+
+def test_import_rule_keeps_queries_out_of_handlers() -> None:
+    """Handlers translate, call one use case and render; SQL lives in bot/services/."""
+    for path, source, allowed in [
+        ("handlers/probe.py", "from sqlalchemy import select\n", False),
+        ("handlers/police.py", "from sqlalchemy.ext.asyncio import AsyncSession\n", False),
+        ("handlers/probe.py", "import sqlalchemy\n", False),
+        ("bot/services/probe.py", "from sqlalchemy import select\n", True),
+        ("bot/services/tips/probe.py", "from sqlalchemy import select\n", True),
+        ("scheduler/probe.py", "import sqlalchemy\n", True),
+        ("handlers/probe.py", "from bot.services.tips import intake\n", True),
+    ]:
+        _assert_ruff_rule("TID253", path, source, allowed=allowed)
 
 
 def test_outbox_status_and_evidence_export(tmp_path: Path) -> None:

@@ -8,20 +8,21 @@ from datetime import datetime, timedelta
 from bot.messages import Outgoing
 from bot.models import Chat
 from bot.runtime import Runtime
-from bot.services import evidence, outbox, tip_cards, tips
+from bot.services import evidence, guards, outbox
+from bot.services.tips import cards, reminders, retention
 
 
 async def run_due(rt: Runtime, now: datetime) -> None:
-    await tip_cards.send_pending(rt)
+    await cards.send_pending(rt)
     async with rt.transaction() as session:
-        for reminder in await tips.due_reminders(session, rt, now):
+        for reminder in await reminders.due_reminders(session, rt, now):
             for person in reminder.to:
                 chat = await session.get(Chat, person.private_chat_id) \
                     if person.private_chat_id else None
                 if chat is not None and chat.active:
                     await outbox.enqueue(session, rt, chat, Outgoing(reminder.text))
             if reminder.tip.overdue:
-                await tip_cards.refresh(session, rt, reminder.tip, actor=None)
-        await tips.purge_closed(session, rt, now)
-        await tips.purge_guards(session, now)
+                await cards.refresh(session, rt, reminder.tip, actor=None)
+        await retention.purge_closed(session, rt, now)
+        await guards.purge(session, now)
         await evidence.purge_orphans(session, now - timedelta(days=1))

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import and_, bindparam, insert, or_, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import split_text
 from bot.clock import format_local
 from bot.messages import Choice, Media, Outgoing
 from bot.models import (
-    POLICE_TEAM,
     Chat,
     IdentityMode,
     OutboxMessage,
@@ -29,24 +28,15 @@ from bot.models import (
     TipStatus,
 )
 from bot.runtime import Runtime
-from bot.services import (
-    areas,
-    evidence,
-    evidence_links,
-    outbox,
-    people,
-    tip_lifecycle,
-    tips,
-)
-from bot.text import inline, quote, shorten
+from bot.services import areas, evidence, evidence_links, outbox, people
+from bot.services.tips import access, events, lifecycle, sealed, team
+from bot.text import clean, inline, quote, shorten
 from content import tips as words
 
 CARD_TOKEN = "t"
 # the mailbox holders' private chats and the commune's police team groups, in one query
 CARD_CHATS = select(Chat).where(
-    Chat.active.is_(True),
-    or_(Chat.id.in_(bindparam("ids", expanding=True)),
-        and_(Chat.purpose == POLICE_TEAM, Chat.area_id == bindparam("team_of"))))
+    Chat.active.is_(True), or_(Chat.id.in_(bindparam("ids", expanding=True)), team.TEAM_GROUP))
 ANSWER_TOKEN = "r"
 
 
@@ -71,19 +61,18 @@ def _typed(text: str) -> str:
     return words.TYPED.format(text=inline(text))
 
 
-async def _place(session: AsyncSession, tip: Tip, content: tips.Content | None) -> str:
-    parts: list[str] = []
+async def _place(session: AsyncSession, tip: Tip, content: sealed.Content | None) -> str:
+    name = ""
     if tip.incident_area_id is not None:
-        parts = [a.name for a in await areas.chain(session, tip.incident_area_id)
-                 if a.level != "province"]
-    if content and content.place_text and not parts:
+        name = await areas.place_name(session, tip.incident_area_id)
+    if content and content.place_text and not name:
         return _typed(content.place_text)
-    return ", ".join(parts) or words.PLACE_UNKNOWN
+    return name or words.PLACE_UNKNOWN
 
 
 async def _story(session: AsyncSession, rt: Runtime, tip: Tip, head: str) -> str:
     """The tip as it came in: never changes while the tip stays in its commune."""
-    content = tips.open_content(rt, tip)
+    content = sealed.open_content(rt, tip)
     location = ""
     if content and content.location:
         lat, lon = content.location
@@ -96,7 +85,7 @@ async def _story(session: AsyncSession, rt: Runtime, tip: Tip, head: str) -> str
         when = content.when if chosen else _typed(content.when)
     identity = words.IDENTITY_FOR_OFFICER[tip.identity_mode]
     if tip.identity_mode == IdentityMode.PHONE:
-        phone = await tips.reporter_phone(session, rt, tip)
+        phone = await access.reporter_phone(session, rt, tip)
         identity += f": {phone}" if phone else ""
     facts = words.CARD_FACTS.format(
         place=await _place(session, tip, content), location=location, when=when,
@@ -120,7 +109,7 @@ async def _state(session: AsyncSession, rt: Runtime, tip: Tip, files: int) -> st
     elif tip.status == TipStatus.FORWARDED and tip.forwarded_to:
         status += f" — {shorten(inline(tip.forwarded_to), BODY_ROOM)}"
     deadline = ""
-    dl = tip_lifecycle.deadline_for(tip, rt.settings, remote=await tips.is_remote(session, tip))
+    dl = lifecycle.deadline_for(tip, rt.settings, remote=await lifecycle.is_remote(session, tip))
     if dl is not None:
         deadline = words.CARD_DEADLINE.format(
             what=words.DEADLINE_WHAT[dl.what], when=format_local(dl.at, rt.settings.tz),
@@ -135,7 +124,7 @@ async def _state(session: AsyncSession, rt: Runtime, tip: Tip, files: int) -> st
 
 
 def bare_text(rt: Runtime, tip: Tip) -> str:
-    dl = tip_lifecycle.deadline_for(tip, rt.settings, remote=False)
+    dl = lifecycle.deadline_for(tip, rt.settings, remote=False)
     what = words.DEADLINE_WHAT[dl.what] if dl else "—"
     when = format_local(tip.deadline_at, rt.settings.tz) if tip.deadline_at else "—"
     return words.BARE_CARD.format(ref=tip.id, category=words.CATEGORIES.get(tip.category, ""),
@@ -143,9 +132,7 @@ def bare_text(rt: Runtime, tip: Tip) -> str:
 
 
 def _actions(tip: Tip, files: int) -> list[str]:
-    actions = tip_lifecycle.actions_for(tip.status)
-    if tip.extended and "extend" in actions:
-        actions.remove("extend")
+    actions = lifecycle.open_actions(tip)
     if "evidence" in actions and not files:
         actions.remove("evidence")
     return actions
@@ -240,10 +227,10 @@ async def send_new(session: AsyncSession, rt: Runtime, tip: Tip, *,
     now = rt.clock.now()
     parts = await card_parts(session, rt, tip, files)
     if mailbox is None:
-        mailbox = await tips.mailbox_holders(session, tip, now)
+        mailbox = await access.mailbox_holders(session, tip, now)
     chat_ids = [o.private_chat_id for o in mailbox if o.private_chat_id is not None]
-    team = tip.commune_id if tip.commune_id is not None and not tip.routed_to_fallback else None
-    found = (await session.scalars(CARD_CHATS, {"ids": chat_ids, "team_of": team})).all()
+    team_of = team.team_of(tip)
+    found = (await session.scalars(CARD_CHATS, {"ids": chat_ids, "team_of": team_of})).all()
     chats = {c.id: c for c in found}
     messages: list[tuple[Chat, Outgoing]] = []
     kept: list[tuple[int, bool]] = []  # per message: (part, bare)
@@ -256,7 +243,7 @@ async def send_new(session: AsyncSession, rt: Runtime, tip: Tip, *,
             kept += [(index, False) for index in range(1, len(card.story) + 1)] + [(0, False)]
             sent += 1
     for group in found:
-        if group.purpose == POLICE_TEAM and group.area_id == team:
+        if team.is_team_group_of(group, team_of):
             messages.append((group, Outgoing(bare_text(rt, tip))))
             kept.append((0, True))
     rows = await outbox.enqueue_many(session, rt, messages)
@@ -296,17 +283,16 @@ async def refresh(session: AsyncSession, rt: Runtime, tip: Tip, *, actor: Person
     story's messages too."""
     cards = (await session.scalars(select(TipCard).where(
         TipCard.tip_id == tip.id, TipCard.withdrawn.is_(False)).order_by(TipCard.id))).all()
-    holders = {p.private_chat_id for p in await tips.mailbox_holders(session, tip,
+    holders = {p.private_chat_id for p in await access.mailbox_holders(session, tip,
                                                                      rt.clock.now())}
-    team = tip.commune_id if not tip.routed_to_fallback else None
+    team_of = team.team_of(tip)
     parts = await card_parts(session, rt, tip) if cards else None
     noted: set[int] = set()
     for card in cards:
         chat = await session.get(Chat, card.chat_id)
         if chat is None:
             continue
-        current = (chat.purpose == POLICE_TEAM and chat.area_id == team) if card.bare \
-            else chat.id in holders
+        current = team.is_team_group_of(chat, team_of) if card.bare else chat.id in holders
         if not current:
             await withdraw(session, rt, tip, card, chat)
             continue
@@ -362,7 +348,7 @@ async def withdraw_lost(session: AsyncSession, rt: Runtime, chat: Chat) -> None:
                TipCard.bare.is_(False), OutboxMessage.status == OutboxStatus.WAITING))).all()
     now = rt.clock.now()
     for card, tip in waiting:
-        holders = await tips.mailbox_holders(session, tip, now)
+        holders = await access.mailbox_holders(session, tip, now)
         if chat.id not in {p.private_chat_id for p in holders}:
             await withdraw(session, rt, tip, card, chat)
 
@@ -398,8 +384,8 @@ async def _send_up(session: AsyncSession, rt: Runtime, tip: Tip) -> None:
     if tip.routed_to_fallback or tip.commune_id is None:
         return  # already the dispatchers' own mailbox: there is nobody above it
     now = rt.clock.now()
-    holders = await tips.mailbox_holders(session, tip, now)
-    chiefs = await tips.chiefs_of(session, tip.commune_id, now)
+    holders = await access.mailbox_holders(session, tip, now)
+    chiefs = await access.chiefs_of(session, tip.commune_id, now)
     holder_chats = {p.private_chat_id for p in holders if p.private_chat_id}
     chief_chats = {p.private_chat_id for p in chiefs if p.private_chat_id}
     officer_chats = (holder_chats - chief_chats) or holder_chats
@@ -421,7 +407,7 @@ async def _send_up(session: AsyncSession, rt: Runtime, tip: Tip) -> None:
     why = _why(rt, [(status, channel) for chat_id, status, channel in states
                     if chat_id in officer_chats])
     commune = await areas.info(session, tip.commune_id)
-    name = commune.name if commune else "xã"
+    name = commune.name if commune else words.UNREACHABLE_COMMUNE
     if UNREACHABLE_CHIEF not in done:
         # a chief whose own card already waits (or failed) would not get this one either
         known = {chat_id for chat_id, _, _ in states}
@@ -429,7 +415,7 @@ async def _send_up(session: AsyncSession, rt: Runtime, tip: Tip) -> None:
                 or reached({c.private_chat_id or 0})]
         reason = words.UNREACHABLE_FOR_CHIEF.format(commune=name, ref=tip.id, why=why)
         sent = await _copies(session, rt, tip, able, reason, as_card=True)
-        await tips.record(session, rt, tip, None, "system", UNREACHABLE_CHIEF)
+        await events.record(session, rt, tip, None, "system", UNREACHABLE_CHIEF)
         if sent:
             return
     elif reached(chief_chats):
@@ -440,10 +426,10 @@ async def _send_up(session: AsyncSession, rt: Runtime, tip: Tip) -> None:
         if commune and commune.police_phone else ""
     reason = words.UNREACHABLE_FOR_DISPATCHER.format(commune=name, ref=tip.id, why=why,
                                                      phone=phone)
-    dispatchers = [p for p in await tips.dispatchers(session, now)
+    dispatchers = [p for p in await access.dispatchers(session, now)
                    if p.private_chat_id not in holder_chats]
     await _copies(session, rt, tip, dispatchers, reason, as_card=False)
-    await tips.record(session, rt, tip, None, "system", UNREACHABLE_DISPATCHER)
+    await events.record(session, rt, tip, None, "system", UNREACHABLE_DISPATCHER)
 
 
 def _why(rt: Runtime, states: list[tuple[str, str]]) -> str:
@@ -492,6 +478,39 @@ async def _copies(session: AsyncSession, rt: Runtime, tip: Tip, recipients: list
     return len(chats)
 
 
+async def history(session: AsyncSession, rt: Runtime, tip: Tip) -> str:
+    """The last ten events, for an officer's full view. What the reporter wrote is set apart
+    as the reporter's words; an officer's note of several lines sits behind a quote bar, so no
+    line of it passes for an event either."""
+    found = (await session.scalars(
+        select(TipEvent).where(TipEvent.tip_id == tip.id, TipEvent.kind != "view")
+        .order_by(TipEvent.id))).all()
+    tz = rt.settings.tz
+    lines = []
+    for event in found[-10:]:
+        name = ""
+        if event.actor_person_id:
+            person = await session.get(Person, event.actor_person_id)
+            name = inline(people.display_name(rt, person)) if person else ""
+        elif event.actor_role == "reporter":
+            name = words.HISTORY_REPORTER
+        label = words.EVENT_LABELS.get(event.kind) or words.ACTIONS.get(event.kind, event.kind)
+        line = words.HISTORY_ENTRY.format(
+            when=format_local(event.at, tz), label=label,
+            actor=words.HISTORY_ACTOR.format(name=name) if name else "")
+        body = events.event_body(rt, event)
+        if body and event.kind == "escalation":
+            body = words.DEADLINE_WHAT.get(body, body)
+        if body and event.actor_role == "reporter":
+            line += ":\n" + reporter_words(body)
+        elif body and "\n" in clean(body).strip():
+            line += ":\n" + quote(body)
+        elif body:
+            line += ": " + inline(body)
+        lines.append(line)
+    return words.HISTORY_TITLE + "\n" + "\n".join(lines) if lines else ""
+
+
 def _when(rt: Runtime, tip: Tip) -> str:
     return format_local(tip.created_at, rt.settings.tz)
 
@@ -499,7 +518,7 @@ def _when(rt: Runtime, tip: Tip) -> str:
 async def notify_reporter(session: AsyncSession, rt: Runtime, tip: Tip,
                           public_note: str | None = None) -> bool:
     """Tell a linked reporter the tip's new public status (never who acted)."""
-    reporter = await tips.reporter_of(session, rt, tip)
+    reporter = await access.reporter_of(session, rt, tip)
     chat = await _private_chat(session, reporter) if reporter else None
     if chat is None:
         return False
@@ -523,7 +542,7 @@ def question_message(rt: Runtime, tip: Tip, question: str) -> Outgoing:
 async def relay_question(session: AsyncSession, rt: Runtime, tip: Tip, question: str) -> bool:
     """Pass an officer's question to a linked reporter; False when they can only see it by
     looking the tip up with code and PIN."""
-    reporter = await tips.reporter_of(session, rt, tip)
+    reporter = await access.reporter_of(session, rt, tip)
     chat = await _private_chat(session, reporter) if reporter else None
     if chat is None:
         return False
@@ -538,7 +557,7 @@ async def relay_answer(session: AsyncSession, rt: Runtime, tip: Tip, text: str |
                        files: int) -> None:
     """The reporter's answer to the officers who may see it, set apart as the reporter's words."""
     now = rt.clock.now()
-    targets = await tips.responsible_officers(session, tip, now)
+    targets = await access.responsible_officers(session, tip, now)
     for officer in targets:
         chat = await _private_chat(session, officer)
         if chat is None:

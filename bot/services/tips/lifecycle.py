@@ -1,18 +1,22 @@
 """The tip lifecycle as data: which action moves which status where, and the deadline table.
 
 One transition function (`next_status`) and one deadline function (`deadline_for`) hold every
-rule; handlers and cards only ask them. Legal basis (FACTS.md): commune police forward within
+rule; actions and cards only ask them. Legal basis (FACTS.md): commune police forward within
 24 hours (48 in remote areas, joint circular 01/2017); a decision within 20 days, 2 months for
 complex cases, extendable once by up to 2 months (Criminal Procedure Code art. 147).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.config import Settings
 from bot.models import Tip, TipStatus
+from bot.services import areas
 
 OPEN = frozenset({TipStatus.RECEIVED, TipStatus.ACCEPTED, TipStatus.VERIFYING,
                   TipStatus.FORWARDED, TipStatus.HANDLED_HERE})
@@ -31,6 +35,11 @@ TRANSITIONS: dict[str, tuple[frozenset[TipStatus], TipStatus | None]] = {
     "transfer": (frozenset({TipStatus.RECEIVED, TipStatus.ACCEPTED, TipStatus.VERIFYING}),
                  TipStatus.RECEIVED),
     "evidence": (OPEN | {TipStatus.CLOSED}, None),
+}
+# actions the law allows once in a tip's life, and how a tip shows it was taken (one
+# extension of the time to decide: Criminal Procedure Code art. 147)
+ONCE: dict[str, Callable[[Tip], bool]] = {
+    "extend": lambda tip: bool(tip.extended),
 }
 # statuses a resident is told about when reached
 PUBLIC_STATUSES = frozenset({TipStatus.ACCEPTED, TipStatus.VERIFYING, TipStatus.FORWARDED,
@@ -52,6 +61,18 @@ def next_status(action: str, status: str) -> TipStatus:
 
 def actions_for(status: str) -> list[str]:
     return [action for action in TRANSITIONS if allowed(action, status)]
+
+
+def taken_once(action: str, tip: Tip) -> bool:
+    """Is `action` one the law allows once, already taken on `tip`?"""
+    taken = ONCE.get(action)
+    return taken is not None and taken(tip)
+
+
+def open_actions(tip: Tip) -> list[str]:
+    """The actions open to `tip` now: allowed from its status, and not a once-only one that
+    was taken."""
+    return [action for action in actions_for(tip.status) if not taken_once(action, tip)]
 
 
 @dataclass(frozen=True)
@@ -85,6 +106,15 @@ def deadline_for(tip: Tip, settings: Settings, *, remote: bool) -> Deadline | No
         span = timedelta(days=settings.tip_followup_days)
         return Deadline("followup", start + span, None, escalate=False)
     return None
+
+
+async def is_remote(session: AsyncSession, tip: Tip) -> bool:
+    """Is the tip's commune marked remote (a longer time to forward)? The one fact from the
+    database the deadline table needs."""
+    if tip.commune_id is None:
+        return False
+    commune = await areas.info(session, tip.commune_id)
+    return bool(commune and commune.is_remote)
 
 
 def _deadline(what: str, start: datetime, span: timedelta, settings: Settings, *,
