@@ -42,18 +42,20 @@ async def looks_up(h: Harness, user: User, code: str, pin: str | None = None) ->
 
 
 async def test_strangers_cannot_pause_lookups_for_everyone(harness: Harness) -> None:
-    """The report's numbers with the default settings: 21 accounts × 10 wrong PINs, past the
-    200 an hour that used to pause /tracuu for everyone. Now the system is only slowed:
-    a reporter's own lookup needs no guess at all, and a resident who has not guessed
-    lately gets their code + PIN looked up at once."""
+    """The report's case, scaled down: more wrong PINs in an hour than the whole system's
+    threshold (21 accounts × 10 past 200 with the defaults; here 5 × 10 past 40 — the rule is
+    the same and the test sends a quarter of the messages). Lookups are never paused for
+    everyone: a reporter's own lookup needs no guess at all, a resident who has not guessed
+    lately gets their code + PIN looked up at once, and only the guessers are slowed."""
     h = harness
     if not h.zalo:
-        pytest.skip("420 messages: run once, on Zalo; the rule knows no messenger")
+        pytest.skip("a hundred messages: run once, on Zalo; the rule knows no messenger")
+    h.app.rt.settings.lookup_failures_global_per_hour = 40
     await police(h)
     linked = await file_report(h, RESIDENT)
     anonymous = await file_report(h, RESIDENT_2, identity="Giấu tên tuyệt đối")
     assert anonymous.pin is not None
-    for number in range(21):
+    for number in range(5):
         for attempt in range(10):
             await guess(h, stranger(number), f"TB-{number:05d}-{attempt:05d}", settle=False)
     await h.settle()
@@ -67,7 +69,7 @@ async def test_strangers_cannot_pause_lookups_for_everyone(harness: Harness) -> 
         pressure = await session.get(GuardCounter, "lookup:global")
     assert pressure is not None
     assert pressure.count > h.app.rt.settings.lookup_failures_global_per_hour
-    slowed = await h.last_text(stranger(20))
+    slowed = await h.last_text(stranger(4))
     assert slowed == f"{words.SLOW_DOWN.format(wait='1 phút')}\n\n{words.ASK_PIN}"
 
 
