@@ -1,8 +1,8 @@
 """Awareness campaigns in the chat: `/lich` (what is coming, and — for a commune's admin or
 police chief — switching a day off or on, another time, other words), a resident's yes or no
 to campaign messages in private (`batthongbao` / `tatthongbao`), a Zalo group leader's «đã
-chuyển» after pasting a relay copy, a resident's «đã nhận», and `/gannhom` to bind a Telegram
-group chat to its neighbourhood group.
+chuyển» after pasting a relay copy, and `/gannhom` to bind a Telegram group chat to its
+neighbourhood group. (A resident's «đã nhận» is `handlers/acknowledgements.py`.)
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.flows import Answer, Command, Ctx, Finish, Flow, Goto, Outcome, Registry, Retry, StartFlow
 from bot.messages import Choice, Prompt
-from bot.models import ChatKind, Role
+from bot.models import Role
 from bot.parse import parse_clock
 from bot.services import group_chats
 from bot.services.campaigns import agenda, calendar, choices, consent, plans, relays
@@ -46,14 +46,6 @@ async def relayed(ctx: Ctx, _args: str) -> Outcome:
     if Role.GROUP_LEADER in await ctx.roles():
         return Finish(words.RELAY_NONE)
     return Finish(words.RELAY_NOT_LEADER)
-
-
-async def acknowledged(ctx: Ctx, _args: str) -> Outcome:
-    """«Đã nhận» after a campaign message (the relay copy asks for it): thanked in private,
-    silent in a group chat. Writing it also reopens the writer's Zalo window."""
-    if ctx.chat.kind != ChatKind.PRIVATE:
-        return Finish(None)
-    return Finish(words.ACK_THANKS)
 
 
 async def bind_group(ctx: Ctx, args: str) -> Outcome:
@@ -217,8 +209,5 @@ def register(registry: Registry) -> None:
     registry.command(Command(
         "dachuyen", relayed, words.RELAYED_COMMAND,
         aliases=("đã chuyển", "đã chuyển tin", "chuyển rồi"), private_only=True, public=False))
-    registry.command(Command(
-        "danhan", acknowledged, words.ACK_COMMAND,
-        aliases=("đã nhận", "nhà tôi đã nhận", "đã nhận tin", "đã đọc"), public=False))
     registry.command(Command("gannhom", bind_group, words.BIND_COMMAND,
                              public=False))

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Outgoing
 from bot.models import Broadcast, Chat, Lane, OutboxMessage, OutboxStatus, Person
 from bot.runtime import Runtime
-from bot.services import outbox
+from bot.services import acknowledgements, outbox
 from content import broadcasts as words
 
 NAMED_FAILURES = 10  # the report names this many failed groups, then counts the rest
@@ -44,12 +44,14 @@ async def broadcast(
     label: str,
     lane: Lane = Lane.BROADCAST,
 ) -> Broadcast:
-    """Queue `content` for every chat, once each, in the caller's transaction."""
+    """Queue `content` for every chat, once each, in the caller's transaction, with the ✅ to
+    acknowledge it (`acknowledgements.offer`)."""
     unique = list({chat.id: chat for chat in chats}.values())
     record = Broadcast(label=label[:200], author_person_id=author.id if author else None,
                        total_chats=len(unique), created_at=rt.clock.now())
     session.add(record)
     await session.flush()
+    content = acknowledgements.offer(content, record.id)
     for chat in unique:
         requests = rt.parts(chat.channel).renderer.render(content)
         for part, request in enumerate(requests):
