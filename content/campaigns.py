@@ -131,6 +131,8 @@ AGENDA_NONE_ROLE = (
 )
 AGENDA_TITLE = "📅 Lịch tuyên truyền sắp tới — {communes}"
 AGENDA_EMPTY = "Không có tin tuyên truyền nào trong {days} ngày tới."
+AGENDA_SENT = "\nĐã gửi gần đây (xem kết quả: gõ /lich và số tin, ví dụ /lich {number}):"
+AGENDA_SENT_LINE = "• {on} — {names}: tin số {number}"
 AGENDA_LINE = "{on} lúc {at} — {names}{village}{groups_only}"
 AGENDA_VILLAGE = " ({village})"
 AGENDA_GROUPS_ONLY = " · chỉ gửi vào nhóm"

@@ -13,7 +13,7 @@ from bot.flows import Answer, Command, Ctx, Finish, Flow, Goto, Outcome, Registr
 from bot.messages import Choice, Prompt
 from bot.models import Role
 from bot.parse import parse_clock
-from bot.services import group_chats
+from bot.services import broadcast_reports, group_chats
 from bot.services.campaigns import agenda, calendar, choices, consent, plans, relays
 from bot.services.errors import DomainError
 from content import campaigns as words
@@ -80,10 +80,21 @@ def _listing(found: agenda.Agenda) -> tuple[str, list[dict[str, Any]]]:
                       "on": coming.at.strftime("%d/%m"), "at": coming.at.strftime("%H:%M")})
     if not found.coming:
         lines.append(words.AGENDA_EMPTY.format(days=agenda.AHEAD_DAYS))
+    if found.sent:
+        lines.append(words.AGENDA_SENT.format(number=found.sent[0].broadcast_id))
+        lines += [words.AGENDA_SENT_LINE.format(on=sent.on.strftime("%d/%m"),
+                                                names=" + ".join(sent.names),
+                                                number=sent.broadcast_id)
+                  for sent in found.sent]
     return "\n".join(lines), items
 
 
-async def agenda_command(_ctx: Ctx, args: str) -> Outcome:
+async def agenda_command(ctx: Ctx, args: str) -> Outcome:
+    """`/lich`: what is coming (and changing it); `/lich <số>`: where a message sent stands."""
+    number = args.strip().lstrip("#")
+    if number.isdigit():
+        return Finish(await broadcast_reports.status_for(ctx.session, ctx.rt, ctx.person,
+                                                         int(number), ctx.now))
     return StartFlow(agenda_flow.name, args)
 
 

@@ -1,6 +1,6 @@
 """Broadcasts: one message to many chats, written as one outbox row per chat (and part) in one
-transaction, with progress anyone can query and a report to the author when it is done (worded
-in `content.broadcasts`).
+transaction, each with its ✅ to acknowledge it, and progress anyone can query. The report to
+its author when it is done is `broadcast_reports`.
 """
 
 from __future__ import annotations
@@ -8,16 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Outgoing
 from bot.models import Broadcast, Chat, Lane, OutboxMessage, OutboxStatus, Person
 from bot.runtime import Runtime
 from bot.services import acknowledgements, outbox
-from content import broadcasts as words
-
-NAMED_FAILURES = 10  # the report names this many failed groups, then counts the rest
 
 
 @dataclass
@@ -89,44 +86,3 @@ async def progress(session: AsyncSession, broadcast_id: int) -> Progress:
             result.failed += 1
             result.failures.append((titles.get(chat_id) or f"#{chat_id}", error or ""))
     return result
-
-
-def _reason(error: str) -> str:
-    for prefix, reason in words.FAILURE_REASONS.items():
-        if error.startswith(prefix):
-            return reason
-    return error[:80]
-
-
-def report_text(record: Broadcast, state: Progress) -> str:
-    text = words.REPORT.format(sent=state.sent, total=state.total, label=record.label)
-    if state.failures:
-        names = "; ".join(words.FAILED_NAME.format(title=title, reason=_reason(error))
-                          for title, error in state.failures[:NAMED_FAILURES])
-        unnamed = len(state.failures) - NAMED_FAILURES
-        more = words.MORE_FAILED.format(count=unnamed) if unnamed > 0 else ""
-        text += words.REPORT_FAILED.format(failed=state.failed, names=names + more)
-    return text
-
-
-async def report_if_done(session: AsyncSession, rt: Runtime, broadcast_id: int) -> bool:
-    """When every row is sent or failed, tell the author once; True if it reported now."""
-    record = await session.get(Broadcast, broadcast_id)
-    if record is None or record.reported_at is not None:
-        return False
-    unfinished = await session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.broadcast_id == broadcast_id,
-            OutboxMessage.status.in_([OutboxStatus.QUEUED, OutboxStatus.IN_FLIGHT]))
-    )
-    if unfinished:
-        return False
-    state = await progress(session, broadcast_id)
-    now = rt.clock.now()
-    record.finished_at = record.reported_at = now
-    if record.author_person_id is not None:
-        author = await session.get(Person, record.author_person_id)
-        chat = await session.get(Chat, author.private_chat_id) if author else None
-        if chat is not None:
-            await outbox.enqueue(session, rt, chat, Outgoing(report_text(record, state)))
-    return True

@@ -329,9 +329,9 @@ async def test_a_group_that_removed_the_bot_is_marked_inactive_and_its_leader_to
     said = await h.seen(LEADER)
     assert len([t for t in said if "đã bị xóa khỏi nhóm" in t]) == 1
     assert all(r.status == OutboxStatus.FAILED for r in await rows(h, chat_id=chats[0].id))
-    reports = [t for t in said if t.startswith("Đã gửi")]
-    assert reports == ["Đã gửi 1/2 nhóm cho «Phòng chống ma túy». 1 nhóm lỗi: Tổ 1 "
-                       "(Bình Yên không còn ở trong nhóm)."] * 2
+    reports = [t.splitlines()[1] for t in said if t.startswith("📊 Đã gửi xong")]
+    assert reports == ["• Nhóm chat: đã gửi 1/2 nhóm, 1 nhóm lỗi: Tổ 1 "
+                       "(Bình Yên không còn ở trong nhóm)"] * 2
 
 
 async def test_a_blocked_private_chat_is_marked_inactive(harness: Harness) -> None:
@@ -378,7 +378,11 @@ async def test_broadcast_progress_and_report(harness: Harness) -> None:
     async with h.app.rt.db.reading() as session:
         done = await broadcasts.progress(session, broadcast_id)
     assert done.sent == 5 and done.done
-    assert await h.last_text(LEADER) == "Đã gửi 5/5 nhóm cho «Phòng chống ma túy»."
+    assert await h.last_text(LEADER) == (
+        f"📊 Đã gửi xong «Phòng chống ma túy» (tin số {broadcast_id}):\n"
+        "• Nhóm chat: đã gửi 5/5 nhóm\n"
+        "• Chưa có ai xác nhận «Nhà tôi đã nhận»\n"
+        f"Xác nhận và lời báo đã chuyển còn tiếp tục đến: gõ /lich {broadcast_id} để xem số mới.")
 
 
 @pytest.mark.pg

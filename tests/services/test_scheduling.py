@@ -20,7 +20,7 @@ from bot.models import (
     ScheduledStatus,
 )
 from bot.runtime import Runtime
-from bot.services import broadcasts, outbox, people, scheduled_broadcasts
+from bot.services import broadcast_reports, broadcasts, outbox, people, scheduled_broadcasts
 from scheduler.jobs import DUE_JOBS
 from scheduler.lease import LeaseKeeper
 from scheduler.tick import Ticker
@@ -96,14 +96,15 @@ async def test_broadcast_writes_one_row_per_chat_and_reports(rt: Runtime) -> Non
                 row.status, row.error = OutboxStatus.FAILED, "chat inactive: bot was kicked"
             else:
                 row.status = OutboxStatus.SENT
-        assert await broadcasts.report_if_done(session, rt, record.id)
-        assert not await broadcasts.report_if_done(session, rt, record.id)
+        assert await broadcast_reports.report_if_done(session, rt, record.id)
+        assert not await broadcast_reports.report_if_done(session, rt, record.id)
         reports = (await session.scalars(select(OutboxMessage).where(
             OutboxMessage.chat_id == author.private_chat_id))).all()
     assert len(reports) == 1
     text = outbox.open_payload(rt, reports[0]).params["text"]
-    assert text == ("Đã gửi 4/5 nhóm cho «Thử». 1 nhóm lỗi: Tổ 0 "
-                    "(Bình Yên không còn ở trong nhóm).")
+    assert text.splitlines()[:2] == [f"📊 Đã gửi xong «Thử» (tin số {record.id}):",
+                                     "• Nhóm chat: đã gửi 4/5 nhóm, 1 nhóm lỗi: Tổ 0 "
+                                     "(Bình Yên không còn ở trong nhóm)"]
 
 
 async def test_scheduled_message_sent_when_due_within_grace(rt: Runtime,

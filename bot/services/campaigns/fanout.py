@@ -43,7 +43,7 @@ from bot.models import (
     RoleGrant,
 )
 from bot.runtime import Runtime
-from bot.services import acknowledgements, areas, outbox
+from bot.services import acknowledgements, areas, broadcast_reports, outbox
 from bot.services.campaigns import audience, calendar, plans
 from bot.services.campaigns.plan import Rules
 from content import campaigns as words
@@ -257,12 +257,16 @@ async def _residents(session: AsyncSession, group_ids: list[int], now: datetime
 
 
 async def _finish(session: AsyncSession, rt: Runtime, send: CampaignSend) -> None:
+    """Sent; reported to the commune at once if nothing is left to deliver (else the delivery
+    worker reports it when the last row goes)."""
     send.status, send.done_at = CampaignSendStatus.SENT, rt.clock.now()
     record = await session.get(Broadcast, send.broadcast_id)
     if record is not None:
         record.total_chats = int(await session.scalar(
             select(func.count(func.distinct(OutboxMessage.chat_id)))
             .where(OutboxMessage.broadcast_id == record.id)) or 0)
+        await session.flush()
+        await broadcast_reports.report_if_done(session, rt, record.id)
 
 
 class Pacer:
