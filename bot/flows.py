@@ -6,7 +6,9 @@ run a command). State lives per (chat, person) in `flow_states`, encrypted, with
 restart mid-conversation simply continues. `/huy` cancels and `/quaylai` goes back at any step.
 
 Buttons carry a token naming the prompt version that showed them, so a stale or forged button
-changes nothing. Text-only messengers answer the same prompts with numbers or typed labels.
+changes nothing. Text-only messengers answer the same prompts with numbers or typed labels; a
+number may also answer a message sent outside any conversation (a broadcast's ✅, `Standing`)
+while that message is newer than the prompt open.
 The engine never talks to a messenger: it enqueues `Outgoing` messages in the caller's
 transaction; the handlers registered here never import a channel (a ruff rule enforces it).
 """
@@ -440,7 +442,8 @@ class Engine:
         progress stays where it is. Only a number is looked at, and only where there are no
         buttons: nothing else costs a query."""
         find = self.registry.standing
-        if find is None or typed_number(ctx.incoming.text) is None \
+        if find is None or ctx.incoming.kind is not InputKind.TEXT \
+                or typed_number(ctx.incoming.text) is None \
                 or self.rt.parts(ctx.channel).capabilities.buttons:
             return False
         offered = await find(ctx)
