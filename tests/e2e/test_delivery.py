@@ -26,7 +26,7 @@ from bot.models import (
     Role,
 )
 from bot.sandbox.images import generated_jpeg
-from bot.services import areas, broadcasts, evidence, outbox, people
+from bot.services import areas, broadcast_reports, broadcasts, evidence, outbox, people
 from scheduler.delivery import CANDIDATES
 from scheduler.limits import Scope
 from tests.e2e.tipkit import enrol
@@ -373,11 +373,11 @@ async def test_broadcast_progress_and_report(harness: Harness) -> None:
     who = await author(h)
     broadcast_id = await send_broadcast(h, chats, who)
     async with h.app.rt.db.reading() as session:
-        assert (await broadcasts.progress(session, broadcast_id)).queued == 5
+        assert (await broadcast_reports.figures(session, broadcast_id)).groups.pending == 5
     await h.settle()
     async with h.app.rt.db.reading() as session:
-        done = await broadcasts.progress(session, broadcast_id)
-    assert done.sent == 5 and done.done
+        done = (await broadcast_reports.figures(session, broadcast_id)).groups
+    assert (done.sent, done.pending) == (5, 0)
     assert await h.last_text(LEADER) == (
         f"📊 Đã gửi xong «Phòng chống ma túy» (tin số {broadcast_id}):\n"
         "• Nhóm chat: đã gửi 5/5 nhóm\n"
@@ -401,8 +401,8 @@ async def test_many_deliveries_recorded_in_one_turn(settings: Settings, db: Data
         broadcast_id = await send_broadcast(h, chats, who)
         await h.settle()
         async with h.app.rt.db.reading() as session:
-            done = await broadcasts.progress(session, broadcast_id)
-        assert (done.sent, done.failed, done.done) == (12, 0, True)
+            done = (await broadcast_reports.figures(session, broadcast_id)).groups
+        assert (done.sent, done.failed, done.pending) == (12, 0, 0)
         assert {r.status for r in await rows(h, broadcast_id=broadcast_id)} == {
             OutboxStatus.SENT}
         assert h.app.supervisor.loops["deliver:telegram"].restarts == 0

@@ -84,10 +84,10 @@ async def test_broadcast_writes_one_row_per_chat_and_reports(rt: Runtime) -> Non
         record = await broadcasts.broadcast(session, rt, Outgoing("Kính gửi bà con…"),
                                             chats + chats[:2], author, label="Thử")
     async with rt.db.reading() as session:
-        state = await broadcasts.progress(session, record.id)
+        state = (await broadcast_reports.figures(session, record.id)).groups
         rows = (await session.scalars(select(OutboxMessage).where(
             OutboxMessage.broadcast_id == record.id))).all()
-    assert state.total == 5 and state.queued == 5 and not state.done
+    assert state.total == 5 and state.pending == 5
     assert len(rows) == 5 and {r.chat_id for r in rows} == {c.id for c in chats}
     async with rt.transaction() as session:
         for row in (await session.scalars(select(OutboxMessage).where(
