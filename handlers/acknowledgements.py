@@ -23,14 +23,16 @@ async def acknowledged(ctx: Ctx, _args: str) -> Outcome:
     return Finish(REPLIES[said] if ctx.chat.kind == ChatKind.PRIVATE else None)
 
 
-async def ack_button(ctx: Ctx, value: str) -> Outcome:
+async def ack_button(ctx: Ctx, value: str) -> None:
+    """Answered beside whatever the person is doing (no outcome: a conversation in progress
+    stays where it is)."""
     said = await acknowledgements.press(ctx.session, value, ctx.person, ctx.chat, ctx.now)
     if ctx.incoming.pressed is None:  # its number, typed
-        return Finish(REPLIES[said])
+        ctx.say(REPLIES[said])
+        return
     ctx.toast = TOASTS[said]
     if said is Said.NOTHING and ctx.chat.kind == ChatKind.PRIVATE:
-        return Finish(words.ACK_STALE)
-    return Finish(None)
+        ctx.say(words.ACK_STALE)
 
 
 async def offered(ctx: Ctx) -> Standing | None:
