@@ -1,13 +1,13 @@
 # Two commands do all the set-up on a fresh machine with Python >= 3.11 and make:
 #   make run    — the bot on the built-in sandbox and SQLite (no token needed), web chat URL printed
 #   make test   — lint, the whole suite on SQLite, then the PostgreSQL pass when one is reachable
-# Benchmarks: make bench-tips, make bench-delivery, make bench-campaigns; BENCH_ARGS=--record writes bench/RESULTS.md
+# Benchmarks: make bench-tips, make bench-delivery, make bench-campaigns, make bench-broadcasts; BENCH_ARGS=--record writes bench/RESULTS.md
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench-delivery bench-tips bench-campaigns clean
+.PHONY: run test lint bench-delivery bench-tips bench-campaigns bench-broadcasts clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Bình Yên cần Python 3.11 trở lên")'
@@ -41,6 +41,9 @@ bench-tips: $(STAMP)
 
 bench-campaigns: $(STAMP)
 	$(BIN)/python -m bench.campaigns $(BENCH_ARGS)
+
+bench-broadcasts: $(STAMP)
+	$(BIN)/python -m bench.broadcasts $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -6,7 +6,9 @@ run a command). State lives per (chat, person) in `flow_states`, encrypted, with
 restart mid-conversation simply continues. `/huy` cancels and `/quaylai` goes back at any step.
 
 Buttons carry a token naming the prompt version that showed them, so a stale or forged button
-changes nothing. Text-only messengers answer the same prompts with numbers or typed labels.
+changes nothing. Text-only messengers answer the same prompts with numbers or typed labels; a
+number may also answer a message sent outside any conversation (a broadcast's ✅, `Standing`)
+while that message is newer than the prompt open.
 The engine never talks to a messenger: it enqueues `Outgoing` messages in the caller's
 transaction; the handlers registered here never import a channel (a ruff rule enforces it).
 """
@@ -23,7 +25,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import match_choice
+from bot.channels.base import match_choice, typed_number
 from bot.messages import (
     MEDIA_KINDS,
     Choice,
@@ -255,6 +257,20 @@ class Command:
 CallbackFn = Callable[[Ctx, str], Awaitable[Outcome | None]]
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Choices a message sent outside any conversation offers (a broadcast's ✅), with when it
+    reached the person: on a text-only messenger its number answers it — as its button would
+    — only while it is the newest numbered message they got."""
+
+    choices: tuple[Choice, ...]
+    token: str  # a callback family's (`Registry.callback`)
+    at: datetime
+
+
+StandingFn = Callable[[Ctx], Awaitable[Standing | None]]
+
+
 class Registry:
     """All commands, flows and button families the bot knows."""
 
@@ -263,6 +279,7 @@ class Registry:
         self._by_key: dict[str, Command] = {}
         self.flows: dict[str, Flow] = {}
         self.callbacks: dict[str, CallbackFn] = {}
+        self.standing: StandingFn | None = None
 
     def command(self, command: Command) -> None:
         for key in command.keys:
@@ -279,6 +296,13 @@ class Registry:
         if prefix in self.callbacks or prefix == COMMAND_TOKEN or prefix.startswith("f"):
             raise ValueError(f"callback prefix {prefix!r} taken")
         self.callbacks[prefix] = handler
+
+    def standing_choices(self, find: StandingFn) -> None:
+        """How to find the choices a person was offered outside any conversation (one finder:
+        the newest such message is the one a number answers)."""
+        if self.standing is not None:
+            raise ValueError("standing choices registered twice")
+        self.standing = find
 
     def find(self, typed: str) -> Command | None:
         return self._by_key.get(squash(typed))
@@ -354,6 +378,8 @@ class Engine:
             return
         if group:
             return  # in a group the bot speaks only when addressed by a command
+        if await self._standing(ctx, state):
+            return
         if state is not None:
             if squash(incoming.text) in CANCEL_WORDS | BACK_WORDS:
                 # typed without a slash (text-only messengers): still cancel / go back
@@ -408,6 +434,34 @@ class Engine:
         ctx.toast = texts.STALE_BUTTON_TOAST
         if ctx.chat.kind == ChatKind.PRIVATE:
             ctx.say(texts.STALE_BUTTON)
+
+    async def _standing(self, ctx: Ctx, state: State | None) -> bool:
+        """A number typed on a text-only messenger for a message sent outside any conversation
+        (`Standing`), when that message came after the prompt open now, if any: answered as
+        its button would be, and True. A menu it came after is let go; a conversation in
+        progress stays where it is. Only a number is looked at, and only where there are no
+        buttons: nothing else costs a query."""
+        find = self.registry.standing
+        if find is None or ctx.incoming.kind is not InputKind.TEXT \
+                or typed_number(ctx.incoming.text) is None \
+                or self.rt.parts(ctx.channel).capabilities.buttons:
+            return False
+        offered = await find(ctx)
+        if offered is None or (state is not None and state.row is not None
+                               and state.row.updated_at >= offered.at):
+            return False
+        choice = match_choice(ctx.incoming.text, offered.choices)
+        if choice is None:
+            return False
+        if state is not None and state.flow == PICK_FLOW:
+            await self._clear(ctx, state)
+            state = None
+        outcome = await self.registry.callbacks[offered.token](ctx, choice.id)
+        if outcome is not None:
+            await self._apply(ctx, None, outcome)
+        if state is not None:
+            ctx.say(texts.CONTINUE_HINT)
+        return True
 
     async def _on_command(self, ctx: Ctx, state: State | None, name: str, args: str) -> None:
         key = squash(name)

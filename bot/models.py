@@ -298,6 +298,23 @@ class Broadcast(Base):
     latest_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
+class Acknowledgement(Base):
+    """«Nhà tôi đã nhận»: a person saying a broadcast (a campaign message, an author's own
+    message) reached them — by its button, in a private chat or a group chat, or by writing
+    «đã nhận». Stored raw, once per (broadcast, person): a repeat changes nothing. Kept whether
+    or not the person is linked to a household yet; coverage links them and counts households.
+    """
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("broadcast_id", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_kind: Mapped[str] = mapped_column(String(16))  # ChatKind: where it was said
+    at: Mapped[datetime]
+
+
 class ScheduledStatus(StrEnum):
     SCHEDULED = "scheduled"
     SENT = "sent"

@@ -111,7 +111,6 @@ CHASE = (
     "chép tin Bình Yên gửi hôm đó và dán vào nhóm. Cảm ơn tổ trưởng!"
 )
 CHASE_LINE = "• {group}: tin ngày {on}"
-ACK_THANKS = "Cảm ơn bạn đã đọc tin! Chúc gia đình mình bình an."
 
 # ---- /gannhom: a Telegram group chat bound to its neighbourhood group ----------------------
 BIND_DONE = (
@@ -132,6 +131,8 @@ AGENDA_NONE_ROLE = (
 )
 AGENDA_TITLE = "📅 Lịch tuyên truyền sắp tới — {communes}"
 AGENDA_EMPTY = "Không có tin tuyên truyền nào trong {days} ngày tới."
+AGENDA_SENT = "\nĐã gửi gần đây (xem kết quả: gõ /lich và số tin, ví dụ /lich {number}):"
+AGENDA_SENT_LINE = "• {on} — {names}: tin số {number}"
 AGENDA_LINE = "{on} lúc {at} — {names}{village}{groups_only}"
 AGENDA_VILLAGE = " ({village})"
 AGENDA_GROUPS_ONLY = " · chỉ gửi vào nhóm"
@@ -163,7 +164,6 @@ AGENDA_LABEL = "📅 Lịch tuyên truyền"
 CONSENT_ON_COMMAND = "Nhận tin tuyên truyền qua tin nhắn riêng"
 CONSENT_OFF_COMMAND = "Thôi nhận tin tuyên truyền qua tin nhắn riêng"
 RELAYED_COMMAND = "Tổ trưởng báo đã chuyển tin vào nhóm"
-ACK_COMMAND = "Báo đã nhận tin tuyên truyền"
 BIND_COMMAND = "Gắn nhóm chat này với tổ của tổ trưởng"
 
 # ---- small words the plan and the fan-out put together ---------------------------------------

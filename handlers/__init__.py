@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from bot.flows import Registry
-from handlers import campaigns, groups, police, report, start, status
+from handlers import acknowledgements, campaigns, groups, police, report, start, status
 
 
 def build_registry() -> Registry:
@@ -15,4 +15,5 @@ def build_registry() -> Registry:
     police.register(registry)
     groups.register(registry)
     campaigns.register(registry)
+    acknowledgements.register(registry)
     return registry

@@ -1,8 +1,8 @@
 """Awareness campaigns in the chat: `/lich` (what is coming, and — for a commune's admin or
 police chief — switching a day off or on, another time, other words), a resident's yes or no
 to campaign messages in private (`batthongbao` / `tatthongbao`), a Zalo group leader's «đã
-chuyển» after pasting a relay copy, a resident's «đã nhận», and `/gannhom` to bind a Telegram
-group chat to its neighbourhood group.
+chuyển» after pasting a relay copy, and `/gannhom` to bind a Telegram group chat to its
+neighbourhood group. (A resident's «đã nhận» is `handlers/acknowledgements.py`.)
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 from bot.flows import Answer, Command, Ctx, Finish, Flow, Goto, Outcome, Registry, Retry, StartFlow
 from bot.messages import Choice, Prompt
-from bot.models import ChatKind, Role
+from bot.models import Role
 from bot.parse import parse_clock
-from bot.services import group_chats
+from bot.services import broadcast_reports, group_chats
 from bot.services.campaigns import agenda, calendar, choices, consent, plans, relays
 from bot.services.errors import DomainError
 from content import campaigns as words
@@ -48,14 +48,6 @@ async def relayed(ctx: Ctx, _args: str) -> Outcome:
     return Finish(words.RELAY_NOT_LEADER)
 
 
-async def acknowledged(ctx: Ctx, _args: str) -> Outcome:
-    """«Đã nhận» after a campaign message (the relay copy asks for it): thanked in private,
-    silent in a group chat. Writing it also reopens the writer's Zalo window."""
-    if ctx.chat.kind != ChatKind.PRIVATE:
-        return Finish(None)
-    return Finish(words.ACK_THANKS)
-
-
 async def bind_group(ctx: Ctx, args: str) -> Outcome:
     group = await group_chats.bind(ctx.session, ctx.chat, ctx.person, ctx.now, args)
     return Finish(words.BIND_DONE.format(group=group.name))
@@ -88,10 +80,21 @@ def _listing(found: agenda.Agenda) -> tuple[str, list[dict[str, Any]]]:
                       "on": coming.at.strftime("%d/%m"), "at": coming.at.strftime("%H:%M")})
     if not found.coming:
         lines.append(words.AGENDA_EMPTY.format(days=agenda.AHEAD_DAYS))
+    if found.sent:
+        lines.append(words.AGENDA_SENT.format(number=found.sent[0].broadcast_id))
+        lines += [words.AGENDA_SENT_LINE.format(on=sent.on.strftime("%d/%m"),
+                                                names=" + ".join(sent.names),
+                                                number=sent.broadcast_id)
+                  for sent in found.sent]
     return "\n".join(lines), items
 
 
-async def agenda_command(_ctx: Ctx, args: str) -> Outcome:
+async def agenda_command(ctx: Ctx, args: str) -> Outcome:
+    """`/lich`: what is coming (and changing it); `/lich <số>`: where a message sent stands."""
+    number = args.strip().lstrip("#")
+    if number.isdigit():
+        return Finish(await broadcast_reports.status_for(ctx.session, ctx.rt, ctx.person,
+                                                         int(number), ctx.now))
     return StartFlow(agenda_flow.name, args)
 
 
@@ -217,8 +220,5 @@ def register(registry: Registry) -> None:
     registry.command(Command(
         "dachuyen", relayed, words.RELAYED_COMMAND,
         aliases=("đã chuyển", "đã chuyển tin", "chuyển rồi"), private_only=True, public=False))
-    registry.command(Command(
-        "danhan", acknowledged, words.ACK_COMMAND,
-        aliases=("đã nhận", "nhà tôi đã nhận", "đã nhận tin", "đã đọc"), public=False))
     registry.command(Command("gannhom", bind_group, words.BIND_COMMAND,
                              public=False))

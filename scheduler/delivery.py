@@ -71,7 +71,7 @@ from bot.models import (
     TipCard,
 )
 from bot.runtime import Runtime
-from bot.services import broadcasts, meta, outbox, people
+from bot.services import broadcast_reports, meta, outbox, people
 from bot.services.tips import cards as tip_cards
 from scheduler.lease import LeaseKeeper, new_holder_id
 from scheduler.limits import ChannelLimiter, Limits, Scope
@@ -468,7 +468,7 @@ class DeliveryWorker:
                 await self._finish_now(session, row_id, "chat inactive")
                 if broadcast_id is not None:
                     await session.flush()
-                    await broadcasts.report_if_done(session, self.rt, broadcast_id)
+                    await broadcast_reports.report_if_done(session, self.rt, broadcast_id)
                 continue
             request = outbox.open_blob(self.rt, blob)
             original = None
@@ -561,7 +561,7 @@ class DeliveryWorker:
         await self._escalate(session)
         touched = {r.claimed.broadcast_id for r in results if r.claimed.broadcast_id}
         for broadcast_id in touched:
-            await broadcasts.report_if_done(session, self.rt, broadcast_id)
+            await broadcast_reports.report_if_done(session, self.rt, broadcast_id)
 
     async def _record_sent(self, session: AsyncSession, sent: list[Result], now: datetime
                            ) -> None:

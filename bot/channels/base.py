@@ -183,14 +183,19 @@ async def pause(stop: asyncio.Event, seconds: float, *, jitter: bool = True) -> 
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*[.)]?\s*$")
 
 
+def typed_number(text: str) -> int | None:
+    """The number of a choice typed alone ("2", "2.", "2)"), or None."""
+    number = _NUMBER.match(text)
+    return int(number.group(1)) if number else None
+
+
 def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
     """Which choice a typed answer means: "2", "2.", "2)" or the label, diacritics optional."""
     if not choices:
         return None
-    number = _NUMBER.match(text)
-    if number:
-        index = int(number.group(1)) - 1
-        return choices[index] if 0 <= index < len(choices) else None
+    number = typed_number(text)
+    if number is not None:
+        return choices[number - 1] if 0 < number <= len(choices) else None
     typed = fold(text)
     if not typed:
         return None

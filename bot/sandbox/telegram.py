@@ -148,6 +148,8 @@ class TelegramSandbox(EmulatorCore):
         self.post_watchers: list[Callable[[int], None]] = []
         """Called with the chat id whenever the bot posts there: lets a load generator wait
         for answers in thousands of chats without polling each one."""
+        self.answer_watchers: list[Callable[[str], None]] = []
+        """Called with the callback query's id whenever the bot answers a pressed button."""
 
     # ----------------------------------------------------------------- Bot API entry
 
@@ -416,6 +418,8 @@ class TelegramSandbox(EmulatorCore):
                 }
             )
         self._touch()
+        for watcher in self.answer_watchers:
+            watcher(callback_query_id)
         return True
 
     async def set_my_commands(

@@ -26,7 +26,7 @@ from bot.models import (
     TipCard,
 )
 from bot.runtime import Runtime
-from bot.services import broadcasts
+from bot.services import broadcast_reports
 
 
 async def run_due(rt: Runtime, now: datetime) -> None:
@@ -46,4 +46,4 @@ async def run_due(rt: Runtime, now: datetime) -> None:
         # a broadcast whose last rows failed without a send (chat gone) still gets its report
         for broadcast_id in (await session.scalars(
                 select(Broadcast.id).where(Broadcast.reported_at.is_(None)))).all():
-            await broadcasts.report_if_done(session, rt, broadcast_id)
+            await broadcast_reports.report_if_done(session, rt, broadcast_id)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -46,6 +46,12 @@ PERSON_BY_REF = select(Person).where(Person.channel == bindparam("channel"),
 PERSON_AND_PRIVATE_CHAT = (
     select(Person, Chat).outerjoin(Chat, Chat.id == Person.private_chat_id)
     .where(Person.channel == bindparam("channel"), Person.user_ref == bindparam("ref")))
+# in a group chat (a button pressed under a broadcast by any member): the chat, and the
+# person if the bot knows them, in one query
+GROUP_CHAT_AND_PERSON = (
+    select(Chat, Person).outerjoin(Person, and_(Person.channel == bindparam("channel"),
+                                                Person.user_ref == bindparam("ref")))
+    .where(Chat.channel == bindparam("channel"), Chat.chat_ref == bindparam("chat_ref")))
 
 
 def user_ref(rt: Runtime, channel: str, user_id: str) -> str:
@@ -78,9 +84,15 @@ async def ensure_chat(
         )
         session.add(chat)
         await session.flush()
-    elif kind is ChatKind.GROUP and title and chat.title != title:
-        chat.title = title
+    else:
+        _retitle(chat, kind, title)
     return chat
+
+
+def _retitle(chat: Chat, kind: ChatKind, title: str | None) -> None:
+    """A group chat renamed on its messenger is renamed here (reports name groups)."""
+    if kind is ChatKind.GROUP and title and chat.title != title:
+        chat.title = title
 
 
 async def mark_chat_gone(session: AsyncSession, rt: Runtime, chat: Chat, reason: str) -> bool:
@@ -154,7 +166,13 @@ async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple
         if chat is not None and chat.chat_ref != chat_ref(rt, incoming.channel, incoming.chat_id):
             chat = None  # written from a private chat the bot did not know as theirs
     else:
-        person = await session.scalar(PERSON_BY_REF, params)
+        found = (await session.execute(GROUP_CHAT_AND_PERSON, {
+            **params, "chat_ref": chat_ref(rt, incoming.channel, incoming.chat_id)})).first()
+        if found is not None:
+            chat, person = found
+            _retitle(chat, kind, incoming.chat_title)
+        else:
+            person = await session.scalar(PERSON_BY_REF, params)
     if chat is None:
         chat = await ensure_chat(
             session, rt, incoming.channel, incoming.chat_id, kind, incoming.chat_title

@@ -23,6 +23,7 @@ from bot.models import (
 )
 from bot.services import areas, people
 from bot.services.campaigns import calendar
+from content import acknowledgements as ack_words
 from content import campaigns as words
 from tests.conftest import every_channel
 from tests.e2e.tipkit import enrol
@@ -128,7 +129,7 @@ async def test_a_campaign_day_reaches_those_who_agreed_and_the_leader_relays_it(
     assert relay[-2]["text"] == words.RELAY_INTRO.format(group=GROUP)
     assert piece in relay[-1]["text"] and "đã nhận" in relay[-1]["text"]
     await h.say(RESIDENT, "Đã nhận")
-    assert await h.last_text(RESIDENT) == words.ACK_THANKS
+    assert await h.last_text(RESIDENT) == ack_words.ACK_THANKS
     await h.say(LEADER, "đã chuyển")
     assert await h.last_text(LEADER) == words.RELAY_THANKS.format(groups=GROUP)
     await h.say(LEADER, "da chuyen")

@@ -26,7 +26,7 @@ from bot.models import (
     Role,
 )
 from bot.sandbox.images import generated_jpeg
-from bot.services import areas, broadcasts, evidence, outbox, people
+from bot.services import areas, broadcast_reports, broadcasts, evidence, outbox, people
 from scheduler.delivery import CANDIDATES
 from scheduler.limits import Scope
 from tests.e2e.tipkit import enrol
@@ -329,9 +329,9 @@ async def test_a_group_that_removed_the_bot_is_marked_inactive_and_its_leader_to
     said = await h.seen(LEADER)
     assert len([t for t in said if "đã bị xóa khỏi nhóm" in t]) == 1
     assert all(r.status == OutboxStatus.FAILED for r in await rows(h, chat_id=chats[0].id))
-    reports = [t for t in said if t.startswith("Đã gửi")]
-    assert reports == ["Đã gửi 1/2 nhóm cho «Phòng chống ma túy». 1 nhóm lỗi: Tổ 1 "
-                       "(Bình Yên không còn ở trong nhóm)."] * 2
+    reports = [t.splitlines()[1] for t in said if t.startswith("📊 Đã gửi xong")]
+    assert reports == ["• Nhóm chat: đã gửi 1/2 nhóm, 1 nhóm lỗi: Tổ 1 "
+                       "(Bình Yên không còn ở trong nhóm)"] * 2
 
 
 async def test_a_blocked_private_chat_is_marked_inactive(harness: Harness) -> None:
@@ -373,12 +373,16 @@ async def test_broadcast_progress_and_report(harness: Harness) -> None:
     who = await author(h)
     broadcast_id = await send_broadcast(h, chats, who)
     async with h.app.rt.db.reading() as session:
-        assert (await broadcasts.progress(session, broadcast_id)).queued == 5
+        assert (await broadcast_reports.figures(session, broadcast_id)).groups.pending == 5
     await h.settle()
     async with h.app.rt.db.reading() as session:
-        done = await broadcasts.progress(session, broadcast_id)
-    assert done.sent == 5 and done.done
-    assert await h.last_text(LEADER) == "Đã gửi 5/5 nhóm cho «Phòng chống ma túy»."
+        done = (await broadcast_reports.figures(session, broadcast_id)).groups
+    assert (done.sent, done.pending) == (5, 0)
+    assert await h.last_text(LEADER) == (
+        f"📊 Đã gửi xong «Phòng chống ma túy» (tin số {broadcast_id}):\n"
+        "• Nhóm chat: đã gửi 5/5 nhóm\n"
+        "• Chưa có ai xác nhận «Nhà tôi đã nhận»\n"
+        f"Xác nhận và lời báo đã chuyển còn tiếp tục đến: gõ /lich {broadcast_id} để xem số mới.")
 
 
 @pytest.mark.pg
@@ -397,8 +401,8 @@ async def test_many_deliveries_recorded_in_one_turn(settings: Settings, db: Data
         broadcast_id = await send_broadcast(h, chats, who)
         await h.settle()
         async with h.app.rt.db.reading() as session:
-            done = await broadcasts.progress(session, broadcast_id)
-        assert (done.sent, done.failed, done.done) == (12, 0, True)
+            done = (await broadcast_reports.figures(session, broadcast_id)).groups
+        assert (done.sent, done.failed, done.pending) == (12, 0, 0)
         assert {r.status for r in await rows(h, broadcast_id=broadcast_id)} == {
             OutboxStatus.SENT}
         assert h.app.supervisor.loops["deliver:telegram"].restarts == 0

@@ -20,7 +20,7 @@ from bot.models import (
     ScheduledStatus,
 )
 from bot.runtime import Runtime
-from bot.services import broadcasts, outbox, people, scheduled_broadcasts
+from bot.services import broadcast_reports, broadcasts, outbox, people, scheduled_broadcasts
 from scheduler.jobs import DUE_JOBS
 from scheduler.lease import LeaseKeeper
 from scheduler.tick import Ticker
@@ -84,10 +84,10 @@ async def test_broadcast_writes_one_row_per_chat_and_reports(rt: Runtime) -> Non
         record = await broadcasts.broadcast(session, rt, Outgoing("Kính gửi bà con…"),
                                             chats + chats[:2], author, label="Thử")
     async with rt.db.reading() as session:
-        state = await broadcasts.progress(session, record.id)
+        state = (await broadcast_reports.figures(session, record.id)).groups
         rows = (await session.scalars(select(OutboxMessage).where(
             OutboxMessage.broadcast_id == record.id))).all()
-    assert state.total == 5 and state.queued == 5 and not state.done
+    assert state.total == 5 and state.pending == 5
     assert len(rows) == 5 and {r.chat_id for r in rows} == {c.id for c in chats}
     async with rt.transaction() as session:
         for row in (await session.scalars(select(OutboxMessage).where(
@@ -96,14 +96,15 @@ async def test_broadcast_writes_one_row_per_chat_and_reports(rt: Runtime) -> Non
                 row.status, row.error = OutboxStatus.FAILED, "chat inactive: bot was kicked"
             else:
                 row.status = OutboxStatus.SENT
-        assert await broadcasts.report_if_done(session, rt, record.id)
-        assert not await broadcasts.report_if_done(session, rt, record.id)
+        assert await broadcast_reports.report_if_done(session, rt, record.id)
+        assert not await broadcast_reports.report_if_done(session, rt, record.id)
         reports = (await session.scalars(select(OutboxMessage).where(
             OutboxMessage.chat_id == author.private_chat_id))).all()
     assert len(reports) == 1
     text = outbox.open_payload(rt, reports[0]).params["text"]
-    assert text == ("Đã gửi 4/5 nhóm cho «Thử». 1 nhóm lỗi: Tổ 0 "
-                    "(Bình Yên không còn ở trong nhóm).")
+    assert text.splitlines()[:2] == [f"📊 Đã gửi xong «Thử» (tin số {record.id}):",
+                                     "• Nhóm chat: đã gửi 4/5 nhóm, 1 nhóm lỗi: Tổ 0 "
+                                     "(Bình Yên không còn ở trong nhóm)"]
 
 
 async def test_scheduled_message_sent_when_due_within_grace(rt: Runtime,

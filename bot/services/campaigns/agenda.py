@@ -8,8 +8,8 @@ plan (`campaign_sends`), so what `/lich` shows is exactly what the scheduler wil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,8 @@ from bot.services.campaigns.plans import PARTS_SEPARATOR
 
 AHEAD_DAYS = 120  # far enough to show the next few entries even in a quiet season
 MAX_SHOWN = 8
+SENT_DAYS = 14  # entries sent this long ago are listed with their numbers, at most MAX_SENT
+MAX_SENT = 3
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,22 @@ class DayOff:
 
 
 @dataclass(frozen=True)
+class Sent:
+    """An entry of a managed commune sent lately: its broadcast's number opens its figures
+    (`/lich <số>`)."""
+
+    broadcast_id: int
+    on: date
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Agenda:
     managed: dict[int, str]  # commune id → name: plans this person may change
     followed: dict[int, str]  # commune id → name: communes of the groups they lead
     coming: list[Coming]
     days_off: list[DayOff]  # days a managed commune switched off
+    sent: list[Sent] = field(default_factory=list)  # lately, in the managed communes
 
     @property
     def empty_handed(self) -> bool:
@@ -114,7 +127,15 @@ async def agenda_of(session: AsyncSession, rt: Runtime, person: Person, now: dat
         CampaignChoice.switch == plans.OFF).order_by(CampaignChoice.id))).all()
     days_off = [DayOff(row.commune_id, row.day_id, day_names.get(row.day_id, row.day_id))
                 for row in off]
-    return Agenda(managed, followed, coming, days_off)
+    done = (await session.scalars(select(CampaignSend).where(
+        CampaignSend.commune_id.in_(list(managed)),
+        CampaignSend.status == CampaignSendStatus.SENT, CampaignSend.broadcast_id.is_not(None),
+        CampaignSend.send_at > now - timedelta(days=SENT_DAYS))
+        .order_by(CampaignSend.send_at.desc(), CampaignSend.id.desc()).limit(MAX_SENT))).all()
+    sent = [Sent(row.broadcast_id or 0, date.fromisoformat(row.on),
+                 tuple(dict.fromkeys(day_names.get(day, day) for day, _ in split_parts(row.parts))))
+            for row in done]
+    return Agenda(managed, followed, coming, days_off, sent)
 
 
 async def own_text(session: AsyncSession, commune_id: int, day_id: str, key: str

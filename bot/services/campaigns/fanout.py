@@ -43,7 +43,7 @@ from bot.models import (
     RoleGrant,
 )
 from bot.runtime import Runtime
-from bot.services import areas, outbox
+from bot.services import acknowledgements, areas, broadcast_reports, outbox
 from bot.services.campaigns import audience, calendar, plans
 from bot.services.campaigns.plan import Rules
 from content import campaigns as words
@@ -182,9 +182,15 @@ async def _one_batch(session: AsyncSession, rt: Runtime, send: CampaignSend,
     chats = (await session.scalars(select(Chat).where(
         Chat.kind == ChatKind.GROUP, Chat.active.is_(True), Chat.area_id.in_(ids))
         .order_by(Chat.id))).all()
+    broadcast_id = send.broadcast_id
+    assert broadcast_id is not None
+
+    def acknowledged(text: str) -> Outgoing:  # with its ✅; relay copies carry none
+        return acknowledgements.offer(Outgoing(text), broadcast_id)
+
     for chat in chats:
         text = places[chat.area_id or 0].fill(send.text)
-        messages.append((chat, Outgoing(text), pacer.not_before(chat.channel, send)))
+        messages.append((chat, acknowledged(text), pacer.not_before(chat.channel, send)))
     relays: list[dict[str, object]] = []
     for group_id, leader, chat in await _leaders(session, ids, now, relay_channels):
         copy = places[group_id].fill(send.text) + words.RELAY_FOOTER.format(
@@ -197,10 +203,9 @@ async def _one_batch(session: AsyncSession, rt: Runtime, send: CampaignSend,
                        "created_at": now, "confirmed_at": None, "chased_at": None})
     if send.to_persons:
         for group_id, chat in await _residents(session, ids, now):
-            messages.append((chat, Outgoing(places[group_id].fill(send.text)),
+            messages.append((chat, acknowledged(places[group_id].fill(send.text)),
                              pacer.not_before(chat.channel, send)))
-    assert send.broadcast_id is not None
-    await outbox.enqueue_broadcast(session, rt, send.broadcast_id, messages)
+    await outbox.enqueue_broadcast(session, rt, broadcast_id, messages)
     if relays:
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -252,12 +257,16 @@ async def _residents(session: AsyncSession, group_ids: list[int], now: datetime
 
 
 async def _finish(session: AsyncSession, rt: Runtime, send: CampaignSend) -> None:
+    """Sent; reported to the commune at once if nothing is left to deliver (else the delivery
+    worker reports it when the last row goes)."""
     send.status, send.done_at = CampaignSendStatus.SENT, rt.clock.now()
     record = await session.get(Broadcast, send.broadcast_id)
     if record is not None:
         record.total_chats = int(await session.scalar(
             select(func.count(func.distinct(OutboxMessage.chat_id)))
             .where(OutboxMessage.broadcast_id == record.id)) or 0)
+        await session.flush()
+        await broadcast_reports.report_if_done(session, rt, record.id)
 
 
 class Pacer:
