@@ -65,7 +65,8 @@ async def scopes_of(session: AsyncSession, person: Person, now: datetime) -> lis
         if grant.role == Role.GROUP_LEADER and area.level == "group":
             found.setdefault(area.id, Scope(area.id, area.name))
         elif grant.role in COMMUNE_ROLES and area.level == "commune":
-            found.setdefault(area.id, Scope(area.id, words.WHOLE_COMMUNE.format(name=area.name)))
+            found.setdefault(area.id, Scope(area.id, words.WHOLE_COMMUNE.format(
+                name=fanout.commune_words(area.name))))
             for child in await areas.children(session, area.id):
                 if child.level == "village":
                     found.setdefault(child.id, Scope(child.id, child.name))
