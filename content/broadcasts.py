@@ -118,7 +118,8 @@ RELAY_INTRO = (
 )
 CANCEL_NONE = "Không có thông báo nào đang hẹn giờ để hủy."
 CANCEL_PICK = "🗑 Các thông báo đang hẹn giờ. Bạn chọn tin muốn hủy:"
-CANCEL_LINE = "{when} · {scope}{repeat} · «{label}»"
+CANCEL_LINE = "{when}{repeat} · {label}"
+CANCEL_REPEAT = " 🔁"
 CANCEL_SURE = "Hủy thông báo «{label}» (lúc {when})?"
 CANCEL_YES = "🗑 Hủy tin này"
 CANCEL_NO = "Không, giữ lại"

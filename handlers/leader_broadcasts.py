@@ -9,14 +9,15 @@ from datetime import datetime
 
 from bot.flows import Answer, Command, Ctx, Finish, Flow, Goto, Outcome, Registry, Retry, StartFlow
 from bot.messages import Choice, InputKind, Outgoing, Prompt
+from bot.parse import is_now, parse_when
 from bot.services import leader_broadcasts as service
-from bot.services.errors import DomainError
 from bot.services.campaigns import calendar
-from bot.services.when import is_now, parse_when
+from bot.services.errors import DomainError
 from content import broadcasts as words
 
 add_flow = Flow("broadcast_add")
 cancel_flow = Flow("broadcast_cancel")
+LINE_LABEL = 28  # of a broadcast's first words on a button (Telegram shows about 60)
 
 
 def _shown(ctx: Ctx, at: datetime) -> str:
@@ -174,12 +175,11 @@ async def _cancel_begin(ctx: Ctx, _args: str) -> Outcome:
     found = await service.coming(ctx.session, ctx.person, ctx.now)
     if not found:
         return Finish(words.CANCEL_NONE)
-    names = dict(await service.area_names(ctx.session, [item.area_id for item in found]))
     ctx.data["items"] = [{"id": item.id, "label": item.label, "when": _shown(ctx, item.next_due),
                           "line": words.CANCEL_LINE.format(
-                              when=_shown(ctx, item.next_due), label=item.label,
-                              scope=names.get(item.area_id or 0, ""),
-                              repeat=_repeat_words(item.repeat))} for item in found]
+                              when=_shown(ctx, item.next_due), label=item.label[:LINE_LABEL].rstrip(),
+                              repeat=words.CANCEL_REPEAT if item.repeat != "none" else "")}
+                         for item in found]
     return Goto("pick")
 
 

@@ -197,13 +197,6 @@ async def coming(session: AsyncSession, person: Person, now: datetime) -> list[S
         .order_by(ScheduledMessage.next_due).limit(20))).all())
 
 
-async def area_names(session: AsyncSession, ids: list[int | None]) -> list[tuple[int, str]]:
-    """The names of these areas, for the list of coming broadcasts."""
-    wanted = [i for i in ids if i is not None]
-    return [(area.id, area.name) for area in
-            (await session.scalars(select(Area).where(Area.id.in_(wanted)))).all()]
-
-
 async def cancel(session: AsyncSession, person: Person, item_id: int, now: datetime
                  ) -> ScheduledMessage:
     item = next((found for found in await coming(session, person, now) if found.id == item_id),

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services.when import is_now, parse_when
+from bot.parse import is_now, parse_when
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=TZ)  # a Monday, 10:00
