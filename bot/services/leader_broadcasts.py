@@ -17,6 +17,7 @@ from __future__ import annotations
 import calendar as months
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +56,7 @@ class Scope:
 
     area_id: int
     name: str
+    whole_commune: bool = False
 
 
 async def scopes_of(session: AsyncSession, person: Person, now: datetime) -> list[Scope]:
@@ -66,7 +68,7 @@ async def scopes_of(session: AsyncSession, person: Person, now: datetime) -> lis
             found.setdefault(area.id, Scope(area.id, area.name))
         elif grant.role in COMMUNE_ROLES and area.level == "commune":
             found.setdefault(area.id, Scope(area.id, words.WHOLE_COMMUNE.format(
-                name=fanout.commune_words(area.name))))
+                name=fanout.commune_words(area.name)), whole_commune=True))
             for child in await areas.children(session, area.id):
                 if child.level == "village":
                     found.setdefault(child.id, Scope(child.id, child.name))
@@ -105,10 +107,10 @@ def check_when(rt: Runtime, when: datetime, now: datetime) -> datetime:
     return when
 
 
-def next_time(when: datetime, repeat: str, tz: object) -> datetime | None:
+def next_time(when: datetime, repeat: str, tz: ZoneInfo) -> datetime | None:
     """The next occurrence after `when` (local wall time kept), None when it does not repeat.
     A 31st in a shorter month, or 29/02 in a common year, goes on the month's last day."""
-    local = when.astimezone(tz)  # type: ignore[arg-type]
+    local = when.astimezone(tz)
     if repeat == "weekly":
         return local + timedelta(days=7)
     if repeat == "monthly":
@@ -119,6 +121,15 @@ def next_time(when: datetime, repeat: str, tz: object) -> datetime | None:
         return None
     return local.replace(year=year, month=month,
                          day=min(local.day, months.monthrange(year, month)[1]))
+
+
+def after(when: datetime, repeat: str, tz: ZoneInfo, now: datetime) -> datetime | None:
+    """The first occurrence later than `now` (a repeating broadcast whose time was missed
+    while everything was down goes on at its next one); None when it does not repeat."""
+    following = next_time(when, repeat, tz)
+    while following is not None and following <= now:
+        following = next_time(following, repeat, tz)
+    return following
 
 
 async def _group_tree(session: AsyncSession, area_id: int) -> dict[int, tuple[str, set[int]]]:
@@ -183,7 +194,7 @@ async def coming(session: AsyncSession, person: Person, now: datetime) -> list[S
     """The coming broadcasts this person may cancel: their own, and those sent to the areas
     they manage as a commune's admin or police."""
     managed = {scope.area_id for scope in await scopes_of(session, person, now)
-               if scope.name.startswith(words.WHOLE_COMMUNE.split("{", 1)[0])}
+               if scope.whole_commune}
     below: set[int] = set()
     for commune_id in managed:
         below |= {commune_id, *[a.id for a in await areas.children(session, commune_id)]}

@@ -82,6 +82,11 @@ async def run_due(rt: Runtime, now: datetime) -> None:
         for item in due:
             if now - item.next_due > grace:
                 await _missed(session, rt, item, grace, now)
+                following = leader_broadcasts.after(item.next_due, item.repeat,
+                                                    rt.settings.tz, now)
+                if following is not None:  # a repeating one goes on at its next time
+                    item.status, item.next_due, item.done_at = (ScheduledStatus.SCHEDULED,
+                                                                following, None)
                 continue
             author = await session.get(Person, item.author_person_id) \
                 if item.author_person_id else None

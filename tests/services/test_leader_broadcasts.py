@@ -125,3 +125,20 @@ async def test_cap_warned_and_a_repeat_sent_then_moved(rt: Runtime, clock: FakeC
         await leader_broadcasts.cancel(session, chief, weekly.id, clock.now())
         with pytest.raises(NotFound, match=re.escape(words.CANCEL_GONE)):
             await leader_broadcasts.cancel(session, chief, weekly.id, clock.now())
+
+
+async def test_a_repeat_missed_while_down_goes_on_at_its_next_time(rt: Runtime,
+                                                                   clock: FakeClock) -> None:
+    clock.set(START)
+    leader = await _person(rt, "leader-1", Role.GROUP_LEADER, "DEMO-TO-1")
+    first = clock.now() + timedelta(hours=2)
+    async with rt.transaction() as session:
+        group = await areas.by_code(session, "DEMO-TO-1")
+        item = await leader_broadcasts.schedule(session, rt, leader, "Họp tổ", group.id, first,
+                                                "weekly", clock.now())
+    clock.set(first + timedelta(days=8))  # down for over a week
+    await scheduled_broadcasts.run_due(rt, clock.now())
+    async with rt.db.reading() as session:
+        again = await session.get(ScheduledMessage, item.id)
+        assert again is not None and again.status == ScheduledStatus.SCHEDULED
+        assert again.next_due == first + timedelta(days=14) and again.broadcast_id is None
