@@ -338,6 +338,11 @@ class ScheduledMessage(Base):
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+    # a leader's own broadcast (`leader_broadcasts`): the area it reaches the way a campaign
+    # message does (its chats are found when it goes, not when it was written), and whether it
+    # comes back weekly, monthly or yearly
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    repeat: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
 
 
 class FlowState(Base):

@@ -5,6 +5,11 @@
 Here only ASCII digits count, every number has a range, and every date a year between
 `MIN_YEAR` and `MAX_YEAR`; anything else is None, for the caller to answer politely.
 
+Also when a leader wants a broadcast to go (`parse_when`), as Vietnamese people type it:
+"bây giờ", "19h30", "hôm nay 19h30", "7 giờ tối", "tối nay 7h", "mai 7h", "sáng mai 7 rưỡi",
+"20/11 8h", "8h ngày 20/11/2026", "chủ nhật 8h", "thứ 2 7h30": a time of day is needed (a day
+alone is not a time to send); a day given without its year is the next such day.
+
 Never raises on any text.
 """
 
@@ -12,7 +17,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 MAX_REF = 2**31 - 1  # a tip's number fits the database's 32-bit integer column
 MAX_PAGE = 10_000
@@ -75,3 +81,99 @@ def parse_clock(text: str) -> time | None:
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
+
+
+# ---- when to send: a day and a time of day in words --------------------------------------
+
+NOW_WORDS = frozenset({"bây giờ", "bay gio", "ngay", "ngay bây giờ", "gửi ngay", "luôn",
+                       "ngay lập tức", "now"})
+_WHEN_CLOCK = re.compile(r"(?<![0-9/.-])([0-9]{1,2})\s*(?:(?:giờ|gio|h|g|:)\s*([0-9]{1,2}|rưỡi|ruoi)?"
+                    r"(?:\s*(?:phút|phut|p)(?!\w))?|\s(rưỡi|ruoi))(?![0-9/.-])")
+_DAY_MONTH = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})(?:[/.-]([0-9]{4}))?")
+# a part of the day, and how an hour written with it becomes a 24-hour one
+_PERIODS = {"sáng": "am", "sang": "am", "trưa": "noon", "trua": "noon", "chiều": "pm",
+            "chieu": "pm", "tối": "pm", "toi": "pm", "đêm": "night", "dem": "night"}
+_RELATIVE = {"hôm nay": 0, "hom nay": 0, "nay": 0, "ngày mai": 1, "ngay mai": 1, "mai": 1,
+             "ngày kia": 2, "ngày mốt": 2, "mốt": 2, "ngay kia": 2, "mot": 2}
+_WEEKDAYS = {"thứ hai": 0, "thứ 2": 0, "t2": 0, "thứ ba": 1, "thứ 3": 1, "t3": 1,
+             "thứ tư": 2, "thứ 4": 2, "t4": 2, "thứ năm": 3, "thứ 5": 3, "t5": 3,
+             "thứ sáu": 4, "thứ 6": 4, "t6": 4, "thứ bảy": 5, "thứ 7": 5, "t7": 5,
+             "chủ nhật": 6, "cn": 6}
+_FILLER = re.compile(r"[\s,.;]+|\b(?:lúc|vào|ngày|hôm|giờ)\b")
+
+
+def _words_re(table: dict[str, object]) -> re.Pattern[str]:
+    names = sorted(table, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)")
+
+
+_PERIOD_RE = _words_re(dict(_PERIODS))
+_RELATIVE_RE = _words_re(dict(_RELATIVE))
+_WEEKDAY_RE = _words_re(dict(_WEEKDAYS))
+
+
+def is_now(text: str) -> bool:
+    return " ".join(text.lower().split()) in NOW_WORDS
+
+
+def _hour(hour: int, period: str | None) -> int | None:
+    if period in ("pm", "noon") and 1 <= hour < 12:
+        return hour + 12 if period == "pm" or hour < 11 else hour
+    if period == "night" and 7 <= hour < 12:
+        return hour + 12
+    if period == "am" and hour == 12:
+        return 0
+    return hour if hour <= 23 else None
+
+
+def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """The moment `text` names, in `tz`; None when it names none (or something is left that is
+    not a day or a time)."""
+    rest = " ".join(text.lower().split())[:80]
+    local = now.astimezone(tz)
+    clock = _WHEN_CLOCK.search(rest)
+    if clock is None:
+        return None
+    rest = rest[:clock.start()] + " " + rest[clock.end():]
+    minute_text = clock.group(2) or clock.group(3) or "0"
+    minute = 30 if minute_text in ("rưỡi", "ruoi") else int(minute_text)
+    period = None
+    if (found := _PERIOD_RE.search(rest)) is not None:
+        period = _PERIODS[found.group(1)]
+        rest = rest[:found.start()] + " " + rest[found.end():]
+    hour = _hour(int(clock.group(1)), period)
+    if hour is None or minute > 59:
+        return None
+    day = _day(rest, local.date())
+    if day is None:
+        return None
+    on, rest = day
+    if _FILLER.sub("", rest):
+        return None
+    return datetime.combine(on, time(hour, minute), tzinfo=tz)
+
+
+def _day(rest: str, today: date) -> tuple[date, str] | None:
+    """The day named in `rest` (today when none is) and what is left of it."""
+    if (found := _DAY_MONTH.search(rest)) is not None:
+        day, month, year = (int(found.group(1)), int(found.group(2)),
+                            int(found.group(3)) if found.group(3) else None)
+        try:
+            on = date(year or today.year, month, day)
+        except ValueError:
+            return None
+        if year is None and on < today:
+            try:
+                on = on.replace(year=today.year + 1)
+            except ValueError:  # 29/02
+                return None
+        if not MIN_YEAR <= on.year <= MAX_YEAR:
+            return None
+        return on, rest[:found.start()] + " " + rest[found.end():]
+    if (found := _WEEKDAY_RE.search(rest)) is not None:
+        ahead = (_WEEKDAYS[found.group(1)] - today.weekday()) % 7
+        return today + timedelta(days=ahead), rest[:found.start()] + " " + rest[found.end():]
+    if (found := _RELATIVE_RE.search(rest)) is not None:
+        return (today + timedelta(days=_RELATIVE[found.group(1)]),
+                rest[:found.start()] + " " + rest[found.end():])
+    return today, rest

@@ -48,3 +48,81 @@ MISSED = (
 )
 GRACE_HOURS = "{hours} giờ"
 GRACE_MINUTES = "{minutes} phút"
+
+# ---- a leader's own broadcast: /lich_them, /guingay, /lich_huy (handlers/leader_broadcasts.py)
+ADD_COMMAND = "Hẹn giờ gửi thông báo của bạn cho tổ, thôn hoặc cả xã"
+ADD_LABEL = "📣 Gửi thông báo"
+NOW_COMMAND = "Gửi ngay một thông báo cho tổ, thôn hoặc cả xã"
+CANCEL_COMMAND = "Hủy một thông báo đã hẹn giờ"
+CANCEL_LABEL = "🗑 Hủy thông báo đã hẹn"
+NO_ROLE = (
+    "Chỉ tổ trưởng, cán bộ xã và công an xã mới gửi được thông báo cho bà con. Nếu bạn là tổ "
+    "trưởng, nhờ công an xã cấp quyền giúp nhé."
+)
+ASK_TEXT = (
+    "📣 Bạn gõ nội dung thông báo muốn gửi cho bà con (tối đa {limit} ký tự). Bà con sẽ nhận "
+    "đúng nguyên văn như bạn gõ."
+)
+TEXT_EMPTY = "Thông báo chưa có chữ nào. Bạn gõ nội dung cần gửi giúp mình nhé."
+TEXT_TOO_LONG = (
+    "Thông báo dài {length} ký tự, quá giới hạn {limit} ký tự của một tin Zalo. Bạn rút gọn "
+    "lại rồi gửi giúp mình nhé."
+)
+ASK_WHEN = (
+    "🕒 Gửi lúc nào? Ví dụ: «bây giờ», «19h30», «7 giờ tối», «mai 7h», «20/11 8h», «chủ nhật "
+    "8h». Bình Yên không gửi trong giờ nghỉ ({start}–{end})."
+)
+WHEN_NOW_LABEL = "Gửi ngay bây giờ"
+WHEN_UNCLEAR = (
+    "Mình chưa hiểu «{typed}» là lúc nào. Bạn gõ cả giờ, ví dụ «19h30», «7 giờ tối», «mai 7h» "
+    "hoặc «20/11 8h» nhé."
+)
+WHEN_PAST = "{when} đã qua rồi. Bạn chọn một lúc sắp tới giúp mình nhé."
+WHEN_QUIET = (
+    "{when} rơi vào giờ nghỉ của bà con ({start}–{end}), Bình Yên không gửi tin lúc đó. Bạn "
+    "chọn giờ khác giúp mình nhé."
+)
+WHOLE_COMMUNE = "Cả {name}"
+ASK_SCOPE = "👥 Gửi cho ai? Bạn chọn một trong các nơi bạn phụ trách:"
+SCOPE_NOT_YOURS = "Bạn không phụ trách nơi này nên không gửi thông báo cho nơi này được."
+ASK_REPEAT = "🔁 Có lặp lại không?"
+REPEAT_LABELS = {
+    "none": "Không lặp",
+    "weekly": "Hằng tuần",
+    "monthly": "Hằng tháng",
+    "yearly": "Hằng năm",
+}
+PREVIEW = (
+    "👀 Xem lại trước khi gửi. Bà con {scope} sẽ nhận đúng tin dưới đây, {when}{repeat}:\n\n"
+    "{text}"
+)
+PREVIEW_NOW = "ngay bây giờ"
+PREVIEW_AT = "lúc {when}"
+PREVIEW_REPEAT = ", rồi lặp lại {repeat}"
+REPEAT_WORDS = {"weekly": "hằng tuần", "monthly": "hằng tháng", "yearly": "hằng năm"}
+CAP_WARNING = (
+    "⚠️ Lưu ý: {group} đã có {count} tin trong 7 ngày quanh lúc đó (giới hạn mỗi tuần là "
+    "{cap} tin). Gửi thêm dễ làm bà con tắt thông báo. Nếu tin gấp (ví dụ cảnh báo lừa đảo), "
+    "bạn vẫn cứ gửi."
+)
+CONFIRM_LABEL = "✅ Gửi"
+CANCEL_DRAFT_LABEL = "✖️ Thôi, không gửi"
+SENT_NOW = "✅ Đã gửi thông báo (tin số {number}). Gõ /lich {number} để xem bao nhiêu nhà đã nhận."
+SCHEDULED = (
+    "✅ Đã hẹn gửi thông báo lúc {when}{repeat}. Muốn hủy, gõ /lich_huy."
+)
+DRAFT_DROPPED = "Đã bỏ, không gửi gì cả."
+RELAY_INTRO = (
+    "📣 Thông báo cho {group}. Nhờ tổ trưởng sao chép nguyên văn tin ngay bên dưới, dán vào "
+    "nhóm Zalo của tổ. Cảm ơn tổ trưởng!"
+)
+CANCEL_NONE = "Không có thông báo nào đang hẹn giờ để hủy."
+CANCEL_PICK = "🗑 Các thông báo đang hẹn giờ. Bạn chọn tin muốn hủy:"
+CANCEL_LINE = "{when}{repeat} · {label}"
+CANCEL_REPEAT = " 🔁"
+CANCEL_SURE = "Hủy thông báo «{label}» (lúc {when})?"
+CANCEL_YES = "🗑 Hủy tin này"
+CANCEL_NO = "Không, giữ lại"
+CANCEL_DONE = "Đã hủy thông báo «{label}». Bà con sẽ không nhận tin này."
+CANCEL_KEPT = "Đã giữ nguyên, thông báo vẫn gửi như hẹn."
+CANCEL_GONE = "Thông báo này không còn chờ gửi nữa (đã gửi hoặc đã hủy)."

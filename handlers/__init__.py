@@ -4,7 +4,16 @@
 from __future__ import annotations
 
 from bot.flows import Registry
-from handlers import acknowledgements, campaigns, groups, police, report, start, status
+from handlers import (
+    acknowledgements,
+    campaigns,
+    groups,
+    leader_broadcasts,
+    police,
+    report,
+    start,
+    status,
+)
 
 
 def build_registry() -> Registry:
@@ -16,4 +25,5 @@ def build_registry() -> Registry:
     groups.register(registry)
     campaigns.register(registry)
     acknowledgements.register(registry)
+    leader_broadcasts.register(registry)
     return registry

@@ -21,7 +21,7 @@ from bot.clock import format_local
 from bot.messages import Choice, Outgoing
 from bot.models import Chat, Lane, Person, ScheduledMessage, ScheduledStatus
 from bot.runtime import Runtime
-from bot.services import broadcasts, outbox
+from bot.services import broadcasts, leader_broadcasts, outbox
 from content import broadcasts as words
 
 log = logging.getLogger(__name__)
@@ -82,12 +82,20 @@ async def run_due(rt: Runtime, now: datetime) -> None:
         for item in due:
             if now - item.next_due > grace:
                 await _missed(session, rt, item, grace, now)
+                following = leader_broadcasts.after(item.next_due, item.repeat,
+                                                    rt.settings.tz, now)
+                if following is not None:  # a repeating one goes on at its next time
+                    item.status, item.next_due, item.done_at = (ScheduledStatus.SCHEDULED,
+                                                                following, None)
                 continue
-            ids = json.loads(item.chat_ids)
-            chats = (await session.scalars(select(Chat).where(Chat.id.in_(ids)))).all()
             author = await session.get(Person, item.author_person_id) \
                 if item.author_person_id else None
             content = _load(rt.open(item.content_enc, CONTENT_CONTEXT))
+            if item.area_id is not None:  # a leader's own, to an area; may repeat
+                await leader_broadcasts.deliver(session, rt, item, content, author, now)
+                continue
+            ids = json.loads(item.chat_ids)
+            chats = (await session.scalars(select(Chat).where(Chat.id.in_(ids)))).all()
             record = await broadcasts.broadcast(session, rt, content, chats, author,
                                                 label=item.label, lane=Lane(item.lane))
             item.status, item.broadcast_id, item.done_at = ScheduledStatus.SENT, record.id, now

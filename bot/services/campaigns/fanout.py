@@ -192,7 +192,7 @@ async def _one_batch(session: AsyncSession, rt: Runtime, send: CampaignSend,
         text = places[chat.area_id or 0].fill(send.text)
         messages.append((chat, acknowledged(text), pacer.not_before(chat.channel, send)))
     relays: list[dict[str, object]] = []
-    for group_id, leader, chat in await _leaders(session, ids, now, relay_channels):
+    for group_id, leader, chat in await leaders_of(session, ids, now, relay_channels):
         copy = places[group_id].fill(send.text) + words.RELAY_FOOTER.format(
             link=words.BOT_LINK.format(link=rt.settings.zalo_bot_link)
             if rt.settings.zalo_bot_link else "")
@@ -202,7 +202,7 @@ async def _one_batch(session: AsyncSession, rt: Runtime, send: CampaignSend,
         relays.append({"send_id": send.id, "group_id": group_id, "leader_id": leader.id,
                        "created_at": now, "confirmed_at": None, "chased_at": None})
     if send.to_persons:
-        for group_id, chat in await _residents(session, ids, now):
+        for group_id, chat in await residents_of(session, ids, now):
             messages.append((chat, acknowledged(places[group_id].fill(send.text)),
                              pacer.not_before(chat.channel, send)))
     await outbox.enqueue_broadcast(session, rt, broadcast_id, messages)
@@ -218,7 +218,7 @@ def _held(role: Role, now: datetime) -> list[object]:
             or_(RoleGrant.expires_at.is_(None), RoleGrant.expires_at > now)]
 
 
-async def _leaders(session: AsyncSession, group_ids: list[int], now: datetime,
+async def leaders_of(session: AsyncSession, group_ids: list[int], now: datetime,
                    relay_channels: Sequence[str]) -> list[tuple[int, Person, Chat]]:
     """Each group's leader on a messenger whose bots cannot post in groups: one per group."""
     rows = (await session.execute(
@@ -237,7 +237,7 @@ async def _leaders(session: AsyncSession, group_ids: list[int], now: datetime,
     return found
 
 
-async def _residents(session: AsyncSession, group_ids: list[int], now: datetime
+async def residents_of(session: AsyncSession, group_ids: list[int], now: datetime
                      ) -> list[tuple[int, Chat]]:
     """Residents of the groups who agreed to campaign messages in private, each once."""
     rows = (await session.execute(
@@ -262,11 +262,18 @@ async def _finish(session: AsyncSession, rt: Runtime, send: CampaignSend) -> Non
     send.status, send.done_at = CampaignSendStatus.SENT, rt.clock.now()
     record = await session.get(Broadcast, send.broadcast_id)
     if record is not None:
-        record.total_chats = int(await session.scalar(
-            select(func.count(func.distinct(OutboxMessage.chat_id)))
-            .where(OutboxMessage.broadcast_id == record.id)) or 0)
-        await session.flush()
-        await broadcast_reports.report_if_done(session, rt, record.id)
+        await settle(session, rt, record)
+
+
+async def settle(session: AsyncSession, rt: Runtime, record: Broadcast) -> None:
+    """A fanned-out broadcast's total, from the chats it was queued to; reported at once when
+    nothing is left to deliver (else the delivery worker reports it when the last row goes).
+    Also a leader's own broadcast (`leader_broadcasts`)."""
+    record.total_chats = int(await session.scalar(
+        select(func.count(func.distinct(OutboxMessage.chat_id)))
+        .where(OutboxMessage.broadcast_id == record.id)) or 0)
+    await session.flush()
+    await broadcast_reports.report_if_done(session, rt, record.id)
 
 
 class Pacer:
