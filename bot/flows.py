@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import match_choice
+from bot.channels.base import is_number, match_choice
 from bot.messages import (
     MEDIA_KINDS,
     Choice,
@@ -38,7 +38,7 @@ from bot.messages import (
 from bot.models import Chat, ChatKind, FlowState, Lane, Person, Role
 from bot.runtime import AFTER_COMMIT, Runtime
 from bot.services import outbox, people
-from bot.services.errors import DomainError
+from bot.services.errors import DomainError, NotAllowed
 from bot.text import squash, thousands
 from content import texts
 
@@ -52,6 +52,7 @@ CLEAR_STATE = delete(FlowState).where(FlowState.chat_id == bindparam("chat"),
 MAX_TEXT = 4000
 COMMAND_TOKEN = "c"
 PICK_FLOW = "_pick"
+HANDOVER = "handover"  # in a menu's stored data: what the flow a choice starts begins with
 CANCEL_WORDS = frozenset({"huy", "cancel"})
 BACK_WORDS = frozenset({"quaylai", "back"})
 
@@ -71,9 +72,12 @@ class Retry:
 
 @dataclass(frozen=True)
 class Finish:
-    """End the flow; `reply` may offer command choices (e.g. a menu)."""
+    """End the flow; `reply` may offer command choices (e.g. a menu). `handover` is kept with
+    those choices for the flow a chosen command starts (per flow name: its first data), so
+    what the person wrote before choosing is not lost (a story offered as a report)."""
 
     reply: str | Prompt | None = None
+    handover: dict[str, dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,8 @@ class Ctx:
     chosen: Choice | None = None
     expired: bool = False
     delete_command: bool = False
+    first_contact: bool = False  # the person's first message ever
+    handed: dict[str, dict[str, Any]] = field(default_factory=dict)  # see `Finish.handover`
     _outgoing: list[tuple[Chat, Outgoing, Lane]] = field(default_factory=list)
     _later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _button_answer: ButtonAnswer | None = None
@@ -253,6 +259,8 @@ class Command:
 
 
 CallbackFn = Callable[[Ctx, str], Awaitable[Outcome | None]]
+# what a private message that is no command and answers no question most likely means
+UnderstandFn = Callable[[Ctx, str], Awaitable[Outcome]]
 
 
 class Registry:
@@ -263,6 +271,14 @@ class Registry:
         self._by_key: dict[str, Command] = {}
         self.flows: dict[str, Flow] = {}
         self.callbacks: dict[str, CallbackFn] = {}
+        self.understand: UnderstandFn | None = None
+
+    def fallback(self, fn: UnderstandFn) -> UnderstandFn:
+        """The one answer to a private message no command or conversation takes (free text,
+        an unknown command with its slash): a feature's, so the engine holds no sentences
+        about greetings or emergencies."""
+        self.understand = fn
+        return fn
 
     def command(self, command: Command) -> None:
         for key in command.keys:
@@ -283,6 +299,12 @@ class Registry:
     def find(self, typed: str) -> Command | None:
         return self._by_key.get(squash(typed))
 
+    def keys_for(self, roles: set[Role]) -> dict[str, Command]:
+        """Every typed form of the commands these roles may use (those a menu shows only to
+        other roles left out): what a mistyped command is compared with."""
+        return {key: cmd for key, cmd in self._by_key.items()
+                if cmd.menu_roles is None or cmd.menu_roles & roles}
+
     def menu(self, roles: set[Role]) -> list[Command]:
         shown = [
             cmd
@@ -290,6 +312,10 @@ class Registry:
             if cmd.menu_label and (cmd.menu_roles is None or cmd.menu_roles & roles)
         ]
         return sorted(shown, key=lambda cmd: cmd.menu_rank)
+
+    def menu_prompt(self, roles: set[Role], title: str) -> Prompt:
+        """The menu for these roles under `title`: every way out of a dead end."""
+        return Prompt(title, tuple(command_choice(c) for c in self.menu(roles)))
 
 
 def command_choice(command: Command) -> Choice:
@@ -309,6 +335,13 @@ class State:
     history: list[str]
     choices: list[Choice]
     accepts: set[str]
+    # the version whose prompt numbered `choices`; another numbered message since (the
+    # outbox moves `version` on) makes those numbers stale
+    numbered: int = 0
+
+    @property
+    def stale_numbers(self) -> bool:
+        return self.numbered != self.version
 
     @property
     def token(self) -> str:
@@ -328,8 +361,8 @@ class Engine:
                      answer_button: AnswerButton | None = None) -> Ctx:
         """`answer_button` gives the channel's answer to a pressed button (`ButtonAnswer`),
         queued in the same insert as the replies."""
-        person, chat = await people.touch(session, self.rt, incoming)
-        ctx = Ctx(self.rt, session, incoming, person, chat)
+        person, chat, first = await people.touch(session, self.rt, incoming)
+        ctx = Ctx(self.rt, session, incoming, person, chat, first_contact=first)
         state = await self._load(ctx)
         try:
             await self._route(ctx, state)
@@ -354,10 +387,13 @@ class Engine:
             return
         if group:
             return  # in a group the bot speaks only when addressed by a command
+        if squash(incoming.text) in CANCEL_WORDS | BACK_WORDS:
+            # typed without a slash (text-only messengers): still cancel / go back
+            await self._on_command(ctx, state, incoming.text, "")
+            return
         if state is not None:
-            if squash(incoming.text) in CANCEL_WORDS | BACK_WORDS:
-                # typed without a slash (text-only messengers): still cancel / go back
-                await self._on_command(ctx, state, incoming.text, "")
+            if state.stale_numbers and state.choices and is_number(incoming.text):
+                await self._outdated(ctx, state)
                 return
             await self._feed(ctx, state, self._answer_from(incoming, state))
             return
@@ -366,12 +402,34 @@ class Engine:
             await self._run_command(ctx, None, *typed)
             return
         if ctx.expired:
-            ctx.say(texts.FLOW_EXPIRED + "\n" + texts.SHORT_HELP)
+            await self._menu(ctx, texts.FLOW_EXPIRED)
             return
         if incoming.kind in MEDIA_KINDS:  # most likely evidence sent before starting a report
             ctx.say(texts.FILE_WITHOUT_TASK)
             return
-        ctx.say(texts.NOT_UNDERSTOOD + " " + texts.SHORT_HELP)
+        await self._understand(ctx, incoming.text)
+
+    async def _outdated(self, ctx: Ctx, state: State) -> None:
+        """A bare number, but a numbered message came after the question it would answer: it
+        answers only the latest, so the question is asked again."""
+        if state.flow == PICK_FLOW:
+            await self._clear(ctx, state)
+            await self._menu(ctx, texts.NUMBER_OUTDATED)
+            return
+        await self._ask(ctx, state, problem=texts.NUMBER_OUTDATED)
+
+    async def _understand(self, ctx: Ctx, text: str) -> None:
+        """A private message nothing else took: the registry's fallback says what it most
+        likely means (without one, that it was not understood, and the menu)."""
+        if self.registry.understand is None:
+            await self._menu(ctx, texts.NOT_UNDERSTOOD)
+            return
+        await self._apply(ctx, None, await self.registry.understand(ctx, text))
+
+    async def _menu(self, ctx: Ctx, lead: str) -> None:
+        """`lead`, then the menu of the person's roles: no answer is a dead end."""
+        prompt = self.registry.menu_prompt(await ctx.roles(), f"{lead}\n{texts.MENU_AFTER}")
+        await self._finish(ctx, prompt)
 
     def _typed_command(self, text: str) -> tuple[Command, str] | None:
         """A command typed without the slash, in one or two words, with or without
@@ -391,6 +449,7 @@ class Engine:
             name, _, args = value.lstrip("/").partition(" ")
             command = self.registry.find(name)
             if command is not None:
+                self._take_handover(ctx, state)
                 await self._run_command(ctx, state, command, args)
                 return
         elif token in self.registry.callbacks:
@@ -420,7 +479,9 @@ class Engine:
         command = self.registry.find(name)
         if command is None:
             if ctx.chat.kind == ChatKind.PRIVATE:
-                ctx.say(texts.UNKNOWN_COMMAND + " " + texts.SHORT_HELP)
+                if state is not None and state.flow == PICK_FLOW:
+                    await self._clear(ctx, state)
+                await self._understand(ctx, f"/{name} {args}".strip())
             return
         await self._run_command(ctx, state, command, args)
 
@@ -435,29 +496,36 @@ class Engine:
         if state is not None and not command.keeps_flow:
             await self._clear(ctx, state)
             state = None
-        outcome = await command.run(ctx, args)
-        if command.keeps_flow and state is not None:
-            # answer without touching the conversation in progress
-            if isinstance(outcome, Finish) and outcome.reply is not None:
-                reply = outcome.reply
-                ctx.say(reply if isinstance(reply, str) else Outgoing.of(reply))
-            if state.flow != PICK_FLOW:
-                ctx.say(texts.CONTINUE_HINT)
-            return
-        await self._apply(ctx, state, outcome)
+        try:
+            outcome = await command.run(ctx, args)
+            if command.keeps_flow and state is not None:
+                # answer without touching the conversation in progress
+                if isinstance(outcome, Finish) and outcome.reply is not None:
+                    reply = outcome.reply
+                    ctx.say(reply if isinstance(reply, str) else Outgoing.of(reply))
+                if state.flow != PICK_FLOW:
+                    ctx.say(texts.CONTINUE_HINT)
+                return
+            await self._apply(ctx, state, outcome)
+        except NotAllowed as refusal:
+            if ctx.chat.kind != ChatKind.PRIVATE:
+                raise
+            await self._menu(ctx, str(refusal))  # what they may do instead
 
     async def _cancel(self, ctx: Ctx, state: State | None) -> None:
         if state is None or state.flow == PICK_FLOW:
             if state is not None:
                 await self._clear(ctx, state)
-            ctx.say(texts.NOTHING_TO_CANCEL)
+            await self._menu(ctx, texts.NOTHING_TO_CANCEL)
             return
         await self._clear(ctx, state)
         ctx.say(texts.CANCELLED)
 
     async def _back(self, ctx: Ctx, state: State | None) -> None:
         if state is None or state.flow == PICK_FLOW:
-            ctx.say(texts.NOTHING_TO_GO_BACK_TO)
+            if state is not None:
+                await self._clear(ctx, state)
+            await self._menu(ctx, texts.NOTHING_TO_GO_BACK_TO)
             return
         if not state.history:
             ctx.say(texts.NOTHING_TO_GO_BACK)
@@ -482,7 +550,7 @@ class Engine:
         step = flow.steps.get(state.step) if flow else None
         if flow is None or step is None or step.answer is None:
             await self._clear(ctx, state)
-            ctx.say(texts.FLOW_EXPIRED + "\n" + texts.SHORT_HELP)
+            await self._menu(ctx, texts.FLOW_EXPIRED)
             return
         if flow.guard_fn is not None and (refusal := await flow.guard_fn(ctx)) is not None:
             await self._apply(ctx, state, refusal)
@@ -526,9 +594,16 @@ class Engine:
             name, _, args = answer.choice.id.lstrip("/").partition(" ")
             command = self.registry.find(name)
             if command is not None:
+                self._take_handover(ctx, state)
                 await self._run_command(ctx, None, command, args)
                 return
         await self._route(ctx, None)
+
+    @staticmethod
+    def _take_handover(ctx: Ctx, state: State | None) -> None:
+        """A command chosen from a menu gets what that menu kept (`Finish.handover`)."""
+        if state is not None and state.flow == PICK_FLOW:
+            ctx.handed = state.data.get(HANDOVER) or {}
 
     # -- outcomes --------------------------------------------------------------------------
     async def _apply(self, ctx: Ctx, state: State | None, outcome: Outcome) -> None:
@@ -552,7 +627,7 @@ class Engine:
         elif isinstance(outcome, Finish):
             if state is not None:
                 await self._clear(ctx, state)
-            await self._finish(ctx, outcome.reply)
+            await self._finish(ctx, outcome.reply, outcome.handover)
         elif isinstance(outcome, StartFlow):
             if state is not None:
                 await self._clear(ctx, state)
@@ -560,14 +635,16 @@ class Engine:
             if flow.private_only and ctx.chat.kind != ChatKind.PRIVATE:
                 ctx.say(texts.PRIVATE_ONLY)
                 return
-            fresh = State(None, flow.name, "", 0, {}, [], [], set())
+            fresh = State(None, flow.name, "", 0, dict(ctx.handed.pop(flow.name, {})), [], [],
+                          set())
             ctx.data = fresh.data
             await self._apply(ctx, fresh, await flow.enter(ctx, outcome.args))
         elif isinstance(outcome, RunCommand):
             command = self.registry.commands[outcome.name]
             await self._run_command(ctx, state, command, outcome.args)
 
-    async def _finish(self, ctx: Ctx, reply: str | Prompt | None) -> None:
+    async def _finish(self, ctx: Ctx, reply: str | Prompt | None,
+                      handover: dict[str, dict[str, Any]] | None = None) -> None:
         if reply is None:
             return
         if isinstance(reply, str):
@@ -576,7 +653,8 @@ class Engine:
         if not reply.choices:
             ctx.say(Outgoing.of(reply))
             return
-        state = State(None, PICK_FLOW, "pick", 0, {}, [], list(reply.choices), set())
+        data = {HANDOVER: handover} if handover else {}
+        state = State(None, PICK_FLOW, "pick", 0, data, [], list(reply.choices), set())
         await self._save(ctx, state)
         ctx.say(Outgoing.of(reply, token=COMMAND_TOKEN))
 
@@ -587,6 +665,7 @@ class Engine:
         ctx.data = state.data
         prompt = await flow.steps[state.step].ask(ctx)
         state.version += 1
+        state.numbered = state.version
         state.choices = list(prompt.choices)
         state.accepts = {kind.value for kind in prompt.accepted}
         if prompt.request is Request.CONTACT:
@@ -618,6 +697,7 @@ class Engine:
             history=blob["history"],
             choices=[Choice(cid, label) for cid, label in blob["choices"]],
             accepts=set(blob["accepts"]),
+            numbered=blob.get("numbered", row.version),
         )
 
     async def _save(self, ctx: Ctx, state: State) -> None:
@@ -627,6 +707,7 @@ class Engine:
                 "history": state.history,
                 "choices": [[c.id, c.label] for c in state.choices],
                 "accepts": sorted(state.accepts),
+                "numbered": state.numbered,
             },
             ensure_ascii=False,
         )

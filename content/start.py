@@ -50,3 +50,25 @@ HOTLINE_COMMAND = "Số điện thoại khẩn cấp"
 HOTLINE_LABEL = "☎️ Số khẩn cấp"
 ROLES_COMMAND = "Vai trò của tôi"
 ROLES_LABEL = "👤 Vai trò của tôi"
+
+# ---- a private message outside any conversation (`handlers/start.py: understand`) ----------
+THANKS_REPLY = "Không có gì đâu bạn. Khi cần, bạn cứ nhắn cho Bình Yên nhé."
+UNKNOWN_COMMAND = "Mình chưa biết lệnh «{typed}»."
+DID_YOU_MEAN = (
+    "Có phải ý bạn là «{what}»? Nếu đúng, bạn chọn mục đầu tiên bên dưới; nếu không, chọn "
+    "việc khác."
+)
+STORY_OFFER = (
+    "Mình đã giữ lại tin nhắn của bạn. Nếu đây là việc cần báo cho công an, bạn chọn «{label}»: "
+    "không phải gõ lại."
+)
+STORY_OFFER_AFTER_DANGER = (
+    "Khi đã an toàn, bạn có thể gửi nội dung vừa nhắn thành tin báo cho công an, không phải "
+    "gõ lại."
+)
+STORY_LABEL = "📝 Gửi nội dung này thành tin báo"
+# words read, never shown (folded: lower case, no diacritics): a greeting or thanks starts so
+GREETING_WORDS = ("xin chao", "chao", "alo", "a lo", "hello", "hi", "hey", "good morning")
+THANKS_WORDS = ("cam on", "thank", "thanks", "tks", "ok", "oke", "okay", "da",
+                "vang", "duoc roi", "biet roi")
+EMERGENCY_NUMBERS = ("113", "114", "115", "111")

@@ -95,9 +95,11 @@ ASK_DESCRIPTION = (
 )
 DESCRIPTION_SHORT = "Phần kể hơi ngắn (dưới 10 ký tự). Bạn kể thêm một chút giúp mình nhé."
 EMERGENCY = (
-    "⚠️ Nếu đang nguy hiểm, hãy gọi ngay 113 (công an), 114 (cứu hỏa), 115 (cấp cứu). "
-    "Bình Yên không phải đường dây khẩn cấp — tin báo ở đây không được xử lý ngay lập tức."
+    "⚠️ Nếu đang nguy hiểm, hãy gọi ngay 113 (công an), 114 (cứu hỏa, cứu nạn, cứu hộ), "
+    "115 (cấp cứu); trẻ em cần giúp đỡ, gọi 111. Bình Yên không phải đường dây khẩn cấp — "
+    "tin báo ở đây không được xử lý ngay lập tức."
 )
+STORY_KEPT = "Mình đã lấy tin nhắn bạn gửi lúc nãy làm phần kể, bạn không phải gõ lại."
 ASK_EVIDENCE = (
     "Bạn có ảnh, video, ghi âm hoặc tài liệu không? Gửi vào đây (tối đa {count} tệp, mỗi tệp "
     "dưới {mb} MB), rồi bấm Xong. Không có thì bấm Bỏ qua.\n"
@@ -183,6 +185,10 @@ RECEIPT_PIN = (
     "Mã PIN: {pin}\n"
     "Vì bạn chọn giấu tên tuyệt đối, Bình Yên không giữ liên hệ nào với bạn. Hãy ghi lại cả mã "
     "và PIN ở nơi an toàn: mất là không tra cứu được.\n"
+)
+RECEIPT_URGENT = (
+    "⚠️ Nếu việc vẫn đang xảy ra, hãy gọi ngay 113: tin báo ở đây không được xử lý ngay "
+    "lập tức.\n"
 )
 RECEIPT_LINKED = "Khi tin có tiến triển, Bình Yên sẽ nhắn cho bạn.\n"
 RECEIPT_FALLBACK = (

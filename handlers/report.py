@@ -9,6 +9,7 @@ Every sentence shown is in `content.tips`.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.flows import (
     Answer,
@@ -33,9 +34,12 @@ from bot.services.tips.sealed import Draft
 from content import texts
 from content import tips as words
 
+NAME = "baotin"  # the command that starts a report
 report = Flow("report")
 PHONE = re.compile(r"^(?:\+?84|0)[\s.-]?(?:\d[\s.-]?){8,10}$")
 UNKNOWN = "unknown"
+MIN_DESCRIPTION = 10  # characters
+NOW = "now"  # «Đang xảy ra»: the emergency numbers come first
 EVIDENCE_KINDS = frozenset(MEDIA_KINDS | {InputKind.STICKER})
 
 
@@ -75,6 +79,8 @@ async def ask_category(ctx: Ctx) -> Prompt:
 async def answer_category(ctx: Ctx, answer: Answer) -> Outcome:
     assert answer.choice is not None
     ctx.data["category"] = answer.choice.id
+    if len(ctx.data.get("description") or "") >= MIN_DESCRIPTION:  # written before the report
+        return Goto("evidence", notice=words.STORY_KEPT)
     return Goto("description")
 
 
@@ -86,7 +92,7 @@ async def ask_description(ctx: Ctx) -> Prompt:
 @report.answer("description")
 async def answer_description(ctx: Ctx, answer: Answer) -> Outcome:
     text = answer.text.strip()
-    if len(text) < 10:
+    if len(text) < MIN_DESCRIPTION:
         return Retry(words.DESCRIPTION_SHORT)
     ctx.data["description"] = text
     ctx.data["urgent"] = intake.sounds_urgent(text)
@@ -221,6 +227,9 @@ async def ask_when(ctx: Ctx) -> Prompt:
 @report.answer("when")
 async def answer_when(ctx: Ctx, answer: Answer) -> Outcome:
     ctx.data["when"] = answer.choice.label if answer.choice else answer.text.strip()[:200]
+    if answer.choice is not None and answer.choice.id == NOW:
+        ctx.data["urgent"] = True
+        return Goto("identity", notice=words.EMERGENCY)
     return Goto("identity")
 
 
@@ -320,6 +329,8 @@ def _receipt(submitted: intake.Submitted) -> str:
     else:
         assert submitted.routing.commune is not None
         text = words.RECEIPT.format(code=submitted.code, commune=submitted.routing.commune.name)
+    if submitted.tip.urgent:
+        text += words.RECEIPT_URGENT
     if submitted.pin:
         text += words.RECEIPT_PIN.format(pin=submitted.pin)
     elif submitted.tip.identity_mode != IdentityMode.ANONYMOUS:
@@ -329,6 +340,12 @@ def _receipt(submitted: intake.Submitted) -> str:
     return text.rstrip()
 
 
+def story_handover(text: str, *, urgent: bool) -> dict[str, dict[str, Any]]:
+    """What a report started from a story written before it begins with (`Finish.handover`):
+    the story itself, so the resident never types it again."""
+    return {report.name: {"description": text.strip(), "urgent": urgent}}
+
+
 def register(registry: Registry) -> None:
     registry.flow(report)
 
@@ -336,6 +353,6 @@ def register(registry: Registry) -> None:
         return StartFlow("report")
 
     registry.command(Command(
-        "baotin", start_report, words.REPORT_COMMAND, aliases=("tip", "báo tin"),
+        NAME, start_report, words.REPORT_COMMAND, aliases=("tip", "báo tin"),
         private_only=True, menu_label=words.REPORT_MENU, menu_rank=10,
     ))

@@ -183,6 +183,11 @@ async def pause(stop: asyncio.Event, seconds: float, *, jitter: bool = True) -> 
 _NUMBER = re.compile(r"^\s*(\d{1,3})\s*[.)]?\s*$")
 
 
+def is_number(text: str) -> bool:
+    """A bare number as a text-only messenger's choices are answered: "2", "2.", "2)"."""
+    return _NUMBER.match(text) is not None
+
+
 def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
     """Which choice a typed answer means: "2", "2.", "2)" or the label, diacritics optional."""
     if not choices:

@@ -366,7 +366,7 @@ class ZaloChannel(Channel):
                         problem=files.get(a.file_ref, (None, "failed"))[1])
                 for a in incoming.attachments))
         if incoming.kind is InputKind.OTHER:
-            _, chat = await people.touch(session, self.rt, incoming)
+            chat = (await people.touch(session, self.rt, incoming)).chat
             await outbox.enqueue(session, self.rt, chat, Outgoing(channel_words.UNSUPPORTED))
             return
         await self.engine.handle(session, incoming)

@@ -98,13 +98,14 @@ async def test_expired_revoked_and_unknown_invites_change_nothing(harness: Harne
     assert (await harness.last_text(RESIDENT)).startswith(start.NO_ROLES)
 
 
-async def test_unknown_input_in_private_gets_short_help(harness: Harness) -> None:
-    await harness.send(RESIDENT, "alo alo")
-    assert await harness.last_text(RESIDENT) == f"{texts.NOT_UNDERSTOOD} {texts.SHORT_HELP}"
+async def test_unknown_input_in_private_gets_the_menu(harness: Harness) -> None:
     await harness.send(RESIDENT, "/khongcolenhnay")
-    assert await harness.last_text(RESIDENT) == f"{texts.UNKNOWN_COMMAND} {texts.SHORT_HELP}"
+    reply = (await harness.bot_messages(RESIDENT.id))[-1]
+    assert reply["text"] == start.UNKNOWN_COMMAND.format(typed="/khongcolenhnay") + "\n" \
+        + texts.MENU_AFTER
+    assert harness.buttons(reply)[0] == "📝 Báo tin tố giác"
     await harness.send(RESIDENT, "x" * 4096)
-    assert await harness.last_text(RESIDENT) == f"{texts.NOT_UNDERSTOOD} {texts.SHORT_HELP}"
+    assert (await harness.last_text(RESIDENT)).startswith(texts.NOT_UNDERSTOOD)
 
 
 async def test_commands_typed_without_slash_or_diacritics(harness: Harness) -> None:

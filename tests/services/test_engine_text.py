@@ -81,6 +81,7 @@ async def test_commands_without_slash_or_diacritics(rt: Runtime, engine: Engine)
 
 async def test_empty_and_other_kinds_outside_a_flow(rt: Runtime, engine: Engine) -> None:
     user = TextUser(rt, engine, "u3")
+    assert (await user.says(""))[0].startswith(start.WELCOME)  # a first message ever
     assert (await user.says(""))[0].startswith(texts.NOT_UNDERSTOOD)
     assert (await user.says("", InputKind.STICKER))[0].startswith(texts.NOT_UNDERSTOOD)
 
@@ -103,9 +104,9 @@ async def test_roles_expire_and_do_not_inherit(rt: Runtime) -> None:
         await demo.seed_demo(session, rt)
         commune = await areas.by_code(session, demo.DEMO_COMMUNE)
         village = await areas.by_code(session, "DEMO-THON-DONG")
-        person, _ = await people.touch(session, rt, Incoming(
+        person = (await people.touch(session, rt, Incoming(
             channel=TEXT_CHANNEL, update_key="x", chat_id="p1", chat_type=ChatType.PRIVATE,
-            user_id="p1", kind=InputKind.TEXT))
+            user_id="p1", kind=InputKind.TEXT))).person
         now = rt.clock.now()
         grant = await people.grant_role(session, person, Role.POLICE_OFFICER, commune, now=now,
                                         granted_by="test", expires_at=now + timedelta(days=1))
