@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -128,6 +128,7 @@ class Ctx:
     expired: bool = False
     delete_command: bool = False
     first_contact: bool = False  # the person's first message ever
+    close_request: bool = False  # the first message to this chat closes a share request
     handed: dict[str, dict[str, Any]] = field(default_factory=dict)  # see `Finish.handover`
     _outgoing: list[tuple[Chat, Outgoing, Lane]] = field(default_factory=list)
     _later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -338,6 +339,8 @@ class State:
     # the version whose prompt numbered `choices`; another numbered message since (the
     # outbox moves `version` on) makes those numbers stale
     numbered: int = 0
+    max_text: int = MAX_TEXT  # the longest text the step takes
+    requested: bool = False  # the step offered a way to share a contact or place (`Request`)
 
     @property
     def stale_numbers(self) -> bool:
@@ -361,7 +364,7 @@ class Engine:
                      answer_button: AnswerButton | None = None) -> Ctx:
         """`answer_button` gives the channel's answer to a pressed button (`ButtonAnswer`),
         queued in the same insert as the replies."""
-        person, chat, first = await people.touch(session, self.rt, incoming)
+        person, chat, first = await people.arrive(session, self.rt, incoming)
         ctx = Ctx(self.rt, session, incoming, person, chat, first_contact=first)
         state = await self._load(ctx)
         try:
@@ -571,9 +574,9 @@ class Engine:
                 text = answer.text.strip()
                 if not text:
                     return texts.EMPTY_TEXT
-                if len(text) > MAX_TEXT:
+                if len(text) > state.max_text:
                     return texts.TOO_LONG.format(length=thousands(len(text)),
-                                               limit=thousands(MAX_TEXT))
+                                               limit=thousands(state.max_text))
                 return None
             if state.choices:
                 return texts.PICK_ONE
@@ -666,6 +669,10 @@ class Engine:
         prompt = await flow.steps[state.step].ask(ctx)
         state.version += 1
         state.numbered = state.version
+        state.max_text = prompt.max_text or MAX_TEXT
+        if state.requested and prompt.request is None:
+            ctx.close_request = True
+        state.requested = prompt.request is not None
         state.choices = list(prompt.choices)
         state.accepts = {kind.value for kind in prompt.accepted}
         if prompt.request is Request.CONTACT:
@@ -698,6 +705,8 @@ class Engine:
             choices=[Choice(cid, label) for cid, label in blob["choices"]],
             accepts=set(blob["accepts"]),
             numbered=blob.get("numbered", row.version),
+            max_text=blob.get("max_text", MAX_TEXT),
+            requested=blob.get("requested", False),
         )
 
     async def _save(self, ctx: Ctx, state: State) -> None:
@@ -708,6 +717,8 @@ class Engine:
                 "choices": [[c.id, c.label] for c in state.choices],
                 "accepts": sorted(state.accepts),
                 "numbered": state.numbered,
+                "max_text": state.max_text,
+                "requested": state.requested,
             },
             ensure_ascii=False,
         )
@@ -729,6 +740,8 @@ class Engine:
     async def _clear(self, ctx: Ctx, state: State) -> None:
         await ctx.session.execute(CLEAR_STATE, {"chat": ctx.chat.id, "person": ctx.person.id})
         state.row = None
+        if state.requested:
+            ctx.close_request = True
 
     async def _flush(self, ctx: Ctx) -> None:
         await self._enqueue(ctx)
@@ -741,6 +754,12 @@ class Engine:
         within each chat and lane)."""
         button, ctx._button_answer = ctx._button_answer, None
         rows = [(ctx.chat, request, Lane.BUTTON) for request in (button.at_once if button else [])]
+        if ctx.close_request:
+            for index, (chat, message, lane) in enumerate(ctx._outgoing):
+                if chat is ctx.chat:
+                    ctx._outgoing[index] = (chat, replace(message, close_request=True), lane)
+                    ctx.close_request = False
+                    break
         rows += [(chat, request, lane) for chat, message, lane in ctx._outgoing
                  for request in outbox.render(self.rt, chat, message)]
         rows += [(ctx.chat, request, Lane.INTERACTIVE)

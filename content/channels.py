@@ -16,8 +16,10 @@ TEXT_REQUEST_HINTS = {
 # Telegram: the keyboard button that shares the phone number or the location
 REQUEST_BUTTONS = {
     Request.CONTACT: "📱 Gửi số điện thoại của tôi",
-    Request.LOCATION: "📍 Gửi vị trí hiện tại",
+    Request.LOCATION: "📍 Gửi vị trí (khi bạn đang ở nơi xảy ra)",
 }
+# Telegram: the line that takes those buttons away when the next question has its own
+REQUEST_CLOSED = "✓ Đã ghi nhận."
 
 # Zalo: a message of a kind its Bot Platform does not pass on (a sticker, a file, …)
 UNSUPPORTED = (

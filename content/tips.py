@@ -111,6 +111,14 @@ EVIDENCE_RECEIVED = "Đã nhận {count} tệp. Gửi thêm, hoặc chọn Xong 
 EVIDENCE_FULL = "Đã đủ {count} tệp rồi. Bấm Xong để đi tiếp nhé."
 EVIDENCE_TOO_BIG = "Tệp này lớn quá (giới hạn {mb} MB). Bạn gửi tệp nhỏ hơn giúp mình nhé."
 EVIDENCE_FAILED = "Mình chưa tải được tệp này. Bạn gửi lại giúp mình nhé."
+FILES_KEPT_TELL_STORY = (
+    "Mình đã nhận {count} tệp và sẽ gửi kèm tin báo. Bạn kể lại sự việc bằng chữ giúp mình nhé."
+)
+STORY_ADDED = "Mình đã thêm vào phần kể."
+STORY_FULL = (
+    "Phần kể đã dài gần {limit} ký tự nên mình chưa thêm được tin nhắn này. Bạn rút gọn lại, "
+    "hoặc chọn đi tiếp: công an có thể hỏi thêm sau."
+)
 EVIDENCE_STICKER = "Nhãn dán không dùng làm bằng chứng được. Bạn gửi ảnh, video hoặc bấm Xong nhé."
 ASK_COMMUNE = "Việc xảy ra ở xã/phường nào? Chọn bên dưới hoặc gõ tên (tên cũ cũng được)."
 ASK_COMMUNE_TYPED = "Việc xảy ra ở xã/phường nào? Bạn gõ tên xã/phường (tên cũ cũng được)."
@@ -138,6 +146,9 @@ WHEN_CHOICES: dict[str, str] = {
     "days": "Mấy ngày trước",
     "unsure": "Không nhớ rõ",
 }
+# typed (or a Telegram keyboard's «Bỏ qua» pressed) at that step: «Không nhớ rõ»; read, never
+# shown, folded (no diacritics)
+WHEN_UNSURE_WORDS = ("bo qua", "khong nho", "khong biet", "khong ro", "skip")
 ASK_IDENTITY = (
     "Bạn muốn để lại danh tính thế nào?\n"
     "• Giấu tên, vẫn nhận thông báo: công an không biết bạn là ai; Bình Yên vẫn báo cho bạn "
@@ -224,6 +235,7 @@ CODE_MALFORMED = (
     "TB, như trong tin xác nhận bạn nhận được."
 )
 ASK_PIN = "Bạn gõ mã PIN 6 số nhận được cùng mã tiếp nhận."
+PIN_MALFORMED = "Mã PIN gồm đúng 6 chữ số (ví dụ: 123456). Bạn gõ lại giúp mình nhé."
 NOT_FOUND = (
     "Không tìm thấy tin báo với mã (và PIN) này. Bạn kiểm tra lại giúp mình nhé "
     "(ví dụ: TB-7K3MQ-9XPA2)."

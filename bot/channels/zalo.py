@@ -366,7 +366,7 @@ class ZaloChannel(Channel):
                         problem=files.get(a.file_ref, (None, "failed"))[1])
                 for a in incoming.attachments))
         if incoming.kind is InputKind.OTHER:
-            chat = (await people.touch(session, self.rt, incoming)).chat
+            _, chat = await people.touch(session, self.rt, incoming)
             await outbox.enqueue(session, self.rt, chat, Outgoing(channel_words.UNSUPPORTED))
             return
         await self.engine.handle(session, incoming)

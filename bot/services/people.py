@@ -145,9 +145,16 @@ class Touched(NamedTuple):
     first: bool  # the person's first message ever: the bot did not know them
 
 
-async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> Touched:
-    """Find or create the person and the chat an incoming event came from. Whatever waited
-    for them to write (`OutboxStatus.WAITING`) is queued again, in this transaction."""
+async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple[Person, Chat]:
+    """Find or create the person and the chat an incoming event came from (see `arrive`)."""
+    person, chat, _ = await arrive(session, rt, incoming)
+    return person, chat
+
+
+async def arrive(session: AsyncSession, rt: Runtime, incoming: Incoming) -> Touched:
+    """Find or create the person and the chat an incoming event came from, and say whether
+    the person is new. Whatever waited for them to write (`OutboxStatus.WAITING`) is queued
+    again, in this transaction."""
     now = rt.clock.now()
     kind = ChatKind.PRIVATE if incoming.chat_type is ChatType.PRIVATE else ChatKind.GROUP
     ref = user_ref(rt, incoming.channel, incoming.user_id)

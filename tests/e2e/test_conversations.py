@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.messages import Choice, Outgoing
-from bot.models import Chat, Person
+from bot.models import Chat, Evidence, GuardCounter, Person
 from bot.services import outbox, people
 from bot.services.tips import sealed
 from content import start, texts
 from content import tips as words
 from tests.conftest import every_channel
-from tests.e2e.tipkit import CODE, police, the_tip, tip_count
+from tests.e2e.tipkit import CODE, DESCRIPTION, police, the_tip, tip_count
 from tests.harness import RESIDENT, RESIDENT_2, Harness, User
 
 
@@ -138,3 +138,68 @@ async def test_danger_outside_a_report_gets_the_numbers_first_and_the_story_is_k
     tip = await the_tip(h)
     content = sealed.open_content(h.app.rt, tip)
     assert tip.urgent and content is not None and content.description == story
+
+
+async def test_a_story_in_several_messages_keeps_every_part(harness: Harness) -> None:
+    """A photo sent before the story is kept, words typed after it are added to it, «bỏ qua»
+    at the time means «Không nhớ rõ»; on Telegram the place's keyboard offers «Bỏ qua» first,
+    says the pin is for when you are there, and goes once answered. Then a look-up typed
+    again after a typo, and a PIN of the wrong shape, which is not counted as a guess."""
+    h, me = harness, RESIDENT
+    await police(h)
+    await h.say(me, "/baotin")
+    await h.choose(me, "Bắt đầu")
+    await h.choose(me, "Ma túy")
+    await h.send_photo(me)
+    assert await h.last_text(me) == words.FILES_KEPT_TELL_STORY.format(count=1) + "\n\n" \
+        + words.ASK_DESCRIPTION
+    first = "Kể rất dài. " * 340 if not h.zalo else DESCRIPTION  # 4,080: over 4,000, kept
+    await h.say(me, first)
+    await h.say(me, "Họ thường đi xe máy màu đỏ.")
+    assert (await h.last_text(me)).startswith(words.STORY_ADDED)
+    await h.say(me, "Hôm qua còn thấy một người cầm dao.")
+    assert (await h.last_text(me)).startswith(words.EMERGENCY)
+    await h.choose(me, "Xong")
+    await h.choose(me, "Xã Bình Yên")
+    await h.choose(me, "Thôn Đông")
+    if not h.zalo:
+        keyboard = (await h.control("GET", "transcript", chat_id=str(me.id)))["reply_keyboard"]
+        rows = [row[0]["text"] for row in keyboard["keyboard"]]
+        assert rows == ["Bỏ qua", "📍 Gửi vị trí (khi bạn đang ở nơi xảy ra)"]
+    await h.say(me, "Hẻm 12, gần chợ")
+    if not h.zalo:
+        transcript = await h.control("GET", "transcript", chat_id=str(me.id))
+        assert transcript["reply_keyboard"] is None  # gone before the next question
+    await h.say(me, "bỏ qua")
+    await h.choose(me, "Giấu tên, vẫn nhận thông báo")
+    await h.choose(me, "✅ Gửi tin báo")
+    code = CODE.search(await h.last_text(me))
+    assert code
+    tip = await the_tip(h)
+    content = sealed.open_content(h.app.rt, tip)
+    assert content is not None and content.when == "Không nhớ rõ"
+    assert content.description == "\n".join([first.strip(), "Họ thường đi xe máy màu đỏ.",
+                                             "Hôm qua còn thấy một người cầm dao."])
+    assert tip.urgent
+    async with h.app.rt.db.reading() as session:
+        assert len((await session.scalars(select(Evidence))).all()) == 1
+
+    await h.seen(me)
+    await h.say(me, "/tracuu TB-123")
+    assert (await h.seen(me))[0] == words.CODE_MALFORMED.format(typed="TB-123")
+    await h.say(me, f"tracuu {code.group(1)}")  # typed again, with the command word
+    assert "Trạng thái: Đã tiếp nhận" in await h.last_text(me)
+    other = RESIDENT_2
+    await h.say(other, f"/tracuu {code.group(1)}")
+    before = await counters(h)
+    await h.say(other, "123")
+    assert (await h.last_text(other)).startswith(words.PIN_MALFORMED)
+    assert await counters(h) == before  # not a guess
+    await h.say(other, "654 321")
+    assert (await h.last_text(other)).startswith(words.NOT_FOUND)
+    assert await counters(h) != before  # a guess, counted
+
+
+async def counters(h: Harness) -> dict[str, int]:
+    async with h.app.rt.db.reading() as session:
+        return {c.key: c.count for c in (await session.scalars(select(GuardCounter))).all()}

@@ -104,9 +104,9 @@ async def test_roles_expire_and_do_not_inherit(rt: Runtime) -> None:
         await demo.seed_demo(session, rt)
         commune = await areas.by_code(session, demo.DEMO_COMMUNE)
         village = await areas.by_code(session, "DEMO-THON-DONG")
-        person = (await people.touch(session, rt, Incoming(
+        person, _ = await people.touch(session, rt, Incoming(
             channel=TEXT_CHANNEL, update_key="x", chat_id="p1", chat_type=ChatType.PRIVATE,
-            user_id="p1", kind=InputKind.TEXT))).person
+            user_id="p1", kind=InputKind.TEXT))
         now = rt.clock.now()
         grant = await people.grant_role(session, person, Role.POLICE_OFFICER, commune, now=now,
                                         granted_by="test", expires_at=now + timedelta(days=1))
