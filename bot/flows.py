@@ -410,6 +410,9 @@ class Engine:
         if incoming.kind in MEDIA_KINDS:  # most likely evidence sent before starting a report
             ctx.say(texts.FILE_WITHOUT_TASK)
             return
+        if incoming.kind is InputKind.OTHER:  # what the messenger does not let us read
+            await self._menu(ctx, texts.CANNOT_READ)
+            return
         await self._understand(ctx, incoming.text)
 
     async def _outdated(self, ctx: Ctx, state: State) -> None:
@@ -511,9 +514,11 @@ class Engine:
                 return
             await self._apply(ctx, state, outcome)
         except NotAllowed as refusal:
-            if ctx.chat.kind != ChatKind.PRIVATE:
-                raise
-            await self._menu(ctx, str(refusal))  # what they may do instead
+            roles = await ctx.roles()
+            if ctx.chat.kind != ChatKind.PRIVATE or (roles and command in self.registry.menu(
+                    roles)):
+                raise  # said as it is: someone who may use the command, refused this once
+            await self._menu(ctx, str(refusal))  # a command for another role: what they may do
 
     async def _cancel(self, ctx: Ctx, state: State | None) -> None:
         if state is None or state.flow == PICK_FLOW:
@@ -588,7 +593,9 @@ class Engine:
         if state.choices:
             wanted.insert(0, texts.KIND_WORDS["choice"])
         joined = texts.KIND_OR.join(dict.fromkeys(wanted)) or texts.KIND_WORDS["text"]
-        return texts.WRONG_KIND.format(wanted=joined)
+        problem = texts.WRONG_KIND.format(wanted=joined)
+        # a file or contact card the messenger does not pass on: said, and the step goes on
+        return f"{texts.CANNOT_READ} {problem}" if answer.kind is InputKind.OTHER else problem
 
     async def _pick(self, ctx: Ctx, state: State, answer: Answer) -> None:
         """Answers to a finished flow's command menu (numbers on text-only messengers)."""

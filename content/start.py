@@ -7,7 +7,7 @@ The note on Zalo's contact window for those who get tip cards is `content.tips.K
 from __future__ import annotations
 
 WELCOME = (
-    "Chào bạn, mình là Bình Yên — trợ lý an ninh, trật tự của tổ dân cư và Công an xã.\n"
+    "Chào bạn, mình là Bình Yên — trợ lý an ninh, trật tự của tổ dân cư và công an xã, phường.\n"
     "Bạn chọn việc cần làm bên dưới nhé."
 )
 WELCOME_GROUP = (
@@ -26,12 +26,12 @@ HELP = (
 HOTLINE = (
     "Số điện thoại khẩn cấp (gọi miễn phí, 24/7):\n"
     "• 113 — Công an\n"
-    "• 114 — Cứu hỏa, cứu nạn cứu hộ\n"
+    "• 114 — Cứu hỏa, cứu nạn, cứu hộ\n"
     "• 115 — Cấp cứu y tế\n"
     "• 111 — Tổng đài bảo vệ trẻ em\n"
     "Bình Yên không phải đường dây khẩn cấp: khi nguy hiểm, hãy gọi ngay các số trên."
 )
-HOTLINE_COMMUNE = "• {phone} — Công an {name}"
+HOTLINE_COMMUNE = "• {phone} — {police}"
 NO_ROLES = "Bạn đang dùng Bình Yên với tư cách người dân. Chưa có vai trò nào khác."
 ROLES_TITLE = "Vai trò của bạn:"
 ROLE_LINE = "• {role} — {area}{expiry}"

@@ -48,5 +48,8 @@ KIND_WORDS = {
     "location": "vị trí",
     "contact": "số điện thoại",
 }
+CANNOT_READ = "Bình Yên chưa đọc được loại tin nhắn này (tệp, danh thiếp…)."
 KIND_OR = " hoặc "  # between two kinds: "ảnh hoặc video"
 WRONG_KIND = "Bước này cần {wanted}. Bạn gửi lại giúp mình nhé."
+
+TIME_ON_DAY = "{time} ngày {day}"  # how every time with its day is shown: 19:30 ngày 26/06/2026

@@ -64,7 +64,10 @@ async def begin(ctx: Ctx, _args: str) -> Outcome:
 
 @report.ask("notice")
 async def ask_notice(ctx: Ctx) -> Prompt:
-    text = words.NOTICE.format(months=ctx.rt.settings.tip_retention_months)
+    months = ctx.rt.settings.tip_retention_months
+    kept = (words.KEPT_YEARS.format(count=months // 12) if months % 12 == 0
+            else words.KEPT_MONTHS.format(count=months))
+    text = words.NOTICE.format(kept=kept)
     return Prompt(text, (Choice("start", words.START), Choice("cancel", words.CANCEL)))
 
 
@@ -223,7 +226,7 @@ async def _commune_chosen(ctx: Ctx, commune_id: int) -> Outcome:
 async def ask_village(ctx: Ctx) -> Prompt:
     villages = await intake.villages_to_offer(ctx.session, ctx.data["commune_id"])
     choices = tuple(Choice(str(a.id), a.name) for a in villages.listed)
-    return Prompt(words.ASK_VILLAGE.format(commune=villages.commune),
+    return Prompt(words.ASK_VILLAGE.format(commune=areas.in_sentence(villages.commune)),
                   (*choices, Choice(UNKNOWN, words.VILLAGE_UNKNOWN)), columns=2,
                   accepts=frozenset({InputKind.TEXT}))
 
@@ -375,7 +378,8 @@ def _receipt(submitted: intake.Submitted) -> str:
         text = words.RECEIPT_FALLBACK.format(code=submitted.code)
     else:
         assert submitted.routing.commune is not None
-        text = words.RECEIPT.format(code=submitted.code, commune=submitted.routing.commune.name)
+        text = words.RECEIPT.format(code=submitted.code,
+                                    police=areas.police_of(submitted.routing.commune.name))
     if submitted.tip.urgent:
         text += words.RECEIPT_URGENT
     if submitted.pin:

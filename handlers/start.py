@@ -12,7 +12,7 @@ from bot.clock import format_local
 from bot.flows import Command, Ctx, Finish, Outcome, Registry, RunCommand, command_choice
 from bot.messages import MAX_CHOICE_ID_BYTES, Choice, Prompt
 from bot.models import Role
-from bot.services import freetext, people
+from bot.services import areas, freetext, people
 from bot.services.tips import intake
 from content import people as people_words
 from content import start as words
@@ -42,7 +42,7 @@ def register(registry: Registry) -> None:
     async def hotline(ctx: Ctx, _args: str) -> Outcome:
         communes = await people.communes_of(ctx.session, ctx.person.id, ctx.chat, ctx.now)
         lines = [words.HOTLINE] + [
-            words.HOTLINE_COMMUNE.format(phone=area.police_phone, name=area.name)
+            words.HOTLINE_COMMUNE.format(phone=area.police_phone, police=areas.police_of(area.name))
             for area in communes if area.police_phone]
         return Finish("\n".join(lines))
 

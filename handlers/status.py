@@ -38,14 +38,16 @@ def _view(ctx: Ctx, view: followup.StatusView) -> str:
         if event.kind == "received":
             text = words.RECEIVED_EVENT
         else:
-            text = words.STATUS_FOR_RESIDENT.get(event.to_status or "", "")
+            text = words.STATUS_FOR_RESIDENT.get(event.to_status or "", "").format(
+                police=view.police)
         lines.append(words.HISTORY_LINE.format(when=format_local(event.at, tz), text=text))
     if view.outcome:
         lines.append(words.OUTCOMES_FOR_RESIDENT[view.outcome])
     text = words.STATUS_VIEW.format(
         when=format_local(view.created_at, tz),
         category=words.CATEGORIES.get(view.category, view.category),
-        status=words.STATUS_FOR_RESIDENT[view.status], history="\n".join(lines))
+        status=words.STATUS_FOR_RESIDENT[view.status].format(police=view.police),
+        history="\n".join(lines))
     if view.questions:
         asked = "\n".join(f"«{question}»" for question in view.questions)
         text += words.PENDING_QUESTIONS.format(questions=asked)
@@ -130,7 +132,8 @@ async def answer_view(ctx: Ctx, answer: Answer) -> Outcome:
 
 
 async def _ask_answer(ctx: Ctx) -> Prompt:
-    return Prompt(words.ASK_ANSWER, accepts=ANSWER_KINDS)
+    kept = await followup.name_kept(ctx.session, ctx.data["tip_id"])
+    return Prompt(words.ASK_ANSWER + (words.NAME_KEPT if kept else ""), accepts=ANSWER_KINDS)
 
 
 async def _take_answer(ctx: Ctx, answer: Answer) -> Outcome:

@@ -145,6 +145,9 @@ class TelegramRenderer:
     def render(self, message: Outgoing) -> list[PlatformRequest]:
         if message.edit_of is not None:
             return self._edit(message)
+        if message.request is not None:  # how to answer here: type, or the button
+            hint = channel_words.REQUEST_HINTS[message.request]
+            message = replace(message, text=f"{message.text.rstrip()}\n\n{hint}")
         markup = self.markup(message)
         closing: list[PlatformRequest] = []
         if message.close_request and markup is None:

@@ -9,15 +9,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.messages import Choice, Outgoing
+from bot.messages import Choice, Outgoing, Request
 from bot.models import Chat, Evidence, GuardCounter, Person
 from bot.services import outbox, people
 from bot.services.tips import sealed
-from content import start, texts
+from content import channels, start, texts
 from content import tips as words
 from tests.conftest import every_channel
 from tests.e2e.tipkit import CODE, DESCRIPTION, police, the_tip, tip_count
-from tests.harness import RESIDENT, RESIDENT_2, Harness, User
+from tests.harness import OFFICER, RESIDENT, RESIDENT_2, Harness, User
 
 
 @pytest.fixture(params=["telegram", "zalo"])
@@ -42,7 +42,7 @@ async def test_nothing_is_a_dead_end(harness: Harness) -> None:
     a mistyped command, a command for another role, English: each gets an answer and a way
     on (the menu), never «chưa hiểu» alone."""
     h, me = harness, RESIDENT
-    menu = ["📝 Báo tin tố giác", "🔎 Tra cứu tin báo", "☎️ Số khẩn cấp", "❓ Hướng dẫn",
+    menu = ["📝 Báo tin cho công an", "🔎 Tra cứu tin báo", "☎️ Số khẩn cấp", "❓ Hướng dẫn",
             "👤 Vai trò của tôi"]
     await h.say(me, "Xin chào")  # the first message this person ever sends
     assert (await h.last_text(me)).startswith(start.WELCOME)
@@ -59,8 +59,8 @@ async def test_nothing_is_a_dead_end(harness: Harness) -> None:
     await h.say(me, "/baotn")
     assert (await h.last_text(me)).startswith(start.DID_YOU_MEAN.format(
         what=words.REPORT_COMMAND))
-    assert (await offered(h, me))[0] == "📝 Báo tin tố giác"
-    await h.choose(me, "📝 Báo tin tố giác")
+    assert (await offered(h, me))[0] == "📝 Báo tin cho công an"
+    await h.choose(me, "📝 Báo tin cho công an")
     assert (await h.last_text(me)).startswith("📝 Báo tin")
     await h.say(me, "/huy")
     await h.say(me, "tracu TB-AAAAA-BBBBB")
@@ -74,7 +74,7 @@ async def test_nothing_is_a_dead_end(harness: Harness) -> None:
     await h.say(me, "hello, can you help me?")
     assert (await h.last_text(me)).startswith(start.WELCOME)
     await h.say(me, "làm sao để báo tin?")
-    assert (await offered(h, me))[0] == "📝 Báo tin tố giác"
+    assert (await offered(h, me))[0] == "📝 Báo tin cho công an"
     await h.say(me, "Tối nào cũng có mấy thanh niên tụ tập hút chích ở bãi đất trống cuối xóm")
     assert (await h.last_text(me)).startswith(start.STORY_OFFER.format(label=start.STORY_LABEL))
     assert (await offered(h, me))[0] == start.STORY_LABEL
@@ -121,7 +121,8 @@ async def test_danger_outside_a_report_gets_the_numbers_first_and_the_story_is_k
     assert reply.startswith(words.EMERGENCY) and "111" in reply
     assert (await offered(h, me))[0] == start.STORY_LABEL
     await h.choose(me, start.STORY_LABEL)
-    assert (await h.last_text(me)).startswith("📝 Báo tin")
+    notice = await h.last_text(me)
+    assert notice.startswith("📝 Báo tin cho công an") and "được xóa 3 năm sau" in notice
     await h.choose(me, "Bắt đầu")
     await h.choose(me, "Đánh nhau, gây rối")
     assert words.STORY_KEPT in await h.last_text(me)  # not asked to type it again
@@ -135,6 +136,10 @@ async def test_danger_outside_a_report_gets_the_numbers_first_and_the_story_is_k
     await h.choose(me, "✅ Gửi tin báo")
     receipt = await h.last_text(me)
     assert CODE.search(receipt) and words.RECEIPT_URGENT.strip() in receipt
+    assert "chuyển tới Công an xã Bình Yên." in receipt and "Mã tiếp nhận:\nTB-" in receipt
+    await h.say(OFFICER, "hoithem 1")
+    await h.say(OFFICER, "Người đó còn ở đó không?")
+    assert (await h.last_text(me)).endswith(words.NAME_KEPT)  # true: no number was left
     tip = await the_tip(h)
     content = sealed.open_content(h.app.rt, tip)
     assert tip.urgent and content is not None and content.description == story
@@ -162,7 +167,16 @@ async def test_a_story_in_several_messages_keeps_every_part(harness: Harness) ->
     await h.choose(me, "Xong")
     await h.choose(me, "Xã Bình Yên")
     await h.choose(me, "Thôn Đông")
-    if not h.zalo:
+    place = await h.last_text(me)  # each messenger says its own way to answer, once
+    assert "bấm" not in place.split("\n\n")[0]
+    if h.zalo:
+        assert channels.TEXT_REQUEST_HINTS[Request.LOCATION] in place
+        await h.control("POST", "message", user=h.user_json(me), unsupported=True)
+        await h.settle()
+        assert (await h.last_text(me)).startswith(texts.CANNOT_READ)  # still in the report
+        assert words.ASK_LOCATION in await h.last_text(me)
+    else:
+        assert channels.REQUEST_HINTS[Request.LOCATION] in place
         keyboard = (await h.control("GET", "transcript", chat_id=str(me.id)))["reply_keyboard"]
         rows = [row[0]["text"] for row in keyboard["keyboard"]]
         assert rows == ["Bỏ qua", "📍 Gửi vị trí (khi bạn đang ở nơi xảy ra)"]
@@ -171,10 +185,17 @@ async def test_a_story_in_several_messages_keeps_every_part(harness: Harness) ->
         transcript = await h.control("GET", "transcript", chat_id=str(me.id))
         assert transcript["reply_keyboard"] is None  # gone before the next question
     await h.say(me, "bỏ qua")
-    await h.choose(me, "Giấu tên, vẫn nhận thông báo")
+    await h.choose(me, "Để lại số điện thoại")
+    await h.send_contact(me, "0912 345 678")
     await h.choose(me, "✅ Gửi tin báo")
     code = CODE.search(await h.last_text(me))
     assert code
+    await h.say(OFFICER, "hoithem 1")
+    await h.say(OFFICER, "Xe máy biển số mấy?")
+    question = await h.last_text(me)
+    assert question.startswith("🔔 Công an muốn hỏi thêm") and words.NAME_KEPT not in question
+    if h.zalo:  # a prompt never says «bấm» where nothing can be pressed
+        assert [t for t in await h.seen(me) if "bấm" in t] == []
     tip = await the_tip(h)
     content = sealed.open_content(h.app.rt, tip)
     assert content is not None and content.when == "Không nhớ rõ"

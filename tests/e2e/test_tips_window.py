@@ -85,7 +85,7 @@ async def test_a_card_no_officer_could_receive_goes_to_the_chief_with_the_reason
     await file_report(h, RESIDENT)
     card, escalated = await h.seen(CHIEF)
     assert card.startswith("📥 Tin báo #1")
-    assert escalated.startswith("⚠️ Chưa cán bộ nào của Công an Xã Bình Yên nhận được phiếu "
+    assert escalated.startswith("⚠️ Chưa cán bộ nào của Công an xã Bình Yên nhận được phiếu "
                                 "tin báo #1: Zalo chỉ cho Bình Yên nhắn tới người đã nhắn cho "
                                 "Bình Yên trong 48 giờ qua.")
     assert DESCRIPTION in escalated and "tiepnhan 1" in escalated
@@ -107,7 +107,7 @@ async def test_with_the_chief_silent_too_the_dispatcher_gets_it(harness: Harness
     await file_report(h, RESIDENT)
     await h.settle(horizon=timedelta(hours=2))
     [told] = await h.seen(DISPATCHER)
-    assert told.startswith("⚠️ Không đồng chí nào của Công an Xã Bình Yên, kể cả lãnh đạo, "
+    assert told.startswith("⚠️ Không đồng chí nào của Công an xã Bình Yên, kể cả lãnh đạo, "
                            "nhận được phiếu tin báo #1: Zalo chỉ cho Bình Yên nhắn tới")
     assert "(số 0290 3812 345)" in told and DESCRIPTION in told
     assert "tiepnhan" not in told  # to read and to phone the commune: the tip stays theirs
