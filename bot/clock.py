@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from content.texts import TIME_ON_DAY
+
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -70,6 +72,7 @@ def to_local(dt: datetime, tz: ZoneInfo = VIETNAM) -> datetime:
 
 
 def format_local(dt: datetime, tz: ZoneInfo = VIETNAM, *, with_time: bool = True) -> str:
-    """Vietnamese display: `dd/mm/yyyy` and `19:30`."""
+    """Vietnamese display: `dd/mm/yyyy`, and `19:30 ngày dd/mm/yyyy` with the time."""
     local = to_local(dt, tz)
-    return local.strftime("%H:%M %d/%m/%Y") if with_time else local.strftime("%d/%m/%Y")
+    day = local.strftime("%d/%m/%Y")
+    return TIME_ON_DAY.format(time=local.strftime("%H:%M"), day=day) if with_time else day

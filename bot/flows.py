@@ -18,14 +18,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import match_choice, typed_number
+from bot.channels.base import is_number, match_choice, typed_number
 from bot.messages import (
     MEDIA_KINDS,
     Choice,
@@ -40,7 +40,7 @@ from bot.messages import (
 from bot.models import Chat, ChatKind, FlowState, Lane, Person, Role
 from bot.runtime import AFTER_COMMIT, Runtime
 from bot.services import outbox, people
-from bot.services.errors import DomainError
+from bot.services.errors import DomainError, NotAllowed
 from bot.text import squash, thousands
 from content import texts
 
@@ -54,6 +54,7 @@ CLEAR_STATE = delete(FlowState).where(FlowState.chat_id == bindparam("chat"),
 MAX_TEXT = 4000
 COMMAND_TOKEN = "c"
 PICK_FLOW = "_pick"
+HANDOVER = "handover"  # in a menu's stored data: what the flow a choice starts begins with
 CANCEL_WORDS = frozenset({"huy", "cancel"})
 BACK_WORDS = frozenset({"quaylai", "back"})
 
@@ -73,9 +74,12 @@ class Retry:
 
 @dataclass(frozen=True)
 class Finish:
-    """End the flow; `reply` may offer command choices (e.g. a menu)."""
+    """End the flow; `reply` may offer command choices (e.g. a menu). `handover` is kept with
+    those choices for the flow a chosen command starts (per flow name: its first data), so
+    what the person wrote before choosing is not lost (a story offered as a report)."""
 
     reply: str | Prompt | None = None
+    handover: dict[str, dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,9 @@ class Ctx:
     chosen: Choice | None = None
     expired: bool = False
     delete_command: bool = False
+    first_contact: bool = False  # the person's first message ever
+    close_request: bool = False  # the first message to this chat closes a share request
+    handed: dict[str, dict[str, Any]] = field(default_factory=dict)  # see `Finish.handover`
     _outgoing: list[tuple[Chat, Outgoing, Lane]] = field(default_factory=list)
     _later: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _button_answer: ButtonAnswer | None = None
@@ -255,6 +262,8 @@ class Command:
 
 
 CallbackFn = Callable[[Ctx, str], Awaitable[Outcome | None]]
+# what a private message that is no command and answers no question most likely means
+UnderstandFn = Callable[[Ctx, str], Awaitable[Outcome]]
 
 
 @dataclass(frozen=True)
@@ -280,6 +289,14 @@ class Registry:
         self.flows: dict[str, Flow] = {}
         self.callbacks: dict[str, CallbackFn] = {}
         self.standing: StandingFn | None = None
+        self.understand: UnderstandFn | None = None
+
+    def fallback(self, fn: UnderstandFn) -> UnderstandFn:
+        """The one answer to a private message no command or conversation takes (free text,
+        an unknown command with its slash): a feature's, so the engine holds no sentences
+        about greetings or emergencies."""
+        self.understand = fn
+        return fn
 
     def command(self, command: Command) -> None:
         for key in command.keys:
@@ -307,6 +324,12 @@ class Registry:
     def find(self, typed: str) -> Command | None:
         return self._by_key.get(squash(typed))
 
+    def keys_for(self, roles: set[Role]) -> dict[str, Command]:
+        """Every typed form of the commands these roles may use (those a menu shows only to
+        other roles left out): what a mistyped command is compared with."""
+        return {key: cmd for key, cmd in self._by_key.items()
+                if cmd.menu_roles is None or cmd.menu_roles & roles}
+
     def menu(self, roles: set[Role]) -> list[Command]:
         shown = [
             cmd
@@ -314,6 +337,10 @@ class Registry:
             if cmd.menu_label and (cmd.menu_roles is None or cmd.menu_roles & roles)
         ]
         return sorted(shown, key=lambda cmd: cmd.menu_rank)
+
+    def menu_prompt(self, roles: set[Role], title: str) -> Prompt:
+        """The menu for these roles under `title`: every way out of a dead end."""
+        return Prompt(title, tuple(command_choice(c) for c in self.menu(roles)))
 
 
 def command_choice(command: Command) -> Choice:
@@ -333,6 +360,15 @@ class State:
     history: list[str]
     choices: list[Choice]
     accepts: set[str]
+    # the version whose prompt numbered `choices`; another numbered message since (the
+    # outbox moves `version` on) makes those numbers stale
+    numbered: int = 0
+    max_text: int = MAX_TEXT  # the longest text the step takes
+    requested: bool = False  # the step offered a way to share a contact or place (`Request`)
+
+    @property
+    def stale_numbers(self) -> bool:
+        return self.numbered != self.version
 
     @property
     def token(self) -> str:
@@ -352,8 +388,8 @@ class Engine:
                      answer_button: AnswerButton | None = None) -> Ctx:
         """`answer_button` gives the channel's answer to a pressed button (`ButtonAnswer`),
         queued in the same insert as the replies."""
-        person, chat = await people.touch(session, self.rt, incoming)
-        ctx = Ctx(self.rt, session, incoming, person, chat)
+        person, chat, first = await people.arrive(session, self.rt, incoming)
+        ctx = Ctx(self.rt, session, incoming, person, chat, first_contact=first)
         state = await self._load(ctx)
         try:
             await self._route(ctx, state)
@@ -380,10 +416,13 @@ class Engine:
             return  # in a group the bot speaks only when addressed by a command
         if await self._standing(ctx, state):
             return
+        if squash(incoming.text) in CANCEL_WORDS | BACK_WORDS:
+            # typed without a slash (text-only messengers): still cancel / go back
+            await self._on_command(ctx, state, incoming.text, "")
+            return
         if state is not None:
-            if squash(incoming.text) in CANCEL_WORDS | BACK_WORDS:
-                # typed without a slash (text-only messengers): still cancel / go back
-                await self._on_command(ctx, state, incoming.text, "")
+            if state.stale_numbers and state.choices and is_number(incoming.text):
+                await self._outdated(ctx, state)
                 return
             await self._feed(ctx, state, self._answer_from(incoming, state))
             return
@@ -392,12 +431,37 @@ class Engine:
             await self._run_command(ctx, None, *typed)
             return
         if ctx.expired:
-            ctx.say(texts.FLOW_EXPIRED + "\n" + texts.SHORT_HELP)
+            await self._menu(ctx, texts.FLOW_EXPIRED)
             return
         if incoming.kind in MEDIA_KINDS:  # most likely evidence sent before starting a report
             ctx.say(texts.FILE_WITHOUT_TASK)
             return
-        ctx.say(texts.NOT_UNDERSTOOD + " " + texts.SHORT_HELP)
+        if incoming.kind is InputKind.OTHER:  # what the messenger does not let us read
+            await self._menu(ctx, texts.CANNOT_READ)
+            return
+        await self._understand(ctx, incoming.text)
+
+    async def _outdated(self, ctx: Ctx, state: State) -> None:
+        """A bare number, but a numbered message came after the question it would answer: it
+        answers only the latest, so the question is asked again."""
+        if state.flow == PICK_FLOW:
+            await self._clear(ctx, state)
+            await self._menu(ctx, texts.NUMBER_OUTDATED)
+            return
+        await self._ask(ctx, state, problem=texts.NUMBER_OUTDATED)
+
+    async def _understand(self, ctx: Ctx, text: str) -> None:
+        """A private message nothing else took: the registry's fallback says what it most
+        likely means (without one, that it was not understood, and the menu)."""
+        if self.registry.understand is None:
+            await self._menu(ctx, texts.NOT_UNDERSTOOD)
+            return
+        await self._apply(ctx, None, await self.registry.understand(ctx, text))
+
+    async def _menu(self, ctx: Ctx, lead: str) -> None:
+        """`lead`, then the menu of the person's roles: no answer is a dead end."""
+        prompt = self.registry.menu_prompt(await ctx.roles(), f"{lead}\n{texts.MENU_AFTER}")
+        await self._finish(ctx, prompt)
 
     def _typed_command(self, text: str) -> tuple[Command, str] | None:
         """A command typed without the slash, in one or two words, with or without
@@ -417,6 +481,7 @@ class Engine:
             name, _, args = value.lstrip("/").partition(" ")
             command = self.registry.find(name)
             if command is not None:
+                self._take_handover(ctx, state)
                 await self._run_command(ctx, state, command, args)
                 return
         elif token in self.registry.callbacks:
@@ -474,7 +539,9 @@ class Engine:
         command = self.registry.find(name)
         if command is None:
             if ctx.chat.kind == ChatKind.PRIVATE:
-                ctx.say(texts.UNKNOWN_COMMAND + " " + texts.SHORT_HELP)
+                if state is not None and state.flow == PICK_FLOW:
+                    await self._clear(ctx, state)
+                await self._understand(ctx, f"/{name} {args}".strip())
             return
         await self._run_command(ctx, state, command, args)
 
@@ -489,29 +556,38 @@ class Engine:
         if state is not None and not command.keeps_flow:
             await self._clear(ctx, state)
             state = None
-        outcome = await command.run(ctx, args)
-        if command.keeps_flow and state is not None:
-            # answer without touching the conversation in progress
-            if isinstance(outcome, Finish) and outcome.reply is not None:
-                reply = outcome.reply
-                ctx.say(reply if isinstance(reply, str) else Outgoing.of(reply))
-            if state.flow != PICK_FLOW:
-                ctx.say(texts.CONTINUE_HINT)
-            return
-        await self._apply(ctx, state, outcome)
+        try:
+            outcome = await command.run(ctx, args)
+            if command.keeps_flow and state is not None:
+                # answer without touching the conversation in progress
+                if isinstance(outcome, Finish) and outcome.reply is not None:
+                    reply = outcome.reply
+                    ctx.say(reply if isinstance(reply, str) else Outgoing.of(reply))
+                if state.flow != PICK_FLOW:
+                    ctx.say(texts.CONTINUE_HINT)
+                return
+            await self._apply(ctx, state, outcome)
+        except NotAllowed as refusal:
+            roles = await ctx.roles()
+            if ctx.chat.kind != ChatKind.PRIVATE or (roles and command in self.registry.menu(
+                    roles)):
+                raise  # said as it is: someone who may use the command, refused this once
+            await self._menu(ctx, str(refusal))  # a command for another role: what they may do
 
     async def _cancel(self, ctx: Ctx, state: State | None) -> None:
         if state is None or state.flow == PICK_FLOW:
             if state is not None:
                 await self._clear(ctx, state)
-            ctx.say(texts.NOTHING_TO_CANCEL)
+            await self._menu(ctx, texts.NOTHING_TO_CANCEL)
             return
         await self._clear(ctx, state)
         ctx.say(texts.CANCELLED)
 
     async def _back(self, ctx: Ctx, state: State | None) -> None:
         if state is None or state.flow == PICK_FLOW:
-            ctx.say(texts.NOTHING_TO_GO_BACK_TO)
+            if state is not None:
+                await self._clear(ctx, state)
+            await self._menu(ctx, texts.NOTHING_TO_GO_BACK_TO)
             return
         if not state.history:
             ctx.say(texts.NOTHING_TO_GO_BACK)
@@ -536,7 +612,7 @@ class Engine:
         step = flow.steps.get(state.step) if flow else None
         if flow is None or step is None or step.answer is None:
             await self._clear(ctx, state)
-            ctx.say(texts.FLOW_EXPIRED + "\n" + texts.SHORT_HELP)
+            await self._menu(ctx, texts.FLOW_EXPIRED)
             return
         if flow.guard_fn is not None and (refusal := await flow.guard_fn(ctx)) is not None:
             await self._apply(ctx, state, refusal)
@@ -557,9 +633,9 @@ class Engine:
                 text = answer.text.strip()
                 if not text:
                     return texts.EMPTY_TEXT
-                if len(text) > MAX_TEXT:
+                if len(text) > state.max_text:
                     return texts.TOO_LONG.format(length=thousands(len(text)),
-                                               limit=thousands(MAX_TEXT))
+                                               limit=thousands(state.max_text))
                 return None
             if state.choices:
                 return texts.PICK_ONE
@@ -571,7 +647,9 @@ class Engine:
         if state.choices:
             wanted.insert(0, texts.KIND_WORDS["choice"])
         joined = texts.KIND_OR.join(dict.fromkeys(wanted)) or texts.KIND_WORDS["text"]
-        return texts.WRONG_KIND.format(wanted=joined)
+        problem = texts.WRONG_KIND.format(wanted=joined)
+        # a file or contact card the messenger does not pass on: said, and the step goes on
+        return f"{texts.CANNOT_READ} {problem}" if answer.kind is InputKind.OTHER else problem
 
     async def _pick(self, ctx: Ctx, state: State, answer: Answer) -> None:
         """Answers to a finished flow's command menu (numbers on text-only messengers)."""
@@ -580,9 +658,16 @@ class Engine:
             name, _, args = answer.choice.id.lstrip("/").partition(" ")
             command = self.registry.find(name)
             if command is not None:
+                self._take_handover(ctx, state)
                 await self._run_command(ctx, None, command, args)
                 return
         await self._route(ctx, None)
+
+    @staticmethod
+    def _take_handover(ctx: Ctx, state: State | None) -> None:
+        """A command chosen from a menu gets what that menu kept (`Finish.handover`)."""
+        if state is not None and state.flow == PICK_FLOW:
+            ctx.handed = state.data.get(HANDOVER) or {}
 
     # -- outcomes --------------------------------------------------------------------------
     async def _apply(self, ctx: Ctx, state: State | None, outcome: Outcome) -> None:
@@ -606,7 +691,7 @@ class Engine:
         elif isinstance(outcome, Finish):
             if state is not None:
                 await self._clear(ctx, state)
-            await self._finish(ctx, outcome.reply)
+            await self._finish(ctx, outcome.reply, outcome.handover)
         elif isinstance(outcome, StartFlow):
             if state is not None:
                 await self._clear(ctx, state)
@@ -614,14 +699,16 @@ class Engine:
             if flow.private_only and ctx.chat.kind != ChatKind.PRIVATE:
                 ctx.say(texts.PRIVATE_ONLY)
                 return
-            fresh = State(None, flow.name, "", 0, {}, [], [], set())
+            fresh = State(None, flow.name, "", 0, dict(ctx.handed.pop(flow.name, {})), [], [],
+                          set())
             ctx.data = fresh.data
             await self._apply(ctx, fresh, await flow.enter(ctx, outcome.args))
         elif isinstance(outcome, RunCommand):
             command = self.registry.commands[outcome.name]
             await self._run_command(ctx, state, command, outcome.args)
 
-    async def _finish(self, ctx: Ctx, reply: str | Prompt | None) -> None:
+    async def _finish(self, ctx: Ctx, reply: str | Prompt | None,
+                      handover: dict[str, dict[str, Any]] | None = None) -> None:
         if reply is None:
             return
         if isinstance(reply, str):
@@ -630,7 +717,8 @@ class Engine:
         if not reply.choices:
             ctx.say(Outgoing.of(reply))
             return
-        state = State(None, PICK_FLOW, "pick", 0, {}, [], list(reply.choices), set())
+        data = {HANDOVER: handover} if handover else {}
+        state = State(None, PICK_FLOW, "pick", 0, data, [], list(reply.choices), set())
         await self._save(ctx, state)
         ctx.say(Outgoing.of(reply, token=COMMAND_TOKEN))
 
@@ -641,6 +729,11 @@ class Engine:
         ctx.data = state.data
         prompt = await flow.steps[state.step].ask(ctx)
         state.version += 1
+        state.numbered = state.version
+        state.max_text = prompt.max_text or MAX_TEXT
+        if state.requested and prompt.request is None:
+            ctx.close_request = True
+        state.requested = prompt.request is not None
         state.choices = list(prompt.choices)
         state.accepts = {kind.value for kind in prompt.accepted}
         if prompt.request is Request.CONTACT:
@@ -672,6 +765,9 @@ class Engine:
             history=blob["history"],
             choices=[Choice(cid, label) for cid, label in blob["choices"]],
             accepts=set(blob["accepts"]),
+            numbered=blob.get("numbered", row.version),
+            max_text=blob.get("max_text", MAX_TEXT),
+            requested=blob.get("requested", False),
         )
 
     async def _save(self, ctx: Ctx, state: State) -> None:
@@ -681,6 +777,9 @@ class Engine:
                 "history": state.history,
                 "choices": [[c.id, c.label] for c in state.choices],
                 "accepts": sorted(state.accepts),
+                "numbered": state.numbered,
+                "max_text": state.max_text,
+                "requested": state.requested,
             },
             ensure_ascii=False,
         )
@@ -702,6 +801,8 @@ class Engine:
     async def _clear(self, ctx: Ctx, state: State) -> None:
         await ctx.session.execute(CLEAR_STATE, {"chat": ctx.chat.id, "person": ctx.person.id})
         state.row = None
+        if state.requested:
+            ctx.close_request = True
 
     async def _flush(self, ctx: Ctx) -> None:
         await self._enqueue(ctx)
@@ -714,6 +815,12 @@ class Engine:
         within each chat and lane)."""
         button, ctx._button_answer = ctx._button_answer, None
         rows = [(ctx.chat, request, Lane.BUTTON) for request in (button.at_once if button else [])]
+        if ctx.close_request:
+            for index, (chat, message, lane) in enumerate(ctx._outgoing):
+                if chat is ctx.chat:
+                    ctx._outgoing[index] = (chat, replace(message, close_request=True), lane)
+                    ctx.close_request = False
+                    break
         rows += [(chat, request, lane) for chat, message, lane in ctx._outgoing
                  for request in outbox.render(self.rt, chat, message)]
         rows += [(ctx.chat, request, Lane.INTERACTIVE)

@@ -131,6 +131,7 @@ class Prompt:
     accepts: frozenset[InputKind] | None = None
     request: Request | None = None
     columns: int = 1
+    max_text: int | None = None  # longest text taken (None: the engine's own limit)
 
     @property
     def accepted(self) -> frozenset[InputKind]:
@@ -187,6 +188,9 @@ class Outgoing:
     attachments: tuple[Media, ...] = ()
     edit_of: int | None = None
     update_note: str | None = None
+    # the way to share a contact or place that an earlier prompt offered (`request`) is over:
+    # a messenger that showed it as a keyboard takes it away with this message
+    close_request: bool = False
 
     @classmethod
     def of(cls, prompt: Prompt, token: str = "") -> Outgoing:

@@ -79,6 +79,11 @@ def quote(text: str) -> str:
     return "\n".join((QUOTE_BAR + _RUNS.sub(" ", line)).rstrip() for line in lines)
 
 
+def decimal(number: float, places: int = 1) -> str:
+    """A decimal the Vietnamese way, with a comma: 0,5; 12,3."""
+    return f"{number:.{places}f}".replace(".", ",")
+
+
 def thousands(number: int) -> str:
     """A whole number the Vietnamese way, with dots between thousands: 4.000, 12.500."""
     return f"{number:,}".replace(",", ".")

@@ -22,3 +22,9 @@ NO_PARENT = "không tìm thấy khu vực cha {parent}"
 LEVEL_UNDER = "cấp '{level}' không thể nằm dưới cấp '{parent_level}'"
 
 NO_SUCH_CODE = "Không có khu vực mã {code}."
+
+# the police of a commune or ward, named after it: «Công an xã Bình Yên», «Công an phường Bến
+# Thành» (the unit word in lower case, as Vietnamese writes it inside a name)
+POLICE_OF = "Công an {place}"
+UNIT_WORDS = ("Xã", "Phường", "Thị trấn", "Đặc khu")
+UNKNOWN_UNIT = "xã"  # the place, when the area tree no longer has it

@@ -7,7 +7,7 @@ The note on Zalo's contact window for those who get tip cards is `content.tips.K
 from __future__ import annotations
 
 WELCOME = (
-    "Chào bạn, mình là Bình Yên — trợ lý an ninh, trật tự của tổ dân cư và Công an xã.\n"
+    "Chào bạn, mình là Bình Yên — trợ lý an ninh, trật tự của tổ dân cư và công an xã, phường.\n"
     "Bạn chọn việc cần làm bên dưới nhé."
 )
 WELCOME_GROUP = (
@@ -26,12 +26,12 @@ HELP = (
 HOTLINE = (
     "Số điện thoại khẩn cấp (gọi miễn phí, 24/7):\n"
     "• 113 — Công an\n"
-    "• 114 — Cứu hỏa, cứu nạn cứu hộ\n"
+    "• 114 — Cứu hỏa, cứu nạn, cứu hộ\n"
     "• 115 — Cấp cứu y tế\n"
     "• 111 — Tổng đài bảo vệ trẻ em\n"
     "Bình Yên không phải đường dây khẩn cấp: khi nguy hiểm, hãy gọi ngay các số trên."
 )
-HOTLINE_COMMUNE = "• {phone} — Công an {name}"
+HOTLINE_COMMUNE = "• {phone} — {police}"
 NO_ROLES = "Bạn đang dùng Bình Yên với tư cách người dân. Chưa có vai trò nào khác."
 ROLES_TITLE = "Vai trò của bạn:"
 ROLE_LINE = "• {role} — {area}{expiry}"
@@ -50,3 +50,25 @@ HOTLINE_COMMAND = "Số điện thoại khẩn cấp"
 HOTLINE_LABEL = "☎️ Số khẩn cấp"
 ROLES_COMMAND = "Vai trò của tôi"
 ROLES_LABEL = "👤 Vai trò của tôi"
+
+# ---- a private message outside any conversation (`handlers/start.py: understand`) ----------
+THANKS_REPLY = "Không có gì đâu bạn. Khi cần, bạn cứ nhắn cho Bình Yên nhé."
+UNKNOWN_COMMAND = "Mình chưa biết lệnh «{typed}»."
+DID_YOU_MEAN = (
+    "Có phải ý bạn là «{what}»? Nếu đúng, bạn chọn mục đầu tiên bên dưới; nếu không, chọn "
+    "việc khác."
+)
+STORY_OFFER = (
+    "Mình đã giữ lại tin nhắn của bạn. Nếu đây là việc cần báo cho công an, bạn chọn «{label}»: "
+    "không phải gõ lại."
+)
+STORY_OFFER_AFTER_DANGER = (
+    "Khi đã an toàn, bạn có thể gửi nội dung vừa nhắn thành tin báo cho công an, không phải "
+    "gõ lại."
+)
+STORY_LABEL = "📝 Gửi nội dung này thành tin báo"
+# words read, never shown (folded: lower case, no diacritics): a greeting or thanks starts so
+GREETING_WORDS = ("xin chao", "chao", "alo", "a lo", "hello", "hi", "hey", "good morning")
+THANKS_WORDS = ("cam on", "thank", "thanks", "tks", "ok", "oke", "okay", "da",
+                "vang", "duoc roi", "biet roi")
+EMERGENCY_NUMBERS = ("113", "114", "115", "111")

@@ -20,9 +20,12 @@ FLOW_EXPIRED = (
     "Cuộc trò chuyện trước đã để quá lâu nên mình đã xóa phần đang làm dở. "
     "Bạn bắt đầu lại giúp mình nhé."
 )
-UNKNOWN_COMMAND = "Mình chưa biết lệnh này."
 NOT_UNDERSTOOD = "Mình chưa hiểu ý bạn."
-SHORT_HELP = "Gõ /start để xem các việc mình giúp được, hoặc /help để xem hướng dẫn."
+NUMBER_OUTDATED = (
+    "Sau danh sách có số này, mình đã gửi bạn tin nhắn khác, nên chưa làm theo số bạn gõ. "
+    "Bạn chọn lại giúp mình nhé."
+)
+MENU_AFTER = "Bạn chọn một việc bên dưới nhé:"  # under a reply that ends in the menu
 PICK_ONE = "Bạn chọn một trong các mục bên dưới giúp mình nhé."
 EMPTY_TEXT = "Tin nhắn đang trống. Bạn gõ lại giúp mình nhé."
 TOO_LONG = "Tin nhắn dài quá ({length} ký tự). Bạn rút gọn dưới {limit} ký tự giúp mình nhé."
@@ -45,5 +48,8 @@ KIND_WORDS = {
     "location": "vị trí",
     "contact": "số điện thoại",
 }
+CANNOT_READ = "Bình Yên chưa đọc được loại tin nhắn này (tệp, danh thiếp…)."
 KIND_OR = " hoặc "  # between two kinds: "ảnh hoặc video"
 WRONG_KIND = "Bước này cần {wanted}. Bạn gửi lại giúp mình nhé."
+
+TIME_ON_DAY = "{time} ngày {day}"  # how every time with its day is shown: 19:30 ngày 26/06/2026

@@ -30,7 +30,7 @@ STATUS_FOR_RESIDENT: dict[str, str] = {
     TipStatus.ACCEPTED: "Đang được xử lý",
     TipStatus.VERIFYING: "Đang xác minh",
     TipStatus.FORWARDED: "Đã chuyển cơ quan điều tra",
-    TipStatus.HANDLED_HERE: "Công an xã đang giải quyết",
+    TipStatus.HANDLED_HERE: "{police} đang giải quyết",  # the real unit: xã or phường
     TipStatus.CLOSED: "Đã có kết quả",
 }
 STATUS_FOR_OFFICER: dict[str, str] = {
@@ -70,22 +70,23 @@ INVESTIGATION_BODIES: dict[str, str] = {
     "vks": "Viện kiểm sát nhân dân (theo thẩm quyền)",
 }
 EXTENSION_BASES: dict[str, str] = {
-    "complex": "Vụ việc phức tạp (Điều 147 khoản 2 BLTTHS 2015)",
-    "procuracy": "Viện kiểm sát gia hạn (Điều 147 khoản 3 BLTTHS 2015)",
+    "complex": "Vụ việc phức tạp (khoản 2 Điều 147 BLTTHS 2015)",
+    "procuracy": "Viện kiểm sát gia hạn (khoản 3 Điều 147 BLTTHS 2015)",
 }
 
 # ---- the report flow ----------------------------------------------------------------------------
+# what happens and that the resident is safe first; the law short and last
 NOTICE = (
-    "📝 Báo tin tố giác tội phạm\n\n"
-    "Trước khi bắt đầu, bạn đọc qua giúp mình:\n"
-    "• Nội dung bạn gửi được mã hóa và chỉ Công an xã nơi xảy ra sự việc xem được. "
-    "Không có gì được đăng vào nhóm.\n"
-    "• Bạn có thể giấu tên. Ngay cả khi giấu tên, bạn vẫn có thể theo dõi kết quả.\n"
-    "• Nội dung được lưu tối đa {months} tháng sau khi vụ việc kết thúc, rồi xóa.\n"
-    "• Cố ý báo tin sai sự thật là vi phạm pháp luật (Điều 144 Bộ luật Tố tụng hình sự). "
-    "Bạn chỉ báo điều mình thấy hoặc biết nhé.\n\n"
-    "Bình Yên không phải đường dây khẩn cấp. Nếu đang nguy hiểm, hãy gọi ngay 113."
+    "📝 Báo tin cho công an\n\n"
+    "Bạn kể điều mình thấy hoặc biết, Bình Yên chuyển tới công an nơi xảy ra.\n"
+    "• Bạn có thể giấu tên mà vẫn theo dõi được kết quả.\n"
+    "• Chỉ cán bộ công an nhận tin xem được nội dung; không có gì được đăng vào nhóm.\n"
+    "• Nội dung được xóa {kept} sau khi vụ việc kết thúc.\n"
+    "• Đang nguy hiểm thì gọi ngay 113: Bình Yên không phải đường dây khẩn cấp.\n\n"
+    "Cố ý báo tin sai sự thật là vi phạm pháp luật (Điều 144 Bộ luật Tố tụng hình sự)."
 )
+KEPT_YEARS = "{count} năm"
+KEPT_MONTHS = "{count} tháng"
 START = "Bắt đầu"
 CANCEL = "Hủy"
 ASK_CATEGORY = "Việc bạn muốn báo thuộc loại nào?"
@@ -95,21 +96,31 @@ ASK_DESCRIPTION = (
 )
 DESCRIPTION_SHORT = "Phần kể hơi ngắn (dưới 10 ký tự). Bạn kể thêm một chút giúp mình nhé."
 EMERGENCY = (
-    "⚠️ Nếu đang nguy hiểm, hãy gọi ngay 113 (công an), 114 (cứu hỏa), 115 (cấp cứu). "
-    "Bình Yên không phải đường dây khẩn cấp — tin báo ở đây không được xử lý ngay lập tức."
+    "⚠️ Nếu đang nguy hiểm, hãy gọi ngay 113 (công an), 114 (cứu hỏa, cứu nạn, cứu hộ), "
+    "115 (cấp cứu); trẻ em cần giúp đỡ, gọi 111. Bình Yên không phải đường dây khẩn cấp — "
+    "tin báo ở đây không được xử lý ngay lập tức."
 )
+STORY_KEPT = "Mình đã lấy tin nhắn bạn gửi lúc nãy làm phần kể, bạn không phải gõ lại."
 ASK_EVIDENCE = (
     "Bạn có ảnh, video, ghi âm hoặc tài liệu không? Gửi vào đây (tối đa {count} tệp, mỗi tệp "
-    "dưới {mb} MB), rồi bấm Xong. Không có thì bấm Bỏ qua.\n"
+    "dưới {mb} MB), rồi chọn Xong. Không có thì chọn Bỏ qua.\n"
     "Lưu ý: tin nhắn thoại có thể giúp người khác nhận ra giọng bạn."
 )
 EVIDENCE_DONE = "Xong"
 EVIDENCE_SKIP = "Bỏ qua"
 EVIDENCE_RECEIVED = "Đã nhận {count} tệp. Gửi thêm, hoặc chọn Xong để đi tiếp."
-EVIDENCE_FULL = "Đã đủ {count} tệp rồi. Bấm Xong để đi tiếp nhé."
+EVIDENCE_FULL = "Đã đủ {count} tệp rồi. Bạn chọn Xong để đi tiếp nhé."
 EVIDENCE_TOO_BIG = "Tệp này lớn quá (giới hạn {mb} MB). Bạn gửi tệp nhỏ hơn giúp mình nhé."
 EVIDENCE_FAILED = "Mình chưa tải được tệp này. Bạn gửi lại giúp mình nhé."
-EVIDENCE_STICKER = "Nhãn dán không dùng làm bằng chứng được. Bạn gửi ảnh, video hoặc bấm Xong nhé."
+FILES_KEPT_TELL_STORY = (
+    "Mình đã nhận {count} tệp và sẽ gửi kèm tin báo. Bạn kể lại sự việc bằng chữ giúp mình nhé."
+)
+STORY_ADDED = "Mình đã thêm vào phần kể."
+STORY_FULL = (
+    "Phần kể đã dài gần {limit} ký tự nên mình chưa thêm được tin nhắn này. Bạn rút gọn lại, "
+    "hoặc chọn đi tiếp: công an có thể hỏi thêm sau."
+)
+EVIDENCE_STICKER = "Nhãn dán không dùng làm bằng chứng được. Bạn gửi ảnh, video hoặc chọn Xong nhé."
 ASK_COMMUNE = "Việc xảy ra ở xã/phường nào? Chọn bên dưới hoặc gõ tên (tên cũ cũng được)."
 ASK_COMMUNE_TYPED = "Việc xảy ra ở xã/phường nào? Bạn gõ tên xã/phường (tên cũ cũng được)."
 COMMUNE_UNKNOWN_CHOICE = "Không rõ / nơi khác"
@@ -117,16 +128,14 @@ COMMUNE_NOT_FOUND = (
     "Mình chưa tìm thấy xã/phường «{typed}». Bạn gõ lại tên, hoặc chọn «Không rõ / nơi khác»."
 )
 COMMUNE_PICK = "Có vài nơi trùng tên. Bạn chọn đúng nơi giúp mình:"
-ASK_VILLAGE = "Ở thôn, ấp hay khu phố nào của {commune}? Chọn hoặc gõ tên; không rõ thì bấm «Không rõ»."
+ASK_VILLAGE = "Ở thôn, ấp hay khu phố nào của {commune}? Chọn hoặc gõ tên; không rõ thì chọn «Không rõ»."
 VILLAGE_UNKNOWN = "Không rõ"
-VILLAGE_NOT_FOUND = "Mình chưa tìm thấy «{typed}» ở {commune}. Bạn gõ lại, hoặc bấm «Không rõ»."
+VILLAGE_NOT_FOUND = "Mình chưa tìm thấy «{typed}» ở {commune}. Bạn gõ lại, hoặc chọn «Không rõ»."
 ASK_LOCATION = (
-    "Bạn có thể gửi vị trí hoặc gõ địa chỉ cụ thể (số nhà, đường, gần đâu). "
-    "Không muốn thì bấm Bỏ qua.\n"
-    "Lưu ý: nếu bạn đang ở nhà, vị trí hiện tại có thể chỉ đúng nhà bạn."
+    "Địa chỉ cụ thể nơi xảy ra là gì (số nhà, đường, gần đâu)? Không muốn nói thì chọn Bỏ qua."
 )
 LOCATION_SKIP = "Bỏ qua"
-ADDRESS_SHORT = "Địa chỉ ngắn quá. Bạn gõ rõ hơn, gửi vị trí, hoặc bấm Bỏ qua nhé."
+ADDRESS_SHORT = "Địa chỉ ngắn quá. Bạn cho biết rõ hơn, hoặc chọn Bỏ qua nhé."
 ASK_WHEN = "Việc xảy ra khi nào? Chọn bên dưới, hoặc gõ (ví dụ: 20 giờ tối 12/5)."
 WHEN_CHOICES: dict[str, str] = {
     "now": "Đang xảy ra",
@@ -136,6 +145,9 @@ WHEN_CHOICES: dict[str, str] = {
     "days": "Mấy ngày trước",
     "unsure": "Không nhớ rõ",
 }
+# typed (or a Telegram keyboard's «Bỏ qua» pressed) at that step: «Không nhớ rõ»; read, never
+# shown, folded (no diacritics)
+WHEN_UNSURE_WORDS = ("bo qua", "khong nho", "khong biet", "khong ro", "skip")
 ASK_IDENTITY = (
     "Bạn muốn để lại danh tính thế nào?\n"
     "• Giấu tên, vẫn nhận thông báo: công an không biết bạn là ai; Bình Yên vẫn báo cho bạn "
@@ -149,10 +161,10 @@ IDENTITY_CHOICES: dict[str, str] = {
     IdentityMode.ANONYMOUS: "Giấu tên tuyệt đối",
     IdentityMode.PHONE: "Để lại số điện thoại",
 }
-ASK_PHONE = "Bạn bấm nút gửi số điện thoại, hoặc gõ số (ví dụ: 0912 345 678)."
+ASK_PHONE = "Số điện thoại để công an gọi khi cần hỏi thêm là số nào (ví dụ: 0912 345 678)?"
 PHONE_INVALID = "Số điện thoại chưa đúng. Bạn gõ lại giúp mình (ví dụ: 0912 345 678)."
-PHONE_NOT_OWN = "Bạn gửi số của chính mình giúp mình nhé (bấm nút gửi số, hoặc gõ số)."
-REVIEW = "Bạn xem lại trước khi gửi:\n\n{summary}\n\nGửi tin này cho Công an xã?"
+PHONE_NOT_OWN = "Bạn gửi số của chính mình giúp mình nhé."
+REVIEW = "Bạn xem lại trước khi gửi:\n\n{summary}\n\nGửi tin này cho công an?"
 SEND = "✅ Gửi tin báo"
 EDIT = "✏️ Sửa bước trước"
 SUMMARY_LINES = (
@@ -174,21 +186,27 @@ RATE_LIMITED = (
 )
 
 # ---- receipt --------------------------------------------------------------------------------------
+# the code on a line of its own, so a narrow screen never breaks it
 RECEIPT = (
-    "✅ Bình Yên đã nhận tin báo của bạn và chuyển tới Công an {commune}.\n\n"
-    "Mã tiếp nhận: {code}\n"
-    "Bạn giữ mã này để tra cứu: /tracuu {code}\n"
+    "✅ Bình Yên đã nhận tin báo của bạn và chuyển tới {police}.\n\n"
+    "Mã tiếp nhận:\n{code}\n"
+    "Bạn giữ mã này để tra cứu (gõ tracuu và mã).\n"
 )
 RECEIPT_PIN = (
-    "Mã PIN: {pin}\n"
-    "Vì bạn chọn giấu tên tuyệt đối, Bình Yên không giữ liên hệ nào với bạn. Hãy ghi lại cả mã "
-    "và PIN ở nơi an toàn: mất là không tra cứu được.\n"
+    "Mã PIN:\n{pin}\n"
+    "Vì bạn chọn giấu tên tuyệt đối, Bình Yên không giữ liên hệ nào với bạn: mất mã và PIN là "
+    "không tra cứu được. Bạn chụp màn hình tin này, hoặc ghi lại ở nơi an toàn. Nếu người khác "
+    "có thể xem điện thoại của bạn, hãy xóa cuộc trò chuyện này sau khi đã lưu.\n"
+)
+RECEIPT_URGENT = (
+    "⚠️ Nếu việc vẫn đang xảy ra, hãy gọi ngay 113: tin báo ở đây không được xử lý ngay "
+    "lập tức.\n"
 )
 RECEIPT_LINKED = "Khi tin có tiến triển, Bình Yên sẽ nhắn cho bạn.\n"
 RECEIPT_FALLBACK = (
     "✅ Bình Yên đã nhận tin báo của bạn.\n\n"
-    "Mã tiếp nhận: {code}\n"
-    "Bạn giữ mã này để tra cứu: /tracuu {code}\n"
+    "Mã tiếp nhận:\n{code}\n"
+    "Bạn giữ mã này để tra cứu (gõ tracuu và mã).\n"
 )
 FALLBACK_NOTE = (
     "\nLưu ý: {reason}, nên tin được chuyển tới bộ phận điều phối để chuyển tiếp tới nơi có "
@@ -196,19 +214,21 @@ FALLBACK_NOTE = (
 )
 FALLBACK_REASONS = {
     "unknown_place": "nơi xảy ra chưa rõ hoặc nằm ngoài khu vực Bình Yên phục vụ",
-    "no_officer": "Công an xã nơi xảy ra chưa dùng Bình Yên",
+    "no_officer": "công an nơi xảy ra chưa dùng Bình Yên",
 }
 
 # ---- notices to the reporter --------------------------------------------------------------------
 STATUS_CHANGED = "🔔 Tin báo bạn gửi lúc {when} ({category}) có cập nhật: {status}."
 STATUS_NOTE = "\nGhi chú: {note}"
 QUESTION_FOR_REPORTER = (
-    "🔔 Công an xã muốn hỏi thêm về tin báo bạn gửi lúc {when} ({category}):\n\n«{question}»\n\n"
-    "Bấm «Trả lời» (hoặc gõ /traloi) để trả lời. Công an không biết bạn là ai."
+    "🔔 Công an muốn hỏi thêm về tin báo bạn gửi lúc {when} ({category}):\n\n«{question}»\n\n"
+    "Để trả lời, bạn gõ /traloi."
 )
+# only where it is true: not to a reporter who left a phone number
+NAME_KEPT = " Công an không biết bạn là ai."
 ANSWER = "Trả lời"
-ASK_ANSWER = "Bạn gõ câu trả lời, hoặc gửi ảnh/tệp. Công an sẽ không biết bạn là ai."
-ANSWER_SENT = "Đã chuyển câu trả lời của bạn tới Công an xã. Cảm ơn bạn!"
+ASK_ANSWER = "Bạn gõ câu trả lời, hoặc gửi ảnh, tệp."
+ANSWER_SENT = "Đã chuyển câu trả lời của bạn tới công an. Cảm ơn bạn!"
 NO_QUESTION = "Hiện không có câu hỏi nào đang chờ bạn trả lời."
 
 # ---- status lookup ------------------------------------------------------------------------------
@@ -218,6 +238,7 @@ CODE_MALFORMED = (
     "TB, như trong tin xác nhận bạn nhận được."
 )
 ASK_PIN = "Bạn gõ mã PIN 6 số nhận được cùng mã tiếp nhận."
+PIN_MALFORMED = "Mã PIN gồm đúng 6 chữ số (ví dụ: 123456). Bạn gõ lại giúp mình nhé."
 NOT_FOUND = (
     "Không tìm thấy tin báo với mã (và PIN) này. Bạn kiểm tra lại giúp mình nhé "
     "(ví dụ: TB-7K3MQ-9XPA2)."
@@ -235,7 +256,7 @@ STATUS_VIEW = (
     "{history}"
 )
 HISTORY_LINE = "• {when}: {text}"
-PENDING_QUESTIONS = "\nCông an xã có câu hỏi cho bạn:\n{questions}\nBấm «Trả lời» để trả lời."
+PENDING_QUESTIONS = "\nCông an có câu hỏi cho bạn:\n{questions}\nChọn «Trả lời» để trả lời."
 
 # ---- officers -----------------------------------------------------------------------------------
 # An officer's card: the story (what the reporter gave; never changes), then the state (changes
@@ -322,9 +343,9 @@ COMPLEX_NO = "Thông thường (20 ngày)"
 ASK_EXTENSION = "Căn cứ gia hạn tin #{ref} (chỉ được gia hạn một lần, tối đa 2 tháng):"
 ASK_OUTCOME = "Kết quả giải quyết tin #{ref}:"
 ASK_DUPLICATE = "Tin #{ref} trùng với tin nào? Đồng chí gõ số tin (ví dụ: 12)."
-DUPLICATE_INVALID = "Không có tin #{typed} trong hộp thư của đồng chí. Gõ lại số tin giúp tôi."
+DUPLICATE_INVALID = "Không có tin #{typed} trong hộp thư của đồng chí. Gõ lại số tin giúp mình."
 ASK_PUBLIC_NOTE = (
-    "Đồng chí có muốn gửi kèm một ghi chú cho người báo không? Gõ ghi chú, hoặc bấm «Không»."
+    "Đồng chí có muốn gửi kèm một ghi chú cho người báo không? Gõ ghi chú, hoặc chọn «Không»."
 )
 NO_NOTE = "Không"
 ASK_QUESTION = "Đồng chí gõ câu hỏi cho người báo tin #{ref}. Người báo sẽ không biết đồng chí là ai."
@@ -345,8 +366,8 @@ EVIDENCE_LINK = (
     "{minutes} phút: {link}"
 )
 EVIDENCE_ELSEWHERE = (
-    "Tin #{ref} có {count} tệp bằng chứng. Zalo không gửi được tệp, nên đồng chí xem trên "
-    "Telegram (/hopthu {ref}) hoặc nhờ quản trị hệ thống xuất tệp (lệnh: binhyen evidence {ref})."
+    "Tin #{ref} có {count} tệp bằng chứng. Zalo không gửi được tệp và Bình Yên chưa có địa chỉ "
+    "web để mở tệp, nên đồng chí nhờ quản trị hệ thống xuất tệp (lệnh: binhyen evidence {ref})."
 )
 EVIDENCE_CAPTION = "Bằng chứng {index}/{total} của tin #{ref}"
 REMINDER = "⏰ Đồng chí lưu ý: tin #{ref} ({category}) cần {what} trước {when}."
@@ -371,14 +392,13 @@ UNREACHABLE_WHY = {
     "failed": "Bình Yên không gửi được tin nhắn tới các cán bộ",
 }
 UNREACHABLE_FOR_CHIEF = (
-    "⚠️ Chưa cán bộ nào của Công an {commune} nhận được phiếu tin báo #{ref}: {why}. "
+    "⚠️ Chưa cán bộ nào của {police} nhận được phiếu tin báo #{ref}: {why}. "
     "Đề nghị đồng chí xem phiếu dưới đây và phân công xử lý; cán bộ chỉ cần nhắn cho Bình Yên "
     "một tin bất kỳ là nhận được các phiếu đang chờ."
 )
-UNREACHABLE_COMMUNE = "xã"  # the commune's name, when the area tree no longer has it
 UNREACHABLE_FOR_DISPATCHER = (
-    "⚠️ Không đồng chí nào của Công an {commune}, kể cả lãnh đạo, nhận được phiếu tin báo "
-    "#{ref}: {why}. Đề nghị đồng chí liên hệ Công an {commune}{phone} để tin được xử lý kịp "
+    "⚠️ Không đồng chí nào của {police}, kể cả lãnh đạo, nhận được phiếu tin báo "
+    "#{ref}: {why}. Đề nghị đồng chí liên hệ {police}{phone} để tin được xử lý kịp "
     "thời. Tin vẫn thuộc hộp thư của xã; nội dung dưới đây để đồng chí nắm."
 )
 UNREACHABLE_PHONE = " (số {phone})"
@@ -403,7 +423,7 @@ NEXT_PAGE = "Trang sau ▶"
 PREV_PAGE = "◀ Trang trước"
 NOT_POLICE = "Chức năng này dành cho cán bộ Công an xã."
 SETUP_DONE = (
-    "Đã gắn nhóm này làm nhóm trực của Công an {commune}. Nhóm chỉ nhận thông báo ngắn "
+    "Đã gắn nhóm này làm nhóm trực của {police}. Nhóm chỉ nhận thông báo ngắn "
     "(số tin, loại, hạn); chi tiết xem trong tin nhắn riêng."
 )
 SETUP_PRIVATE = "Lệnh /setup dùng trong nhóm trực của Công an xã, không dùng trong tin nhắn riêng."
@@ -424,8 +444,8 @@ STATS_BAD_DATE = (
     "/thongke 01/01/2026 30/06/2026."
 )
 STATS_EVERYWHERE = "toàn hệ thống"  # the scope of a dispatcher who polices no commune
-HOURS = "{count:.1f} giờ"
-DAYS = "{count:.1f} ngày"
+HOURS = "{count} giờ"  # count: a decimal written the Vietnamese way (0,5)
+DAYS = "{count} ngày"
 HISTORY_TITLE = "Lịch sử:"
 HISTORY_ENTRY = "• {when} {label}{actor}"
 HISTORY_ACTOR = " — {name}"
@@ -433,11 +453,11 @@ HISTORY_REPORTER = "người báo"
 RECEIVED_EVENT = "Bình Yên đã nhận tin"  # the first line of a reporter's history
 
 # ---- commands: what the menu and the command list show ---------------------------------------
-REPORT_COMMAND = "Báo tin tố giác tội phạm"
-REPORT_MENU = "📝 Báo tin tố giác"
+REPORT_COMMAND = "Báo tin cho công an"
+REPORT_MENU = "📝 Báo tin cho công an"
 STATUS_COMMAND = "Tra cứu tin báo đã gửi"
 STATUS_MENU = "🔎 Tra cứu tin báo"
-ANSWER_COMMAND = "Trả lời câu hỏi của Công an xã"
+ANSWER_COMMAND = "Trả lời câu hỏi của công an"
 MAILBOX_COMMAND = "Hộp thư tin báo (cán bộ Công an xã)"
 MAILBOX_MENU = "📬 Hộp thư tin báo"
 STATS_COMMAND = "Thống kê tin báo (cán bộ Công an xã)"

@@ -33,10 +33,10 @@ from bot.parse import (
     parse_page,
     parse_ref,
 )
-from bot.services import people
+from bot.services import areas, people
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.tips import TipProblem, access, actions, cards, codes, mailbox, stats, team
-from bot.text import squash
+from bot.text import decimal, squash
 from content import tips as words
 
 PAGE_SIZE = 8
@@ -337,7 +337,9 @@ def _date(text: str, tz: tzinfo) -> datetime | None:
 def _hours(value: float | None) -> str:
     if value is None:
         return "—"
-    return words.HOURS.format(count=value) if value < 48 else words.DAYS.format(count=value / 24)
+    if value < 48:
+        return words.HOURS.format(count=decimal(value))
+    return words.DAYS.format(count=decimal(value / 24))
 
 
 async def statistics(ctx: Ctx, args: str) -> Outcome:
@@ -363,7 +365,7 @@ async def statistics(ctx: Ctx, args: str) -> Outcome:
                             for k, v in sorted(result.by_category.items())) or "—"
     rate = result.resolution_rate
     return Finish(words.STATS.format(
-        scope=", ".join(result.communes) or words.STATS_EVERYWHERE,
+        scope=", ".join(map(areas.in_sentence, result.communes)) or words.STATS_EVERYWHERE,
         start=start.strftime("%d/%m/%Y"),
         end=(end - timedelta(seconds=1)).strftime("%d/%m/%Y"), total=result.total,
         unrouted=result.unrouted, by_status=by_status, by_category=by_category,
@@ -376,7 +378,7 @@ async def statistics(ctx: Ctx, args: str) -> Outcome:
 
 async def setup(ctx: Ctx, _args: str) -> Outcome:
     commune = await team.bind(ctx.session, ctx.chat, ctx.person, ctx.now)
-    return Finish(words.SETUP_DONE.format(commune=commune))
+    return Finish(words.SETUP_DONE.format(police=areas.police_of(commune)))
 
 
 POLICE_MENU = frozenset({Role.POLICE_OFFICER, Role.POLICE_CHIEF, Role.DISPATCHER})

@@ -9,6 +9,7 @@ Every sentence shown is in `content.tips`.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.flows import (
     Answer,
@@ -30,13 +31,22 @@ from bot.services import areas
 from bot.services.errors import InvalidInput
 from bot.services.tips import intake
 from bot.services.tips.sealed import Draft
+from bot.text import fold, thousands
 from content import texts
 from content import tips as words
 
+NAME = "baotin"  # the command that starts a report
 report = Flow("report")
 PHONE = re.compile(r"^(?:\+?84|0)[\s.-]?(?:\d[\s.-]?){8,10}$")
 UNKNOWN = "unknown"
+MIN_DESCRIPTION = 10  # characters
+NOW = "now"  # «Đang xảy ra»: the emergency numbers come first
 EVIDENCE_KINDS = frozenset(MEDIA_KINDS | {InputKind.STICKER})
+STORY_INPUT = frozenset(MEDIA_KINDS | {InputKind.TEXT})  # a photo sent first is kept too
+EVIDENCE_INPUT = frozenset(EVIDENCE_KINDS | {InputKind.TEXT})  # words: more of the story
+# a story may come in several messages; together at most this long (one message of any
+# messenger is shorter, so a single message is never refused for its length)
+MAX_STORY = 12_000
 
 
 def _choices(mapping: dict[str, str]) -> tuple[Choice, ...]:
@@ -54,7 +64,10 @@ async def begin(ctx: Ctx, _args: str) -> Outcome:
 
 @report.ask("notice")
 async def ask_notice(ctx: Ctx) -> Prompt:
-    text = words.NOTICE.format(months=ctx.rt.settings.tip_retention_months)
+    months = ctx.rt.settings.tip_retention_months
+    kept = (words.KEPT_YEARS.format(count=months // 12) if months % 12 == 0
+            else words.KEPT_MONTHS.format(count=months))
+    text = words.NOTICE.format(kept=kept)
     return Prompt(text, (Choice("start", words.START), Choice("cancel", words.CANCEL)))
 
 
@@ -75,18 +88,29 @@ async def ask_category(ctx: Ctx) -> Prompt:
 async def answer_category(ctx: Ctx, answer: Answer) -> Outcome:
     assert answer.choice is not None
     ctx.data["category"] = answer.choice.id
+    if len(ctx.data.get("description") or "") >= MIN_DESCRIPTION:  # written before the report
+        return Goto("evidence", notice=words.STORY_KEPT)
     return Goto("description")
 
 
 @report.ask("description")
 async def ask_description(ctx: Ctx) -> Prompt:
-    return Prompt(words.ASK_DESCRIPTION)
+    return Prompt(words.ASK_DESCRIPTION, accepts=STORY_INPUT, max_text=MAX_STORY)
 
 
 @report.answer("description")
 async def answer_description(ctx: Ctx, answer: Answer) -> Outcome:
+    """The story; a file sent first is kept as evidence (its caption, if long enough, is the
+    story), and the story is still asked for."""
+    if answer.kind in MEDIA_KINDS:
+        refused = _keep_files(ctx, answer)
+        if refused is not None:
+            return refused
+        if len(answer.text.strip()) < MIN_DESCRIPTION:
+            count = len(ctx.data["evidence"])
+            return Retry(words.FILES_KEPT_TELL_STORY.format(count=count))
     text = answer.text.strip()
-    if len(text) < 10:
+    if len(text) < MIN_DESCRIPTION:
         return Retry(words.DESCRIPTION_SHORT)
     ctx.data["description"] = text
     ctx.data["urgent"] = intake.sounds_urgent(text)
@@ -98,18 +122,34 @@ async def ask_evidence(ctx: Ctx) -> Prompt:
     stored = ctx.data.get("evidence") or []
     if stored:  # after each file: short, with the way forward
         return Prompt(words.EVIDENCE_RECEIVED.format(count=len(stored)),
-                      (Choice("done", words.EVIDENCE_DONE),), accepts=EVIDENCE_KINDS)
+                      (Choice("done", words.EVIDENCE_DONE),), accepts=EVIDENCE_INPUT,
+                      max_text=MAX_STORY)
     text = words.ASK_EVIDENCE.format(count=intake.MAX_EVIDENCE,
                                      mb=int(ctx.rt.settings.max_download_mb))
-    return Prompt(text, (Choice("done", words.EVIDENCE_SKIP),), accepts=EVIDENCE_KINDS)
+    return Prompt(text, (Choice("done", words.EVIDENCE_SKIP),), accepts=EVIDENCE_INPUT,
+                  max_text=MAX_STORY)
 
 
 @report.answer("evidence")
 async def answer_evidence(ctx: Ctx, answer: Answer) -> Outcome:
+    """Files, until «Xong»; words typed here are more of the story, never dropped."""
     if answer.choice is not None:
         return Goto("commune")
     if answer.kind is InputKind.STICKER:
         return Retry(words.EVIDENCE_STICKER)
+    if answer.kind is InputKind.TEXT:
+        return _add_to_story(ctx, answer.text, "evidence")
+    refused = _keep_files(ctx, answer)
+    if refused is not None:
+        return refused
+    if answer.text.strip():  # a caption: more of the story
+        return _add_to_story(ctx, answer.text, "evidence")
+    return Goto("evidence")
+
+
+def _keep_files(ctx: Ctx, answer: Answer) -> Outcome | None:
+    """Keep the files of this message as evidence; an outcome when the step should not go
+    on (a file refused, or the rest of an album, answered once)."""
     stored: list[int] = ctx.data.setdefault("evidence", [])
     mb = int(ctx.rt.settings.max_download_mb)
     for attachment in answer.incoming.attachments:
@@ -127,7 +167,21 @@ async def answer_evidence(ctx: Ctx, answer: Answer) -> Outcome:
         if album and ctx.data.get("album") == album:
             return Stay()  # one reply per album, not one per photo
         ctx.data["album"] = album
-    return Goto("evidence")
+    return None
+
+
+def _add_to_story(ctx: Ctx, text: str, step: str) -> Outcome:
+    """More of the story, told in another message: added, and the step asked again. Words of
+    danger in it bring the emergency numbers, as in the first part."""
+    story = ctx.data["description"]
+    text = text.strip()
+    if len(story) + 1 + len(text) > MAX_STORY:
+        return Retry(words.STORY_FULL.format(limit=thousands(MAX_STORY)))
+    ctx.data["description"] = f"{story}\n{text}"
+    if not ctx.data.get("urgent") and intake.sounds_urgent(text):
+        ctx.data["urgent"] = True
+        return Goto(step, notice=f"{words.EMERGENCY}\n\n{words.STORY_ADDED}")
+    return Goto(step, notice=words.STORY_ADDED)
 
 
 # ---- where ------------------------------------------------------------------------------------
@@ -172,7 +226,7 @@ async def _commune_chosen(ctx: Ctx, commune_id: int) -> Outcome:
 async def ask_village(ctx: Ctx) -> Prompt:
     villages = await intake.villages_to_offer(ctx.session, ctx.data["commune_id"])
     choices = tuple(Choice(str(a.id), a.name) for a in villages.listed)
-    return Prompt(words.ASK_VILLAGE.format(commune=villages.commune),
+    return Prompt(words.ASK_VILLAGE.format(commune=areas.in_sentence(villages.commune)),
                   (*choices, Choice(UNKNOWN, words.VILLAGE_UNKNOWN)), columns=2,
                   accepts=frozenset({InputKind.TEXT}))
 
@@ -221,6 +275,11 @@ async def ask_when(ctx: Ctx) -> Prompt:
 @report.answer("when")
 async def answer_when(ctx: Ctx, answer: Answer) -> Outcome:
     ctx.data["when"] = answer.choice.label if answer.choice else answer.text.strip()[:200]
+    if answer.choice is None and fold(answer.text) in words.WHEN_UNSURE_WORDS:
+        ctx.data["when"] = words.WHEN_CHOICES["unsure"]  # «bỏ qua»: a time, not those words
+    if answer.choice is not None and answer.choice.id == NOW:
+        ctx.data["urgent"] = True
+        return Goto("identity", notice=words.EMERGENCY)
     return Goto("identity")
 
 
@@ -319,7 +378,10 @@ def _receipt(submitted: intake.Submitted) -> str:
         text = words.RECEIPT_FALLBACK.format(code=submitted.code)
     else:
         assert submitted.routing.commune is not None
-        text = words.RECEIPT.format(code=submitted.code, commune=submitted.routing.commune.name)
+        text = words.RECEIPT.format(code=submitted.code,
+                                    police=areas.police_of(submitted.routing.commune.name))
+    if submitted.tip.urgent:
+        text += words.RECEIPT_URGENT
     if submitted.pin:
         text += words.RECEIPT_PIN.format(pin=submitted.pin)
     elif submitted.tip.identity_mode != IdentityMode.ANONYMOUS:
@@ -329,6 +391,12 @@ def _receipt(submitted: intake.Submitted) -> str:
     return text.rstrip()
 
 
+def story_handover(text: str, *, urgent: bool) -> dict[str, dict[str, Any]]:
+    """What a report started from a story written before it begins with (`Finish.handover`):
+    the story itself, so the resident never types it again."""
+    return {report.name: {"description": text.strip(), "urgent": urgent}}
+
+
 def register(registry: Registry) -> None:
     registry.flow(report)
 
@@ -336,6 +404,6 @@ def register(registry: Registry) -> None:
         return StartFlow("report")
 
     registry.command(Command(
-        "baotin", start_report, words.REPORT_COMMAND, aliases=("tip", "báo tin"),
+        NAME, start_report, words.REPORT_COMMAND, aliases=("tip", "báo tin"),
         private_only=True, menu_label=words.REPORT_MENU, menu_rank=10,
     ))

@@ -1,23 +1,24 @@
-"""Welcome, menu, help, emergency numbers, my roles, and invite redemption (`/start <mã mời>`).
+"""Welcome, menu, help, emergency numbers, my roles, invite redemption (`/start <mã mời>`), and
+the answer to whatever else a person writes privately (`understand`): nothing is a dead end.
 
 Every sentence a user reads here is in `content.start` (role names in `content.people`), except
-the note on Zalo's contact window for those who get tip cards (`content.tips.KEEP_IN_TOUCH`).
+the note on Zalo's contact window for those who get tip cards (`content.tips.KEEP_IN_TOUCH`)
+and the emergency numbers of a report (`content.tips.EMERGENCY`).
 """
 
 from __future__ import annotations
 
 from bot.clock import format_local
 from bot.flows import Command, Ctx, Finish, Outcome, Registry, RunCommand, command_choice
-from bot.messages import Prompt
+from bot.messages import MAX_CHOICE_ID_BYTES, Choice, Prompt
 from bot.models import Role
-from bot.services import people
+from bot.services import areas, freetext, people
+from bot.services.tips import intake
 from content import people as people_words
 from content import start as words
+from content import texts
 from content import tips as tip_words
-
-
-def _menu_prompt(registry: Registry, roles: set[Role], title: str) -> Prompt:
-    return Prompt(title, tuple(command_choice(c) for c in registry.menu(roles)))
+from handlers import report
 
 
 def register(registry: Registry) -> None:
@@ -30,10 +31,10 @@ def register(registry: Registry) -> None:
             return RunCommand(linked.name)  # a deep link such as ?start=vaitro
         if payload:
             return await _redeem(ctx, payload)
-        return Finish(_menu_prompt(registry, await ctx.roles(), words.WELCOME))
+        return Finish(registry.menu_prompt(await ctx.roles(), words.WELCOME))
 
     async def menu(ctx: Ctx, _args: str) -> Outcome:
-        return Finish(_menu_prompt(registry, await ctx.roles(), words.MENU_TITLE))
+        return Finish(registry.menu_prompt(await ctx.roles(), words.MENU_TITLE))
 
     async def help_(ctx: Ctx, _args: str) -> Outcome:
         return Finish(words.HELP + _keep_in_touch(ctx, await ctx.roles()))
@@ -41,7 +42,7 @@ def register(registry: Registry) -> None:
     async def hotline(ctx: Ctx, _args: str) -> Outcome:
         communes = await people.communes_of(ctx.session, ctx.person.id, ctx.chat, ctx.now)
         lines = [words.HOTLINE] + [
-            words.HOTLINE_COMMUNE.format(phone=area.police_phone, name=area.name)
+            words.HOTLINE_COMMUNE.format(phone=area.police_phone, police=areas.police_of(area.name))
             for area in communes if area.police_phone]
         return Finish("\n".join(lines))
 
@@ -67,6 +68,66 @@ def register(registry: Registry) -> None:
                              menu_label=words.HOTLINE_LABEL, menu_rank=60))
     registry.command(Command("vaitro", my_roles, words.ROLES_COMMAND, aliases=("roles",),
                              private_only=True, menu_label=words.ROLES_LABEL, menu_rank=80))
+
+    @registry.fallback
+    async def understand(ctx: Ctx, text: str) -> Outcome:
+        """In order: danger first (an emergency number alone, words of danger), a story kept
+        as the start of a report, a command typed a little wrong, a greeting (or a first
+        message ever), thanks; anything else is not understood. All but thanks end in the
+        menu."""
+        roles = await ctx.roles()
+        if text.startswith("/"):
+            typed, _, args = text[1:].partition(" ")
+            meant = freetext.typo_of(typed, registry.keys_for(roles))
+            if meant is not None:
+                return _did_you_mean(registry, roles, registry.keys_for(roles)[meant], args)
+            lead = words.UNKNOWN_COMMAND.format(typed=text.split()[0][:30])
+            return Finish(registry.menu_prompt(roles, f"{lead}\n{texts.MENU_AFTER}"))
+        if freetext.emergency_number(text):
+            return await hotline(ctx, "")
+        urgent = intake.sounds_urgent(text)
+        if urgent or freetext.story(text):
+            lead = (tip_words.EMERGENCY + "\n\n" + words.STORY_OFFER_AFTER_DANGER if urgent
+                    else words.STORY_OFFER.format(label=words.STORY_LABEL))
+            others = [command_choice(c) for c in registry.menu(roles) if c.name != report.NAME]
+            offer = Prompt(lead, (Choice(f"/{report.NAME}", words.STORY_LABEL), *others))
+            return Finish(offer, handover=report.story_handover(text, urgent=urgent))
+        meant = _meant(text, registry.keys_for(roles))
+        if meant is not None:
+            command, args = meant
+            return _did_you_mean(registry, roles, command, args)
+        if freetext.greeting(text) or ctx.first_contact:
+            return Finish(registry.menu_prompt(roles, words.WELCOME))
+        if freetext.thanks(text):
+            return Finish(words.THANKS_REPLY)
+        return Finish(registry.menu_prompt(roles, f"{texts.NOT_UNDERSTOOD}\n{texts.MENU_AFTER}"))
+
+
+def _meant(text: str, keys: dict[str, Command]) -> tuple[Command, str] | None:
+    """The command a short message most likely means: its first word or two a slip away from
+    one ("tracu TB-…", "bao tn"), or a command's words inside it ("làm sao để báo tin?")."""
+    typed = text.split()
+    if not typed or len(typed) >= freetext.STORY_WORDS:
+        return None
+    for count in (2, 1):
+        if len(typed) >= count:
+            key = freetext.typo_of("".join(typed[:count]), keys)
+            if key is not None:
+                return keys[key], " ".join(typed[count:])
+    key = freetext.contained(text, keys)
+    return (keys[key], "") if key is not None else None
+
+
+def _did_you_mean(registry: Registry, roles: set[Role], command: Command, args: str
+                  ) -> Finish:
+    """Ask before running a guessed command: an officer's action must never run on a guess."""
+    choice_id = f"/{command.name} {args}".strip()
+    if len(choice_id.encode()) > MAX_CHOICE_ID_BYTES:
+        choice_id = f"/{command.name}"
+    guessed = Choice(choice_id, command.menu_label or f"/{command.name} {args}".strip()[:40])
+    others = [command_choice(c) for c in registry.menu(roles) if c.name != command.name]
+    return Finish(Prompt(words.DID_YOU_MEAN.format(what=command.description),
+                         (guessed, *others)))
 
 
 async def _redeem(ctx: Ctx, token: str) -> Outcome:

@@ -23,6 +23,7 @@ from bot.flows import (
 from bot.messages import MEDIA_KINDS, Choice, InputKind, Prompt
 from bot.parse import looks_like_number, parse_ref
 from bot.services.tips import cards, codes, followup, lookup
+from bot.text import squash
 from content import tips as words
 
 status = Flow("status")
@@ -37,14 +38,16 @@ def _view(ctx: Ctx, view: followup.StatusView) -> str:
         if event.kind == "received":
             text = words.RECEIVED_EVENT
         else:
-            text = words.STATUS_FOR_RESIDENT.get(event.to_status or "", "")
+            text = words.STATUS_FOR_RESIDENT.get(event.to_status or "", "").format(
+                police=view.police)
         lines.append(words.HISTORY_LINE.format(when=format_local(event.at, tz), text=text))
     if view.outcome:
         lines.append(words.OUTCOMES_FOR_RESIDENT[view.outcome])
     text = words.STATUS_VIEW.format(
         when=format_local(view.created_at, tz),
         category=words.CATEGORIES.get(view.category, view.category),
-        status=words.STATUS_FOR_RESIDENT[view.status], history="\n".join(lines))
+        status=words.STATUS_FOR_RESIDENT[view.status].format(police=view.police),
+        history="\n".join(lines))
     if view.questions:
         asked = "\n".join(f"«{question}»" for question in view.questions)
         text += words.PENDING_QUESTIONS.format(questions=asked)
@@ -90,7 +93,17 @@ async def ask_code(ctx: Ctx) -> Prompt:
 
 @status.answer("code")
 async def answer_code(ctx: Ctx, answer: Answer) -> Outcome:
-    return await _check(ctx, answer.text.strip(), None)
+    return await _check(ctx, _without_command(answer.text), None)
+
+
+def _without_command(typed: str) -> str:
+    """The code as typed, without the command word a resident types again after a typo
+    ("tracuu TB-…", "/tra cứu TB-…")."""
+    words_in = typed.strip().lstrip("/").split()
+    for count in (2, 1):
+        if len(words_in) > count and squash(" ".join(words_in[:count])) in LOOKUP.keys:
+            return " ".join(words_in[count:])
+    return typed.strip()
 
 
 @status.ask("pin")
@@ -100,7 +113,10 @@ async def ask_pin(ctx: Ctx) -> Prompt:
 
 @status.answer("pin")
 async def answer_pin(ctx: Ctx, answer: Answer) -> Outcome:
-    return await _check(ctx, ctx.data["code"], answer.text.strip())
+    pin = codes.canonical_pin(answer.text)
+    if pin is None:  # no PIN has this shape: a slip, not a guess, and not counted as one
+        return Retry(words.PIN_MALFORMED)
+    return await _check(ctx, ctx.data["code"], pin)
 
 
 @status.ask("view")
@@ -116,7 +132,8 @@ async def answer_view(ctx: Ctx, answer: Answer) -> Outcome:
 
 
 async def _ask_answer(ctx: Ctx) -> Prompt:
-    return Prompt(words.ASK_ANSWER, accepts=ANSWER_KINDS)
+    kept = await followup.name_kept(ctx.session, ctx.data["tip_id"])
+    return Prompt(words.ASK_ANSWER + (words.NAME_KEPT if kept else ""), accepts=ANSWER_KINDS)
 
 
 async def _take_answer(ctx: Ctx, answer: Answer) -> Outcome:
@@ -152,12 +169,17 @@ answering.ask("answer")(_ask_answer)
 answering.answer("answer")(_take_answer)
 
 
+async def start_status(ctx: Ctx, args: str) -> Outcome:
+    return StartFlow("status", args)
+
+
+LOOKUP = Command("tracuu", start_status, words.STATUS_COMMAND, aliases=("status", "tra cứu"),
+                 private_only=True, menu_label=words.STATUS_MENU, menu_rank=20)
+
+
 def register(registry: Registry) -> None:
     registry.flow(status)
     registry.flow(answering)
-
-    async def start_status(ctx: Ctx, args: str) -> Outcome:
-        return StartFlow("status", args)
 
     async def start_answer(ctx: Ctx, args: str) -> Outcome:
         return StartFlow("answer", args)
@@ -165,10 +187,7 @@ def register(registry: Registry) -> None:
     async def answer_button(ctx: Ctx, value: str) -> Outcome:
         return StartFlow("answer", value)
 
-    registry.command(Command(
-        "tracuu", start_status, words.STATUS_COMMAND, aliases=("status", "tra cứu"),
-        private_only=True, menu_label=words.STATUS_MENU, menu_rank=20,
-    ))
+    registry.command(LOOKUP)
     registry.command(Command("traloi", start_answer, words.ANSWER_COMMAND,
                              aliases=("trả lời",), private_only=True))
     registry.callback(cards.ANSWER_TOKEN, answer_button)

@@ -189,6 +189,11 @@ def typed_number(text: str) -> int | None:
     return int(number.group(1)) if number else None
 
 
+def is_number(text: str) -> bool:
+    """A bare number as a text-only messenger's choices are answered: "2", "2.", "2)"."""
+    return typed_number(text) is not None
+
+
 def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
     """Which choice a typed answer means: "2", "2.", "2)" or the label, diacritics optional."""
     if not choices:

@@ -95,6 +95,7 @@ CAPABILITIES = Capabilities(
     edits=True, sends_files=True,
 )
 CHOSEN_MARK = "\n\n» {label}"
+REMOVE_KEYBOARD = {"remove_keyboard": True}
 EVIDENCE_PARAM = "_evidence"
 MEDIA_METHODS = {"photo": "sendPhoto", "video": "sendVideo", "voice": "sendVoice",
                  "audio": "sendAudio", "document": "sendDocument"}
@@ -144,16 +145,26 @@ class TelegramRenderer:
     def render(self, message: Outgoing) -> list[PlatformRequest]:
         if message.edit_of is not None:
             return self._edit(message)
+        if message.request is not None:  # how to answer here: type, or the button
+            hint = channel_words.REQUEST_HINTS[message.request]
+            message = replace(message, text=f"{message.text.rstrip()}\n\n{hint}")
         markup = self.markup(message)
+        closing: list[PlatformRequest] = []
+        if message.close_request and markup is None:
+            markup = REMOVE_KEYBOARD
+        elif message.close_request and "inline_keyboard" in markup:
+            # one markup a message: the reply keyboard goes with a short line of its own
+            closing = [PlatformRequest("sendMessage", {"text": channel_words.REQUEST_CLOSED,
+                                                       "reply_markup": REMOVE_KEYBOARD})]
         if len(message.attachments) > 1:
-            return self._with_markup(self._album(message, markup is None), markup)
+            return closing + self._with_markup(self._album(message, markup is None), markup)
         if message.attachments:
             caption, *texts = split_text(message.text, MAX_TEXT, first_limit=MAX_CAPTION) or [""]
             requests = [self._file(message.attachments[0], caption)]
         else:
             texts, requests = split_text(message.text, MAX_TEXT), []
         requests += [PlatformRequest("sendMessage", {"text": text}) for text in texts]
-        return self._with_markup(requests, markup)
+        return closing + self._with_markup(requests, markup)
 
     def _edit(self, message: Outgoing) -> list[PlatformRequest]:
         """The first part replaces the old text (a message keeps its place in the chat); what
@@ -214,10 +225,10 @@ class TelegramRenderer:
 
     @staticmethod
     def markup(message: Outgoing) -> dict[str, Any] | None:
-        if message.request is not None:
-            rows = [[{"text": channel_words.REQUEST_BUTTONS[message.request],
-                      f"request_{message.request.value}": True}]]
-            rows += [[{"text": choice.label}] for choice in message.choices]
+        if message.request is not None:  # a choice ("Bỏ qua") first, the share button last
+            rows = [[{"text": choice.label}] for choice in message.choices]
+            rows += [[{"text": channel_words.REQUEST_BUTTONS[message.request],
+                       f"request_{message.request.value}": True}]]
             return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
         if message.choices:
             columns = max(1, message.columns)

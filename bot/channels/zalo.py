@@ -64,7 +64,6 @@ from bot.messages import Attachment, ChatType, Incoming, InputKind, Outgoing, Pl
 from bot.models import ChatKind
 from bot.runtime import ChannelParts, Runtime
 from bot.services import evidence, inbox_store, meta, outbox, people
-from content import channels as channel_words
 from content.texts import INTERNAL_ERROR
 from scheduler.lease import LeaseKeeper
 from scheduler.limits import Limits
@@ -365,11 +364,7 @@ class ZaloChannel(Channel):
                 replace(a, evidence_id=files.get(a.file_ref, (None, None))[0],
                         problem=files.get(a.file_ref, (None, "failed"))[1])
                 for a in incoming.attachments))
-        if incoming.kind is InputKind.OTHER:
-            _, chat = await people.touch(session, self.rt, incoming)
-            await outbox.enqueue(session, self.rt, chat, Outgoing(channel_words.UNSUPPORTED))
-            return
-        await self.engine.handle(session, incoming)
+        await self.engine.handle(session, incoming)  # a file or a contact card too: see flows
 
     async def apologise(self, session: AsyncSession, payload: dict[str, Any]) -> None:
         incoming = _incoming(payload, "")

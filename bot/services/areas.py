@@ -26,6 +26,28 @@ from bot.text import fold
 from content import areas as words
 
 ALIAS_SEPARATORS = (";", "|")
+
+
+def in_sentence(name: str) -> str:
+    """An area's name as Vietnamese writes it inside a sentence, its unit word in lower case:
+    «Xã Bình Yên» → «xã Bình Yên» (as in «Công an xã Bình Yên», «Thôn Đông, xã Bình Yên»)."""
+    for word in words.UNIT_WORDS:
+        if name.startswith(word + " "):
+            return word.lower() + name[len(word):]
+    return name
+
+
+def police_of(name: str) -> str:
+    """The police of a commune or ward by its area's name: «Xã Bình Yên» → «Công an xã Bình
+    Yên», «Phường Bến Thành» → «Công an phường Bến Thành»."""
+    return words.POLICE_OF.format(place=in_sentence(name))
+
+
+async def police_for(session: AsyncSession, area_id: int | None) -> str:
+    """`police_of` the area with this id («Công an xã» when there is none)."""
+    found = await info(session, area_id) if area_id is not None else None
+    return police_of(found.name if found else words.UNKNOWN_UNIT)
+
 TRUE_WORDS = {"1", "true", "yes", "co", "x"}
 
 
@@ -228,8 +250,9 @@ async def chain(session: AsyncSession, area_id: int) -> list[AreaInfo]:
 
 async def place_name(session: AsyncSession, area_id: int) -> str:
     """How a place is named to people: the area and those above it, without the province
-    (everyone here knows it): "Thôn Đông, Xã Bình Yên"."""
-    return ", ".join(a.name for a in await chain(session, area_id) if a.level != "province")
+    (everyone here knows it): "Thôn Đông, xã Bình Yên"."""
+    names = [a.name for a in await chain(session, area_id) if a.level != "province"]
+    return ", ".join(names[:1] + [in_sentence(name) for name in names[1:]])
 
 
 async def enclosing_info(session: AsyncSession, area_id: int, level: str) -> AreaInfo | None:

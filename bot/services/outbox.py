@@ -23,6 +23,7 @@ from bot.models import (
     LANE_PRIORITY,
     Broadcast,
     Chat,
+    FlowState,
     Lane,
     Meta,
     OutboxMessage,
@@ -133,8 +134,17 @@ async def enqueue_many(
     session: AsyncSession, rt: Runtime, messages: Sequence[tuple[Chat, Outgoing]],
     *, lane: Lane = Lane.INTERACTIVE,
 ) -> list[list[int]]:
-    """Render and queue several messages in one statement; per message, its rows' ids."""
+    """Render and queue several messages in one statement; per message, its rows' ids.
+
+    A message with choices to a text-only messenger is numbered: from then on, a bare number
+    must not answer the numbers of a conversation asked before it (see `bot.flows`), so each
+    such chat's stored conversation moves to a new version."""
     rendered = [(chat, render(rt, chat, message)) for chat, message in messages]
+    numbered = {chat.id for chat, message in messages
+                if message.choices and not rt.parts(chat.channel).capabilities.buttons}
+    if numbered:
+        await session.execute(update(FlowState).where(FlowState.chat_id.in_(numbered))
+                              .values(version=FlowState.version + 1))
     ids = await enqueue_requests(
         session, rt, [(chat, request) for chat, requests in rendered for request in requests],
         lane=lane)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -151,9 +151,22 @@ def seen_day(now: datetime) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+class Touched(NamedTuple):
+    person: Person
+    chat: Chat
+    first: bool  # the person's first message ever: the bot did not know them
+
+
 async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple[Person, Chat]:
-    """Find or create the person and the chat an incoming event came from. Whatever waited
-    for them to write (`OutboxStatus.WAITING`) is queued again, in this transaction."""
+    """Find or create the person and the chat an incoming event came from (see `arrive`)."""
+    person, chat, _ = await arrive(session, rt, incoming)
+    return person, chat
+
+
+async def arrive(session: AsyncSession, rt: Runtime, incoming: Incoming) -> Touched:
+    """Find or create the person and the chat an incoming event came from, and say whether
+    the person is new. Whatever waited for them to write (`OutboxStatus.WAITING`) is queued
+    again, in this transaction."""
     now = rt.clock.now()
     kind = ChatKind.PRIVATE if incoming.chat_type is ChatType.PRIVATE else ChatKind.GROUP
     ref = user_ref(rt, incoming.channel, incoming.user_id)
@@ -177,6 +190,7 @@ async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple
         chat = await ensure_chat(
             session, rt, incoming.channel, incoming.chat_id, kind, incoming.chat_title
         )
+    first = person is None
     if person is None:
         person = Person(
             channel=incoming.channel,
@@ -207,7 +221,7 @@ async def touch(session: AsyncSession, rt: Runtime, incoming: Incoming) -> tuple
         set_committed_value(chat, "waiting_contact", False)
     if person.id is None:
         await session.flush()
-    return person, chat
+    return Touched(person, chat, first)
 
 
 def display_name(rt: Runtime, person: Person) -> str:

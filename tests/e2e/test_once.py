@@ -255,4 +255,4 @@ async def test_an_action_begun_before_another_officer_closed_the_tip_is_told_so(
     assert [e.kind for e in await events(h)].count("close") == 1
     assert await h.seen(RESIDENT) == []  # told once, by the chief's close
     await h.say(OFFICER, "xin chào")  # the action is over: this is not its answer
-    assert (await h.last_text(OFFICER)).startswith("Mình chưa hiểu ý bạn.")
+    assert (await h.last_text(OFFICER)).startswith("Chào bạn, mình là Bình Yên")

@@ -39,7 +39,7 @@ async def test_start_shows_a_menu_whose_buttons_work(harness: Harness) -> None:
     await harness.send(RESIDENT, "/start")
     welcome = (await harness.bot_messages(RESIDENT.id))[-1]
     assert welcome["text"].startswith("Chào bạn, mình là Bình Yên")
-    assert harness.buttons(welcome) == ["📝 Báo tin tố giác", "🔎 Tra cứu tin báo", "☎️ Số khẩn cấp",
+    assert harness.buttons(welcome) == ["📝 Báo tin cho công an", "🔎 Tra cứu tin báo", "☎️ Số khẩn cấp",
                                         "❓ Hướng dẫn", "👤 Vai trò của tôi"]
 
     await harness.press(RESIDENT, "☎️ Số khẩn cấp")
@@ -75,7 +75,7 @@ async def test_invite_is_redeemed_once(harness: Harness) -> None:
     await harness.send(OFFICER, "/vaitro")
     assert "cán bộ Công an xã — Xã Bình Yên" in await harness.last_text(OFFICER)
     await harness.send(OFFICER, "/hotline")
-    assert "0123 456 789 — Công an Xã Bình Yên" in await harness.last_text(OFFICER)
+    assert "0123 456 789 — Công an xã Bình Yên" in await harness.last_text(OFFICER)
 
 
 async def test_expired_revoked_and_unknown_invites_change_nothing(harness: Harness) -> None:
@@ -98,13 +98,14 @@ async def test_expired_revoked_and_unknown_invites_change_nothing(harness: Harne
     assert (await harness.last_text(RESIDENT)).startswith(start.NO_ROLES)
 
 
-async def test_unknown_input_in_private_gets_short_help(harness: Harness) -> None:
-    await harness.send(RESIDENT, "alo alo")
-    assert await harness.last_text(RESIDENT) == f"{texts.NOT_UNDERSTOOD} {texts.SHORT_HELP}"
+async def test_unknown_input_in_private_gets_the_menu(harness: Harness) -> None:
     await harness.send(RESIDENT, "/khongcolenhnay")
-    assert await harness.last_text(RESIDENT) == f"{texts.UNKNOWN_COMMAND} {texts.SHORT_HELP}"
+    reply = (await harness.bot_messages(RESIDENT.id))[-1]
+    assert reply["text"] == start.UNKNOWN_COMMAND.format(typed="/khongcolenhnay") + "\n" \
+        + texts.MENU_AFTER
+    assert harness.buttons(reply)[0] == "📝 Báo tin cho công an"
     await harness.send(RESIDENT, "x" * 4096)
-    assert await harness.last_text(RESIDENT) == f"{texts.NOT_UNDERSTOOD} {texts.SHORT_HELP}"
+    assert (await harness.last_text(RESIDENT)).startswith(texts.NOT_UNDERSTOOD)
 
 
 async def test_commands_typed_without_slash_or_diacritics(harness: Harness) -> None:

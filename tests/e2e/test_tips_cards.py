@@ -117,7 +117,7 @@ async def report(h: Harness, *, description: str, address: str, when: str,
     if identity == "Để lại số điện thoại":
         await h.say(RESIDENT, "0912 345 678")
     await h.choose(RESIDENT, "✅ Gửi tin báo")
-    assert "Mã tiếp nhận: TB-" in await h.last_text(RESIDENT)
+    assert "Mã tiếp nhận:\nTB-" in await h.last_text(RESIDENT)
 
 
 def fits(h: Harness, texts: list[str]) -> None:
@@ -158,7 +158,7 @@ async def test_the_longest_tip_with_the_most_history_reaches_every_officer_whole
         texts = await h.seen(officer)
         fits(h, texts)
         assert len(texts) >= (4 if h.zalo else 2)
-        assert texts[0].startswith("📥 Tin báo #1 — Ma túy\nNơi xảy ra: Thôn Đông, Xã Bình Yên")
+        assert texts[0].startswith("📥 Tin báo #1 — Ma túy\nNơi xảy ra: Thôn Đông, xã Bình Yên")
         assert [t.split("\n")[0] for t in texts[1:-1]] == [
             f"📥 Tin báo #1 (tiếp, {i}/{len(texts) - 1})" for i in range(2, len(texts))]
         assert texts[-1].startswith("📥 Tin báo #1 — Ma túy\nTrạng thái: Mới")

@@ -160,7 +160,7 @@ async def test_a_location_pin_and_the_contact_button(harness: Harness) -> None:
     await h.choose(RESIDENT, "Xã Bình Yên")
     await h.choose(RESIDENT, "Thôn Tây")
     prompt = (await h.bot_messages(RESIDENT.id))[-1]
-    assert "📍 Gửi vị trí hiện tại" in h.buttons(prompt) and "chỉ đúng nhà bạn" in prompt["text"]
+    assert "📍 Gửi vị trí (khi bạn đang ở nơi xảy ra)" in h.buttons(prompt) and "chỉ đúng nhà bạn" in prompt["text"]
     await h.send_location(RESIDENT, 10.776912, 106.700901)
     await h.choose(RESIDENT, "Hôm nay")
     await h.choose(RESIDENT, "Để lại số điện thoại")

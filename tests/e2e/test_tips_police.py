@@ -140,7 +140,7 @@ async def test_only_officers_of_the_commune_may_act_or_look(harness: Harness, wh
     for command in commands:
         await h.say(actor, command)
         reply = await h.last_text(actor)
-        assert reply in (words.NO_RIGHT, words.NOT_POLICE), (command, reply)
+        assert reply.startswith((words.NO_RIGHT, words.NOT_POLICE)), (command, reply)
     if who == "revoked" and not h.zalo:
         card = (await h.bot_messages(OFFICER.id))[1]
         await h.press(OFFICER, data="t|1.accept", message_id=card["message_id"], force=True)
@@ -489,12 +489,12 @@ async def test_mailbox_filters_pages_and_views_are_recorded(harness: Harness) ->
             TipEvent.kind == "view", TipEvent.tip_id == 4))).all()
     assert len(views) == 1 and views[0].actor_person_id is not None
     await h.say(RESIDENT, "/hopthu")
-    assert await h.last_text(RESIDENT) == words.NOT_POLICE
+    assert (await h.last_text(RESIDENT)).startswith(words.NOT_POLICE)  # and the menu
     await h.say(OFFICER, "/thongke")
     stats = await h.last_text(OFFICER)
     assert "• Tiếp nhận: 5 (chưa có xã nhận: 0)" in stats
     assert "Mới: 4" in stats and "Đã tiếp nhận: 1" in stats
-    assert "Thời gian tiếp nhận (trung vị): 0.0 giờ" in stats
+    assert "Thời gian tiếp nhận (trung vị): 0,0 giờ" in stats
     await h.say(OFFICER, "/thongke 31/02/2026")
     assert await h.last_text(OFFICER) == words.STATS_BAD_DATE.format(first=2000, last=2100)
     await h.say(OFFICER, "/hopthu quá hạn")  # with diacritics and a space
@@ -619,8 +619,8 @@ async def test_statistics_count_what_happened_in_the_period(harness: Harness) ->
     assert "• Đang quá hạn: 1" in stats
     assert "• Chuyển CQĐT trong hạn: 1/1" in stats
     assert "• Tỉ lệ giải quyết: 33%" in stats
-    assert "• Thời gian tiếp nhận (trung vị): 2.0 giờ" in stats  # 1 h and 3 h
-    assert "• Thời gian chuyển CQĐT (trung vị): 3.0 giờ" in stats
+    assert "• Thời gian tiếp nhận (trung vị): 2,0 giờ" in stats  # 1 h and 3 h
+    assert "• Thời gian chuyển CQĐT (trung vị): 3,0 giờ" in stats
     later = (h.clock.now() + timedelta(days=30)).astimezone(h.app.rt.settings.tz)
     await h.say(OFFICER, f"/thongke {later:%d/%m/%Y} {today}")  # the other way round
     assert f"{today} – {later:%d/%m/%Y}" in (swapped := await h.last_text(OFFICER))

@@ -25,8 +25,8 @@ from bot.models import (
 from bot.services import areas, demo, guards, people
 from tests.harness import CHIEF, OFFICER, Harness, User
 
-CODE = re.compile(r"Mã tiếp nhận: (TB-[0-9A-Z]{5}-[0-9A-Z]{5})")
-PIN = re.compile(r"Mã PIN: (\d{6})")
+CODE = re.compile(r"Mã tiếp nhận:\s*(TB-[0-9A-Z]{5}-[0-9A-Z]{5})")
+PIN = re.compile(r"Mã PIN:\s*(\d{6})")
 DESCRIPTION = "Có người bán ma túy ở đầu hẻm mỗi tối, khoảng 9 giờ."
 
 

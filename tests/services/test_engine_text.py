@@ -62,7 +62,7 @@ async def test_menu_is_numbered_and_answered_by_number_or_label(rt: Runtime,
                                                                 engine: Engine) -> None:
     user = TextUser(rt, engine, "u1")
     [menu] = await user.says("/start")
-    assert ("1. 📝 Báo tin tố giác\n2. 🔎 Tra cứu tin báo\n3. ☎️ Số khẩn cấp\n"
+    assert ("1. 📝 Báo tin cho công an\n2. 🔎 Tra cứu tin báo\n3. ☎️ Số khẩn cấp\n"
             "4. ❓ Hướng dẫn\n5. 👤 Vai trò của tôi") in menu
     assert "Trả lời bằng số thứ tự" in menu
     [hotline] = await user.says("3.")
@@ -81,6 +81,7 @@ async def test_commands_without_slash_or_diacritics(rt: Runtime, engine: Engine)
 
 async def test_empty_and_other_kinds_outside_a_flow(rt: Runtime, engine: Engine) -> None:
     user = TextUser(rt, engine, "u3")
+    assert (await user.says(""))[0].startswith(start.WELCOME)  # a first message ever
     assert (await user.says(""))[0].startswith(texts.NOT_UNDERSTOOD)
     assert (await user.says("", InputKind.STICKER))[0].startswith(texts.NOT_UNDERSTOOD)
 

@@ -407,13 +407,13 @@ async def _send_up(session: AsyncSession, rt: Runtime, tip: Tip) -> None:
     why = _why(rt, [(status, channel) for chat_id, status, channel in states
                     if chat_id in officer_chats])
     commune = await areas.info(session, tip.commune_id)
-    name = commune.name if commune else words.UNREACHABLE_COMMUNE
+    police = await areas.police_for(session, tip.commune_id)
     if UNREACHABLE_CHIEF not in done:
         # a chief whose own card already waits (or failed) would not get this one either
         known = {chat_id for chat_id, _, _ in states}
         able = [c for c in chiefs if c.private_chat_id in (chief_chats - known)
                 or reached({c.private_chat_id or 0})]
-        reason = words.UNREACHABLE_FOR_CHIEF.format(commune=name, ref=tip.id, why=why)
+        reason = words.UNREACHABLE_FOR_CHIEF.format(police=police, ref=tip.id, why=why)
         sent = await _copies(session, rt, tip, able, reason, as_card=True)
         await events.record(session, rt, tip, None, "system", UNREACHABLE_CHIEF)
         if sent:
@@ -424,7 +424,7 @@ async def _send_up(session: AsyncSession, rt: Runtime, tip: Tip) -> None:
         return
     phone = words.UNREACHABLE_PHONE.format(phone=commune.police_phone) \
         if commune and commune.police_phone else ""
-    reason = words.UNREACHABLE_FOR_DISPATCHER.format(commune=name, ref=tip.id, why=why,
+    reason = words.UNREACHABLE_FOR_DISPATCHER.format(police=police, ref=tip.id, why=why,
                                                      phone=phone)
     dispatchers = [p for p in await access.dispatchers(session, now)
                    if p.private_chat_id not in holder_chats]
@@ -522,9 +522,10 @@ async def notify_reporter(session: AsyncSession, rt: Runtime, tip: Tip,
     chat = await _private_chat(session, reporter) if reporter else None
     if chat is None:
         return False
+    police = await areas.police_for(session, tip.commune_id)
     text = words.STATUS_CHANGED.format(
         when=_when(rt, tip), category=words.CATEGORIES.get(tip.category, ""),
-        status=words.STATUS_FOR_RESIDENT[tip.status])
+        status=words.STATUS_FOR_RESIDENT[tip.status].format(police=police))
     if tip.status == TipStatus.CLOSED and tip.outcome:
         text += "\n" + words.OUTCOMES_FOR_RESIDENT[tip.outcome]
     if public_note:
@@ -536,6 +537,8 @@ async def notify_reporter(session: AsyncSession, rt: Runtime, tip: Tip,
 def question_message(rt: Runtime, tip: Tip, question: str) -> Outgoing:
     text = words.QUESTION_FOR_REPORTER.format(
         when=_when(rt, tip), category=words.CATEGORIES.get(tip.category, ""), question=question)
+    if tip.identity_mode != IdentityMode.PHONE:  # said only where it is true
+        text += words.NAME_KEPT
     return Outgoing(text, (Choice(str(tip.id), words.ANSWER),), token=ANSWER_TOKEN)
 
 

@@ -33,8 +33,17 @@ def receipt_hash(rt: Runtime, canonical: str) -> str:
     return rt.digest(canonical, "tip.receipt")
 
 
+PIN_DIGITS = 6
+
+
 def new_pin() -> str:
-    return f"{secrets.randbelow(10**6):06d}"
+    return f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
+
+
+def canonical_pin(text: str) -> str | None:
+    """A PIN as typed ("123 456" too): six ASCII digits, or None for anything else."""
+    pin = "".join(text.split())
+    return pin if len(pin) == PIN_DIGITS and pin.isascii() and pin.isdigit() else None
 
 
 def _pin_message(canonical: str, pin: str) -> str:

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Person, Tip, TipEvent, TipReporter
+from bot.models import IdentityMode, Person, Tip, TipEvent, TipReporter
 from bot.runtime import Runtime
-from bot.services import evidence
+from bot.services import areas, evidence
 from bot.services.tips import cards
 from bot.services.tips.codes import reporter_ref
 from bot.services.tips.events import event_body, record
@@ -37,6 +37,7 @@ class StatusView:
     outcome: str | None
     history: list[PublicEvent]
     questions: list[str]
+    police: str  # the unit that holds it («Công an xã Bình Yên»)
 
 
 async def _open_questions(session: AsyncSession, tip_id: int) -> list[TipEvent]:
@@ -52,7 +53,15 @@ async def status_view(session: AsyncSession, rt: Runtime, tip: Tip) -> StatusVie
         .order_by(TipEvent.id))).all()
     questions = [event_body(rt, q) or "" for q in await _open_questions(session, tip.id)]
     return StatusView(tip.id, tip.created_at, tip.category, tip.status, tip.outcome,
-                      [PublicEvent(e.at, e.kind, e.to_status) for e in public], questions)
+                      [PublicEvent(e.at, e.kind, e.to_status) for e in public], questions,
+                      await areas.police_for(session, tip.commune_id))
+
+
+async def name_kept(session: AsyncSession, tip_id: int) -> bool:
+    """Whether the officers do not know who reported this tip (they do when the reporter left
+    a phone number): what a reporter is told only where it is true."""
+    tip = await session.get(Tip, tip_id)
+    return tip is not None and tip.identity_mode != IdentityMode.PHONE
 
 
 async def status_of(session: AsyncSession, rt: Runtime, tip_id: int) -> StatusView | None:

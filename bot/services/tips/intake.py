@@ -190,7 +190,7 @@ async def find_village(session: AsyncSession, commune_id: int, typed: str) -> in
     found = await areas.find_areas(session, typed, within=commune_id)
     if len(found) != 1:
         raise InvalidInput(words.VILLAGE_NOT_FOUND.format(
-            typed=typed[:60], commune=await _name(session, commune_id)))
+            typed=typed[:60], commune=areas.in_sentence(await _name(session, commune_id))))
     return found[0].id
 
 
