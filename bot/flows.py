@@ -130,6 +130,7 @@ class Ctx:
     expired: bool = False
     delete_command: bool = False
     first_contact: bool = False  # the person's first message ever
+    step: str = ""  # the step being answered (for a flow's guard)
     close_request: bool = False  # the first message to this chat closes a share request
     handed: dict[str, dict[str, Any]] = field(default_factory=dict)  # see `Finish.handover`
     _outgoing: list[tuple[Chat, Outgoing, Lane]] = field(default_factory=list)
@@ -614,6 +615,7 @@ class Engine:
             await self._clear(ctx, state)
             await self._menu(ctx, texts.FLOW_EXPIRED)
             return
+        ctx.step = state.step
         if flow.guard_fn is not None and (refusal := await flow.guard_fn(ctx)) is not None:
             await self._apply(ctx, state, refusal)
             return

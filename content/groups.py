@@ -15,6 +15,7 @@ GROUP_NOTICE = (
     "Kính gửi bà con {group}: để nhận thông tin an ninh, trật tự từ Bình Yên, bà con nhắn riêng "
     "cho Bình Yên dòng chữ: thamgia {code}"
 )
+GROUP_NOTICE_LINK = "\nTìm Bình Yên trên Zalo: {link}"  # where the deployment has set its link
 ASK_CODE = "Bạn gõ «thamgia» kèm mã tổ trưởng gửi trong nhóm (ví dụ: thamgia 7K3MQ9XP)."
 BAD_CODE = "Mã tham gia chưa đúng hoặc đã hết hạn. Bạn hỏi lại tổ trưởng giúp mình nhé."
 JOINED = "Chào mừng bạn đến với {group}! Bình Yên đã báo tổ trưởng là bạn đã tham gia."

@@ -87,12 +87,13 @@ NOTICE = (
 )
 KEPT_YEARS = "{count} năm"
 KEPT_MONTHS = "{count} tháng"
-START = "Bắt đầu"
 CANCEL = "Hủy"
 ASK_CATEGORY = "Việc bạn muốn báo thuộc loại nào?"
 ASK_DESCRIPTION = (
-    "Bạn kể lại sự việc giúp mình: chuyện gì, ai liên quan (nếu biết), diễn ra thế nào. "
-    "Từ 10 đến 4.000 ký tự."
+    "Bạn kể lại sự việc giúp mình: chuyện gì, ai liên quan (nếu biết), diễn ra thế nào.\n"
+    "Có ảnh, video, ghi âm hay tài liệu thì gửi kèm lúc nào cũng được, trước khi gửi tin "
+    "(tối đa {count} tệp, mỗi tệp dưới {mb} MB). Lưu ý: tin nhắn thoại có thể giúp người khác "
+    "nhận ra giọng bạn."
 )
 DESCRIPTION_SHORT = "Phần kể hơi ngắn (dưới 10 ký tự). Bạn kể thêm một chút giúp mình nhé."
 EMERGENCY = (
@@ -101,31 +102,35 @@ EMERGENCY = (
     "tin báo ở đây không được xử lý ngay lập tức."
 )
 STORY_KEPT = "Mình đã lấy tin nhắn bạn gửi lúc nãy làm phần kể, bạn không phải gõ lại."
-ASK_EVIDENCE = (
-    "Bạn có ảnh, video, ghi âm hoặc tài liệu không? Gửi vào đây (tối đa {count} tệp, mỗi tệp "
-    "dưới {mb} MB), rồi chọn Xong. Không có thì chọn Bỏ qua.\n"
-    "Lưu ý: tin nhắn thoại có thể giúp người khác nhận ra giọng bạn."
-)
-EVIDENCE_DONE = "Xong"
-EVIDENCE_SKIP = "Bỏ qua"
-EVIDENCE_RECEIVED = "Đã nhận {count} tệp. Gửi thêm, hoặc chọn Xong để đi tiếp."
-EVIDENCE_FULL = "Đã đủ {count} tệp rồi. Bạn chọn Xong để đi tiếp nhé."
+FILES_KEPT = "Đã nhận, có {count} tệp sẽ gửi kèm tin báo."
+EVIDENCE_FULL = "Đã đủ {count} tệp rồi, mình không nhận thêm được nữa."
 EVIDENCE_TOO_BIG = "Tệp này lớn quá (giới hạn {mb} MB). Bạn gửi tệp nhỏ hơn giúp mình nhé."
 EVIDENCE_FAILED = "Mình chưa tải được tệp này. Bạn gửi lại giúp mình nhé."
 FILES_KEPT_TELL_STORY = (
     "Mình đã nhận {count} tệp và sẽ gửi kèm tin báo. Bạn kể lại sự việc bằng chữ giúp mình nhé."
 )
 STORY_ADDED = "Mình đã thêm vào phần kể."
+STORY_ADDED_NOT_PLACE = (
+    "Mình đã thêm tin nhắn này vào phần kể. Nếu đó là tên nơi xảy ra, bạn chọn trong danh sách "
+    "hoặc gõ tên xã, phường."
+)
+# the first word of what someone types when they name a place (read, never shown, folded)
+PLACE_WORDS = ("xa", "phuong", "thon", "ap", "khu", "xom", "to", "hem")
 STORY_FULL = (
     "Phần kể đã dài gần {limit} ký tự nên mình chưa thêm được tin nhắn này. Bạn rút gọn lại, "
     "hoặc chọn đi tiếp: công an có thể hỏi thêm sau."
 )
-EVIDENCE_STICKER = "Nhãn dán không dùng làm bằng chứng được. Bạn gửi ảnh, video hoặc chọn Xong nhé."
+ASK_PLACE = "Việc xảy ra ở đâu? Chọn bên dưới, hoặc gõ tên thôn, xã (tên cũ cũng được)."
+PLACE_COMMUNE = "{commune} (không rõ thôn)"  # a commune listed with its villages
 ASK_COMMUNE = "Việc xảy ra ở xã/phường nào? Chọn bên dưới hoặc gõ tên (tên cũ cũng được)."
 ASK_COMMUNE_TYPED = "Việc xảy ra ở xã/phường nào? Bạn gõ tên xã/phường (tên cũ cũng được)."
 COMMUNE_UNKNOWN_CHOICE = "Không rõ / nơi khác"
 COMMUNE_NOT_FOUND = (
     "Mình chưa tìm thấy xã/phường «{typed}». Bạn gõ lại tên, hoặc chọn «Không rõ / nơi khác»."
+)
+PLACE_NOT_FOUND = (
+    "Mình chưa tìm thấy nơi nào tên «{typed}». Bạn chọn trong danh sách, hoặc gõ lại tên thôn, "
+    "xã."
 )
 COMMUNE_PICK = "Có vài nơi trùng tên. Bạn chọn đúng nơi giúp mình:"
 ASK_VILLAGE = "Ở thôn, ấp hay khu phố nào của {commune}? Chọn hoặc gõ tên; không rõ thì chọn «Không rõ»."
@@ -148,31 +153,43 @@ WHEN_CHOICES: dict[str, str] = {
 # typed (or a Telegram keyboard's «Bỏ qua» pressed) at that step: «Không nhớ rõ»; read, never
 # shown, folded (no diacritics)
 WHEN_UNSURE_WORDS = ("bo qua", "khong nho", "khong biet", "khong ro", "skip")
-ASK_IDENTITY = (
-    "Bạn muốn để lại danh tính thế nào?\n"
-    "• Giấu tên, vẫn nhận thông báo: công an không biết bạn là ai; Bình Yên vẫn báo cho bạn "
-    "khi tin có tiến triển.\n"
-    "• Giấu tên tuyệt đối: không lưu bất cứ liên hệ nào tới tài khoản của bạn; bạn tự tra cứu "
-    "bằng mã và mã PIN.\n"
-    "• Để lại số điện thoại: công an có thể gọi để hỏi thêm."
-)
-IDENTITY_CHOICES: dict[str, str] = {
-    IdentityMode.LINKED: "Giấu tên, vẫn nhận thông báo",
-    IdentityMode.ANONYMOUS: "Giấu tên tuyệt đối",
-    IdentityMode.PHONE: "Để lại số điện thoại",
+# the review ends with the choice of identity, and choosing one sends the tip
+SEND_AS: dict[str, str] = {
+    IdentityMode.LINKED: "✅ Giấu tên, vẫn nhận thông báo",
+    IdentityMode.ANONYMOUS: "✅ Giấu tên tuyệt đối",
+    IdentityMode.PHONE: "✅ Để lại số điện thoại",
 }
-ASK_PHONE = "Số điện thoại để công an gọi khi cần hỏi thêm là số nào (ví dụ: 0912 345 678)?"
+ASK_PHONE = (
+    "Số điện thoại để công an gọi khi cần hỏi thêm là số nào (ví dụ: 0912 345 678)? Có số là "
+    "Bình Yên gửi tin ngay."
+)
 PHONE_INVALID = "Số điện thoại chưa đúng. Bạn gõ lại giúp mình (ví dụ: 0912 345 678)."
 PHONE_NOT_OWN = "Bạn gửi số của chính mình giúp mình nhé."
-REVIEW = "Bạn xem lại trước khi gửi:\n\n{summary}\n\nGửi tin này cho công an?"
-SEND = "✅ Gửi tin báo"
-EDIT = "✏️ Sửa bước trước"
+REVIEW = (
+    "Bạn xem lại trước khi gửi:\n\n{summary}\n\n"
+    "Muốn gửi thêm ảnh, bạn gửi ngay bây giờ. Nếu đúng rồi, bạn chọn cách gửi; tin đi ngay "
+    "khi bạn chọn:\n"
+    "• Giấu tên, vẫn nhận thông báo: công an không biết bạn là ai; Bình Yên báo cho bạn khi tin "
+    "có tiến triển.\n"
+    "• Giấu tên tuyệt đối: không lưu liên hệ nào tới tài khoản của bạn; bạn tự tra cứu bằng mã "
+    "và mã PIN.\n"
+    "• Để lại số điện thoại: công an có thể gọi để hỏi thêm."
+)
+EDIT = "✏️ Sửa"
+ASK_EDIT = "Bạn muốn sửa phần nào?"
+EDIT_PARTS = {
+    "category": "Loại việc",
+    "description": "Lời kể",
+    "place": "Nơi xảy ra",
+    "location": "Địa chỉ",
+    "when": "Thời gian",
+}
+EDIT_NOTHING = "Không sửa nữa"
 SUMMARY_LINES = (
     "• Loại việc: {category}\n"
     "• Nơi xảy ra: {place}\n"
     "• Thời gian: {when}\n"
     "• Bằng chứng: {evidence}\n"
-    "• Danh tính: {identity}\n"
     "• Nội dung: {description}"
 )
 SUMMARY_ADDRESS = " — {address}"

@@ -28,7 +28,9 @@ async def join_code(ctx: Ctx, _args: str) -> Outcome:
     issued = await join_codes.issue(ctx.session, ctx.rt, ctx.person)
     ctx.say(words.CODE_READY.format(group=issued.group.name, code=issued.code,
                                     until=_day(ctx, issued.valid_until)))
-    return Finish(words.GROUP_NOTICE.format(group=issued.group.name, code=issued.code))
+    notice = words.GROUP_NOTICE.format(group=issued.group.name, code=issued.code)
+    link = ctx.rt.settings.zalo_bot_link
+    return Finish(notice + (words.GROUP_NOTICE_LINK.format(link=link) if link else ""))
 
 
 async def join(ctx: Ctx, args: str) -> Outcome:

@@ -19,7 +19,14 @@ from sqlalchemy import select
 from bot.models import OutboxMessage, OutboxStatus, Role
 from content import tips as words
 from tests.conftest import every_channel
-from tests.e2e.tipkit import begin_report, enrol, place_time_identity, police, second_commune
+from tests.e2e.tipkit import (
+    begin_report,
+    enrol,
+    place_and_time,
+    police,
+    second_commune,
+    send,
+)
 from tests.harness import CHIEF, OFFICER, OFFICER_OTHER, RESIDENT, Harness, User
 
 START, END = "—— Lời người báo ——", "—— Hết lời người báo ——"
@@ -108,15 +115,12 @@ async def report(h: Harness, *, description: str, address: str, when: str,
                  identity: str = "Để lại số điện thoại") -> None:
     """A whole report with a typed address and time, as a resident does it."""
     await begin_report(h, RESIDENT, description=description)
-    await h.choose(RESIDENT, "Bỏ qua")
-    await h.choose(RESIDENT, "Xã Bình Yên")
     await h.choose(RESIDENT, "Thôn Đông")
     await h.say(RESIDENT, address)
     await h.say(RESIDENT, when)
-    await h.choose(RESIDENT, identity)
+    await send(h, RESIDENT, identity)
     if identity == "Để lại số điện thoại":
         await h.say(RESIDENT, "0912 345 678")
-    await h.choose(RESIDENT, "✅ Gửi tin báo")
     assert "Mã tiếp nhận:\nTB-" in await h.last_text(RESIDENT)
 
 
@@ -313,9 +317,8 @@ async def test_a_file_name_cannot_hide_what_it_is(harness: Harness) -> None:
     await begin_report(h, RESIDENT)
     await h.send_media(RESIDENT, "document", {"file_name": "anh-\u202egpj.exe",
                                               "mime_type": "application/octet-stream"})
-    await h.choose(RESIDENT, "Xong")
-    await place_time_identity(h, RESIDENT)
-    await h.choose(RESIDENT, "✅ Gửi tin báo")
+    await place_and_time(h, RESIDENT)
+    await send(h, RESIDENT)
     await h.act(OFFICER, 1, "Xem bằng chứng")
     [document] = [m["media"] for m in await h.bot_messages(OFFICER.id) if m.get("media")]
     assert document.get("file_name") == "anh-gpj.exe", document

@@ -34,8 +34,9 @@ from tests.e2e.tipkit import (
     events,
     file_report,
     nothing_times,
-    place_time_identity,
+    place_and_time,
     police,
+    send,
     the_tip,
 )
 from tests.harness import (
@@ -81,12 +82,10 @@ async def test_photo_gps_and_camera_data_are_gone(harness: Harness) -> None:
     await police(harness)
     original = photo_with_gps()
     await harness.say(RESIDENT, "/baotin")
-    await harness.choose(RESIDENT, "Bắt đầu")
     await harness.choose(RESIDENT, "Ma túy")
     await harness.say(RESIDENT, DESCRIPTION)
-    await harness.send_photo(RESIDENT, data=original)
-    assert (await harness.last_text(RESIDENT)).startswith(
-        words.EVIDENCE_RECEIVED.format(count=1))
+    await harness.send_photo(RESIDENT, data=original)  # at the next step: any step takes files
+    assert (await harness.last_text(RESIDENT)).startswith(words.FILES_KEPT.format(count=1))
     [stored] = await stored_files(harness)
     image = Image.open(io.BytesIO(stored.data))
     assert image.size == (64, 48)
@@ -102,8 +101,8 @@ async def test_every_attachment_kind_album_size_and_count(harness: Harness) -> N
     h = harness
     await police(h)
     await begin_report(h, RESIDENT, category="Trộm cắp, cướp giật")
-    assert "tin nhắn thoại có thể giúp người khác nhận ra giọng bạn" in \
-        await h.last_text(RESIDENT)
+    assert any("tin nhắn thoại có thể giúp người khác nhận ra giọng bạn" in text
+               for text in await h.seen(RESIDENT))
     await h.send_media(RESIDENT, "video", {"duration": 3})
     await h.send_media(RESIDENT, "voice", {"duration": 2})
     await h.send_media(RESIDENT, "document", {"file_name": "bien-ban.pdf",
@@ -111,20 +110,19 @@ async def test_every_attachment_kind_album_size_and_count(harness: Harness) -> N
     await h.seen(RESIDENT)
     for _ in range(3):
         await h.send_photo(RESIDENT, album="album-1")
-    assert await h.seen(RESIDENT) == [words.EVIDENCE_RECEIVED.format(count=4)]  # one reply
+    [reply] = await h.seen(RESIDENT)  # one reply for the album
+    assert reply.startswith(words.FILES_KEPT.format(count=4) + "\n\n" + words.ASK_PLACE)
     await h.send_media(RESIDENT, "video", {"file_size": 25 * 1024 * 1024, "duration": 60})
     assert await h.last_text(RESIDENT) == words.EVIDENCE_TOO_BIG.format(mb=20)
     await h.send_media(RESIDENT, "sticker", {})
-    assert (await h.last_text(RESIDENT)).startswith(words.EVIDENCE_STICKER)
+    assert (await h.last_text(RESIDENT)).startswith("Bước này cần")
     for _ in range(4):
         await h.send_photo(RESIDENT)
     await h.send_photo(RESIDENT)
     assert await h.last_text(RESIDENT) == words.EVIDENCE_FULL.format(count=10)
-    await h.choose(RESIDENT, "Xong")
-    assert (await h.last_text(RESIDENT)).startswith("Việc xảy ra ở xã/phường nào?")
     expected = ["video", "voice", "document"] + ["photo"] * 7  # the order they came in
-    await place_time_identity(h, RESIDENT, address=None)
-    await h.choose(RESIDENT, "✅ Gửi tin báo")
+    await place_and_time(h, RESIDENT, address=None)
+    await send(h, RESIDENT)
     async with h.app.rt.db.reading() as session:  # the eleventh photo was turned away
         assert [row.kind for row in await evidence.of_tip(session, 1)] == expected
     await h.act(OFFICER, 1, "Xem bằng chứng")  # every kind reaches the officer, in order
@@ -153,21 +151,18 @@ async def test_a_location_pin_and_the_contact_button(harness: Harness) -> None:
     h = harness
     await police(h)
     await h.say(RESIDENT, "/baotin")
-    await h.choose(RESIDENT, "Bắt đầu")
     await h.choose(RESIDENT, "Đua xe trái phép")
     await h.say(RESIDENT, "Nhóm thanh niên đua xe mỗi tối thứ bảy trên đê.")
-    await h.choose(RESIDENT, "Bỏ qua")
-    await h.choose(RESIDENT, "Xã Bình Yên")
     await h.choose(RESIDENT, "Thôn Tây")
     prompt = (await h.bot_messages(RESIDENT.id))[-1]
     assert "📍 Gửi vị trí (khi bạn đang ở nơi xảy ra)" in h.buttons(prompt) and "chỉ đúng nhà bạn" in prompt["text"]
     await h.send_location(RESIDENT, 10.776912, 106.700901)
     await h.choose(RESIDENT, "Hôm nay")
-    await h.choose(RESIDENT, "Để lại số điện thoại")
+    await send(h, RESIDENT, "Để lại số điện thoại")
     await h.send_contact(RESIDENT, "0988777666", own=False)
     assert (await h.last_text(RESIDENT)).startswith(words.PHONE_NOT_OWN)
     await h.send_contact(RESIDENT, "+84988777666")
-    await h.choose(RESIDENT, "✅ Gửi tin báo")
+    assert "Mã tiếp nhận" in await h.last_text(RESIDENT)
     [card] = await h.seen(OFFICER)
     assert "Vị trí: 10.77691, 106.70090" in card and "Có số liên hệ: +84988777666" in card
 
@@ -274,19 +269,15 @@ async def test_nothing_identifying_or_telling_is_stored_logged_or_posted(
                             ("Để lại số điện thoại", "0912345678")):
         description = f"Bí mật số {len(descriptions) + 1}: kẻ trộm giấu xe ở kho mía bỏ hoang."
         await h.say(PRIVATE, "/baotin")
-        await h.choose(PRIVATE, "Bắt đầu")
         await h.choose(PRIVATE, "Trộm cắp, cướp giật")
         await h.say(PRIVATE, description)
         await h.send_photo(PRIVATE, data=photo)
-        await h.choose(PRIVATE, "Xong")
-        await h.choose(PRIVATE, "Xã Bình Yên")
         await h.choose(PRIVATE, "Thôn Đông")
         await h.say(PRIVATE, "Kho mía cạnh nhà văn hóa")
         await h.choose(PRIVATE, "Hôm nay")
-        await h.choose(PRIVATE, identity)
+        await send(h, PRIVATE, identity)
         if phone:
             await h.say(PRIVATE, phone)
-        await h.choose(PRIVATE, "✅ Gửi tin báo")
         receipt = CODE.search(await h.last_text(PRIVATE))
         assert receipt
         code = receipt.group(1)
@@ -355,13 +346,14 @@ async def test_files_of_a_cancelled_report_are_deleted_after_a_day(harness: Harn
         await h.send_photo(user)
     await h.say(RESIDENT, "/huy")
     h.clock.advance(timedelta(hours=20))
-    await h.choose(RESIDENT_2, "Xong")  # a slow reporter, still going
+    await h.choose(RESIDENT_2, "Thôn Đông")  # a slow reporter, still going
     await h.app.ticker.tick()
     assert len(await stored_files(h)) == 2  # a resident may still come back within the day
     h.clock.advance(timedelta(hours=5))
     await h.app.ticker.tick()
     assert len(await stored_files(h)) == 1
-    await place_time_identity(h, RESIDENT_2, identity="Giấu tên tuyệt đối")
-    await h.choose(RESIDENT_2, "✅ Gửi tin báo")
+    await h.say(RESIDENT_2, "Hẻm 12")
+    await h.choose(RESIDENT_2, "Hôm qua")
+    await send(h, RESIDENT_2, "Giấu tên tuyệt đối")
     async with h.app.rt.db.reading() as session:
         assert [row.tip_id for row in (await session.scalars(select(Evidence))).all()] == [1]

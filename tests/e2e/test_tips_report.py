@@ -34,9 +34,10 @@ from tests.e2e.tipkit import (
     file_report,
     fill_report,
     nothing_times,
-    place_time_identity,
+    place_and_time,
     police,
     second_commune,
+    send,
     the_tip,
     tip_count,
 )
@@ -53,6 +54,10 @@ from tests.harness import (
 )
 
 DISPATCHER = User(9001, "Điều", "Phối")
+SEND = "✅ Giấu tên, vẫn nhận thông báo"
+IDENTITIES = {"Giấu tên, vẫn nhận thông báo": IdentityMode.LINKED,
+              "Giấu tên tuyệt đối": IdentityMode.ANONYMOUS,
+              "Để lại số điện thoại": IdentityMode.PHONE}
 
 
 @pytest.fixture(params=["telegram", "zalo", "plain"])
@@ -64,18 +69,17 @@ def channel(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.mark.pg
-@pytest.mark.parametrize("identity", list(words.IDENTITY_CHOICES.values()))
+@pytest.mark.parametrize("identity", list(IDENTITIES))
 async def test_report_in_each_identity_mode(harness: Harness, identity: str) -> None:
     await police(harness)
-    phone = "0912 345 678" if identity == words.IDENTITY_CHOICES[IdentityMode.PHONE] else None
+    phone = "0912 345 678" if IDENTITIES[identity] is IdentityMode.PHONE else None
     receipt = await file_report(harness, RESIDENT, identity=identity, phone=phone)
     assert receipt.text.startswith("✅ Bình Yên đã nhận tin báo của bạn và chuyển tới "
                                    "Công an xã Bình Yên.")
-    anonymous = identity == words.IDENTITY_CHOICES[IdentityMode.ANONYMOUS]
+    anonymous = IDENTITIES[identity] is IdentityMode.ANONYMOUS
     assert (receipt.pin is not None) is anonymous
     tip = await the_tip(harness)
-    assert tip.identity_mode == next(k for k, v in words.IDENTITY_CHOICES.items()
-                                     if v == identity)
+    assert tip.identity_mode == IDENTITIES[identity]
     async with harness.app.rt.db.reading() as session:
         link = await session.get(TipReporter, tip.id)
     assert (link is None) is anonymous
@@ -93,10 +97,9 @@ async def test_report_in_each_identity_mode(harness: Harness, identity: str) -> 
 async def test_cancel_back_and_edit(harness: Harness) -> None:
     await police(harness)
     await harness.say(RESIDENT, "/baotin")
-    await harness.choose(RESIDENT, "Bắt đầu")
     await harness.choose(RESIDENT, "Trộm cắp, cướp giật")
     await harness.say(RESIDENT, "/quaylai")
-    assert (await harness.last_text(RESIDENT)).startswith(words.ASK_CATEGORY)
+    assert (await harness.last_text(RESIDENT)).startswith("📝 Báo tin cho công an")
     await harness.choose(RESIDENT, "Cờ bạc, cá độ")
     await harness.say(RESIDENT, "Có sòng bạc trong nhà kho cuối xóm.")
     await harness.say(RESIDENT, "/huy")
@@ -110,22 +113,27 @@ async def test_cancel_back_and_edit(harness: Harness) -> None:
     assert await tip_count(harness) == receipt_before
 
 
-async def test_review_edit_goes_back_one_step(harness: Harness) -> None:
-    await police(harness)
-    await harness.say(RESIDENT, "/baotin")
-    for label in ("Bắt đầu", "Ma túy"):
-        await harness.choose(RESIDENT, label)
-    await harness.say(RESIDENT, DESCRIPTION)
-    await harness.choose(RESIDENT, "Bỏ qua")
-    await place_time_identity(harness, RESIDENT, village="Không rõ", address=None,
-                              when="Hôm nay")
-    review = await harness.last_text(RESIDENT)
+async def test_review_edit_changes_the_part_chosen_and_comes_back(harness: Harness) -> None:
+    h = harness
+    await police(h)
+    await fill_report(h, RESIDENT, village="Không rõ", address=None, when="Hôm nay")
+    review = await h.last_text(RESIDENT)
     assert review.startswith("Bạn xem lại trước khi gửi") and "Xã Bình Yên" in review
-    await harness.choose(RESIDENT, "✏️ Sửa bước trước")
-    assert (await harness.last_text(RESIDENT)).startswith("Bạn muốn để lại danh tính")
-    await harness.choose(RESIDENT, "Giấu tên tuyệt đối")
-    await harness.choose(RESIDENT, "✅ Gửi tin báo")
-    assert "Mã PIN:" in await harness.last_text(RESIDENT)
+    await h.choose(RESIDENT, words.EDIT)
+    assert (await h.last_text(RESIDENT)).startswith(words.ASK_EDIT)
+    await h.choose(RESIDENT, words.EDIT_PARTS["place"])
+    await h.choose(RESIDENT, "Thôn Tây")
+    review = await h.last_text(RESIDENT)  # straight back, nothing else asked again
+    assert review.startswith("Bạn xem lại trước khi gửi") and "Thôn Tây" in review
+    assert "• Thời gian: Hôm nay" in review
+    await h.choose(RESIDENT, words.EDIT)
+    await h.choose(RESIDENT, words.EDIT_PARTS["description"])
+    await h.say(RESIDENT, "Có người bán ma túy ở cuối hẻm 12, tối nào cũng có.")
+    assert "cuối hẻm 12" in await h.last_text(RESIDENT)
+    await send(h, RESIDENT, "Giấu tên tuyệt đối")
+    assert "Mã PIN:" in await h.last_text(RESIDENT)
+    content = sealed.open_content(h.app.rt, await the_tip(h))
+    assert content is not None and content.description.startswith("Có người bán ma túy ở cuối")
 
 
 async def test_wrong_input_at_every_step_changes_nothing(harness: Harness) -> None:
@@ -134,7 +142,6 @@ async def test_wrong_input_at_every_step_changes_nothing(harness: Harness) -> No
     await h.say(me, "/baotin")
     await h.say(me, "ừ")
     assert (await h.last_text(me)).startswith(texts.PICK_ONE)
-    await h.choose(me, "Bắt đầu")
     await h.say(me, "loại gì cũng được")
     assert (await h.last_text(me)).startswith(texts.PICK_ONE)
     await h.say(me, "1")  # a number answers on Telegram too
@@ -142,34 +149,29 @@ async def test_wrong_input_at_every_step_changes_nothing(harness: Harness) -> No
     assert (await h.last_text(me)).startswith(words.DESCRIPTION_SHORT)
     await h.say(me, DESCRIPTION)
     await h.say(me, "không có ảnh đâu")  # words here are more of the story, never dropped
-    assert (await h.last_text(me)).startswith(words.STORY_ADDED)
-    await h.choose(me, "Bỏ qua")
+    assert (await h.last_text(me)).startswith(words.STORY_ADDED_NOT_PLACE)
     await h.say(me, "Xã Không Có Thật")
     assert (await h.last_text(me)).startswith(
-        words.COMMUNE_NOT_FOUND.format(typed="Xã Không Có Thật"))
-    await h.say(me, "an lac")  # the old name, without diacritics
+        words.PLACE_NOT_FOUND.format(typed="Xã Không Có Thật"))
     await h.say(me, "Thôn Bắc")
-    assert (await h.last_text(me)).startswith("Mình chưa tìm thấy «Thôn Bắc»")
-    await h.say(me, "ap dong")  # an alias of Thôn Đông
+    assert (await h.last_text(me)).startswith("Mình chưa tìm thấy nơi nào tên «Thôn Bắc»")
+    await h.say(me, "ap dong")  # an old name of Thôn Đông, without diacritics
     await h.say(me, "số")
     assert (await h.last_text(me)).startswith(words.ADDRESS_SHORT)
     await h.say(me, "Gần chợ, số 5")
     await h.say(me, "tối qua lúc 8 giờ")
-    await h.say(me, "giấu")
-    assert (await h.last_text(me)).startswith(texts.PICK_ONE)
-    await h.choose(me, "Để lại số điện thoại")
-    await h.say(me, "12345")
-    assert (await h.last_text(me)).startswith(words.PHONE_INVALID)
-    await h.say(me, "+84 912 345 678")
     await h.say(me, "gửi đi")
     assert (await h.last_text(me)).startswith(texts.PICK_ONE)
+    await h.choose(me, "✅ Để lại số điện thoại")
+    await h.say(me, "12345")
+    assert (await h.last_text(me)).startswith(words.PHONE_INVALID)
     assert await tip_count(h) == 0
-    await h.choose(me, "✅ Gửi tin báo")
+    await h.say(me, "+84 912 345 678")
     tip = await the_tip(h)
     content = sealed.open_content(h.app.rt, tip)
     assert content is not None and content.when == "tối qua lúc 8 giờ"
-    assert content.address == "Gần chợ, số 5"
-    assert tip.category == "drugs"
+    assert content.address == "Gần chợ, số 5" and content.description.endswith("ảnh đâu")
+    assert tip.category == "drugs" and tip.incident_area_id == 3  # Thôn Đông
 
 
 async def test_restart_mid_report_continues(settings: Settings, db: Database,
@@ -177,12 +179,11 @@ async def test_restart_mid_report_continues(settings: Settings, db: Database,
     async with start_harness(settings, db, clock, channel=channel) as first:
         await police(first)
         await first.say(RESIDENT, "/baotin")
-        await first.choose(RESIDENT, "Bắt đầu")
         await first.choose(RESIDENT, "Lừa đảo, lừa qua mạng")
     async with start_harness(settings, Database(settings.db_url), clock,
                              channel=channel) as second:
         await second.say(RESIDENT, "Có người gọi điện giả công an đòi chuyển tiền.")
-        assert (await second.last_text(RESIDENT)).startswith("Bạn có ảnh, video")
+        assert (await second.last_text(RESIDENT)).startswith(words.ASK_PLACE)
 
 
 @pytest.mark.telegram_only
@@ -200,7 +201,6 @@ async def test_in_a_group_only_a_link_to_the_private_chat(harness: Harness, comm
 async def test_danger_words_bring_the_emergency_numbers_first(harness: Harness) -> None:
     await police(harness)
     await harness.say(RESIDENT, "/baotin")
-    await harness.choose(RESIDENT, "Bắt đầu")
     await harness.choose(RESIDENT, "Đánh nhau, gây rối")
     await harness.say(RESIDENT, "Ngoài ngõ đang đánh nhau, có người cầm dao!")
     reply = await harness.last_text(RESIDENT)
@@ -311,13 +311,12 @@ async def test_a_double_confirm_files_one_tip(harness: Harness) -> None:
     await police(h)
     await fill_report(h, RESIDENT)
     if h.zalo:
-        await h.choose(RESIDENT, "✅ Gửi tin báo", settle=False)
-        await h.choose(RESIDENT, "✅ Gửi tin báo")
+        await send(h, RESIDENT, settle=False)
+        await send(h, RESIDENT)
     else:
         review = await h.last_with_buttons(RESIDENT.id)
-        await h.press(RESIDENT, "✅ Gửi tin báo", message_id=review["message_id"], force=True,
-                      settle=False)
-        await h.press(RESIDENT, "✅ Gửi tin báo", message_id=review["message_id"], force=True)
+        await h.press(RESIDENT, SEND, message_id=review["message_id"], force=True, settle=False)
+        await h.press(RESIDENT, SEND, message_id=review["message_id"], force=True)
     assert await tip_count(h) == 1
     receipts = [text for text in await h.seen(RESIDENT) if "Mã tiếp nhận" in text]
     assert len(receipts) == 1
@@ -347,7 +346,7 @@ async def test_a_receipt_that_fails_to_send_is_retried_and_the_tip_is_already_sa
     await police(h)
     await fill_report(h, RESIDENT)
     await h.fault("5xx", method="sendMessage", chat_id=h.chat_of(RESIDENT), times=2, status=502)
-    await h.choose(RESIDENT, "✅ Gửi tin báo", settle=False)
+    await send(h, RESIDENT, settle=False)
     await h.settle()
     assert await tip_count(h) == 1
     receipts = [t for t in await h.seen(RESIDENT) if "Mã tiếp nhận" in t]
@@ -392,17 +391,15 @@ async def test_back_walks_every_step_to_the_start(harness: Harness) -> None:
         if replies[0] == texts.NOTHING_TO_GO_BACK:
             break
         prompts.append(replies[-1].splitlines()[0])
-    # identity, when, address, village, commune, files, what happened, category, the notice
-    assert len(prompts) == 9, prompts
-    assert prompts[-2] == words.ASK_CATEGORY.splitlines()[0], prompts
+    # when, address, place, what happened, the notice with the category
+    assert len(prompts) == 5, prompts
+    assert prompts[-2] == words.ASK_DESCRIPTION.splitlines()[0], prompts
     assert prompts[-1].startswith("📝 Báo tin cho công an")
     # from the notice again: a new "when" replaces the old one, and the report still goes in
-    await h.choose(RESIDENT, "Bắt đầu")
     await h.choose(RESIDENT, "Ma túy")
     await h.say(RESIDENT, DESCRIPTION)
-    await h.choose(RESIDENT, "Bỏ qua")
-    await place_time_identity(h, RESIDENT, when="Hôm nay")
-    await h.choose(RESIDENT, "✅ Gửi tin báo")
+    await place_and_time(h, RESIDENT, when="Hôm nay")
+    await send(h, RESIDENT)
     content = sealed.open_content(h.app.rt, await the_tip(h))
     assert content is not None and content.when == "Hôm nay" and content.address == "Hẻm 12"
 

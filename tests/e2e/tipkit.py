@@ -23,7 +23,7 @@ from bot.models import (
     TipEvent,
 )
 from bot.services import areas, demo, guards, people
-from tests.harness import CHIEF, OFFICER, Harness, User
+from tests.harness import CHIEF, NUMBERED, OFFICER, Harness, User
 
 CODE = re.compile(r"Mã tiếp nhận:\s*(TB-[0-9A-Z]{5}-[0-9A-Z]{5})")
 PIN = re.compile(r"Mã PIN:\s*(\d{6})")
@@ -62,10 +62,11 @@ async def police(h: Harness) -> None:
     await enrol(h, CHIEF, Role.POLICE_CHIEF)
 
 
-async def file_report(h: Harness, user: User, **steps: Any) -> Receipt:
+async def file_report(h: Harness, user: User, *, identity: str = "Giấu tên, vẫn nhận thông báo",
+                      phone: str | None = None, **steps: Any) -> Receipt:
     """A whole report, step by step, as a resident does it (`steps`: see `fill_report`)."""
     await fill_report(h, user, **steps)
-    await h.choose(user, "✅ Gửi tin báo")
+    await send(h, user, identity, phone)
     text = await h.last_text(user)
     code = CODE.search(text)
     assert code, text
@@ -73,49 +74,78 @@ async def file_report(h: Harness, user: User, **steps: Any) -> Receipt:
     return Receipt(code.group(1), pin.group(1) if pin else None, text)
 
 
+async def send(h: Harness, user: User, identity: str = "Giấu tên, vẫn nhận thông báo",
+               phone: str | None = None, *, settle: bool = True) -> None:
+    """At the review: choose how to send it (the identity), which sends it; a phone number
+    after «Để lại số điện thoại»."""
+    await h.choose(user, f"✅ {identity}", settle=settle)
+    if phone is not None:
+        await h.send_contact(user, phone)
+
+
 async def fill_report(
     h: Harness, user: User, *, category: str = "Ma túy", description: str = DESCRIPTION,
     photos: int = 0, **rest: Any,
 ) -> None:
-    """Every step of a report up to its review, where the resident has still to confirm
-    (`rest`: see `place_time_identity`)."""
+    """Every step of a report up to its review, where the resident has still to choose how
+    to send it (`rest`: see `place_and_time`)."""
     await begin_report(h, user, category=category, description=description)
     for _ in range(photos):
         await h.send_photo(user)
-    await h.choose(user, "Xong" if photos else "Bỏ qua")
-    await place_time_identity(h, user, **rest)
+    await place_and_time(h, user, **rest)
 
 
 async def begin_report(h: Harness, user: User, *, category: str = "Ma túy",
                        description: str = DESCRIPTION) -> None:
-    """The notice, the category and what happened: up to where files may be sent."""
+    """The notice with the category, and what happened: up to where it happened."""
     await h.say(user, "/baotin")
-    await h.choose(user, "Bắt đầu")
     await h.choose(user, category)
     await h.say(user, description)
 
 
-async def place_time_identity(
+async def place_and_time(
     h: Harness, user: User, *, commune: str = "Xã Bình Yên", village: str = "Thôn Đông",
-    address: str | None = "Hẻm 12", when: str = "Hôm qua",
-    identity: str = "Giấu tên, vẫn nhận thông báo", phone: str | None = None,
-    typed_commune: bool = False,
+    address: str | None = "Hẻm 12", when: str = "Hôm qua", typed_commune: bool = False,
 ) -> None:
-    """From where it happened to the review (after the files step)."""
-    if typed_commune:
-        await h.say(user, commune)
-    else:
-        await h.choose(user, commune)
-    if commune != "Không rõ / nơi khác":
-        await h.choose(user, village)
+    """From where it happened to the review (after the story). With few places the villages
+    are one list; `village` "Không rõ" chooses the commune itself."""
+    await choose_place(h, user, commune, village, typed=typed_commune)
     if address:
         await h.say(user, address)
     else:
         await h.choose(user, "Bỏ qua")
     await h.choose(user, when)
-    await h.choose(user, identity)
-    if phone is not None:
-        await h.say(user, phone)
+
+
+async def choose_place(h: Harness, user: User, commune: str = "Xã Bình Yên",
+                       village: str = "Thôn Đông", *, typed: bool = False) -> None:
+    """Where: a village of the one list, or the commune (typed or chosen) then its village
+    where communes are many."""
+    if typed:  # a commune typed: its village asked where communes are many
+        await h.say(user, commune)
+        if (await h.last_text(user)).startswith("Ở thôn"):
+            await h.choose(user, village)
+        return
+    if commune == "Không rõ / nơi khác":
+        await h.choose(user, commune)
+        return
+    whole = f"{commune} (không rõ thôn)"
+    if await _offered(h, user, whole) or await _offered(h, user, village):
+        await h.choose(user, village if village != "Không rõ" else whole)  # one list
+        return
+    await h.choose(user, commune)  # the commune first (or one without villages, listed)
+    if (await h.last_text(user)).startswith("Ở thôn"):
+        await h.choose(user, village)
+
+
+async def _offered(h: Harness, user: User, label: str) -> bool:
+    """Whether the latest message with choices offers `label`."""
+    for message in reversed(await h.bot_messages(h.chat_of(user))):
+        if h.zalo and NUMBERED.search(message["text"] or ""):
+            return f". {label}\n" in message["text"] + "\n"
+        if not h.zalo and h.buttons(message):
+            return label in h.buttons(message)
+    return False
 
 
 def to_the_day(when: datetime | None) -> bool:

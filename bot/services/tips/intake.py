@@ -173,6 +173,57 @@ async def communes_to_offer(session: AsyncSession, matches: list[int] | None = N
 
 
 @dataclass(frozen=True)
+class Place:
+    """A choice of where: a village ("v<id>"), or a commune whose village is not known
+    ("c<id>")."""
+
+    key: str
+    label: str
+
+
+VILLAGE_KEY, COMMUNE_KEY = "v", "c"
+
+
+async def places_to_offer(session: AsyncSession) -> list[Place] | None:
+    """Every village of every commune in one list, and each commune for «not sure which
+    village», when the whole fits in one list (a small deployment): one answer instead of
+    two. None when it does not: then the commune comes first."""
+    communes = await communes_to_offer(session)
+    if not communes:
+        return None
+    places: list[Place] = []
+    for commune in communes:
+        villages = [a for a in await areas.children(session, commune.id)
+                    if a.level == "village"]
+        places += [Place(f"{VILLAGE_KEY}{v.id}", v.name) for v in villages]
+        label = words.PLACE_COMMUNE.format(commune=commune.name) if villages else commune.name
+        places.append(Place(f"{COMMUNE_KEY}{commune.id}", label))
+    if len(places) > MAX_LISTED_VILLAGES or len({p.label for p in places}) < len(places):
+        return None  # too many, or two villages of the same name: the commune first
+    return places
+
+
+async def place_of(session: AsyncSession, key: str) -> tuple[int | None, int | None]:
+    """The commune and the area of a `Place` chosen: (commune, village or commune)."""
+    area_id = int(key[1:])
+    if key.startswith(COMMUNE_KEY):
+        return area_id, area_id
+    commune = await areas.enclosing_info(session, area_id, "commune")
+    return (commune.id if commune else None), area_id
+
+
+async def find_place(session: AsyncSession, typed: str) -> tuple[int | None, int] | None:
+    """The one village or commune a reporter typed (old names too): (commune, area); None when
+    none or several match."""
+    found = [*await areas.find_areas(session, typed, level="village"),
+             *await areas.find_areas(session, typed, level="commune")]
+    if len(found) != 1:
+        return None
+    key = COMMUNE_KEY if found[0].level == "commune" else VILLAGE_KEY
+    return await place_of(session, f"{key}{found[0].id}")
+
+
+@dataclass(frozen=True)
 class Villages:
     commune: str  # the commune's name
     listed: list[Area]  # its villages, when few enough to list
