@@ -208,7 +208,7 @@ async def test_a_story_in_several_messages_keeps_every_part(harness: Harness) ->
         assert channels.REQUEST_HINTS[Request.LOCATION] in place
         keyboard = (await h.control("GET", "transcript", chat_id=str(me.id)))["reply_keyboard"]
         rows = [row[0]["text"] for row in keyboard["keyboard"]]
-        assert rows == ["Bỏ qua", "📍 Gửi vị trí (khi bạn đang ở nơi xảy ra)"]
+        assert rows == ["Bỏ qua", "📍 Gửi vị trí (khi đang ở nơi xảy ra)"]
     await h.say(me, "Hẻm 12, gần chợ")
     if not h.zalo:
         transcript = await h.control("GET", "transcript", chat_id=str(me.id))
