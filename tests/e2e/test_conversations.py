@@ -108,6 +108,9 @@ async def test_nothing_is_a_dead_end(harness: Harness) -> None:
     await h.say(me, "/hopthu")  # an officer's command
     assert (await h.last_text(me)).startswith(words.NOT_POLICE)
     assert await offered(h, me) == menu
+    await h.say(me, "/help")  # says how to report, look up, answer and join a group
+    assert all(word in await h.last_text(me) for word in ("/baotin", "/tracuu", "/traloi",
+                                                          "thamgia"))
     await h.say(me, "hello, can you help me?")
     assert (await h.last_text(me)).startswith(start.WELCOME)
     await h.say(me, "làm sao để báo tin?")
