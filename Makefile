@@ -1,13 +1,14 @@
 # Two commands do all the set-up on a fresh machine with Python >= 3.11 and make:
 #   make run    — the bot on the built-in sandbox and SQLite (no token needed), web chat URL printed
 #   make test   — lint, the whole suite on SQLite, then the PostgreSQL pass when one is reachable
+# Screenshots of a resident's report at 360 px: make screenshots (needs Chromium)
 # Benchmarks: make bench-tips, make bench-delivery, make bench-campaigns, make bench-broadcasts; BENCH_ARGS=--record writes bench/RESULTS.md
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench-delivery bench-tips bench-campaigns bench-broadcasts clean
+.PHONY: run test lint screenshots bench-delivery bench-tips bench-campaigns bench-broadcasts clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Bình Yên cần Python 3.11 trở lên")'
@@ -32,6 +33,11 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# The web chat at 360 px for a whole report on each messenger, by headless Chromium, into
+# screenshots/ (not part of `make test`).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.screenshots
 
 bench-delivery: $(STAMP)
 	$(BIN)/python -m bench.delivery $(BENCH_ARGS)

@@ -8,6 +8,7 @@ from bot.messages import Request
 
 # text-only messengers (Zalo, the plain channel): under numbered choices, and for a request
 TEXT_CHOICE_HINT = "Trả lời bằng số thứ tự (ví dụ: 1)."
+TEXT_ONE_CHOICE_HINT = "Gõ 1 để chọn «{label}»."  # under a prompt with a single choice
 TEXT_REQUEST_HINTS = {
     Request.CONTACT: "Gõ số điện thoại của bạn.",
     Request.LOCATION: "Gõ địa chỉ hoặc mô tả nơi đó.",
@@ -24,7 +25,7 @@ REQUEST_HINTS = {
 # Telegram: the keyboard button that shares the phone number or the location
 REQUEST_BUTTONS = {
     Request.CONTACT: "📱 Gửi số điện thoại của tôi",
-    Request.LOCATION: "📍 Gửi vị trí (khi bạn đang ở nơi xảy ra)",
+    Request.LOCATION: "📍 Gửi vị trí (khi đang ở nơi xảy ra)",
 }
 # Telegram: the line that takes those buttons away when the next question has its own
 REQUEST_CLOSED = "✓ Đã ghi nhận."

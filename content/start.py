@@ -17,10 +17,14 @@ WELCOME_GROUP = (
 MENU_TITLE = "Bạn cần gì? Chọn một mục bên dưới nhé."
 HELP = (
     "Bình Yên giúp bạn:\n"
-    "• /start — xem các việc mình giúp được\n"
+    "• /baotin — báo tin cho công an, có thể giấu tên\n"
+    "• /tracuu — xem tin đã báo đến đâu (gõ tracuu và mã tiếp nhận)\n"
+    "• /traloi — trả lời câu hỏi công an gửi về tin của bạn\n"
+    "• thamgia và mã — vào nhóm của tổ (mã do tổ trưởng gửi trong nhóm Zalo)\n"
     "• /hotline — số điện thoại khẩn cấp\n"
-    "• /vaitro — xem vai trò của bạn\n"
-    "• /huy — dừng việc đang làm; /quaylai — quay lại bước trước\n\n"
+    "• /start — xem các việc mình giúp được; /vaitro — vai trò của bạn\n"
+    "• /huy — dừng việc đang làm; /quaylai — quay lại bước trước\n"
+    "Gõ lệnh có hay không có dấu «/» đều được.\n\n"
     "Bình Yên không phải đường dây khẩn cấp. Nếu đang nguy hiểm, hãy gọi ngay 113."
 )
 HOTLINE = (

@@ -14,7 +14,7 @@ NOTHING_TO_GO_BACK_TO = "Hiện không có việc gì đang làm dở để quay
 FILE_WITHOUT_TASK = (
     "Mình nhận được rồi, nhưng bạn chưa bắt đầu việc gì nên chưa biết dùng vào đâu; tệp sẽ "
     "không được chuyển cho ai và tự xóa sau một ngày. Muốn gửi kèm tin báo, bạn gõ /baotin rồi "
-    "gửi lại ở bước bằng chứng; muốn trả lời câu hỏi của công an, gõ /traloi."
+    "gửi lại tệp trong lúc báo tin; muốn trả lời câu hỏi của công an, gõ /traloi."
 )
 FLOW_EXPIRED = (
     "Cuộc trò chuyện trước đã để quá lâu nên mình đã xóa phần đang làm dở. "

@@ -210,16 +210,16 @@ RECEIPT = (
     "Bạn giữ mã này để tra cứu (gõ tracuu và mã).\n"
 )
 RECEIPT_PIN = (
-    "Mã PIN:\n{pin}\n"
+    "\nMã PIN:\n{pin}\n"
     "Vì bạn chọn giấu tên tuyệt đối, Bình Yên không giữ liên hệ nào với bạn: mất mã và PIN là "
     "không tra cứu được. Bạn chụp màn hình tin này, hoặc ghi lại ở nơi an toàn. Nếu người khác "
     "có thể xem điện thoại của bạn, hãy xóa cuộc trò chuyện này sau khi đã lưu.\n"
 )
 RECEIPT_URGENT = (
-    "⚠️ Nếu việc vẫn đang xảy ra, hãy gọi ngay 113: tin báo ở đây không được xử lý ngay "
+    "\n⚠️ Nếu việc vẫn đang xảy ra, hãy gọi ngay 113: tin báo ở đây không được xử lý ngay "
     "lập tức.\n"
 )
-RECEIPT_LINKED = "Khi tin có tiến triển, Bình Yên sẽ nhắn cho bạn.\n"
+RECEIPT_LINKED = "\nKhi tin có tiến triển, Bình Yên sẽ nhắn cho bạn.\n"
 RECEIPT_FALLBACK = (
     "✅ Bình Yên đã nhận tin báo của bạn.\n\n"
     "Mã tiếp nhận:\n{code}\n"

@@ -212,14 +212,19 @@ def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
 
 
 def render_text(message: Outgoing) -> str:
-    """Numbered choices under the text; what to type for a request."""
+    """Numbered choices under the text, then how to answer: what to type for a request, and
+    the number to type ("Gõ 1 để chọn «Bỏ qua»" when there is one choice)."""
     parts = [message.text.rstrip()]
+    how: list[str] = []
+    if message.request is not None:
+        how.append(words.TEXT_REQUEST_HINTS[message.request])
     if message.choices:
         lines = [f"{i}. {choice.label}" for i, choice in enumerate(message.choices, start=1)]
         parts.append("\n".join(lines))
-        parts.append(words.TEXT_CHOICE_HINT)
-    if message.request is not None:
-        parts.append(words.TEXT_REQUEST_HINTS[message.request])
+        how.append(words.TEXT_CHOICE_HINT if len(message.choices) > 1
+                   else words.TEXT_ONE_CHOICE_HINT.format(label=message.choices[0].label))
+    if how:
+        parts.append(" ".join(how))
     return "\n\n".join(parts)
 
 

@@ -77,8 +77,7 @@ async def test_a_campaign_day_acknowledged_and_reported(harness: Harness) -> Non
         await h.press(RESIDENT, ack_words.ACK_LABEL)
         assert (await h.callback_answers(RESIDENT.id))[-1]["text"] == ack_words.ACK_TOAST
     else:
-        assert (await h.last_text(RESIDENT)).endswith(f"1. {ack_words.ACK_LABEL}\n\n"
-                                                      "Trả lời bằng số thứ tự (ví dụ: 1).")
+        assert f"\n\n1. {ack_words.ACK_LABEL}\n\n" in await h.last_text(RESIDENT)
         await h.say(RESIDENT, "/start")  # a menu after the message: its 1 is the menu's
         await h.say(RESIDENT, "1")
         assert ack_words.ACK_THANKS not in await h.seen(RESIDENT)

@@ -108,6 +108,9 @@ async def test_nothing_is_a_dead_end(harness: Harness) -> None:
     await h.say(me, "/hopthu")  # an officer's command
     assert (await h.last_text(me)).startswith(words.NOT_POLICE)
     assert await offered(h, me) == menu
+    await h.say(me, "/help")  # says how to report, look up, answer and join a group
+    helped = await h.last_text(me)
+    assert all(word in helped for word in ("/baotin", "/tracuu", "/traloi", "thamgia"))
     await h.say(me, "hello, can you help me?")
     assert (await h.last_text(me)).startswith(start.WELCOME)
     await h.say(me, "làm sao để báo tin?")
@@ -208,7 +211,7 @@ async def test_a_story_in_several_messages_keeps_every_part(harness: Harness) ->
         assert channels.REQUEST_HINTS[Request.LOCATION] in place
         keyboard = (await h.control("GET", "transcript", chat_id=str(me.id)))["reply_keyboard"]
         rows = [row[0]["text"] for row in keyboard["keyboard"]]
-        assert rows == ["Bỏ qua", "📍 Gửi vị trí (khi bạn đang ở nơi xảy ra)"]
+        assert rows == ["Bỏ qua", "📍 Gửi vị trí (khi đang ở nơi xảy ra)"]
     await h.say(me, "Hẻm 12, gần chợ")
     if not h.zalo:
         transcript = await h.control("GET", "transcript", chat_id=str(me.id))

@@ -155,7 +155,7 @@ async def test_a_location_pin_and_the_contact_button(harness: Harness) -> None:
     await h.say(RESIDENT, "Nhóm thanh niên đua xe mỗi tối thứ bảy trên đê.")
     await h.choose(RESIDENT, "Thôn Tây")
     prompt = (await h.bot_messages(RESIDENT.id))[-1]
-    assert "📍 Gửi vị trí (khi bạn đang ở nơi xảy ra)" in h.buttons(prompt) and "chỉ đúng nhà bạn" in prompt["text"]
+    assert "📍 Gửi vị trí (khi đang ở nơi xảy ra)" in h.buttons(prompt) and "chỉ đúng nhà bạn" in prompt["text"]
     await h.send_location(RESIDENT, 10.776912, 106.700901)
     await h.choose(RESIDENT, "Hôm nay")
     await send(h, RESIDENT, "Để lại số điện thoại")

@@ -59,6 +59,7 @@ const state = {
   seenAnswers: new Set(),
   answersPrimed: false,
   pollTimer: null,
+  pinned: true,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -363,9 +364,22 @@ function renderReplyKeyboard(markup) {
   area.hidden = false;
 }
 
+// A chat read at its bottom stays there while its messages settle (a late font, an emoji
+// drawn taller): a message shown cut in half at the bottom looks like a bug in the bot.
+const pinToBottom = new ResizeObserver(() => {
+  if (state.pinned) {
+    const list = $("messages");
+    list.scrollTop = list.scrollHeight;
+  }
+});
+
+function atBottom(list) {
+  return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+}
+
 function renderTranscript(transcript, chat) {
   const list = $("messages");
-  const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  const nearBottom = atBottom(list);
   list.replaceChildren();
   const messages = transcript ? transcript.messages : [];
   if (messages.length === 0) {
@@ -385,8 +399,13 @@ function renderTranscript(transcript, chat) {
     list.append(note);
   }
   renderReplyKeyboard(transcript ? transcript.reply_keyboard : null);
-  if (nearBottom || !state.lastRendered) {
+  state.pinned = nearBottom || !state.lastRendered;
+  if (state.pinned) {
     list.scrollTop = list.scrollHeight;
+  }
+  pinToBottom.disconnect();
+  for (const element of list.children) {
+    pinToBottom.observe(element);
   }
 }
 
@@ -596,6 +615,7 @@ function onSelectionChange() {
 }
 
 function bindEvents() {
+  $("messages").addEventListener("scroll", () => { state.pinned = atBottom($("messages")); });
   $("composer").addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = $("text");
