@@ -40,6 +40,9 @@ def _blank_to_none(value: object) -> object:
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 
 
+_MONTH_DAY = r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+
+
 class SettingsError(Exception):
     """A setting has a wrong value; the message is one line that names it."""
 
@@ -116,6 +119,14 @@ class Settings(BaseSettings):
                                       pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
     campaign_group_per_week: int = Field(default=3, ge=1, le=14)
     campaign_person_per_week: int = Field(default=2, ge=1, le=14)
+    # outreach coverage (FACTS.md): the target per village, where report periods begin
+    # ("MM-DD": the year, and its second half) and when each report is due (a reminder goes to
+    # villages below target a month before)
+    coverage_target: float = Field(default=75, gt=0, le=100)  # percent of households
+    coverage_year_start: str = Field(default="12-15", pattern=_MONTH_DAY)
+    coverage_half_start: str = Field(default="06-15", pattern=_MONTH_DAY)
+    coverage_half_deadline: str = Field(default="06-15", pattern=_MONTH_DAY)
+    coverage_year_deadline: str = Field(default="12-15", pattern=_MONTH_DAY)
     zalo_bot_link: OptionalText = None  # e.g. https://zalo.me/…: how residents find the bot
     crash_at: OptionalText = None
 

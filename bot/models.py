@@ -7,11 +7,12 @@ from `bot.crypto`; nothing in this module encrypts, the services do, naming the 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -154,11 +155,31 @@ class AreaAlias(Base):
 
 
 class Household(Base):
+    """A household of one group (`area_id` is the group's area), from the leader's roster.
+
+    `code` is the household's code in that roster (re-import updates by it); the head's name,
+    the address and the phone are personal data, encrypted. `added_on`/`left_on` bound the
+    periods it counts in, so a later import never rewrites a past period. `reg_code` is the
+    short code a member types (/dangky) to link themselves to it: no roster is ever browsed."""
+
     __tablename__ = "households"
+    __table_args__ = (
+        UniqueConstraint("area_id", "code"),
+        Index("ix_households_area_span", "area_id", "added_on", "left_on"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
-    label: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(200))  # what the leader's numbered list shows
+    code: Mapped[str | None] = mapped_column(String(32))
+    head_enc: Mapped[bytes | None]
+    address_enc: Mapped[bytes | None]
+    phone_enc: Mapped[bytes | None]
+    members: Mapped[int | None] = mapped_column(Integer)
+    reg_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    added_on: Mapped[date | None] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
 
 
 POLICE_TEAM = "police_team"  # Chat.purpose of a commune police team group (bound by /setup)
@@ -615,3 +636,106 @@ class CampaignRelay(Base):
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
     chased_at: Mapped[datetime | None]
+
+
+# ---- outreach coverage --------------------------------------------------------------------------
+
+class GroupFigures(Base):
+    """What a group's leader says when the bot cannot count: the number of households (no
+    roster yet, `/sohodan 48`) and how many are in the group's chat (the Bot API cannot list a
+    group's members). Shown as entered by the leader, never as measured."""
+
+    __tablename__ = "group_figures"
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+    households: Mapped[int | None] = mapped_column(Integer)
+    households_set_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    households_set_at: Mapped[datetime | None]
+    connected: Mapped[int | None] = mapped_column(Integer)
+    connected_set_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    connected_set_at: Mapped[datetime | None]
+
+
+class ReachSource(StrEnum):
+    ACK = "ack"  # a member acknowledged a campaign message or a broadcast
+    ACTIVITY = "activity"  # the household was at an in-person activity a leader logged
+
+
+class HouseholdReach(Base):
+    """The anonymous fact that a household was reached on a day, and how: no person in it, so
+    forgetting a resident keeps it (FACTS: coverage keeps only that fact)."""
+
+    __tablename__ = "household_reach"
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True)
+    on: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class PeriodReach(Base):
+    """A household reached at least once in a report period ("2026", "2026H1"): kept up to date
+    as reach arrives, so coverage counts rows per group instead of recounting acknowledgements.
+    `area_id` (the household's group) is copied here for that count."""
+
+    __tablename__ = "period_reach"
+    __table_args__ = (Index("ix_period_reach_period_area", "period", "area_id"),)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+
+
+class ActivityKind(StrEnum):
+    MEETING = "meeting"
+    DOOR_TO_DOOR = "door_to_door"
+    LOUDSPEAKER = "loudspeaker"
+    OTHER = "other"
+
+
+class Activity(Base):
+    """An in-person activity a leader logged (/hoatdong): the households reached are chosen
+    from the group's list (`ActivityHousehold`), or, for a group with no list, a count as the
+    leader entered it. Editable for a week after it was logged, then locked."""
+
+    __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_area_on", "area_id", "on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    author_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    on: Mapped[date] = mapped_column(Date)
+    topic: Mapped[str] = mapped_column(String(200))
+    counted: Mapped[int | None] = mapped_column(Integer)  # households, when there is no list
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+
+
+class ActivityHousehold(Base):
+    __tablename__ = "activity_households"
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class CoverageSnapshot(Base):
+    """An area's coverage for a report period, frozen at the period's cut-off (or when its
+    report is first produced after it): a report already sent never changes."""
+
+    __tablename__ = "coverage_snapshots"
+    __table_args__ = (UniqueConstraint("area_id", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, … per area
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    taken_at: Mapped[datetime]
+    figures: Mapped[str] = mapped_column(Text)  # JSON of the computed tree
+
+
+class CoverageReminder(Base):
+    """One reminder a month before a report deadline to the leader of a village below target:
+    taken once per (village, period) by inserting this row."""
+
+    __tablename__ = "coverage_reminders"
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sent_at: Mapped[datetime]
