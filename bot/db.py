@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import (
@@ -241,3 +242,11 @@ def _upgrade_to_head(connection: Connection, schema: str | None) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(connection, schema), "head")
+
+
+def insert_for(session: AsyncSession) -> Any:
+    """The dialect's own `insert` (SQLite's or PostgreSQL's), for ON CONFLICT clauses: both
+    databases speak them, SQLAlchemy's generic insert does not."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert

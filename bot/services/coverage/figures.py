@@ -36,8 +36,8 @@ class AreaCoverage:
     reached: int  # households reached in the period (both signals counted once)
     households_entered: bool = False  # some of `households` is a leader's figure, not a roster
     reached_entered: bool = False  # some of `reached` is a count a leader entered
-    connected: int | None = None  # households with a member the bot knows in the group's chat
-    connected_entered: bool = False  # …as a figure the leader entered
+    connected: int = 0  # households with a member linked (a join code, a /dangky, seen in a chat)
+    connected_by_leader: int | None = None  # households in the chat, as the leader entered it
     groups: int = 0  # groups (leaves) under it, itself included when it is one
     groups_without_count: int = 0
     children: tuple[AreaCoverage, ...] = field(default=())
