@@ -24,4 +24,10 @@ ACK_TOAST_AGAIN = "Nhà bạn đã xác nhận tin này rồi. Cảm ơn bạn!"
 ACK_TOAST_STALE = "Nút này không còn dùng được."
 ACK_STALE = "Nút này không còn dùng được. Khi có tin mới, bạn chọn nút dưới tin đó nhé."
 
+# after the first acknowledgement in private by someone not linked to a household yet
+ACK_HOW_TO_REGISTER = (
+    "💡 Để Bình Yên tính cho cả hộ nhà bạn, bạn đăng ký hộ một lần: nhắn /dangky kèm mã hộ "
+    "mà tổ trưởng đưa cho bạn (ví dụ: /dangky ABC123)."
+)
+
 ACK_COMMAND = "Báo nhà bạn đã nhận tin tuyên truyền"

@@ -17,22 +17,36 @@ TOASTS = {Said.NEW: words.ACK_TOAST, Said.REPEAT: words.ACK_TOAST_AGAIN,
           Said.NOTHING: words.ACK_TOAST_STALE}
 
 
+async def _reply(ctx: Ctx, said: Said) -> str:
+    """The private answer: thanks, and for a first acknowledgement by someone not linked to a
+    household, how to link."""
+    if said is Said.NEW and await acknowledgements.tell_how_to_register(
+            ctx.session, ctx.person, ctx.chat):
+        return f"{REPLIES[said]}\n\n{words.ACK_HOW_TO_REGISTER}"
+    return REPLIES[said]
+
+
 async def acknowledged(ctx: Ctx, _args: str) -> Outcome:
     """«Đã nhận» written: thanked in private, silent in a group chat."""
-    said = await acknowledgements.by_words(ctx.session, ctx.person, ctx.chat, ctx.now)
-    return Finish(REPLIES[said] if ctx.chat.kind == ChatKind.PRIVATE else None)
+    said = await acknowledgements.by_words(ctx.session, ctx.rt.settings, ctx.person, ctx.chat,
+                                           ctx.now)
+    return Finish(await _reply(ctx, said) if ctx.chat.kind == ChatKind.PRIVATE else None)
 
 
 async def ack_button(ctx: Ctx, value: str) -> None:
     """Answered beside whatever the person is doing (no outcome: a conversation in progress
     stays where it is)."""
-    said = await acknowledgements.press(ctx.session, value, ctx.person, ctx.chat, ctx.now)
+    said = await acknowledgements.press(ctx.session, ctx.rt.settings, value, ctx.person,
+                                        ctx.chat, ctx.now)
     if ctx.incoming.pressed is None:  # its number, typed
-        ctx.say(REPLIES[said])
+        ctx.say(await _reply(ctx, said))
         return
     ctx.toast = TOASTS[said]
     if said is Said.NOTHING and ctx.chat.kind == ChatKind.PRIVATE:
         ctx.say(words.ACK_STALE)
+    elif said is Said.NEW and await acknowledgements.tell_how_to_register(
+            ctx.session, ctx.person, ctx.chat):  # in private only: a toast is too short
+        ctx.say(words.ACK_HOW_TO_REGISTER)
 
 
 async def offered(ctx: Ctx) -> Standing | None:

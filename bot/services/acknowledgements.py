@@ -13,9 +13,11 @@ Three ways in, one store:
   leader's relay copy on Zalo (`by_words`).
 
 Each is stored raw (person, broadcast, messenger, chat kind, time) by one INSERT … ON CONFLICT
-DO NOTHING, once per (broadcast, person): a repeat changes nothing and is answered as one. The
-person need not be linked to a household yet: coverage links people to households and counts
-households (`tally` already counts them where linked). Writing to the bot reopens the person's
+DO NOTHING, once per (broadcast, person): a repeat changes nothing and is answered as one. A
+new one by a person linked to a household reaches that household on the day it was said
+(`coverage.reach.mark_linked`, two more statements in the same transaction; none for a person
+not linked, whose acknowledgements count for their household once they link: `reach.replay`).
+`tally` counts households where people are linked. Writing to the bot reopens the person's
 Zalo window like any message (`people.touch`), so what waited for them follows.
 
 Never words anything: the sentences are in `content/acknowledgements.py`.
@@ -31,6 +33,7 @@ from sqlalchemy import Integer, Select, String, bindparam, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.messages import Choice, Outgoing
 from bot.models import (
     Acknowledgement,
@@ -41,11 +44,13 @@ from bot.models import (
     OutboxMessage,
     OutboxStatus,
     Person,
+    ReachSource,
     Role,
     RoleGrant,
     UTCDateTime,
 )
 from bot.services import people
+from bot.services.coverage import reach
 from content import acknowledgements as words
 
 ACK_TOKEN = "a"  # the ✅ button's token; its choice id is the broadcast's id
@@ -138,15 +143,26 @@ async def _repeat(session: AsyncSession, broadcast_id: int, person: Person) -> b
         is True
 
 
-async def record(session: AsyncSession, broadcast_id: int, person: Person, chat: Chat,
-                 now: datetime) -> Said:
+async def _reached(session: AsyncSession, settings: Settings, person: Person,
+                   now: datetime) -> Said:
+    """A new acknowledgement: the person's household (if they are linked) reached today."""
+    if person.household_id is not None:
+        await reach.mark_linked(session, settings, person.household_id,
+                                reach.local_day(settings, now), ReachSource.ACK)
+    return Said.NEW
+
+
+async def record(session: AsyncSession, settings: Settings, broadcast_id: int, person: Person,
+                 chat: Chat, now: datetime) -> Said:
     """Store that `person` acknowledged a broadcast known to have reached them."""
     plain, _ = _STORE[_postgresql(session)]
     stored = (await session.execute(plain, _params(broadcast_id, person, chat, now))).first()
-    return Said.NEW if stored is not None else Said.REPEAT
+    if stored is not None:
+        return await _reached(session, settings, person, now)
+    return Said.REPEAT
 
 
-async def press(session: AsyncSession, data: str, person: Person, chat: Chat,
+async def press(session: AsyncSession, settings: Settings, data: str, person: Person, chat: Chat,
                 now: datetime) -> Said:
     """The ✅ pressed (or its number typed) in `chat`: counts when the broadcast it names was
     sent to this chat; a button of anything else — stale, forged, garbled — changes nothing."""
@@ -156,8 +172,24 @@ async def press(session: AsyncSession, data: str, person: Person, chat: Chat,
     _, checked = _STORE[_postgresql(session)]
     stored = (await session.execute(checked, _params(broadcast_id, person, chat, now))).first()
     if stored is not None:
-        return Said.NEW
+        return await _reached(session, settings, person, now)
     return Said.REPEAT if await _repeat(session, broadcast_id, person) else Said.NOTHING
+
+
+_PRIVATE_ACKS = (select(_TABLE.c.id).where(_TABLE.c.person_id == bindparam("person"),
+                                           _TABLE.c.chat_kind == ChatKind.PRIVATE.value)
+                 .limit(2).subquery())
+_FIRST_IN_PRIVATE = select(func.count()).select_from(_PRIVATE_ACKS)
+
+
+async def tell_how_to_register(session: AsyncSession, person: Person, chat: Chat) -> bool:
+    """Whether the answer to a new acknowledgement should say how to link to a household
+    (`/dangky`): only to someone not linked, in a private chat, and only for their first
+    acknowledgement there — a hint, not a nag. Asked only in that case, so the acknowledgements
+    of linked people and those in group chats cost no statement for it."""
+    if person.household_id is not None or chat.kind != ChatKind.PRIVATE:
+        return False
+    return await session.scalar(_FIRST_IN_PRIVATE, {"person": person.id}) == 1
 
 
 # ---- what reached a person -------------------------------------------------------------------
@@ -197,12 +229,13 @@ async def newest_reaching(session: AsyncSession, person: Person, chat: Chat, now
     return await session.scalar(select(func.max(found.c.id)))
 
 
-async def by_words(session: AsyncSession, person: Person, chat: Chat, now: datetime) -> Said:
+async def by_words(session: AsyncSession, settings: Settings, person: Person, chat: Chat,
+                   now: datetime) -> Said:
     """«Đã nhận» written: for the newest broadcast that reached the person."""
     broadcast_id = await newest_reaching(session, person, chat, now)
     if broadcast_id is None:
         return Said.NOTHING
-    return await record(session, broadcast_id, person, chat, now)
+    return await record(session, settings, broadcast_id, person, chat, now)
 
 
 # the relay copy a leader got carries no ✅ (it is for pasting into the group)

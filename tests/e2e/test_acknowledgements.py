@@ -2,7 +2,8 @@
 messenger: on Telegram the button pressed in the group chat by a member (again, then a forged
 one) and in private; on Zalo (its window on) the number `1` while another prompt is open (it
 answers that prompt, and counts nothing), then `1` and «đã nhận» after the message in private,
-and «đã nhận» from a resident who only saw the leader's relay. The commune's police chief gets
+and «đã nhận» from a resident who only saw the leader's relay; not linked to a household, each
+is told once, in private, how to register. The commune's police chief gets
 one report when the day is sent, and `/lich <số>` shows the figures as they come in."""
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ async def test_a_campaign_day_acknowledged_and_reported(harness: Harness) -> Non
         assert len(await h.bot_messages(TELEGRAM_GROUP)) == said_in_group  # nothing said
         await h.press(RESIDENT, ack_words.ACK_LABEL)
         assert (await h.callback_answers(RESIDENT.id))[-1]["text"] == ack_words.ACK_TOAST
+        # not linked to a household: told once, in private, how to register
+        assert await h.last_text(RESIDENT) == ack_words.ACK_HOW_TO_REGISTER
     else:
         assert f"\n\n1. {ack_words.ACK_LABEL}\n\n" in await h.last_text(RESIDENT)
         await h.say(RESIDENT, "/start")  # a menu after the message: its 1 is the menu's
@@ -84,11 +87,12 @@ async def test_a_campaign_day_acknowledged_and_reported(harness: Harness) -> Non
         assert await stored(h) == 0
         await h.say(RESIDENT, "/huy")
         await h.say(RESIDENT, "1")
-        assert await h.last_text(RESIDENT) == ack_words.ACK_THANKS
+        first = f"{ack_words.ACK_THANKS}\n\n{ack_words.ACK_HOW_TO_REGISTER}"  # not linked
+        assert await h.last_text(RESIDENT) == first
         await h.say(RESIDENT, "Nhà tôi đã nhận")
         assert await h.last_text(RESIDENT) == ack_words.ACK_AGAIN
         await h.say(RESIDENT_2, "da nhan")  # only the relay copy in the group's Zalo chat
-        assert await h.last_text(RESIDENT_2) == ack_words.ACK_THANKS
+        assert await h.last_text(RESIDENT_2) == first
         await h.say(LEADER, "đã chuyển")
         assert await h.last_text(LEADER) == words.RELAY_THANKS.format(groups=GROUP)
         reach[0] = "• 1/1 tổ trưởng đã chuyển vào nhóm Zalo"

@@ -94,25 +94,28 @@ async def test_each_acknowledgement_is_stored_once_and_counted_by_household(
     data = str(send.broadcast_id)
     async with rt.transaction() as session:  # before delivery: «đã nhận» finds nothing
         person, chat = await _private(session, rt, "zalo", "yes-3")
-        assert await acknowledgements.by_words(session, person, chat, clock.now()) is Said.NOTHING
+        assert await acknowledgements.by_words(session, rt.settings, person, chat,
+                                               clock.now()) is Said.NOTHING
     await _delivered(rt, send.broadcast_id)
     async with rt.transaction() as session:
         member, group_chat = await _in_group(session, rt, "member-1")
         assert member.household_id is None
-        saids = [await acknowledgements.press(session, data, member, group_chat, clock.now())
+        saids = [await acknowledgements.press(session, rt.settings, data, member, group_chat,
+                                              clock.now())
                  for _ in range(2)]
         # the same button of another chat: the message never went there
         stranger, own_chat = await _private(session, rt, "telegram", "stranger")
-        saids.append(await acknowledgements.press(session, data, stranger, own_chat,
-                                                  clock.now()))
-        saids += [await acknowledgements.press(session, forged, stranger, group_chat,
-                                               clock.now())
+        saids.append(await acknowledgements.press(session, rt.settings, data, stranger,
+                                                  own_chat, clock.now()))
+        saids += [await acknowledgements.press(session, rt.settings, forged, stranger,
+                                               group_chat, clock.now())
                   for forged in ("", "abc", "0", "-1", "9" * 30, str(send.broadcast_id + 1))]
         resident, private = await _private(session, rt, "zalo", "yes-3")  # 1:1
-        saids.append(await acknowledgements.by_words(session, resident, private, clock.now()))
+        saids.append(await acknowledgements.by_words(session, rt.settings, resident, private,
+                                                     clock.now()))
         relayed, zalo_chat = await _private(session, rt, "zalo", "quiet-2")  # leader's relay
-        saids.append(await acknowledgements.by_words(session, relayed, zalo_chat, clock.now()))
-        saids.append(await acknowledgements.by_words(session, relayed, zalo_chat, clock.now()))
+        saids += [await acknowledgements.by_words(session, rt.settings, relayed, zalo_chat,
+                                                  clock.now()) for _ in range(2)]
     assert saids == [Said.NEW, Said.REPEAT] + [Said.NOTHING] * 7 + [Said.NEW] * 2 \
         + [Said.REPEAT]
     async with rt.transaction() as session:
@@ -139,8 +142,8 @@ async def test_four_presses_at_once_store_one(rt: Runtime, clock: FakeClock) -> 
 
     async def press(session: AsyncSession, _together: Together) -> Said:
         member, chat = await _in_group(session, rt, "member-1")
-        return await acknowledgements.press(session, str(send.broadcast_id), member, chat,
-                                            clock.now())
+        return await acknowledgements.press(session, rt.settings, str(send.broadcast_id),
+                                            member, chat, clock.now())
 
     assert Counter(await _at_once(rt, [press] * 4)) == {Said.NEW: 1, Said.REPEAT: 3}
     async with rt.db.reading() as session:
@@ -193,7 +196,8 @@ async def test_the_report_goes_once_when_all_is_sent_and_lich_shows_fresh_figure
         words.REPORT_MORE.format(number=broadcast_id)])
     async with rt.transaction() as session:
         member, chat = await _in_group(session, rt, "member-1")
-        await acknowledgements.press(session, str(broadcast_id), member, chat, clock.now())
+        await acknowledgements.press(session, rt.settings, str(broadcast_id), member, chat,
+                                     clock.now())
         await session.execute(update(CampaignRelay).values(confirmed_at=clock.now()))
         chief = await session.get(Person, chief.id)
         shown = await broadcast_reports.status_for(session, rt, chief, broadcast_id,

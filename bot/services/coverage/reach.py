@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Date, String, bindparam, delete, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -82,3 +84,41 @@ async def refresh(session: AsyncSession, settings: Settings, household_ids: Iter
         .join(Household, Household.id == HouseholdReach.household_id)
         .where(HouseholdReach.household_id.in_(wanted)))).all()
     await mark_many(session, settings, [(h, a, on, ReachSource(s)) for h, a, on, s in rows])
+
+
+# ---- one acknowledgement, on the hot path -------------------------------------------------------
+
+def _linked_statements(dialect: str) -> tuple[Any, Any]:
+    """(the day's row, the periods' rows) for a household known by its id only: the periods'
+    rows take the household's group from `households` inside the INSERT, so an acknowledgement
+    costs these two statements and no SELECT."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    days, in_periods, households = (HouseholdReach.__table__, PeriodReach.__table__,
+                                    Household.__table__)
+    day = (insert(days).values(household_id=bindparam("household"),
+                               on=bindparam("on", type_=Date()), source=bindparam("source"))
+           .on_conflict_do_nothing())
+    rows = union_all(*(select(households.c.id, bindparam(name, type_=String()),
+                              households.c.area_id)
+                       .where(households.c.id == bindparam("household"))
+                       for name in ("year", "half")))
+    periods_of_day = (insert(in_periods)
+                      .from_select(["household_id", "period", "area_id"], rows)
+                      .on_conflict_do_nothing())
+    return day, periods_of_day
+
+
+_LINKED = {dialect: _linked_statements(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+async def mark_linked(session: AsyncSession, settings: Settings, household_id: int, on: date,
+                      source: ReachSource) -> None:
+    """`mark` for a household known only by its id (a person's `household_id`), in two
+    statements: what every acknowledgement of a linked person costs."""
+    bind = session.bind
+    day, in_periods = _LINKED["postgresql" if bind is not None
+                              and bind.dialect.name == "postgresql" else "sqlite"]
+    year, half = periods.containing(settings, on)
+    await session.execute(day, {"household": household_id, "on": on, "source": str(source)})
+    await session.execute(in_periods, {"household": household_id, "year": year.key,
+                                       "half": half.key})
