@@ -20,13 +20,20 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, String, bindparam, delete, select, union_all
+from sqlalchemy import Date, String, bindparam, delete, func, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.db import insert_for
-from bot.models import Acknowledgement, Household, HouseholdReach, PeriodReach, ReachSource
+from bot.models import (
+    Acknowledgement,
+    Household,
+    HouseholdReach,
+    PeriodReach,
+    Person,
+    ReachSource,
+)
 from bot.services.coverage import periods
 
 
@@ -122,3 +129,15 @@ async def mark_linked(session: AsyncSession, settings: Settings, household_id: i
     await session.execute(day, {"household": household_id, "on": on, "source": str(source)})
     await session.execute(in_periods, {"household": household_id, "year": year.key,
                                        "half": half.key})
+
+
+async def count_linked(session: AsyncSession, household_ids: Iterable[int]) -> None:
+    """Recount `Household.linked` (members linked to it) after people linked or unlinked: the
+    connectivity figure reads that column instead of joining every person."""
+    wanted = sorted({h for h in household_ids if h is not None})
+    if not wanted:
+        return
+    members = (select(func.count()).select_from(Person)
+               .where(Person.household_id == Household.id).scalar_subquery())
+    await session.execute(update(Household).where(Household.id.in_(wanted))
+                          .values(linked=members).execution_options(synchronize_session=False))
