@@ -177,3 +177,71 @@ def _day(rest: str, today: date) -> tuple[date, str] | None:
         return (today + timedelta(days=_RELATIVE[found.group(1)]),
                 rest[:found.start()] + " " + rest[found.end():])
     return today, rest
+
+
+# ---- a day that has passed, and numbers chosen from a list ------------------------------
+
+_PAST_RELATIVE = {"hôm nay": 0, "hom nay": 0, "nay": 0, "hôm qua": 1, "hom qua": 1, "qua": 1,
+                  "hôm kia": 2, "hom kia": 2}
+_PAST_WEEKDAYS = {**_WEEKDAYS, "thu hai": 0, "thu 2": 0, "thu ba": 1, "thu 3": 1, "thu tu": 2,
+                  "thu 4": 2, "thu nam": 3, "thu 5": 3, "thu sau": 4, "thu 6": 4, "thu bay": 5,
+                  "thu 7": 5, "chu nhat": 6}
+
+
+def parse_past_day(text: str, today: date) -> date | None:
+    """A day that has (most likely) passed, as people type it: "hôm nay", "hôm qua", "hôm
+    kia", "20/11" (the last 20/11 on or before today), "20/11/2026", "thứ 2" (the last
+    Monday, today if it is one). A full date is returned as typed, even in the future, for the
+    caller to refuse in words; None when the text names no day."""
+    typed = " ".join(text.lower().split()).removeprefix("ngày ").strip(" .")
+    if typed in _PAST_RELATIVE:
+        return today - timedelta(days=_PAST_RELATIVE[typed])
+    if typed in _PAST_WEEKDAYS:
+        return today - timedelta(days=(today.weekday() - _PAST_WEEKDAYS[typed]) % 7)
+    match = _DAY_MONTH.fullmatch(typed)
+    if match is None:
+        return None
+    day, month = int(match.group(1)), int(match.group(2))
+    year = int(match.group(3)) if match.group(3) else today.year
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    try:
+        on = date(year, month, day)
+        if match.group(3) is None and on > today:
+            on = on.replace(year=year - 1)
+    except ValueError:  # 31/02, month 13, 29/02 of a common year
+        return None
+    return on
+
+
+ALL_WORDS = frozenset({"tất cả", "tat ca", "cả tổ", "ca to", "toàn bộ", "toan bo", "hết",
+                       "het", "all"})
+_RANGE_PART = re.compile(r"([0-9]{1,6})(?:\s*[-–—]\s*([0-9]{1,6}))?")
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def parse_numbers(text: str, *, most: int = 10_000) -> list[int] | None:
+    """Numbers chosen from a numbered list: "1 3 5-9", "1, 3, 5–9"; ascending, each once.
+    None when anything in the text is not a number or a range (a range written backwards,
+    "9-5", is read forwards); numbers are not checked against the list here, beyond `most`."""
+    cleaned = re.sub(r"\s*[-–—]\s*", "-", text.strip())
+    parts = [part for part in _SEPARATORS.split(cleaned) if part]
+    if not parts:
+        return None
+    chosen: set[int] = set()
+    for part in parts:
+        match = _RANGE_PART.fullmatch(part)
+        if match is None:
+            return None
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) else low
+        low, high = min(low, high), max(low, high)
+        if high > most:
+            return None
+        chosen.update(range(low, high + 1))
+    return sorted(chosen)
+
+
+def means_all(text: str) -> bool:
+    """«tất cả» (with or without diacritics) and the like: the whole list."""
+    return " ".join(text.lower().split()).strip(" .!") in ALL_WORDS
