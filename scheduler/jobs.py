@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bot.services import housekeeping, scheduled_broadcasts
 from bot.services.campaigns import job as campaigns_job
+from bot.services.coverage import reminders as coverage_reminders
 from bot.services.coverage import snapshots as coverage_snapshots
 from bot.services.tips import jobs as tip_jobs
 from scheduler.tick import DueFn
@@ -21,4 +22,5 @@ DUE_JOBS: dict[str, DueFn] = {
     "tips": tip_jobs.run_due,
     "campaigns": campaigns_job.run_due,
     "coverage_snapshots": coverage_snapshots.run_due,
+    "coverage_reminders": coverage_reminders.run_due,
 }
