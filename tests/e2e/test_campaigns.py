@@ -129,7 +129,8 @@ async def test_a_campaign_day_reaches_those_who_agreed_and_the_leader_relays_it(
     assert relay[-2]["text"] == words.RELAY_INTRO.format(group=GROUP)
     assert piece in relay[-1]["text"] and "đã nhận" in relay[-1]["text"]
     await h.say(RESIDENT, "Đã nhận")
-    assert await h.last_text(RESIDENT) == ack_words.ACK_THANKS
+    assert await h.last_text(RESIDENT) == \
+        f"{ack_words.ACK_THANKS}\n\n{ack_words.ACK_HOW_TO_REGISTER}"  # not linked yet
     await h.say(LEADER, "đã chuyển")
     assert await h.last_text(LEADER) == words.RELAY_THANKS.format(groups=GROUP)
     await h.say(LEADER, "da chuyen")

@@ -1,7 +1,8 @@
 """The reminder a month before the six-month report's deadline (15/06/2026 by default), on the
-fake clock: nothing the day before; on the day, the leader of a group in the village below
-target gets its numbers (the village's, and their group's), the leader in the village that
-met it nothing, the commune's admin the list; once only, the next days too."""
+fake clock: nothing the day before, nor in a commune where nothing was reached yet; once
+something is, the leader of a group in the village below target gets its numbers (the
+village's, and their group's), the leader in the village that met it nothing, the commune's
+admin the list; once only, the next days too."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.messages import ChatType, Incoming, InputKind
 from bot.models import Area, Chat, CoverageReminder, Household, OutboxMessage, ReachSource, Role
 from bot.runtime import Runtime
 from bot.services import areas, demo, outbox, people
-from bot.services.coverage import reach, reminders
+from bot.services.coverage import periods, reach, reminders
 from content import coverage as words
 from scheduler.jobs import DUE_JOBS
 from tests.services.test_campaign_fanout import messengers  # noqa: F401
@@ -60,17 +61,22 @@ async def test_villages_below_target_are_reminded_once(rt: Runtime, clock: FakeC
     await _person(rt, "east-1", Role.GROUP_LEADER, "DEMO-TO-1")
     await _person(rt, "west-3", Role.GROUP_LEADER, "DEMO-TO-3")
     await _person(rt, "admin", Role.COMMUNE_ADMIN, demo.DEMO_COMMUNE)
+    half = periods.parse(rt.settings, "2026H1")
+    assert [reminders.due(rt, date(2026, 5, day)) for day in (14, 15, 31)] == [
+        [], [(half, date(2026, 6, 15))], [(half, date(2026, 6, 15))]]
+    assert reminders.due(rt, date(2026, 6, 15)) == []  # the deadline itself: too late
+    assert reminders.due(rt, date(2026, 11, 15))[0][0].key == "2026"  # the annual report
+    clock.set(datetime(2026, 5, 15, 2, 0, tzinfo=UTC))  # a month before, but nothing measured
+    await reminders.run_due(rt, clock.now())
     # Thôn Đông (Tổ 1: 42, Tổ 2: 35 households): 70/77 reached, met;
     # Thôn Tây (Tổ 3: 51, Tổ 4: 38): 40/89, below 75% (67 needed, 27 to go)
     await _reach(rt, "DEMO-TO-1", 42)
     await _reach(rt, "DEMO-TO-2", 28)
     await _reach(rt, "DEMO-TO-3", 30)
     await _reach(rt, "DEMO-TO-4", 10)
-
-    clock.set(datetime(2026, 5, 14, 2, 0, tzinfo=UTC))  # 14/05: a month and a day before
-    await reminders.run_due(rt, clock.now())
+    await reminders.run_due(rt, clock.now())  # done for today
     assert await _said(rt) == {}
-    clock.set(datetime(2026, 5, 15, 2, 0, tzinfo=UTC))
+    clock.set(datetime(2026, 5, 16, 2, 0, tzinfo=UTC))
     await reminders.run_due(rt, clock.now())
     head = {"period": "6 tháng đầu năm 2026", "deadline": "15/06/2026", "target": "75"}
     village = words.REMINDER_VILLAGE.format(village="Thôn Tây", reached=40, households=89,
@@ -81,7 +87,7 @@ async def test_villages_below_target_are_reminded_once(rt: Runtime, clock: FakeC
                                                  households=51, percent=58)]))],
         "admin": [words.REMINDER_ADMIN.format(**head, lines=village)]}
     for later in (timedelta(hours=1), timedelta(days=1), timedelta(days=20)):
-        clock.set(datetime(2026, 5, 15, 2, 0, tzinfo=UTC) + later)
+        clock.set(datetime(2026, 5, 16, 2, 0, tzinfo=UTC) + later)
         await reminders.run_due(rt, clock.now())
     assert sum(len(texts) for texts in (await _said(rt)).values()) == 2
     async with rt.db.reading() as session:

@@ -1,12 +1,16 @@
 """A month before each report's deadline (`periods.deadline`: the six-month report for the
 first half, the annual report for the year), the villages still below the target are told,
 with their numbers: the leaders of their groups (there is no village-level role: `Role`), and
-the commune's admins (else its police chief, as the campaign reports go) get the list.
+the commune's admins get the list (coverage is theirs; the police are not asked).
+
+A commune where no household at all was reached in the period yet is not reminded (it is not
+measuring coverage: no member linked to a household acknowledged anything, no activity was
+logged; «0%» everywhere would tell its leaders nothing): it is looked at again the next day.
 
 Taken once: a `CoverageReminder` row for the commune and period is inserted first (insert or
 ignore: whoever inserts it sends), then one per village below target. A village with no
 household count is not judged (its share is unknown). Messages go through the outbox like any
-scheduled message. `run_due` handles at most `BATCH` communes a tick and notes the day once
+scheduled message, in the broadcast lane (after what a person is doing with the bot). `run_due` handles at most `BATCH` communes a tick and notes the day once
 every commune is done, so a quiet day costs it one read.
 """
 
@@ -22,7 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import insert_for
 from bot.messages import Outgoing
-from bot.models import Area, Chat, CoverageReminder, Person, Role, RoleGrant, UTCDateTime
+from bot.models import (
+    Area,
+    Chat,
+    CoverageReminder,
+    Lane,
+    Person,
+    Role,
+    RoleGrant,
+    UTCDateTime,
+)
 from bot.runtime import Runtime
 from bot.services import meta, outbox, people
 from bot.services.coverage import compute, periods
@@ -123,10 +136,12 @@ async def remind(session: AsyncSession, rt: Runtime, commune_id: int, period: Pe
                  deadline: date, now: datetime) -> int:
     """Remind the commune's villages below target for `period`, once; how many messages were
     queued (0 when it was done before)."""
+    coverage = await compute.coverage(session, rt.settings, commune_id, period)
+    if coverage.root.reached == 0:  # not measuring yet: asked again tomorrow
+        return 0
     if not await _take(session, [commune_id], period, now):
         return 0
     target = rt.settings.coverage_target
-    coverage = await compute.coverage(session, rt.settings, commune_id, period)
     below = [area for area in _walk(coverage.root)
              if area.level == VILLAGE and area.percent is not None and area.percent < target]
     taken = await _take(session, [village.area_id for village in below], period, now)
@@ -160,15 +175,11 @@ async def remind(session: AsyncSession, rt: Runtime, commune_id: int, period: Pe
                 **head, lines="\n".join(said)))))
     summary = words.REMINDER_ADMIN.format(
         **head, lines="\n".join(_village_line(village, target) for village in below))
-    for role in (Role.COMMUNE_ADMIN, Role.POLICE_CHIEF):
-        readers = await people.holders(session, {role}, commune_id, now)
-        if readers:
-            for reader in readers:
-                if (chat := await _private_chat(session, reader)) is not None:
-                    messages.append((chat, Outgoing(summary)))
-            break
+    for reader in await people.holders(session, {Role.COMMUNE_ADMIN}, commune_id, now):
+        if (chat := await _private_chat(session, reader)) is not None:
+            messages.append((chat, Outgoing(summary)))
     if messages:
-        await outbox.enqueue_many(session, rt, messages)
+        await outbox.enqueue_many(session, rt, messages, lane=Lane.BROADCAST)
     return len(messages)
 
 
