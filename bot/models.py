@@ -687,6 +687,23 @@ class PeriodReach(Base):
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
 
 
+class GroupTally(Base):
+    """A group's figures for one report period, kept up to date instead of recounted: `reached`
+    grows as `PeriodReach` rows are first written (and is recounted for the groups an activity
+    edit touched); `households` (present in the period) and `linked` (with a member linked) are
+    recounted for a group when its roster or its links change, and for every group by a daily
+    job (a new period needs its rows). NULL households: not counted yet, coverage counts them
+    itself."""
+
+    __tablename__ = "group_tallies"
+    __table_args__ = (Index("ix_group_tallies_period_area", "period", "area_id"),)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    households: Mapped[int | None] = mapped_column(Integer)
+    linked: Mapped[int] = mapped_column(Integer, default=0)
+    reached: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ActivityKind(StrEnum):
     MEETING = "meeting"
     DOOR_TO_DOOR = "door_to_door"
