@@ -137,3 +137,23 @@ async def test_coverage_on_a_hand_computed_commune(rt: Runtime, clock: FakeClock
     assert counted.root == whole.root
     # the tree survives a snapshot's JSON
     assert AreaCoverage.from_json(root.to_json()) == root
+
+
+async def test_the_nightly_recount_gives_a_new_period_its_tallies(rt: Runtime,
+                                                                  clock: FakeClock) -> None:
+    """Before 02:00 local nothing; after it, every group's households are recounted once that
+    day (a roster change in between is counted by the next night's run, or by its import)."""
+    settings = rt.settings
+    async with rt.transaction() as session:
+        ids = await _tree(session, clock)
+        session.add_all([_house(ids["A1"], f"a{n}") for n in range(3)])
+    new_year = periods.parse(settings, "2027")
+    night = datetime(2026, 12, 15, 18, 30, tzinfo=UTC)  # 01:30 on 16/12 in Vietnam
+    await reach.run_due(rt, night)
+    async with rt.db.reading() as session:
+        assert not await reach.tallied(session, new_year.key)
+    await reach.run_due(rt, night.replace(hour=19, minute=30))  # 02:30
+    async with rt.db.reading() as session:
+        assert await reach.tallied(session, new_year.key)
+        figures = await coverage(session, settings, ids["A1"], new_year)
+    assert (figures.root.households, figures.root.reached) == (3, 0)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +40,7 @@ from bot.models import (
     Person,
     ReachSource,
 )
+from bot.runtime import Runtime
 from bot.services import meta
 from bot.services.coverage import periods
 
@@ -192,3 +193,22 @@ async def retally(session: AsyncSession, settings: Settings, today: date,
             set_={"households": upsert.excluded.households, "linked": upsert.excluded.linked}))
         if wanted is None:
             await meta.put(session, _complete_key(period.key), today.isoformat())
+
+
+RECOUNT_FROM = time(2, 0)  # the daily recount runs at night, local time
+
+
+async def run_due(rt: Runtime, now: datetime) -> None:
+    """The daily recount of every group's households (local night): gives a new period its
+    tallies and heals any drift. Taken once a day by its marker, like a one-time thing."""
+    local = now.astimezone(rt.settings.tz)
+    if local.time() < RECOUNT_FROM:
+        return
+    today = local.date()
+    async with rt.db.reading() as session:
+        done = [await meta.get(session, _complete_key(period.key))
+                for period in periods.containing(rt.settings, today)]
+    if all(day == today.isoformat() for day in done):
+        return
+    async with rt.transaction() as session:
+        await retally(session, rt.settings, today)
