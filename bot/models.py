@@ -165,7 +165,7 @@ class Household(Base):
     __tablename__ = "households"
     __table_args__ = (
         UniqueConstraint("area_id", "code"),
-        Index("ix_households_area_span", "area_id", "added_on", "left_on"),
+        Index("ix_households_area_span", "area_id", "added_on", "left_on", "linked"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
@@ -176,6 +176,9 @@ class Household(Base):
     phone_enc: Mapped[bytes | None]
     members: Mapped[int | None] = mapped_column(Integer)
     reg_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # members linked to it (Person.household_id), kept by `coverage.reach.count_linked`: the
+    # group-chat connectivity figure counts households with one, without joining persons
+    linked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     added_on: Mapped[date | None] = mapped_column(Date)
     left_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
@@ -217,7 +220,7 @@ class Person(Base):
     external_id_enc: Mapped[bytes]
     name_enc: Mapped[bytes | None]
     private_chat_id: Mapped[int | None] = mapped_column(ForeignKey("chats.id"))
-    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     # campaign messages in private: None until asked (when joining a group), then their answer

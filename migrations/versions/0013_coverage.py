@@ -105,16 +105,23 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('phone_enc', sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column('members', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('reg_code', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('linked', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('added_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('left_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index('ix_households_area_span', ['area_id', 'added_on', 'left_on'], unique=False)
+        batch_op.create_index('ix_households_area_span', ['area_id', 'added_on', 'left_on', 'linked'], unique=False)
         batch_op.create_unique_constraint(batch_op.f('uq_households_area_id'), ['area_id', 'code'])
         batch_op.create_unique_constraint(batch_op.f('uq_households_reg_code'), ['reg_code'])
+
+    with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_persons_household_id'), ['household_id'], unique=False)
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_persons_household_id'))
+
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_households_reg_code'), type_='unique')
         batch_op.drop_constraint(batch_op.f('uq_households_area_id'), type_='unique')
@@ -122,6 +129,7 @@ def downgrade() -> None:
         batch_op.drop_column('updated_at')
         batch_op.drop_column('left_on')
         batch_op.drop_column('added_on')
+        batch_op.drop_column('linked')
         batch_op.drop_column('reg_code')
         batch_op.drop_column('members')
         batch_op.drop_column('phone_enc')

@@ -19,12 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.db import insert_for
-from bot.models import Acknowledgement, Household, HouseholdReach, PeriodReach, ReachSource
+from bot.models import (
+    Acknowledgement,
+    Household,
+    HouseholdReach,
+    PeriodReach,
+    Person,
+    ReachSource,
+)
 from bot.services.coverage import periods
 
 
@@ -82,3 +89,15 @@ async def refresh(session: AsyncSession, settings: Settings, household_ids: Iter
         .join(Household, Household.id == HouseholdReach.household_id)
         .where(HouseholdReach.household_id.in_(wanted)))).all()
     await mark_many(session, settings, [(h, a, on, ReachSource(s)) for h, a, on, s in rows])
+
+
+async def count_linked(session: AsyncSession, household_ids: Iterable[int]) -> None:
+    """Recount `Household.linked` (members linked to it) after people linked or unlinked: the
+    connectivity figure reads that column instead of joining every person."""
+    wanted = sorted({h for h in household_ids if h is not None})
+    if not wanted:
+        return
+    members = (select(func.count()).select_from(Person)
+               .where(Person.household_id == Household.id).scalar_subquery())
+    await session.execute(update(Household).where(Household.id.in_(wanted))
+                          .values(linked=members).execution_options(synchronize_session=False))
