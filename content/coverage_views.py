@@ -108,6 +108,7 @@ TIPS_FORWARDED_IN_TIME = "Chuyển cơ quan điều tra đúng hạn"
 TIPS_RESOLVED = "Đã giải quyết xong"
 TIPS_OVERDUE = "Quá hạn"
 TIPS_RATE = "Tỷ lệ giải quyết"
+IN_PERCENT = "{label} (%)"  # a share in a CSV file, as a number of percent
 REPORT_FILE = "bao-cao-do-phu-{code}-{period}.{ext}"
 
 # ---- the report in chat ------------------------------------------------------------------------

@@ -49,7 +49,8 @@ def _wrapped(name: str) -> str:
 
 def figure(coverage: Coverage) -> Figure:
     """The chart as a matplotlib figure (the tests read its bars and line back)."""
-    from matplotlib.figure import Figure  # noqa: PLC0415 - slow: only a chart needs it
+    from matplotlib.figure import Figure  # slow to import: only a chart needs it
+    from matplotlib.patches import Patch
 
     areas = bars_of(coverage)
     target = coverage.target
@@ -80,8 +81,6 @@ def figure(coverage: Coverage) -> Figure:
         area=coverage.root.name,
         period=period_name(coverage.period, coverage.first, coverage.last)), family=FONT)
     # one legend entry per standing shown, then the target line
-    from matplotlib.patches import Patch  # noqa: PLC0415
-
     shown = [s for s in Standing if s in standings]
     handles = [Patch(color=COLOURS[s], label=words.CHART_LEGEND[s.value]) for s in shown]
     handles.append(ax.get_lines()[0])
