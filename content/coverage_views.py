@@ -19,7 +19,10 @@ VIEW_NO_ROLE = (
     "Độ phủ tuyên truyền dành cho tổ trưởng, cán bộ xã và công an xã. Nếu bạn là tổ trưởng, "
     "bạn nhận lời mời từ cán bộ xã để Bình Yên biết nhé."
 )
-REPORT_NO_ROLE = "Tệp báo cáo dành cho cán bộ xã và công an xã."
+REPORT_NO_ROLE = (
+    "Tệp báo cáo độ phủ dành cho cán bộ xã và công an xã. Nếu bạn muốn báo tin về an ninh, "
+    "trật tự, bạn gõ /baotin nhé."
+)
 NOT_YOURS = "Bạn chỉ xem được độ phủ của {allowed}. Gõ /baophu để xem phần của mình."
 UNKNOWN_PERIOD = (
     "Mình chưa hiểu kỳ «{typed}». Bạn gõ năm (2026), nửa năm (2026H1, 2026H2) hoặc hai ngày "

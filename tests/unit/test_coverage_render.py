@@ -160,7 +160,7 @@ def test_the_csv_has_a_bom_and_the_same_figures() -> None:
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == ["BÁO CÁO KẾT QUẢ TUYÊN TRUYỀN, VẬN ĐỘNG — Xã Thượng Lâm (02269)"]
-    header = rows.index(list(words.COLUMNS[:5]) + ["Tỷ lệ (%)", *words.COLUMNS[6:]])
+    header = rows.index([*words.COLUMNS[:5], "Tỷ lệ (%)", *words.COLUMNS[6:]])
     assert rows[header + 1][:7] == ["Xã Thượng Lâm", "02269", "Xã", "90", "50", "55.56",
                                     "Chưa đạt"]
     assert ["Tỷ lệ giải quyết (%)", "90.0"] in rows
