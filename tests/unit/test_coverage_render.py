@@ -13,6 +13,8 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
+from bot.channels.base import TextRenderer
+from bot.messages import Outgoing
 from bot.services.coverage import chart, render, report_file
 from bot.services.coverage.figures import AreaCoverage, Coverage
 from bot.services.coverage.report_file import ReportData, TipFigures
@@ -170,3 +172,22 @@ def test_the_csv_has_a_bom_and_the_same_figures() -> None:
         report_file.csv_bytes(village_only).decode("utf-8-sig"))) if row]
     assert words.SECTION_TIPS not in labels and words.SECTION_VILLAGES not in labels
     assert report_file.file_name(village_only, "csv") == "bao-cao-do-phu-V-DONG-2026.csv"
+
+
+def test_a_big_commune_fits_zalo_messages_a_village_never_cut() -> None:
+    villages = tuple(
+        AreaCoverage(100 + v, f"V{v}", f"Thôn Bản Khe Suối Số {v}", "village", 160, 100 + v,
+                     groups=8, children=tuple(group(1000 + 10 * v + g, f"Tổ dân cư số {g}",
+                                                    20, 12 + g) for g in range(8)))
+        for v in range(14))
+    big = AreaCoverage(1, "X", "Xã Rất Lớn", "commune", 160 * 14, 1500, groups=112,
+                       children=villages, villages_judged=14)
+    text = render.view_text(Coverage("2026", "2025-12-15", "2026-12-14", 75, big))
+    pieces = [r.params["text"] for r in TextRenderer(limit=2000).render(Outgoing(text))]
+    assert len(text) > 6000 and len(pieces) > 3
+    assert all(len(piece) <= 2000 for piece in pieces)
+    assert "\n\n".join(pieces) == text  # cut only between blocks
+    for piece in pieces:
+        for block in piece.split("\n\n"):
+            if block.startswith(("🟢", "🟡", "🔴")):
+                assert block.count("\n") == 8  # the village and its eight groups together

@@ -33,7 +33,7 @@ from bot.services.coverage import chart, compute, periods, render
 from bot.services.coverage.figures import AreaCoverage, Coverage
 from bot.services.coverage.periods import Period, PeriodError, PeriodKind
 from bot.services.errors import InvalidInput, NotAllowed
-from bot.text import fold
+from bot.text import fold, shorten
 from content import coverage_views as words
 
 COMMUNE_ROLES = frozenset({Role.COMMUNE_ADMIN, Role.POLICE_CHIEF, Role.POLICE_OFFICER})
@@ -83,7 +83,7 @@ def _period_of(rt: Runtime, typed: str | None, today: date, default: DefaultPeri
     try:
         return periods.parse(rt.settings, typed)
     except PeriodError as problem:
-        raise InvalidInput(words.UNKNOWN_PERIOD.format(typed=typed)) from problem
+        raise InvalidInput(words.UNKNOWN_PERIOD.format(typed=shorten(typed, 30))) from problem
 
 
 def default_period(rt: Runtime, today: date) -> Period:
