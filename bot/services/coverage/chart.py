@@ -27,6 +27,7 @@ FONT = "DejaVu Sans"
 COLOURS = {Standing.MET: "#2e7d32", Standing.NEAR: "#f9a825", Standing.BELOW: "#c62828",
            Standing.UNKNOWN: "#9e9e9e"}
 TARGET_COLOUR = "#1565c0"
+MIN_SLOTS = 3  # the axis holds room for at least this many bars
 NAME_WIDTH = 14  # characters of an area's name on one line under its bar
 
 
@@ -74,6 +75,8 @@ def figure(coverage: Coverage) -> Figure:
     ax.axhline(target, color=TARGET_COLOUR, linestyle="--", linewidth=1.5,
                label=words.CHART_TARGET.format(target=target_text(target)))
     ax.set_xticks(positions, [_wrapped(area.name) for area in areas], family=FONT, fontsize=8)
+    spare = max(0.0, (MIN_SLOTS - len(areas)) / 2)  # a lone bar is not a wall of colour
+    ax.set_xlim(-0.5 - spare, len(areas) - 0.5 + spare)
     top = max([100.0, *heights])
     ax.set_ylim(0, math.ceil(top / 10) * 10 + 15)
     ax.set_ylabel(words.CHART_Y, family=FONT)
