@@ -540,6 +540,22 @@ class EvidenceLink(Base):
     used_at: Mapped[datetime | None]
 
 
+class FileLink(Base):
+    """A one-time, expiring link to a file the bot made (a coverage chart, a report) for one
+    person, on messengers that cannot carry files (token hashed). The file is a row of
+    `evidence` owned by no one (`file_links.GENERATED`): encrypted like every file, and
+    purged after a day like every file no tip took."""
+
+    __tablename__ = "file_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class JoinCode(Base):
     """A code a group leader pastes into the group's Zalo chat; residents send it to the bot
     to join the group (Zalo bots cannot see group chats)."""

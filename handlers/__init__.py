@@ -7,6 +7,7 @@ from bot.flows import Registry
 from handlers import (
     acknowledgements,
     campaigns,
+    coverage,
     groups,
     leader_broadcasts,
     police,
@@ -26,4 +27,5 @@ def build_registry() -> Registry:
     campaigns.register(registry)
     acknowledgements.register(registry)
     leader_broadcasts.register(registry)
+    coverage.register(registry)
     return registry
