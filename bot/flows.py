@@ -265,6 +265,8 @@ class Command:
 CallbackFn = Callable[[Ctx, str], Awaitable[Outcome | None]]
 # what a private message that is no command and answers no question most likely means
 UnderstandFn = Callable[[Ctx, str], Awaitable[Outcome]]
+# a file sent privately with nothing under way: a feature's outcome, or None if not its file
+FileFn = Callable[[Ctx], Awaitable[Outcome | None]]
 
 
 @dataclass(frozen=True)
@@ -291,12 +293,21 @@ class Registry:
         self.callbacks: dict[str, CallbackFn] = {}
         self.standing: StandingFn | None = None
         self.understand: UnderstandFn | None = None
+        self.on_file: FileFn | None = None
 
     def fallback(self, fn: UnderstandFn) -> UnderstandFn:
         """The one answer to a private message no command or conversation takes (free text,
         an unknown command with its slash): a feature's, so the engine holds no sentences
         about greetings or emergencies."""
         self.understand = fn
+        return fn
+
+    def file_fallback(self, fn: FileFn) -> FileFn:
+        """Who may take a file sent privately with nothing under way (a leader's roster),
+        before the engine says to send it again while reporting: None leaves it to that."""
+        if self.on_file is not None:
+            raise ValueError("file fallback registered twice")
+        self.on_file = fn
         return fn
 
     def command(self, command: Command) -> None:
@@ -435,6 +446,10 @@ class Engine:
             await self._menu(ctx, texts.FLOW_EXPIRED)
             return
         if incoming.kind in MEDIA_KINDS:  # most likely evidence sent before starting a report
+            taken = await self.registry.on_file(ctx) if self.registry.on_file else None
+            if taken is not None:  # a file a feature recognises (a leader's roster)
+                await self._apply(ctx, None, taken)
+                return
             ctx.say(texts.FILE_WITHOUT_TASK)
             return
         if incoming.kind is InputKind.OTHER:  # what the messenger does not let us read

@@ -8,6 +8,7 @@ from handlers import (
     acknowledgements,
     campaigns,
     groups,
+    households,
     leader_broadcasts,
     police,
     report,
@@ -26,4 +27,5 @@ def build_registry() -> Registry:
     campaigns.register(registry)
     acknowledgements.register(registry)
     leader_broadcasts.register(registry)
+    households.register(registry)
     return registry
