@@ -58,7 +58,6 @@ ROSTER_NO_FILES = (
     "Zalo chưa cho phép gửi tệp cho Bình Yên, nên bạn chưa gửi danh sách hộ ở đây được. "
     "Bạn có thể:\n"
     "• nhờ cán bộ xã nhập giúp tệp danh sách (lệnh «binhyen households import»);\n"
-    "• hoặc gửi tệp qua Bình Yên trên Telegram;\n"
     "• chưa có danh sách thì gõ «sohodan» kèm số hộ của tổ (ví dụ: sohodan 48).\n\n"
     + COLUMNS_HELP
 )

@@ -25,6 +25,7 @@ Never logs a name, an address or a phone; never keeps the uploaded file once rea
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,7 +33,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.crypto import normalize_code, random_code
+from bot.crypto import CROCKFORD, normalize_code
 from bot.messages import Outgoing
 from bot.models import (
     Acknowledgement,
@@ -56,7 +57,9 @@ from content import groups as group_words
 from content import households as words
 
 GROUP_LEVEL = "group"
-REG_CODE_LENGTH = 6  # Crockford base32: 30 random bits, read aloud without ambiguity
+REG_CODE_LENGTH = 6
+# Crockford's letters and digits without 0 and 1, so no code holds a character that looks like
+# another (O, I, L are not in it either; `normalize_code` reads what is typed): 30**6 codes
 PROGRESS_EVERY = 200
 HEAD_CONTEXT = "household.head"
 ADDRESS_CONTEXT = "household.address"
@@ -67,6 +70,7 @@ SPREADSHEET_ENDINGS = (".csv", ".xlsx", ".xlsm", ".xls", ".ods", ".tsv", ".txt")
 SPREADSHEET_TYPES = ("text/csv", "text/tab-separated-values", "application/vnd.ms-excel",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      "application/vnd.oasis.opendocument.spreadsheet")
+REG_ALPHABET = CROCKFORD.replace("0", "").replace("1", "")
 _DIGITS = re.compile(r"(\d+)")
 
 Progress = Callable[[int, int], None]
@@ -238,6 +242,10 @@ async def _unused(session: AsyncSession, household_ids: list[int]) -> set[int]:
     return set(household_ids) - used
 
 
+def _draw() -> str:
+    return "".join(secrets.choice(REG_ALPHABET) for _ in range(REG_CODE_LENGTH))
+
+
 async def _give_codes(session: AsyncSession, households: Iterable[Household]) -> None:
     """A registration code for each household without one: random, unique (drawn again on
     the rare collision with a code already given)."""
@@ -245,9 +253,9 @@ async def _give_codes(session: AsyncSession, households: Iterable[Household]) ->
     while wanting:
         drawn: dict[str, Household] = {}
         for household in wanting:
-            code = random_code(REG_CODE_LENGTH)
+            code = _draw()
             while code in drawn:
-                code = random_code(REG_CODE_LENGTH)
+                code = _draw()
             drawn[code] = household
         taken = set((await session.scalars(
             select(Household.reg_code).where(Household.reg_code.in_(list(drawn))))).all())
