@@ -101,7 +101,14 @@ async def cmd_households_import(settings: Settings, args: argparse.Namespace) ->
         data = path.read_bytes()
     except OSError as exc:
         raise DomainError(words.CLI_UNREADABLE.format(path=path, error=exc.strerror)) from None
-    rows = roster.parse(data)
+    try:
+        rows = roster.parse(data)
+    except roster.RowProblems as problem:  # every wrong row, not only the first few
+        lines = [words.ROWS_REFUSED.format(count=len(problem.problems))]
+        lines += [words.ROW_LINE.format(line=line, reason=reason)
+                  for line, reason in problem.problems]
+        print("\n".join(lines), file=sys.stderr)
+        return 1
 
     def progress(done: int, total: int) -> None:
         if total > households.PROGRESS_EVERY:

@@ -303,8 +303,9 @@ class Registry:
         return fn
 
     def file_fallback(self, fn: FileFn) -> FileFn:
-        """Who may take a file sent privately with nothing under way (a leader's roster),
-        before the engine says to send it again while reporting: None leaves it to that."""
+        """Who may take a file sent privately with nothing under way (a leader's roster), or
+        a message the messenger did not pass on (Zalo: a file), before the engine's own
+        answer (send it again while reporting; not readable): None leaves it to that."""
         if self.on_file is not None:
             raise ValueError("file fallback registered twice")
         self.on_file = fn
@@ -445,11 +446,13 @@ class Engine:
         if ctx.expired:
             await self._menu(ctx, texts.FLOW_EXPIRED)
             return
-        if incoming.kind in MEDIA_KINDS:  # most likely evidence sent before starting a report
+        if incoming.kind in MEDIA_KINDS or incoming.kind is InputKind.OTHER:
+            # a file a feature recognises (a leader's roster; on Zalo, what it did not pass on)
             taken = await self.registry.on_file(ctx) if self.registry.on_file else None
-            if taken is not None:  # a file a feature recognises (a leader's roster)
+            if taken is not None:
                 await self._apply(ctx, None, taken)
                 return
+        if incoming.kind in MEDIA_KINDS:  # most likely evidence sent before starting a report
             ctx.say(texts.FILE_WITHOUT_TASK)
             return
         if incoming.kind is InputKind.OTHER:  # what the messenger does not let us read

@@ -61,6 +61,10 @@ ROSTER_NO_FILES = (
     "• chưa có danh sách thì gõ «sohodan» kèm số hộ của tổ (ví dụ: sohodan 48).\n\n"
     + COLUMNS_HELP
 )
+ROSTER_NOT_PASSED = (
+    "Bình Yên chưa đọc được tin nhắn này: Zalo không chuyển tệp cho Bình Yên. Nếu đó là danh "
+    "sách hộ của tổ, bạn gõ /danhsachho để xem cách gửi khác."
+)
 ROSTER_PHOTO = (
     "Bình Yên chưa đọc được danh sách từ ảnh chụp. Bạn gửi tệp Excel (.xlsx) hoặc CSV, dạng "
     "tệp (📎), nhé."

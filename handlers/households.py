@@ -100,8 +100,14 @@ async def _import(ctx: Ctx, attachment: Attachment, group_id: int | None) -> tup
 
 
 async def roster_sent(ctx: Ctx) -> Outcome | None:
-    """A spreadsheet sent by a group leader with nothing under way: their roster."""
+    """A spreadsheet sent by a group leader with nothing under way: their roster. On a
+    messenger that passes no files (Zalo: «unsupported»), a leader is told how else."""
     incoming = ctx.incoming
+    if incoming.kind is InputKind.OTHER:
+        if ctx.rt.parts(ctx.channel).capabilities.receives_files \
+                or not await service.led_groups(ctx.session, ctx.person, ctx.now):
+            return None
+        return Finish(words.ROSTER_NOT_PASSED)
     if incoming.kind is not InputKind.DOCUMENT or not incoming.attachments:
         return None
     attachment = incoming.attachments[0]

@@ -66,7 +66,7 @@ ADDRESS_CONTEXT = "household.address"
 PHONE_CONTEXT = "household.phone"
 GUARD_KIND = "household-code"
 MEMBER_ROLES = frozenset({Role.RESIDENT, Role.GROUP_LEADER})
-SPREADSHEET_ENDINGS = (".csv", ".xlsx", ".xlsm", ".xls", ".ods", ".tsv", ".txt")
+SPREADSHEET_ENDINGS = (".csv", ".xlsx", ".xlsm", ".xls", ".ods", ".tsv")
 SPREADSHEET_TYPES = ("text/csv", "text/tab-separated-values", "application/vnd.ms-excel",
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      "application/vnd.oasis.opendocument.spreadsheet")
@@ -146,11 +146,11 @@ async def import_upload(session: AsyncSession, rt: Runtime, leader: Person, evid
     """A roster a leader sent in chat (fetched by the messenger's channel and kept as an
     evidence row until now): read it, delete it, and import it into their group
     (`group_id`, one they lead, or their first)."""
-    now = rt.clock.now()
-    led = await led_groups(session, leader, now)
-    group = next((area for area in led if area.id == group_id), led[0] if led else None)
-    if group is None:
+    led = await led_groups(session, leader, rt.clock.now())
+    chosen = [area for area in led if group_id is None or area.id == group_id]
+    if not chosen:  # no longer their group (a role revoked since they started)
         raise NotAllowed(group_words.NOT_LEADER)
+    group = chosen[0]
     sent = await evidence.take(session, rt, evidence_id, leader.user_ref)
     if sent is None:
         raise InvalidInput(words.ROSTER_FETCH_FAILED)
