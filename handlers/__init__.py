@@ -7,6 +7,7 @@ from bot.flows import Registry
 from handlers import (
     acknowledgements,
     campaigns,
+    coverage,
     groups,
     households,
     leader_broadcasts,
@@ -27,5 +28,6 @@ def build_registry() -> Registry:
     campaigns.register(registry)
     acknowledgements.register(registry)
     leader_broadcasts.register(registry)
+    coverage.register(registry)
     households.register(registry)
     return registry

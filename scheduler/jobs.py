@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bot.services import housekeeping, scheduled_broadcasts
 from bot.services.campaigns import job as campaigns_job
+from bot.services.coverage import reach
 from bot.services.tips import jobs as tip_jobs
 from scheduler.tick import DueFn
 
@@ -19,4 +20,5 @@ DUE_JOBS: dict[str, DueFn] = {
     "scheduled_broadcasts": scheduled_broadcasts.run_due,
     "tips": tip_jobs.run_due,
     "campaigns": campaigns_job.run_due,
+    "coverage_tallies": reach.run_due,
 }

@@ -7,6 +7,7 @@ short code, and the figures a leader enters where the bot cannot count.
   marked `left_on` today (never deleted: past periods keep counting them), a code back in
   the file brought back. A household added today and gone again by the next file the same
   day, with nothing pointing at it yet, was a mistake of the day and is removed outright.
+  The group's coverage tallies are recounted (`reach.retally`).
   Each household gets a random registration code (`reg_code`) and a label that does not
   name anyone («Hộ H001»); the head's name, the address and the phone are encrypted.
 - Registration (`register`): a member types the code their leader gave them; they are linked
@@ -209,6 +210,7 @@ async def import_roster(session: AsyncSession, rt: Runtime, group: Area, rows: l
     session.add_all(added)
     await session.flush()
     await _give_codes(session, added + [h for h in existing if h.id in kept])
+    await reach.retally(session, rt.settings, today, [group.id])
     return Imported(group, total=len(rows), added=len(added), updated=updated,
                     unchanged=unchanged, left=len(leaving), returned=returned)
 
@@ -376,7 +378,8 @@ async def register(session: AsyncSession, rt: Runtime, person: Person, typed: st
     person.household_id = household.id
     await session.flush()
     replayed = await reach.replay(session, rt.settings, person.id, household)
-    await reach.count_linked(session, [household.id] + ([before.id] if before else []))
+    await reach.count_linked(session, rt.settings, local_today(rt),
+                             [household.id] + ([before.id] if before else []))
     return Registered(household, group, before.label if before else None, already=False,
                       replayed=replayed)
 
@@ -431,7 +434,7 @@ async def unlink(session: AsyncSession, rt: Runtime, leader: Person, number: int
     person.household_id = None
     await session.flush()
     await _withdraw(session, rt, person.id, household)
-    await reach.count_linked(session, [household.id])
+    await reach.count_linked(session, rt.settings, local_today(rt), [household.id])
     chat = await session.get(Chat, person.private_chat_id) if person.private_chat_id else None
     if chat is not None and chat.active:
         await outbox.enqueue(session, rt, chat, Outgoing(words.UNLINKED_TOLD.format(
