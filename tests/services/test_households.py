@@ -29,7 +29,8 @@ from bot.models import (
 from bot.runtime import Runtime
 from bot.services import areas, people
 from bot.services.areas import AreaRow
-from bot.services.coverage import households, roster
+from bot.services.coverage import households, periods, roster
+from bot.services.coverage.compute import coverage
 from bot.services.coverage.roster import RowProblems
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from content import groups as group_words
@@ -217,6 +218,8 @@ async def test_reimport_keeps_ids_marks_left_and_brings_back(rt: Runtime,
     codes = {h.reg_code for h in before.values()}
     assert len(codes) == 3 and all(c and len(c) == 6 for c in codes)
 
+    assert await _coverage(rt, tree["G1"]) == (3, 0, 0)  # households, linked, reached
+
     clock.advance(timedelta(days=1))  # 3 March: H1 moved, H2 the same, H3 gone, H4 new
     second = await _import(rt, tree["G1"], _roster("H1,An,Xóm 3,5,", "H2,Bình,Xóm 1,3,",
                                                    "H4,Dũng,Xóm 2,1,"))
@@ -240,6 +243,7 @@ async def test_reimport_keeps_ids_marks_left_and_brings_back(rt: Runtime,
     final = await _households(rt, tree["G1"])
     assert final["H3"].left_on is None and final["H3"].id == before["H3"].id
     assert "H5" not in final  # a mistake of the day, nothing pointing at it: gone
+    assert await _coverage(rt, tree["G1"]) == (4, 0, 0)  # H3 left and came back: 4 all year
 
     with pytest.raises(InvalidInput, match="không phải một tổ dân cư"):
         await _import(rt, tree["V"], _roster("H1,An,x,1,"))
@@ -255,6 +259,15 @@ async def test_a_full_group_imports_quickly(rt: Runtime, clock: FakeClock) -> No
     again = await _import(rt, tree["G2"], _roster(*rows))
     assert (done.added, again.unchanged) == (roster.MAX_ROWS, roster.MAX_ROWS)
     assert datetime.now(UTC) - started < timedelta(seconds=20)  # about 1 s here
+
+
+async def _coverage(rt: Runtime, group: Area) -> tuple[int | None, int, int]:
+    """The group's households, linked households and reached households this year, as
+    coverage reads them (from the tallies an import, a link or an undo recounts)."""
+    async with rt.db.reading() as session:
+        period = periods.current(rt.settings, households.local_today(rt))
+        found = (await coverage(session, rt.settings, group.id, period)).root
+    return found.households, found.connected, found.reached
 
 
 # ---- registering, the leader's list, undoing ---------------------------------------------------
@@ -325,6 +338,7 @@ async def test_registration_listing_and_undo(rt: Runtime, clock: FakeClock) -> N
     assert moved.moved_from == "Hộ H2" and moved.household.code == "H10"
     g1 = await _households(rt, tree["G1"])
     assert (g1["H2"].linked, g1["H10"].linked) == (0, 1)
+    assert await _coverage(rt, tree["G1"]) == (3, 1, 2)  # H2 reached before the move
     # someone in no group may take a code; someone in another group may not
     outsider = await _person(rt, "Ngô Thị Xa")
     assert (await _register(rt, outsider, code_h10)).household.code == "H10"
@@ -352,6 +366,7 @@ async def test_registration_listing_and_undo(rt: Runtime, clock: FakeClock) -> N
             assert await session.scalar(select(func.count()).select_from(table).where(
                 table.household_id == g1["H10"].id)) == 0
         assert (await session.get(Household, g1["H10"].id)).linked == 1  # type: ignore[union-attr]
+    assert await _coverage(rt, tree["G1"]) == (3, 1, 1)  # H2 still; H10 withdrawn
     assert (await _texts_to(rt, resident))[-1] == words.UNLINKED_TOLD.format(
         label="Hộ H10", group="Tổ 1")
 
