@@ -9,6 +9,7 @@ from handlers import (
     campaigns,
     coverage,
     groups,
+    households,
     leader_broadcasts,
     police,
     report,
@@ -28,4 +29,5 @@ def build_registry() -> Registry:
     acknowledgements.register(registry)
     leader_broadcasts.register(registry)
     coverage.register(registry)
+    households.register(registry)
     return registry
