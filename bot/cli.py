@@ -1,4 +1,5 @@
-"""`binhyen`: run the bot, migrate, the sandbox, areas, invites, roles, keys, demo data.
+"""`binhyen`: run the bot, migrate, the sandbox, areas, households, invites, roles, keys, demo
+data, coverage reports.
 
 Exit codes: 0 done, 1 a rule said no (the message says why), 2 a wrong setting or key file.
 Whatever stops start-up — a wrong setting, a key file that is unreadable, not ours or open to
@@ -85,6 +86,71 @@ async def cmd_areas_import(settings: Settings, args: argparse.Namespace) -> int:
     async with opened(settings) as rt, rt.transaction() as session:
         count = await areas.import_areas(session, rows, rt.clock)
     print(f"Đã nhập {count} khu vực từ {args.file}.")
+    return 0
+
+
+async def cmd_households_import(settings: Settings, args: argparse.Namespace) -> int:
+    """A group's roster from a CSV or XLSX file, as a leader would send it in chat: nothing is
+    imported while any row is wrong (exit 1, the rows named); a progress line every few
+    hundred households."""
+    from bot.services.coverage import households, roster
+    from content import households as words
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DomainError(words.CLI_UNREADABLE.format(path=path, error=exc.strerror)) from None
+    try:
+        rows = roster.parse(data)
+    except roster.RowProblems as problem:  # every wrong row, not only the first few
+        lines = [words.ROWS_REFUSED.format(count=len(problem.problems))]
+        lines += [words.ROW_LINE.format(line=line, reason=reason)
+                  for line, reason in problem.problems]
+        print("\n".join(lines), file=sys.stderr)
+        return 1
+
+    def progress(done: int, total: int) -> None:
+        if total > households.PROGRESS_EVERY:
+            print(words.CLI_PROGRESS.format(done=done, total=total), flush=True)
+
+    async with opened(settings) as rt, rt.transaction() as session:
+        group = await areas.by_code(session, args.area)
+        imported = await households.import_roster(session, rt, group, rows, progress=progress)
+    print("\n".join(households.summary(imported)))
+    return 0
+
+
+async def cmd_areas_seed(settings: Settings, args: argparse.Namespace) -> int:
+    """The official provinces and communes (`vietnam-provinces`): one province at a time."""
+    from bot.services import area_seed
+
+    entry = area_seed.find_province(args.province)
+    async with opened(settings) as rt, rt.transaction() as session:
+        seeded = await area_seed.seed(session, rt.clock, entry)
+    print(f"{seeded.province.name} ({seeded.province.code}): {seeded.communes} xã, phường, "
+          f"đặc khu; thêm mới {seeded.added} khu vực, đổi tên {seeded.renamed}.")
+    print("Thôn, tổ của mỗi xã: `binhyen areas import TỆP`, cột parent là mã xã (5 chữ số).")
+    return 0
+
+
+async def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    """The six-month or annual coverage report of an area, as XLSX or CSV."""
+    from bot.services.coverage import periods, report, report_file
+    from bot.services.coverage.periods import PeriodError
+
+    try:
+        period = periods.parse(settings, args.period)
+    except PeriodError as problem:
+        raise DomainError(str(problem)) from problem
+    async with opened(settings) as rt, rt.db.reading() as session:
+        area = await areas.by_code(session, args.area)
+        data = await report.gather(session, rt, area, period)
+    out = Path(args.out or report_file.file_name(data, args.format))
+    out.write_bytes(report.render(data, args.format))
+    frozen = (f" (số liệu chốt, bản số {data.coverage.snapshot_number})"
+              if data.coverage.snapshot_number is not None else "")
+    print(f"Đã ghi báo cáo {area.name}, kỳ {period.key}{frozen}: {out}")
     return 0
 
 
@@ -501,6 +567,28 @@ def build_parser() -> argparse.ArgumentParser:
     imp = area_sub.add_parser("import", help="nhập khu vực từ CSV hoặc YAML")
     imp.add_argument("file", help="tệp: code, name, level, parent, aliases[, police_phone, remote]")
     imp.set_defaults(handler=cmd_areas_import)
+    seed = area_sub.add_parser("seed", help="nạp tỉnh và các xã, phường theo danh sách chính "
+                               "thức sau sắp xếp năm 2025")
+    seed.add_argument("--province", required=True,
+                      help="tên tỉnh, thành phố (có dấu hay không) hoặc mã, ví dụ 08")
+    seed.set_defaults(handler=cmd_areas_seed)
+
+    rep = sub.add_parser("report", help="báo cáo độ phủ tuyên truyền 6 tháng hoặc cả năm")
+    rep.add_argument("--area", required=True, help="mã khu vực (xã, thôn…)")
+    rep.add_argument("--period", required=True,
+                     help="kỳ: 2026, 2026H1, 2026H2 hoặc 2026-01-01..2026-03-31")
+    rep.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    rep.add_argument("--out", default=None, help="tệp ghi ra (mặc định: tên theo mã và kỳ)")
+    rep.set_defaults(handler=cmd_report)
+
+    house_cmd = sub.add_parser("households", help="danh sách hộ của tổ dân cư")
+    house_sub = house_cmd.add_subparsers(dest="households_command", required=True,
+                                         metavar="VIỆC")
+    house_imp = house_sub.add_parser("import", help="nhập danh sách hộ của một tổ (CSV, XLSX)")
+    house_imp.add_argument("file", help="tệp: Mã hộ, Chủ hộ, Địa chỉ, Số nhân khẩu"
+                           "[, Số điện thoại]")
+    house_imp.add_argument("--area", required=True, help="mã của tổ dân cư")
+    house_imp.set_defaults(handler=cmd_households_import)
 
     invite = sub.add_parser("invite", help="tạo lời mời nhận vai trò (dùng một lần)")
     invite.add_argument("--role", required=True, choices=[r.value for r in Role])

@@ -265,6 +265,8 @@ class Command:
 CallbackFn = Callable[[Ctx, str], Awaitable[Outcome | None]]
 # what a private message that is no command and answers no question most likely means
 UnderstandFn = Callable[[Ctx, str], Awaitable[Outcome]]
+# a file sent privately with nothing under way: a feature's outcome, or None if not its file
+FileFn = Callable[[Ctx], Awaitable[Outcome | None]]
 
 
 @dataclass(frozen=True)
@@ -291,12 +293,22 @@ class Registry:
         self.callbacks: dict[str, CallbackFn] = {}
         self.standing: StandingFn | None = None
         self.understand: UnderstandFn | None = None
+        self.on_file: FileFn | None = None
 
     def fallback(self, fn: UnderstandFn) -> UnderstandFn:
         """The one answer to a private message no command or conversation takes (free text,
         an unknown command with its slash): a feature's, so the engine holds no sentences
         about greetings or emergencies."""
         self.understand = fn
+        return fn
+
+    def file_fallback(self, fn: FileFn) -> FileFn:
+        """Who may take a file sent privately with nothing under way (a leader's roster), or
+        a message the messenger did not pass on (Zalo: a file), before the engine's own
+        answer (send it again while reporting; not readable): None leaves it to that."""
+        if self.on_file is not None:
+            raise ValueError("file fallback registered twice")
+        self.on_file = fn
         return fn
 
     def command(self, command: Command) -> None:
@@ -434,6 +446,12 @@ class Engine:
         if ctx.expired:
             await self._menu(ctx, texts.FLOW_EXPIRED)
             return
+        if incoming.kind in MEDIA_KINDS or incoming.kind is InputKind.OTHER:
+            # a file a feature recognises (a leader's roster; on Zalo, what it did not pass on)
+            taken = await self.registry.on_file(ctx) if self.registry.on_file else None
+            if taken is not None:
+                await self._apply(ctx, None, taken)
+                return
         if incoming.kind in MEDIA_KINDS:  # most likely evidence sent before starting a report
             ctx.say(texts.FILE_WITHOUT_TASK)
             return

@@ -540,6 +540,22 @@ class EvidenceLink(Base):
     used_at: Mapped[datetime | None]
 
 
+class FileLink(Base):
+    """A one-time, expiring link to a file the bot made (a coverage chart, a report) for one
+    person, on messengers that cannot carry files (token hashed). The file is a row of
+    `evidence` owned by no one (`file_links.GENERATED`): encrypted like every file, and
+    purged after a day like every file no tip took."""
+
+    __tablename__ = "file_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class JoinCode(Base):
     """A code a group leader pastes into the group's Zalo chat; residents send it to the bot
     to join the group (Zalo bots cannot see group chats)."""
@@ -685,6 +701,23 @@ class PeriodReach(Base):
         ForeignKey("households.id", ondelete="CASCADE"), primary_key=True)
     period: Mapped[str] = mapped_column(String(16), primary_key=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+
+
+class GroupTally(Base):
+    """A group's figures for one report period, kept up to date instead of recounted: `reached`
+    grows as `PeriodReach` rows are first written (and is recounted for the groups an activity
+    edit touched); `households` (present in the period) and `linked` (with a member linked) are
+    recounted for a group when its roster or its links change, and for every group by a daily
+    job (a new period needs its rows). NULL households: not counted yet, coverage counts them
+    itself."""
+
+    __tablename__ = "group_tallies"
+    __table_args__ = (Index("ix_group_tallies_period_area", "period", "area_id"),)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)
+    households: Mapped[int | None] = mapped_column(Integer)
+    linked: Mapped[int] = mapped_column(Integer, default=0)
+    reached: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ActivityKind(StrEnum):

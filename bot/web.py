@@ -5,8 +5,9 @@ pages.
 naming the loops that are down (`crashed`) or late (`stale`). `/webhook/<channel>` hands the
 call to that channel (`Channel.receive`: it checks the platform's secret and answers 200 only
 after the update is committed to the inbox); when the database cannot take it, 503, so the
-platform tries again. Evidence pages are served once per link, never cached, and say
-nothing about whether a refused link ever existed.
+platform tries again. Evidence pages, and the files the bot made for someone (a coverage
+chart, a report: `/file/<token>`), are served once per link, never cached, and say nothing
+about whether a refused link ever existed.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ import html
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from aiohttp import web
 
 from bot.channels.base import Channel
 from bot.db import unavailable
 from bot.runtime import Runtime
-from bot.services import evidence_links
+from bot.services import evidence_links, file_links
 from bot.services.errors import NotAllowed
+from content import coverage_views as views_words
 from scheduler.supervisor import Health
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,7 @@ class WebServer:
         app = web.Application(client_max_size=2 * 1024 * 1024)
         app.router.add_post(WEBHOOK_PATH, self.webhook)
         app.router.add_get("/evidence/{token}", self.evidence_page)
+        app.router.add_get(file_links.PATH, self.made_file)
         app.router.add_get("/healthz", self.health)
         return app
 
@@ -116,3 +120,16 @@ class WebServer:
         if not opened.files:
             parts.append("<p>Tin này không có tệp nào.</p>")
         return web.Response(text="\n".join(parts), content_type="text/html", headers=NO_STORE)
+
+    async def made_file(self, request: web.Request) -> web.Response:
+        """A chart shown in the browser, a report downloaded under its own name."""
+        try:
+            async with self.rt.transaction() as session:
+                file = await file_links.open_once(session, self.rt, request.match_info["token"])
+        except NotAllowed:
+            return web.Response(text=views_words.LINK_GONE, status=410,
+                                content_type="text/html", headers=NO_STORE)
+        shown = "inline" if file.mime_type.startswith("image/") else "attachment"
+        name = quote(file.file_name or f"tep-{file.id}")
+        return web.Response(body=file.data, content_type=file.mime_type, headers={
+            **NO_STORE, "Content-Disposition": f"{shown}; filename*=UTF-8''{name}"})

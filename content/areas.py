@@ -28,3 +28,17 @@ NO_SUCH_CODE = "Không có khu vực mã {code}."
 POLICE_OF = "Công an {place}"
 UNIT_WORDS = ("Xã", "Phường", "Thị trấn", "Đặc khu")
 UNKNOWN_UNIT = "xã"  # the place, when the area tree no longer has it
+
+# a file row whose code is already an area of another level (often a bare number clashing
+# with an official code: «08» is a province)
+LEVEL_CHANGE = "mã {code} đã là {name} (cấp '{level}'); dùng mã khác"
+
+# the official list (`binhyen areas seed`)
+PROVINCE_WORD = "Tỉnh"  # put before a province's bare name: «Tỉnh Tuyên Quang»
+CITY_WORD = "Thành phố"  # a centrally run city's name already starts with it
+NO_SUCH_PROVINCE = (
+    "Không có tỉnh, thành phố «{typed}» trong danh sách sau sắp xếp năm 2025. Gõ tên (có dấu "
+    "hoặc không) hoặc mã hai chữ số, ví dụ «Tuyên Quang» hoặc «08»."
+)
+SEED_REFUSED = "Không nạp gì cả, vì cây khu vực đã dùng những mã này cho khu vực cấp khác:"
+SEED_CLASH = "mã {code}: {name} (cấp '{level}')"

@@ -21,6 +21,7 @@ HELP = (
     "• /tracuu — xem tin đã báo đến đâu (gõ tracuu và mã tiếp nhận)\n"
     "• /traloi — trả lời câu hỏi công an gửi về tin của bạn\n"
     "• thamgia và mã — vào nhóm của tổ (mã do tổ trưởng gửi trong nhóm Zalo)\n"
+    "• dangky và mã hộ — đăng ký nhà bạn (mã riêng tổ trưởng đưa cho từng hộ)\n"
     "• /hotline — số điện thoại khẩn cấp\n"
     "• /start — xem các việc mình giúp được; /vaitro — vai trò của bạn\n"
     "• /huy — dừng việc đang làm; /quaylai — quay lại bước trước\n"

@@ -7,8 +7,10 @@ from bot.flows import Registry
 from handlers import (
     acknowledgements,
     campaigns,
+    coverage,
     coverage_activities,
     groups,
+    households,
     leader_broadcasts,
     police,
     report,
@@ -27,5 +29,7 @@ def build_registry() -> Registry:
     campaigns.register(registry)
     acknowledgements.register(registry)
     leader_broadcasts.register(registry)
+    coverage.register(registry)
+    households.register(registry)
     coverage_activities.register(registry)
     return registry

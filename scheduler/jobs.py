@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bot.services import housekeeping, scheduled_broadcasts
 from bot.services.campaigns import job as campaigns_job
+from bot.services.coverage import reach
 from bot.services.coverage import reminders as coverage_reminders
 from bot.services.coverage import snapshots as coverage_snapshots
 from bot.services.tips import jobs as tip_jobs
@@ -21,6 +22,7 @@ DUE_JOBS: dict[str, DueFn] = {
     "scheduled_broadcasts": scheduled_broadcasts.run_due,
     "tips": tip_jobs.run_due,
     "campaigns": campaigns_job.run_due,
+    "coverage_tallies": reach.run_due,
     "coverage_snapshots": coverage_snapshots.run_due,
     "coverage_reminders": coverage_reminders.run_due,
 }

@@ -75,6 +75,7 @@ class Capabilities:
     deletes_messages: bool = False
     edits: bool = False
     sends_files: bool = False
+    receives_files: bool = False  # a document a person sends reaches the bot (not on Zalo)
     # the platform refuses to write to someone silent for this many hours (Zalo's window)
     contact_window_hours: int | None = None
 

@@ -92,7 +92,7 @@ MAX_CAPTION = 1024
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 CAPABILITIES = Capabilities(
     buttons=True, groups=True, share_requests=True, max_text=MAX_TEXT, deletes_messages=True,
-    edits=True, sends_files=True,
+    edits=True, sends_files=True, receives_files=True,
 )
 CHOSEN_MARK = "\n\n» {label}"
 REMOVE_KEYBOARD = {"remove_keyboard": True}

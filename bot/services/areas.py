@@ -137,6 +137,21 @@ def parse_area_file(path: Path) -> list[AreaRow]:
     return rows
 
 
+OFFICIAL_WIDTHS = (5, 2)  # a commune's official code, a province's (`area_seed`)
+
+
+def _official_width(code: str, *known: dict[str, str]) -> str:
+    """A parent given as an official code that a spreadsheet stripped of its leading zeros
+    («2269» for «02269»): the padded code when only that one exists."""
+    if not code.isdigit() or any(code in found for found in known):
+        return code
+    for width in OFFICIAL_WIDTHS:
+        padded = code.zfill(width)
+        if any(padded in found for found in known):
+            return padded
+    return code
+
+
 async def import_areas(session: AsyncSession, rows: list[AreaRow], clock: Clock) -> int:
     """Check every row, then insert or update them all; returns how many rows were applied."""
     levels = {lvl.code: lvl.rank for lvl in (await session.scalars(select(AreaLevel))).all()}
@@ -157,8 +172,13 @@ async def import_areas(session: AsyncSession, rows: list[AreaRow], clock: Clock)
         if row.code:
             file_levels.setdefault(row.code, row.level)
     for row in rows:
+        area = existing.get(row.code)
+        if area is not None and row.level in levels and area.level != row.level:
+            problems.append((row.line, words.LEVEL_CHANGE.format(
+                code=row.code, name=area.name, level=area.level)))
         if row.parent_code is None:
             continue
+        row.parent_code = _official_width(row.parent_code, file_levels, existing_levels)
         if row.parent_code == row.code:
             problems.append((row.line, words.OWN_PARENT))
             continue

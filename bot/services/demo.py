@@ -7,17 +7,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Area, Household, Role
+from bot.models import Area, Role
 from bot.runtime import Runtime
 from bot.services import areas
 from bot.services.areas import AreaRow
+from bot.services.coverage import households
+from bot.services.coverage.roster import RosterRow
 from bot.services.people import create_invite
 
 DEMO_COMMUNE = "DEMO-XA"
 HOUSEHOLDS_PER_GROUP = (42, 35, 51, 38)
+DEMO_SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng")
+DEMO_GIVEN = ("Văn An", "Thị Bình", "Văn Cường", "Thị Dung", "Minh Đức", "Thu Hà", "Quốc Huy",
+              "Thị Lan", "Văn Nam", "Thị Oanh", "Hữu Phúc")
 
 
 def demo_rows() -> list[AreaRow]:
@@ -48,13 +53,13 @@ async def seed_demo(session: AsyncSession, rt: Runtime) -> list[DemoInvite] | No
         return None
     await areas.import_areas(session, demo_rows(), rt.clock)
     for number, count in enumerate(HOUSEHOLDS_PER_GROUP, start=1):
+        # a roster as a leader would send it: each household gets its registration code
         group = await areas.by_code(session, f"DEMO-TO-{number}")
-        existing = await session.scalar(
-            select(func.count()).select_from(Household).where(Household.area_id == group.id)
-        )
-        for house in range(int(existing or 0) + 1, count + 1):
-            session.add(Household(area_id=group.id, label=f"Hộ số {house}",
-                                  created_at=rt.clock.now()))
+        await households.import_roster(session, rt, group, [
+            RosterRow(line=house + 1, code=f"T{number}-{house:02d}",
+                      head=f"{DEMO_SURNAMES[house % 7]} {DEMO_GIVEN[house % 11]}",
+                      address=f"Số {house}, ngõ {number}", members=2 + house % 4, phone=None)
+            for house in range(1, count + 1)])
     commune = await areas.by_code(session, DEMO_COMMUNE)
     group_one = await areas.by_code(session, "DEMO-TO-1")
     invites = []

@@ -126,3 +126,15 @@ async def purge_orphans(session: AsyncSession, older_than: datetime) -> None:
                                                  Evidence.event_id.is_(None),
                                                  Evidence.created_at < older_than,
                                                  ~in_conversation))
+
+
+async def take(session: AsyncSession, rt: Runtime, evidence_id: int, owner_ref: str
+               ) -> EvidenceFile | None:
+    """A file its sender sent for something else than a tip (a leader's roster): read once and
+    deleted at once, so nothing of it stays. None unless it is theirs and given to no tip."""
+    row = await session.get(Evidence, evidence_id)
+    if row is None or row.owner_ref != owner_ref or row.tip_id is not None:
+        return None
+    found = await load(session, rt, evidence_id)
+    await session.execute(delete(Evidence).where(Evidence.id == evidence_id))
+    return found

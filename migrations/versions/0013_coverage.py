@@ -58,6 +58,18 @@ def upgrade() -> None:
     with op.batch_alter_table('period_reach', schema=None) as batch_op:
         batch_op.create_index('ix_period_reach_period_area', ['period', 'area_id'], unique=False)
 
+    op.create_table('group_tallies',
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=16), nullable=False),
+    sa.Column('households', sa.Integer(), nullable=True),
+    sa.Column('linked', sa.Integer(), nullable=False),
+    sa.Column('reached', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['areas.id'], name=op.f('fk_group_tallies_area_id_areas')),
+    sa.PrimaryKeyConstraint('area_id', 'period', name=op.f('pk_group_tallies'))
+    )
+    with op.batch_alter_table('group_tallies', schema=None) as batch_op:
+        batch_op.create_index('ix_group_tallies_period_area', ['period', 'area_id'], unique=False)
+
     op.create_table('activities',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('area_id', sa.Integer(), nullable=False),
@@ -146,6 +158,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_activities_area_on')
 
     op.drop_table('activities')
+    with op.batch_alter_table('group_tallies', schema=None) as batch_op:
+        batch_op.drop_index('ix_group_tallies_period_area')
+
+    op.drop_table('group_tallies')
     with op.batch_alter_table('period_reach', schema=None) as batch_op:
         batch_op.drop_index('ix_period_reach_period_area')
 

@@ -75,7 +75,7 @@ async def test_coverage_on_a_hand_computed_commune(rt: Runtime, clock: FakeClock
                         created_at=NOW, last_seen_at=NOW)
         session.add(linked)
         await session.flush()
-        await reach.count_linked(session, [a1[0].id])
+        await reach.count_linked(session, settings, date(2026, 12, 7), [a1[0].id])
         # a1: an acknowledgement and an activity (once); a2: the last day of the first half;
         # a3: the first day of the second half; a4 (left in March): reached in January
         await reach.mark(session, settings, a1[0], date(2026, 2, 1), ReachSource.ACK)
@@ -93,7 +93,12 @@ async def test_coverage_on_a_hand_computed_commune(rt: Runtime, clock: FakeClock
                                  on=date(2026, 4, 1), topic="Họp tổ", counted=counted,
                                  created_at=NOW))
 
+    async with rt.transaction() as session:
+        await reach.retally(session, settings, date(2026, 12, 7))
     async with rt.db.reading() as session:
+        # the same days as a custom period: counted in SQL from the days, not the tallies
+        counted = await coverage(session, settings, ids["X"],
+                                 periods.parse(settings, "2025-12-15..2026-12-14"))
         whole = await coverage(session, settings, ids["X"], year)
         half = await coverage(session, settings, ids["X"], first_half)
         custom = await coverage(session, settings, ids["X"],
@@ -128,5 +133,27 @@ async def test_coverage_on_a_hand_computed_commune(rt: Runtime, clock: FakeClock
     # a custom period of two days: a2 on 14/06 and a3 on 15/06
     assert _find(custom.root, "A1").reached == 2 and _find(custom.root, "A2").reached == 0
     assert group_only.root.code == "A1" and group_only.root.reached == 4
+    # the tallies kept as reach arrived say what counting the days says
+    assert counted.root == whole.root
     # the tree survives a snapshot's JSON
     assert AreaCoverage.from_json(root.to_json()) == root
+
+
+async def test_the_nightly_recount_gives_a_new_period_its_tallies(rt: Runtime,
+                                                                  clock: FakeClock) -> None:
+    """Before 02:00 local nothing; after it, every group's households are recounted once that
+    day (a roster change in between is counted by the next night's run, or by its import)."""
+    settings = rt.settings
+    async with rt.transaction() as session:
+        ids = await _tree(session, clock)
+        session.add_all([_house(ids["A1"], f"a{n}") for n in range(3)])
+    new_year = periods.parse(settings, "2027")
+    night = datetime(2026, 12, 15, 18, 30, tzinfo=UTC)  # 01:30 on 16/12 in Vietnam
+    await reach.run_due(rt, night)
+    async with rt.db.reading() as session:
+        assert not await reach.tallied(session, new_year.key)
+    await reach.run_due(rt, night.replace(hour=19, minute=30))  # 02:30
+    async with rt.db.reading() as session:
+        assert await reach.tallied(session, new_year.key)
+        figures = await coverage(session, settings, ids["A1"], new_year)
+    assert (figures.root.households, figures.root.reached) == (3, 0)

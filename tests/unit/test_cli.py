@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness import INVITE_IN_TEXT
+from tests.services.test_households import cp1258
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -148,3 +149,23 @@ def test_key_rotation_keeps_working(tmp_path: Path) -> None:
     result = run(tmp_path, "keys", "rotate")
     assert result.returncode == 0 and "tổng 2 khóa" in result.stdout
     assert run(tmp_path, "roles", "list").returncode == 0
+
+
+def test_households_import(tmp_path: Path) -> None:
+    tree = tmp_path / "tree.csv"
+    tree.write_text("code,name,level,parent\nX,Xã X,commune,\nV,Thôn V,village,X\n"
+                    "G,Tổ 1,group,V\n", encoding="utf-8")
+    assert run(tmp_path, "areas", "import", str(tree)).returncode == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Mã hộ,Chủ hộ,Địa chỉ,Số nhân khẩu\nH1,An,x,4\nH1,Bình,y,không\n",
+                   encoding="utf-8")
+    result = run(tmp_path, "households", "import", str(bad), "--area", "G")
+    assert result.returncode == 1, result.stderr
+    assert "Chưa nhập gì cả" in result.stderr and "Dòng 3: mã hộ H1 trùng" in result.stderr
+    good = tmp_path / "good.csv"
+    good.write_bytes(cp1258("Mã hộ;Chủ hộ;Địa chỉ;Số nhân khẩu\n" + "".join(
+        f"H{n};Người {n};Xóm {n % 3};{n % 5 + 1}\n" for n in range(250))))
+    result = run(tmp_path, "households", "import", str(good), "--area", "G")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:3] == ["Đang nhập: 200/250 hộ…", "Đang nhập: 250/250 hộ…",
+                                              "✅ Đã nhận danh sách hộ của Tổ 1: 250 hộ."]

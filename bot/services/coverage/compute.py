@@ -1,14 +1,16 @@
 """Coverage of any area for any period, counted in SQL and rolled up the area tree.
 
-Per group (a leaf of the tree: the area households belong to), a handful of GROUP BY queries
-over the area's subtree give
+Per group (a leaf of the tree: the area households belong to), for a standard period, one row
+of `GroupTally` kept up to date by `coverage.reach` gives
 - households: the roster's households present in the period (added on or before its last
-  day, not left before its first), or, with no roster, the figure the leader entered;
-- reached: households with a `PeriodReach` row for a standard period (kept up to date as
-  reach arrives: no acknowledgement is recounted), or with a `HouseholdReach` day inside a
-  custom one; for a group without a roster, the largest count a leader logged for an
-  activity in the period (a count cannot be merged with another, so the largest stands);
-- connected: households with a member linked (`Household.linked`), and the leader's figure.
+  day, not left before its first) — recounted when the roster changes and daily;
+- reached: households reached in the period by either signal, counted once (it grows as
+  reach arrives: no acknowledgement is recounted);
+- linked: households with a member linked (the connectivity figure).
+A custom period (or a new one before its first recount) counts households and reach days in
+SQL instead (GROUP BY over the subtree). Beside those: what the leader entered (no roster:
+`/sohodan 48`; households in the chat), and for a group without a roster the largest count
+a leader logged for an activity in the period (counts cannot be merged, so the largest stands).
 
 Python then only adds those per-group figures up the tree (a province: ~25,000 groups), and
 judges the target per village: an area above villages says how many of its villages met it.
@@ -17,14 +19,18 @@ Nothing here loads a household, an acknowledgement or a person.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.models import Activity, Area, GroupFigures, Household, HouseholdReach, PeriodReach
+from bot.models import Activity, Area, GroupFigures, GroupTally, Household, HouseholdReach
+from bot.services.coverage import reach
 from bot.services.coverage.figures import AreaCoverage, Coverage
 from bot.services.coverage.periods import Period
 
@@ -43,41 +49,79 @@ class _Group:
     counted: int | None = None
 
 
+_AreaRow = tuple[int, int | None, str, str, str]  # id, parent, code, name, level
+
+
 def _subtree(root_id: int) -> Select[tuple[int]]:
     tree = select(Area.id).where(Area.id == root_id).cte("subtree", recursive=True)
     tree = tree.union_all(select(Area.id).where(Area.parent_id == tree.c.id))
     return select(tree.c.id)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a province's ~26,000 rows become tuples
+    and figures: they make no cycles, yet their allocations would start full collections that
+    cost a third of the time. Collection is only put off (for well under a second), never lost:
+    other tasks running meanwhile lose nothing."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+async def _areas(session: AsyncSession, root_id: int) -> list[_AreaRow]:
+    """The root and every area under it, in the order views list them (by name)."""
+    columns = (Area.id, Area.parent_id, Area.code, Area.name, Area.level)
+    tree = select(*columns).where(Area.id == root_id).cte("tree", recursive=True)
+    tree = tree.union_all(select(*columns).where(Area.parent_id == tree.c.id))
+    rows = await session.execute(select(tree).order_by(tree.c.name, tree.c.id))
+    return [(a, p, c, n, lv) for a, p, c, n, lv in rows.all()]
+
+
 async def coverage(session: AsyncSession, settings: Settings, area_id: int,
                    period: Period) -> Coverage:
     """Coverage of `area_id` and everything under it for `period`."""
+    with _collector_paused():
+        return await _coverage(session, settings, area_id, period)
+
+
+async def _coverage(session: AsyncSession, settings: Settings, area_id: int,
+                    period: Period) -> Coverage:
+    areas = await _areas(session, area_id)
     subtree = _subtree(area_id)
-    areas = (await session.execute(
-        select(Area.id, Area.parent_id, Area.code, Area.name, Area.level)
-        .where(Area.id.in_(subtree)))).all()
     groups: dict[int, _Group] = defaultdict(_Group)
 
-    present = and_(or_(Household.added_on.is_(None), Household.added_on <= period.last),
-                   or_(Household.left_on.is_(None), Household.left_on >= period.first))
-    for group_id, roster, linked in (await session.execute(
-            select(Household.area_id, func.count(), func.count().filter(Household.linked > 0))
-            .where(Household.area_id.in_(subtree), present)
-            .group_by(Household.area_id))).all():
-        groups[group_id].roster, groups[group_id].linked = roster, linked
-
+    tallied = period.standard and await reach.tallied(session, period.key)
     if period.standard:
-        reached = (select(PeriodReach.area_id, func.count())
-                   .where(PeriodReach.period == period.key, PeriodReach.area_id.in_(subtree))
-                   .group_by(PeriodReach.area_id))
+        for group_id, households, linked, reached in (await session.execute(
+                select(GroupTally.area_id, GroupTally.households, GroupTally.linked,
+                       GroupTally.reached)
+                .where(GroupTally.period == period.key, GroupTally.area_id.in_(subtree)))).all():
+            found = groups[group_id]
+            found.reached = reached
+            if tallied and households is not None:
+                found.roster, found.linked = households, linked
     else:
-        reached = (select(Household.area_id, func.count(func.distinct(HouseholdReach.household_id)))
-                   .join(Household, Household.id == HouseholdReach.household_id)
-                   .where(HouseholdReach.on.between(period.first, period.last),
-                          Household.area_id.in_(subtree))
-                   .group_by(Household.area_id))
-    for group_id, count in (await session.execute(reached)).all():
-        groups[group_id].reached = count
+        for group_id, count in (await session.execute(
+                select(Household.area_id,
+                       func.count(func.distinct(HouseholdReach.household_id)))
+                .join(Household, Household.id == HouseholdReach.household_id)
+                .where(HouseholdReach.on.between(period.first, period.last),
+                       Household.area_id.in_(subtree))
+                .group_by(Household.area_id))).all():
+            groups[group_id].reached = count
+    if not tallied:
+        # a custom period, or a new one the daily recount has not reached yet
+        for group_id, roster, linked in (await session.execute(
+                select(Household.area_id, func.count(),
+                       func.count().filter(Household.linked > 0))
+                .where(Household.area_id.in_(subtree), reach.present_in(period))
+                .group_by(Household.area_id))).all():
+            groups[group_id].roster, groups[group_id].linked = roster, linked
 
     for group_id, households, connected in (await session.execute(
             select(GroupFigures.area_id, GroupFigures.households, GroupFigures.connected)
@@ -97,7 +141,7 @@ async def coverage(session: AsyncSession, settings: Settings, area_id: int,
                     last=period.last.isoformat(), target=settings.coverage_target, root=root)
 
 
-def _leaf(area: tuple[int, int | None, str, str, str], found: _Group | None) -> AreaCoverage:
+def _leaf(area: _AreaRow, found: _Group | None) -> AreaCoverage:
     """A group's own figures: the roster when it has one, else what its leader entered."""
     area_id, _parent, code, name, level = area
     found = found or _Group()
@@ -119,17 +163,16 @@ def _leaf(area: tuple[int, int | None, str, str, str], found: _Group | None) -> 
         groups_without_count=int(households is None))
 
 
-def _roll_up(root_id: int, areas: list[tuple[int, int | None, str, str, str]],
-             groups: dict[int, _Group], target: float) -> AreaCoverage:
+def _roll_up(root_id: int, areas: list[_AreaRow], groups: dict[int, _Group],
+             target: float) -> AreaCoverage:
     by_id = {area[0]: area for area in areas}
     children: dict[int, list[int]] = defaultdict(list)
-    for area_id, parent_id, *_ in areas:
+    for area_id, parent_id, *_ in areas:  # already in name order
         if area_id != root_id and parent_id in by_id:
             children[parent_id].append(area_id)
 
     def build(area_id: int) -> AreaCoverage:
-        below = [build(child) for child in sorted(children.get(area_id, ()),
-                                                  key=lambda a: (by_id[a][3], a))]
+        below = [build(child) for child in children.get(area_id, ())]
         if not below:
             return _leaf(by_id[area_id], groups.get(area_id))
         return _sum(by_id[area_id], below, target)
@@ -137,7 +180,7 @@ def _roll_up(root_id: int, areas: list[tuple[int, int | None, str, str, str]],
     return build(root_id)
 
 
-def _sum(area: tuple[int, int | None, str, str, str], below: list[AreaCoverage],
+def _sum(area: _AreaRow, below: list[AreaCoverage],
          target: float) -> AreaCoverage:
     """An area above groups: the sums of what is below it. Groups with no household count add
     neither households nor reached (their share is unknown, not zero)."""

@@ -5,13 +5,16 @@ re-imported (households added or marked as left), nor after a resident is forgot
 
 `freeze` is insert-or-ignore on (area, period): whoever comes first (the due job, or a report
 produced after the cut-off) stores it, and everyone gets that one back. The figures are the
-computed tree as JSON (`AreaCoverage.to_json`); the tree holds counts only, no household and
-no person. `run_due` is the scheduler's job; it freezes at most `BATCH` communes a tick and
+computed tree as JSON with the target it was judged against (`{"target": 75, "root": …}`, as
+`views` reads it; a bare root is read too): a later change of the target setting does not
+change a report sent. The tree holds counts only, no household and no person. `run_due` is the scheduler's job; it freezes at most `BATCH` communes a tick and
 notes the day once every commune is done, so a quiet day costs it one read.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Integer, String, Text, bindparam, func, select
@@ -45,9 +48,13 @@ async def load(session: AsyncSession, settings: Settings, area_id: int, period: 
         CoverageSnapshot.area_id == area_id, CoverageSnapshot.period == period.key))
     if row is None:
         return None
+    data = json.loads(row.figures)
+    target = settings.coverage_target
+    if "root" in data:  # stored with the target it was judged against (a bare root: today's)
+        target, data = float(data.get("target", target)), data["root"]
     return Coverage(period=period.key, first=period.first.isoformat(),
-                    last=period.last.isoformat(), target=settings.coverage_target,
-                    root=AreaCoverage.from_json(row.figures), snapshot_number=row.number)
+                    last=period.last.isoformat(), target=target,
+                    root=AreaCoverage.from_dict(data), snapshot_number=row.number)
 
 
 async def freeze(session: AsyncSession, settings: Settings, area_id: int, period: Period,
@@ -57,7 +64,9 @@ async def freeze(session: AsyncSession, settings: Settings, area_id: int, period
     found = await load(session, settings, area_id, period)
     if found is not None:
         return found
-    figures = (await compute.coverage(session, settings, area_id, period)).root.to_json()
+    computed = await compute.coverage(session, settings, area_id, period)
+    figures = json.dumps({"target": computed.target, "root": asdict(computed.root)},
+                         ensure_ascii=False, sort_keys=True)
     insert = insert_for(session)
     await session.execute(
         insert(_TABLE).from_select(["number", "area_id", "period", "taken_at", "figures"], _NEXT)
