@@ -67,7 +67,7 @@ async def test_leader_logs_activities_end_to_end(harness: Harness) -> None:
     await h.say(LEADER, "Phòng chống lừa đảo qua mạng")
     listing = await h.last_text(LEADER)
     assert listing.startswith(words.ASK_HOUSEHOLDS.split("\n")[0])
-    assert "\n1. Hộ số 1\n" in listing and listing.endswith("\n42. Hộ số 42")
+    assert "\n1. Hộ T1-01\n" in listing and listing.endswith("\n42. Hộ T1-42")
     await h.say(LEADER, "1 3 99")
     assert words.HOUSEHOLDS_OUTSIDE.format(size=42, numbers="99") in await h.last_text(LEADER)
     await h.say(LEADER, "1 3 5-9")

@@ -1,8 +1,9 @@
 """Frozen coverage: the due job freezes each commune's first half the day after it ends (once,
-also when two ask at once), numbered per commune; the snapshot stays the same after a re-import
-(households added, one marked as left) and after a resident is forgotten (their
-acknowledgements deleted, their link cleared), while coverage computed now moves — and still
-counts the forgotten resident's household as reached (the anonymous fact is kept)."""
+also when two ask at once), numbered per commune (the year, frozen later by a report, is
+number 2); both stay the same after a re-import (households added, one marked as left) and
+after a resident is forgotten (their acknowledgements deleted, their link cleared), while the
+year computed now moves — and still counts the forgotten resident's household as reached
+(the anonymous fact is kept)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ async def test_a_frozen_snapshot_never_changes(rt: Runtime, clock: FakeClock) ->
             channel="telegram", update_key="r", chat_id="r", chat_type=ChatType.PRIVATE,
             user_id="r", kind=InputKind.TEXT, text="đã nhận"))
         resident.household_id = households[0]
-        await reach.count_linked(session, [households[0]])
+        await reach.count_linked(session, settings, date(2026, 6, 10), [households[0]])
         message = Broadcast(label="tin", total_chats=1, created_at=clock.now())
         session.add(message)
         await session.flush()
@@ -85,29 +86,33 @@ async def test_a_frozen_snapshot_never_changes(rt: Runtime, clock: FakeClock) ->
                                        clock.now())).snapshot_number
 
     assert await _at_once(rt, [again, again]) == [1, 1]  # stored once, by either
-    async with rt.transaction() as session:  # the year is another snapshot: number 2
-        year = await snapshots.freeze(session, settings, commune,
-                                      periods.parse(settings, "2026"), clock.now())
+    clock.set(datetime(2026, 7, 1, 2, 0, tzinfo=UTC))
+    year_period = periods.parse(settings, "2026")
+    async with rt.transaction() as session:  # the year, frozen now (a report): number 2
+        year = await snapshots.freeze(session, settings, commune, year_period, clock.now())
         assert year.snapshot_number == 2
+        assert (year.root.households, year.root.reached) == (166, 30)
         assert await session.scalar(select(func.count()).select_from(CoverageSnapshot)) == 2
 
-    clock.set(datetime(2026, 7, 1, 2, 0, tzinfo=UTC))
     async with rt.transaction() as session:  # a re-import: 8 households added, 1 gone
         for number in range(43, 51):
             session.add(Household(area_id=group, label=f"Hộ số {number}",
                                   added_on=date(2026, 3, 1), created_at=clock.now()))
         await session.execute(update(Household).where(Household.id == households[35])
                               .values(left_on=date(2025, 12, 1)))
+        await session.flush()
+        await reach.retally(session, settings, date(2026, 7, 1), [group])
         # the resident forgotten at their request: what they said, and their link
         await session.execute(delete(Acknowledgement)
                               .where(Acknowledgement.person_id == resident.id))
         await session.execute(update(Person).where(Person.id == resident.id)
                               .values(household_id=None))
-        await reach.count_linked(session, [households[0]])
+        await reach.count_linked(session, settings, date(2026, 7, 1), [households[0]])
     async with rt.db.reading() as session:
-        now = await compute.coverage(session, settings, commune, half)
+        now = await compute.coverage(session, settings, commune, year_period)
         # the forgotten resident's household still reached: only the anonymous fact is kept
         assert (now.root.households, now.root.reached) == (173, 30)
+        assert await snapshots.load(session, settings, commune, year_period) == year
         assert await snapshots.load(session, settings, commune, half) == frozen
     clock.advance(timedelta(days=1))
     await snapshots.run_due(rt, clock.now())

@@ -1,6 +1,6 @@
 """In-person activities a group leader logs (`/hoatdong`): a meeting, leaflets door to door, a
 loudspeaker round. The households it reached are chosen by number from the group's roster
-(its households not marked as left, in the roster's order), or, for a group with no roster,
+(its households not marked as left, numbered as in /maho), or, for a group with no roster,
 given as a count that stays the leader's figure (never turned into households).
 
 Households chosen are reached on the activity's day (`reach.mark_many`, source ACTIVITY), so
@@ -40,6 +40,7 @@ from bot.models import (
 from bot.parse import means_all, parse_int, parse_numbers
 from bot.services import people
 from bot.services.campaigns import calendar
+from bot.services.coverage import households as rosters
 from bot.services.coverage import periods, reach
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from content import activities as words
@@ -108,12 +109,10 @@ async def _check_leader(session: AsyncSession, person_id: int, area_id: int,
 
 
 async def roster(session: AsyncSession, area_id: int) -> list[tuple[int, str]]:
-    """The group's households not marked as left, (id, label), in the roster's order: their
-    numbers in this list (from 1) are what the leader types."""
-    return [(row.id, row.label) for row in (await session.execute(
-        select(Household.id, Household.label)
-        .where(Household.area_id == area_id, Household.left_on.is_(None))
-        .order_by(Household.id))).all()]
+    """The group's households not marked as left, (id, label), numbered as in every list the
+    leader sees (`coverage.households.present`, /maho too): their numbers (from 1) are what they type."""
+    return [(household.id, household.label)
+            for household in await rosters.present(session, area_id)]
 
 
 async def households_figure(session: AsyncSession, area_id: int) -> int | None:
