@@ -63,7 +63,17 @@ ASK_TEXT = (
     "📣 Bạn gõ nội dung thông báo muốn gửi cho bà con (tối đa {limit} ký tự). Bà con sẽ nhận "
     "đúng nguyên văn như bạn gõ."
 )
+ASK_TEXT_OR_PHOTO = (
+    "📣 Bạn gõ nội dung thông báo muốn gửi cho bà con (tối đa {limit} ký tự), hoặc gửi một ảnh "
+    "kèm chú thích. Bà con sẽ nhận đúng nguyên văn như bạn gửi."
+)
 TEXT_EMPTY = "Thông báo chưa có chữ nào. Bạn gõ nội dung cần gửi giúp mình nhé."
+PHOTO_LABEL = "📷 Ảnh"
+PHOTO_PREVIEW = "📷 Kèm một ảnh (bà con dùng Zalo nhận phần chữ, kèm lời nhắn là tin có ảnh)."
+PHOTO_ELSEWHERE = "📷 Tin này có kèm một ảnh, Zalo chưa cho bot gửi ảnh nên bạn chỉ nhận phần chữ."
+PHOTO_TOO_BIG = "Ảnh này lớn quá, Bình Yên không tải về được. Bạn gửi ảnh nhỏ hơn giúp mình nhé."
+PHOTO_FAILED = "Bình Yên chưa nhận được ảnh này. Bạn gửi lại giúp mình nhé."
+PHOTO_GONE = "Ảnh của thông báo không còn nữa. Bạn gõ /lich_them và gửi lại ảnh giúp mình nhé."
 TEXT_TOO_LONG = (
     "Thông báo dài {length} ký tự, quá giới hạn {limit} ký tự của một tin Zalo. Bạn rút gọn "
     "lại rồi gửi giúp mình nhé."

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.flows import Answer, Command, Ctx, Finish, Flow, Goto, Outcome, Registry, Retry, StartFlow
-from bot.messages import Choice, InputKind, Outgoing, Prompt
+from bot.messages import Choice, InputKind, Prompt
 from bot.parse import is_now, parse_when
 from bot.services import leader_broadcasts as service
 from bot.services.campaigns import calendar
@@ -49,15 +49,34 @@ async def _add_begin(ctx: Ctx, args: str) -> Outcome:
 
 @add_flow.ask("text")
 async def _ask_text(ctx: Ctx) -> Prompt:
+    if ctx.rt.parts(ctx.channel).capabilities.receives_files:
+        return Prompt(words.ASK_TEXT_OR_PHOTO.format(limit=calendar.MAX_TEXT),
+                      accepts=frozenset({InputKind.TEXT, InputKind.PHOTO}))
     return Prompt(words.ASK_TEXT.format(limit=calendar.MAX_TEXT))
+
+
+def _photo_of(answer: Answer) -> int | Retry | None:
+    """The evidence id of the photo sent as the broadcast (None: it is text), or why not."""
+    if answer.kind is not InputKind.PHOTO:
+        return None
+    photo = answer.incoming.attachments[0] if answer.incoming.attachments else None
+    if photo is not None and photo.problem == "too_big":
+        return Retry(words.PHOTO_TOO_BIG)
+    if photo is None or photo.evidence_id is None:
+        return Retry(words.PHOTO_FAILED)
+    return photo.evidence_id
 
 
 @add_flow.answer("text")
 async def _answer_text(ctx: Ctx, answer: Answer) -> Outcome:
+    photo = _photo_of(answer)
+    if isinstance(photo, Retry):
+        return photo
     try:
-        ctx.data["text"] = service.check_text(answer.text)
+        ctx.data["text"] = service.check_text(answer.text, photo is not None)
     except DomainError as problem:
         return Retry(str(problem))
+    ctx.data["photo"] = photo
     if ctx.data["now"]:
         ctx.data["when"] = None
         return _after_when(ctx)
@@ -130,8 +149,11 @@ def _when_of(ctx: Ctx) -> datetime:
 async def _ask_preview(ctx: Ctx) -> Prompt:
     area_id, scope = ctx.data["scope"]
     when = _when_of(ctx)
+    shown = ctx.data["text"]
+    if ctx.data.get("photo") is not None:
+        shown = f"{words.PHOTO_PREVIEW}\n{shown}".strip()
     text = words.PREVIEW.format(
-        scope=scope, text=ctx.data["text"], repeat=_repeat_words(ctx.data["repeat"]),
+        scope=scope, text=shown, repeat=_repeat_words(ctx.data["repeat"]),
         when=words.PREVIEW_AT.format(when=_shown(ctx, when)) if ctx.data["when"]
         else words.PREVIEW_NOW)
     busiest = await service.busiest_group(ctx.session, ctx.rt, area_id, when)
@@ -150,12 +172,14 @@ async def _answer_preview(ctx: Ctx, answer: Answer) -> Outcome:
     area_id = ctx.data["scope"][0]
     try:
         item = await service.schedule(ctx.session, ctx.rt, ctx.person, ctx.data["text"],
-                                      area_id, _when_of(ctx), ctx.data["repeat"], ctx.now)
+                                      area_id, _when_of(ctx), ctx.data["repeat"], ctx.now,
+                                      photo=ctx.data.get("photo"))
     except DomainError as problem:
         return Finish(str(problem))
     if ctx.data["when"] is None:
-        number = await service.deliver(ctx.session, ctx.rt, item, Outgoing(ctx.data["text"]),
-                                       ctx.person, ctx.now)
+        number = await service.deliver(
+            ctx.session, ctx.rt, item,
+            service.content_of(ctx.data["text"], ctx.data.get("photo")), ctx.person, ctx.now)
         return Finish(words.SENT_NOW.format(number=number))
     return Finish(words.SCHEDULED.format(when=_shown(ctx, item.next_due),
                                          repeat=_repeat_words(item.repeat)))

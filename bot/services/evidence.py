@@ -24,6 +24,7 @@ from bot.text import inline
 DATA_CONTEXT = "evidence.data"
 META_CONTEXT = "evidence.meta"
 ATTACHED = ""  # the owner of a file given to a tip: nobody (see `attach`)
+BROADCAST_FILES = "broadcast"  # the owner of a photo in a leader's broadcast (`keep_for_broadcast`)
 IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 
 
@@ -114,6 +115,18 @@ async def count_of_tip(session: AsyncSession, tip_id: int) -> int:
         select(func.count()).select_from(Evidence).where(Evidence.tip_id == tip_id)) or 0)
 
 
+async def keep_for_broadcast(session: AsyncSession, evidence_id: int, owner_ref: str) -> bool:
+    """A photo its sender put in their own broadcast: kept as long as the broadcast (the purge
+    of files no tip took leaves it), whatever becomes of the draft. False when it is not
+    theirs, or already taken."""
+    kept = await session.execute(
+        update(Evidence)
+        .where(Evidence.id == evidence_id, Evidence.owner_ref == owner_ref,
+               Evidence.tip_id.is_(None))
+        .values(owner_ref=BROADCAST_FILES))
+    return bool(kept.rowcount)
+
+
 async def purge_orphans(session: AsyncSession, older_than: datetime) -> None:
     """Drafts abandoned mid-report leave files without a tip; they go after a day, unless
     their sender is still in a conversation with the bot (a report can take longer than a
@@ -124,6 +137,7 @@ async def purge_orphans(session: AsyncSession, older_than: datetime) -> None:
     )
     await session.execute(delete(Evidence).where(Evidence.tip_id.is_(None),
                                                  Evidence.event_id.is_(None),
+                                                 Evidence.owner_ref != BROADCAST_FILES,
                                                  Evidence.created_at < older_than,
                                                  ~in_conversation))
 

@@ -15,14 +15,14 @@ many messages a group already gets in those days, and they decide.
 from __future__ import annotations
 
 import calendar as months
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Outgoing
+from bot.messages import Media, Outgoing
 from bot.models import (
     Area,
     Broadcast,
@@ -36,7 +36,14 @@ from bot.models import (
     ScheduledStatus,
 )
 from bot.runtime import Runtime
-from bot.services import acknowledgements, areas, outbox, people, scheduled_broadcasts
+from bot.services import (
+    acknowledgements,
+    areas,
+    evidence,
+    outbox,
+    people,
+    scheduled_broadcasts,
+)
 from bot.services.campaigns import audience, calendar, fanout
 from bot.services.campaigns.job import RELAY_CHANNELS
 from bot.services.campaigns.plan import Rules
@@ -75,11 +82,11 @@ async def scopes_of(session: AsyncSession, person: Person, now: datetime) -> lis
     return list(found.values())
 
 
-def check_text(text: str) -> str:
-    """The text to send, or why not (empty, or longer than a Zalo message holds with its
-    footer)."""
+def check_text(text: str, with_photo: bool = False) -> str:
+    """The text to send (a photo's caption), or why not (empty without a photo, or longer than
+    a Zalo message holds with its footer)."""
     text = text.strip()
-    if not text:
+    if not text and not with_photo:
         raise InvalidInput(words.TEXT_EMPTY)
     if len(text) > calendar.MAX_TEXT:
         raise InvalidInput(words.TEXT_TOO_LONG.format(length=len(text), limit=calendar.MAX_TEXT))
@@ -174,17 +181,40 @@ async def busiest_group(session: AsyncSession, rt: Runtime, area_id: int, when: 
     return worst
 
 
+def content_of(text: str, photo: int | None) -> Outgoing:
+    """What the residents get: the text, or a photo with the text as its caption."""
+    return Outgoing(text, attachments=(Media("photo", photo),) if photo is not None else ())
+
+
+def label_of(text: str, photo: int | None) -> str:
+    return text.split("\n", 1)[0][:60] or (words.PHOTO_LABEL if photo is not None else "")
+
+
+def without_files(rt: Runtime, chat: Chat, message: Outgoing) -> Outgoing:
+    """The message as a chat's messenger can take it: a text-only one (Zalo) gets the caption
+    and a line saying a photo went with it elsewhere."""
+    if not message.attachments or rt.parts(chat.channel).capabilities.sends_files:
+        return message
+    return replace(message, attachments=(), text=f"{message.text}\n\n{words.PHOTO_ELSEWHERE}"
+                   .strip())
+
+
 async def schedule(session: AsyncSession, rt: Runtime, author: Person, text: str, area_id: int,
-                   when: datetime, repeat: str, now: datetime) -> ScheduledMessage:
-    """Store the broadcast, after checking once more what the author may do."""
+                   when: datetime, repeat: str, now: datetime, photo: int | None = None
+                   ) -> ScheduledMessage:
+    """Store the broadcast, after checking once more what the author may do; its photo (one
+    the author sent) is kept as long as the broadcast."""
     if area_id not in {scope.area_id for scope in await scopes_of(session, author, now)}:
         raise NotAllowed(words.SCOPE_NOT_YOURS)
-    text = check_text(text)
+    text = check_text(text, photo is not None)
     if when > now:
         check_when(rt, when, now)
+    if photo is not None and not await evidence.keep_for_broadcast(session, photo,
+                                                                  author.user_ref):
+        raise InvalidInput(words.PHOTO_GONE)
     item = await scheduled_broadcasts.broadcast_later(
-        session, rt, Outgoing(text), [], author, max(when, now),
-        label=text.split("\n", 1)[0][:60])
+        session, rt, content_of(text, photo), [], author, max(when, now),
+        label=label_of(text, photo))
     item.area_id, item.repeat = area_id, repeat if repeat in REPEATS else "none"
     await session.flush()
     return item
@@ -230,19 +260,21 @@ async def deliver(session: AsyncSession, rt: Runtime, item: ScheduledMessage, co
     await session.flush()
     shown = acknowledgements.offer(content, record.id)
     messages: list[tuple[Chat, Outgoing, datetime | None]] = [
-        (chat, shown, None) for chat in (await session.scalars(select(Chat).where(
+        (chat, without_files(rt, chat, shown), None) for chat in (await session.scalars(select(Chat).where(
             Chat.kind == ChatKind.GROUP, Chat.active.is_(True), Chat.area_id.in_(ids))
             .order_by(Chat.id))).all()]
     names = {area.id: area.name for area in
              (await session.scalars(select(Area).where(Area.id.in_(ids)))).all()}
     link = campaign_words.BOT_LINK.format(link=rt.settings.zalo_bot_link) \
         if rt.settings.zalo_bot_link else ""
-    copy = Outgoing(content.text + campaign_words.RELAY_FOOTER.format(link=link))
+    photo_note = f"\n\n{words.PHOTO_ELSEWHERE}" if content.attachments else ""
+    copy = Outgoing((content.text + photo_note).strip()
+                    + campaign_words.RELAY_FOOTER.format(link=link))
     for group_id, _leader, chat in await fanout.leaders_of(session, ids, now, RELAY_CHANNELS):
         messages += [(chat, Outgoing(words.RELAY_INTRO.format(group=names[group_id])), None),
                      (chat, copy, None)]
-    messages += [(chat, shown, None) for _group, chat in await fanout.residents_of(
-        session, ids, now)]
+    messages += [(chat, without_files(rt, chat, shown), None)
+                 for _group, chat in await fanout.residents_of(session, ids, now)]
     await outbox.enqueue_broadcast(session, rt, record.id, messages)
     await fanout.settle(session, rt, record)
     following = next_time(item.next_due, item.repeat, rt.settings.tz)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import format_local
-from bot.messages import Choice, Outgoing
+from bot.messages import Choice, Media, Outgoing
 from bot.models import Chat, Lane, Person, ScheduledMessage, ScheduledStatus
 from bot.runtime import Runtime
 from bot.services import broadcasts, leader_broadcasts, outbox
@@ -31,13 +31,16 @@ CONTENT_CONTEXT = "scheduled.content"  # the encryption context of stored conten
 
 def _dump(content: Outgoing) -> str:
     return json.dumps({"text": content.text, "choices": [[c.id, c.label] for c in content.choices],
-                       "token": content.token}, ensure_ascii=False)
+                       "token": content.token,
+                       "files": [[f.kind, f.evidence_id] for f in content.attachments]},
+                      ensure_ascii=False)
 
 
 def _load(raw: str) -> Outgoing:
     data = json.loads(raw)
     return Outgoing(data["text"], tuple(Choice(i, label) for i, label in data["choices"]),
-                    data["token"])
+                    data["token"],
+                    attachments=tuple(Media(kind, ref) for kind, ref in data.get("files", ())))
 
 
 async def broadcast_later(

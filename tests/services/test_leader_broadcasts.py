@@ -15,8 +15,8 @@ from bot.channels.telegram import CAPABILITIES as TELEGRAM
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.zalo import CAPABILITIES as ZALO
 from bot.clock import FakeClock
-from bot.messages import ChatType, Incoming, InputKind
-from bot.models import OutboxMessage, Person, Role, ScheduledMessage, ScheduledStatus
+from bot.messages import ChatType, Incoming, InputKind, Media, Outgoing
+from bot.models import Chat, OutboxMessage, Person, Role, ScheduledMessage, ScheduledStatus
 from bot.runtime import ChannelParts, Runtime
 from bot.services import areas, demo, leader_broadcasts, people, scheduled_broadcasts
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
@@ -142,3 +142,16 @@ async def test_a_repeat_missed_while_down_goes_on_at_its_next_time(rt: Runtime,
         again = await session.get(ScheduledMessage, item.id)
         assert again is not None and again.status == ScheduledStatus.SCHEDULED
         assert again.next_due == first + timedelta(days=14) and again.broadcast_id is None
+
+
+async def test_a_photo_broadcast_on_a_text_only_messenger_says_a_photo_went_with_it(
+        rt: Runtime) -> None:
+    """Zalo bots send no photos: their residents get the caption and a line saying so; the
+    photo stays for the messengers that take it."""
+    zalo = Chat(channel="zalo", chat_ref="z", external_id_enc=b"", kind="private")
+    telegram = Chat(channel="telegram", chat_ref="t", external_id_enc=b"", kind="private")
+    with_photo = Outgoing("Ảnh đối tượng", attachments=(Media("photo", 7),))
+    shown = leader_broadcasts.without_files(rt, zalo, with_photo)
+    assert shown.attachments == () and shown.text == f"Ảnh đối tượng\n\n{words.PHOTO_ELSEWHERE}"
+    assert leader_broadcasts.without_files(rt, telegram, with_photo) == with_photo
+    assert leader_broadcasts.without_files(rt, zalo, Outgoing("chữ")) == Outgoing("chữ")
