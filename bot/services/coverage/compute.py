@@ -35,6 +35,7 @@ from bot.services.coverage.figures import AreaCoverage, Coverage
 from bot.services.coverage.periods import Period
 
 VILLAGE = "village"
+LISTED_AREAS = 2000  # up to this many areas, the queries name them instead of recursing again
 
 
 @dataclass
@@ -92,7 +93,9 @@ async def coverage(session: AsyncSession, settings: Settings, area_id: int,
 async def _coverage(session: AsyncSession, settings: Settings, area_id: int,
                     period: Period) -> Coverage:
     areas = await _areas(session, area_id)
-    subtree = _subtree(area_id)
+    # a commune's few hundred areas go as a list; a province's are found again by the CTE
+    subtree: Select[tuple[int]] | list[int] = (
+        [area[0] for area in areas] if len(areas) <= LISTED_AREAS else _subtree(area_id))
     groups: dict[int, _Group] = defaultdict(_Group)
 
     tallied = period.standard and await reach.tallied(session, period.key)
