@@ -47,6 +47,7 @@ async def _reach(h: Harness) -> None:
         session.add(GroupFigures(area_id=one.id, connected=30))
         four = await areas.by_code(session, "DEMO-TO-4")
         await session.execute(delete(Household).where(Household.area_id == four.id))
+        await reach.retally(session, rt.settings, today, [four.id])  # as an import would
 
 
 def _port() -> int:
