@@ -1,5 +1,7 @@
-"""`make screenshots`: the web chat at 360 px, as a resident's phone shows it, for a whole report
-on each messenger — from a first «Xin chào» to the receipt — taken with headless Chromium.
+"""`make screenshots`: the web chat at 360 px, as a phone shows it, taken with headless Chromium,
+on each messenger: a resident's whole report, from a first «Xin chào» to the receipt; then
+outreach coverage — a group leader's household codes (/maho), a resident registering with
+one (/dangky), the leader logging a meeting (/hoatdong) and their group's coverage (/baophu).
 
 The real bot and the sandbox run in this process (`tests.harness`, on a fresh SQLite database
 and the fake clock); the resident's moves are the same as the scenario test's
@@ -24,9 +26,11 @@ from typing import Any
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import Database
+from bot.models import Role
 from bot.sandbox.zalo_state import zalo_user_id
-from tests.e2e.tipkit import DESCRIPTION, police, send
-from tests.harness import RESIDENT, Harness, User, start_harness
+from content import activities as activity_words
+from tests.e2e.tipkit import DESCRIPTION, enrol, police, send
+from tests.harness import LEADER, RESIDENT, Harness, User, start_harness
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "screenshots"
@@ -74,12 +78,47 @@ def report(me: User) -> list[tuple[str, Move]]:
             ("review", review), ("receipt", receipt)]
 
 
-def resident(channel: str) -> User:
-    """The resident as the web chat knows them: its persona, whose Zalo id is Zalo-shaped."""
+def coverage(leader: User, member: User) -> list[tuple[str, User, Move]]:
+    """A group leader and a resident of Tổ dân cư số 1, in moments worth a picture."""
+
+    async def codes(h: Harness) -> None:
+        await enrol(h, leader, Role.GROUP_LEADER, "DEMO-TO-1")
+        await enrol(h, member, Role.RESIDENT, "DEMO-TO-1")
+        await h.say(leader, "/maho")
+
+    async def register(h: Harness) -> None:
+        listing = " ".join(m["text"] or "" for m in await h.bot_messages(h.chat_of(leader)))
+        code = listing.split("1. Hộ T1-01", 1)[1].split("mã: ", 1)[1][:6]
+        await h.say(member, f"/dangky {code}")
+
+    async def activity(h: Harness) -> None:
+        await h.say(leader, "/hoatdong")
+        await h.choose(leader, activity_words.KINDS["meeting"])
+        await h.choose(leader, activity_words.YESTERDAY_LABEL)
+        await h.say(leader, "Phòng chống lừa đảo qua mạng")
+        await h.say(leader, "1-30")
+
+    async def saved(h: Harness) -> None:
+        await h.choose(leader, activity_words.SAVE_LABEL)
+
+    async def view(h: Harness) -> None:
+        await h.say(leader, "/baophu")
+        await h.settle()
+
+    return [("codes", leader, codes), ("register", member, register),
+            ("activity", leader, activity), ("saved", leader, saved), ("coverage", leader, view)]
+
+
+def persona(channel: str, user: User) -> User:
+    """A persona as the web chat knows them: on Zalo with a Zalo-shaped id."""
     if channel == "zalo":
-        zalo_id: Any = zalo_user_id(RESIDENT.id)
-        return User(zalo_id, RESIDENT.first_name, RESIDENT.last_name)
-    return RESIDENT
+        zalo_id: Any = zalo_user_id(user.id)
+        return User(zalo_id, user.first_name, user.last_name)
+    return user
+
+
+def resident(channel: str) -> User:
+    return persona(channel, RESIDENT)
 
 
 async def shoot(h: Harness, me: User, browser: str, name: str, scratch: Path) -> Path:
@@ -113,9 +152,11 @@ async def run(channels: list[str]) -> list[Path]:
             async with start_harness(settings, db, FakeClock(), channel=channel) as h:
                 await police(h)
                 me = resident(channel)
-                for number, (moment, move) in enumerate(report(me), start=1):
+                moments = [(moment, me, move) for moment, move in report(me)]
+                moments += coverage(persona(channel, LEADER), me)
+                for number, (moment, who, move) in enumerate(moments, start=1):
                     await move(h)
-                    taken.append(await shoot(h, me, browser, f"{channel}-{number}-{moment}",
+                    taken.append(await shoot(h, who, browser, f"{channel}-{number}-{moment}",
                                              scratch))
             await db.dispose()
     return taken
