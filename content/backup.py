@@ -38,7 +38,7 @@ TOOL_FAILED = "{tool} báo lỗi: {reason}"
 
 # ---- restore -------------------------------------------------------------------------------
 NOT_A_BACKUP = "Tệp {path} không phải bản sao lưu của Bình Yên, hoặc đã hỏng: không khôi phục gì."
-UNREADABLE = "Không đọc được tệp {path}: {reason}."
+UNREADABLE = "Không đọc, ghi được {path}: {reason}."
 NEWER_FORMAT = ("Tệp {path} là bản sao lưu kiểu {version}, mới hơn phiên bản Bình Yên này: hãy "
                 "nâng cấp Bình Yên rồi khôi phục.")
 NEWER_SCHEMA = ("Bản sao lưu đến từ một phiên bản Bình Yên mới hơn (lược đồ {revision}): hãy cài "

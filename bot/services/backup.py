@@ -38,6 +38,7 @@ import shutil
 import sqlite3
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,12 +145,31 @@ def kind_of(settings: Settings) -> str:
     return "sqlite" if settings.is_sqlite else "postgresql"
 
 
+@contextlib.contextmanager
+def _said_plainly() -> Iterator[None]:
+    """A folder that cannot be written, a disk full, SQLite's own refusal: one line for the
+    operator, never a traceback."""
+    try:
+        yield
+    except OSError as problem:
+        where = problem.filename or "?"
+        raise BackupError(words.UNREADABLE.format(
+            path=where, reason=problem.strerror or problem)) from None
+    except sqlite3.Error as problem:
+        raise BackupError(words.TOOL_FAILED.format(tool="SQLite", reason=problem)) from None
+
+
 # ---- backup ------------------------------------------------------------------------------
 
 async def backup(settings: Settings, out: Path, *, now: datetime,
                  key_out: Path | None = None) -> Made:
     """Write a backup of the configured database to `out` (atomically, mode 0600) while the
     bot may run; with `key_out`, a copy of the key file there too — never inside `out`."""
+    with _said_plainly():
+        return await _backup(settings, out, now, key_out)
+
+
+async def _backup(settings: Settings, out: Path, now: datetime, key_out: Path | None) -> Made:
     if key_out is not None and key_out.resolve() == out.resolve():
         raise BackupError(words.KEY_OUT_IS_BACKUP)
     keyring = None if key_out is None else _key_to_copy(settings.key_file, key_out)
@@ -346,6 +366,11 @@ def check_key(header: Header, key_file: Path) -> Keyring:
 async def restore(settings: Settings, path: Path, *, force: bool = False) -> Restored:
     """Put a backup into the configured database (see the module's docstring for the order
     of the checks), migrate it to head and release its leases."""
+    with _said_plainly():
+        return await _restore(settings, path, force)
+
+
+async def _restore(settings: Settings, path: Path, force: bool) -> Restored:
     header = read_header(path)
     kind = kind_of(settings)
     if header.database != kind:
@@ -379,21 +404,28 @@ def _restore_sqlite(settings: Settings, path: Path, header: Header, force: bool)
         held = _sqlite_held(target)
         if held and not force:
             raise BackupError(words.HOLDS_DATA.format(where=target, tables=", ".join(held[:5])))
+    made = not target.parent.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".binhyen-restore-") as work:
-        copy = Path(work) / MEMBERS["sqlite"]
-        _extract(path, header, copy)
-        src = sqlite3.connect(copy)
-        try:
-            if src.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise BackupError(words.DAMAGED.format(path=path))
-            dst = sqlite3.connect(target, timeout=settings.sqlite_busy_timeout)
+    try:
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".binhyen-restore-") as work:
+            copy = Path(work) / MEMBERS["sqlite"]
+            _extract(path, header, copy)
+            src = sqlite3.connect(copy)
             try:
-                src.backup(dst)  # one transaction on the target: all of it or nothing
+                if src.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    raise BackupError(words.DAMAGED.format(path=path))
+                dst = sqlite3.connect(target, timeout=settings.sqlite_busy_timeout)
+                try:
+                    src.backup(dst)  # one transaction on the target: all of it or nothing
+                finally:
+                    dst.close()
             finally:
-                dst.close()
-        finally:
-            src.close()
+                src.close()
+    except BaseException:
+        if made:  # a damaged backup leaves not even the folder behind
+            with contextlib.suppress(OSError):
+                target.parent.rmdir()
+        raise
     return str(target)
 
 
