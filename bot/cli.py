@@ -1,5 +1,5 @@
-"""`binhyen`: run the bot, migrate, the sandbox, areas, households, invites, roles, keys, demo
-data, coverage reports.
+"""`binhyen`: run the bot, migrate, the sandbox, areas, households, invites, roles, keys,
+backups, demo data, coverage reports.
 
 Exit codes: 0 done, 1 a rule said no (the message says why), 2 a wrong setting or key file.
 Whatever stops start-up — a wrong setting, a key file that is unreadable, not ours or open to
@@ -18,7 +18,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -209,6 +209,42 @@ async def cmd_keys_rotate(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"Đã thêm khóa mới vào {settings.key_file}; từ nay dữ liệu mới được mã hóa bằng khóa "
           f"này (tổng {len(keyring.key_ids)} khóa). Hãy sao lưu lại tệp khóa.")
     return 0
+
+
+async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """A backup of the database while the bot runs; the key never in it, said loudly."""
+    from bot.services import backup
+    from content import backup as backup_words
+
+    key_out = Path(args.key_out) if args.key_out else None
+    made = await backup.backup(settings, Path(args.file), now=datetime.now(UTC), key_out=key_out)
+    kind = backup_words.KINDS[made.header.database]
+    print(backup_words.BACKED_UP.format(kind=kind, path=made.path, size=_size(made.header.size)))
+    if made.key_copy is not None:
+        print(backup_words.KEY_COPIED.format(path=made.key_copy))
+        print(backup_words.KEY_WARNING[-1])
+    else:
+        print("\n".join(backup_words.KEY_WARNING).format(key_file=settings.key_file.resolve()))
+    return 0
+
+
+async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """A backup into the configured database: the key checked first, data kept unless
+    --force, then migrated to the newest schema."""
+    from bot.services import backup
+    from content import backup as backup_words
+
+    restored = await backup.restore(settings, Path(args.file), force=args.force)
+    made = restored.header.made_at.astimezone(settings.tz).strftime("%H:%M %d/%m/%Y")
+    print(backup_words.RESTORED.format(created=made, where=restored.where, tips=restored.tips,
+                                       persons=restored.persons, queued=restored.queued))
+    return 0
+
+
+def _size(count: int) -> str:
+    if count < 1_000_000:
+        return f"{count / 1000:.0f} kB".replace(".", ",")
+    return f"{count / 1_000_000:.1f} MB".replace(".", ",")
 
 
 async def cmd_outbox_status(settings: Settings, _args: argparse.Namespace) -> int:
@@ -610,6 +646,19 @@ def build_parser() -> argparse.ArgumentParser:
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="VIỆC")
     keys_sub.add_parser("rotate", help="thêm khóa mới để mã hóa từ nay").set_defaults(
         handler=cmd_keys_rotate)
+
+    back = sub.add_parser("backup", help="sao lưu cơ sở dữ liệu, cả khi bot đang chạy "
+                          "(không kèm khóa)")
+    back.add_argument("file", help="tệp sao lưu, ví dụ /var/backups/binhyen/2026-05-01.tar")
+    back.add_argument("--key-out", metavar="TỆP",
+                      help="chép thêm tệp khóa ra đây (không bao giờ vào tệp sao lưu); cất riêng")
+    back.set_defaults(handler=cmd_backup)
+    rest = sub.add_parser("restore", help="khôi phục bản sao lưu vào cơ sở dữ liệu đang cài đặt "
+                          "(cần đúng tệp khóa)")
+    rest.add_argument("file", help="tệp sao lưu do `binhyen backup` ghi")
+    rest.add_argument("--force", action="store_true",
+                      help="thay cả khi nơi khôi phục đã có dữ liệu (dừng bot trước)")
+    rest.set_defaults(handler=cmd_restore)
 
     box = sub.add_parser("outbox", help="hàng đợi tin gửi đi")
     box_sub = box.add_subparsers(dest="outbox_command", required=True, metavar="VIỆC")

@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -186,15 +187,24 @@ class Database:
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (the first thing a process does with
         the database, so a database that cannot be reached is reported here, in one line)."""
-        try:
-            conn = await self.writer.connect()
-        except (OSError, DBAPIError) as exc:
-            raise DatabaseUnreachable(self._unreachable(exc)) from None
+        conn = await self._connect()
         try:
             async with conn.begin():
                 await conn.run_sync(_upgrade_to_head, self.schema)
         finally:
             await conn.close()
+
+    async def probe(self) -> None:
+        """Connect once, for commands that must not migrate (a backup): a database that cannot
+        be reached is the same one line as at start-up."""
+        conn = await self._connect()
+        await conn.close()
+
+    async def _connect(self) -> AsyncConnection:
+        try:
+            return await self.writer.connect()
+        except (OSError, DBAPIError) as exc:
+            raise DatabaseUnreachable(self._unreachable(exc)) from None
 
     def _unreachable(self, exc: BaseException) -> str:
         url = make_url(self.url)

@@ -75,13 +75,15 @@ class Harness:
     window: bool = False  # Zalo's 48-hour contact window is enforced by the sandbox
     _seen_upto: dict[int | str, int] = field(default_factory=dict)
 
-    async def restart_bot(self) -> None:
-        """The bot stops and starts again (a deploy, a crash) while the messengers stay up."""
+    async def restart_bot(self, settings: Settings | None = None,
+                          db: Database | None = None) -> None:
+        """The bot stops and starts again (a deploy, a crash) while the messengers stay up;
+        given `settings` and `db`, it starts on another database (a restored backup)."""
         old = self.app
         await old.stop()
-        app = App(old.settings, clock=self.clock, registry=old.registry,
+        app = App(settings or old.settings, clock=self.clock, registry=old.registry,
                   run_scheduler=old.run_scheduler, endpoints=old.endpoints)
-        await app.prepare(old.rt.db)
+        await app.prepare(db if db is not None else old.rt.db)
         for emulator in (self.sandbox.sandbox, self.sandbox.zalo, self.sandbox.plain):
             if emulator is not None:
                 emulator.idle_probe = app.idle
