@@ -91,13 +91,14 @@ class App:
     _once: list[asyncio.Task[None]] = field(init=False, default_factory=list)
 
     async def prepare(self, db: Database | None = None) -> Runtime:
-        """Migrate, open the keys, build the runtime and the channels; no network yet."""
+        """Migrate (or, where `binhyen migrate` is its own step, check the schema is current),
+        open the keys, build the runtime and the channels; no network yet."""
         given = db
         db = db or Database(self.settings.db_url, schema=self.settings.database_schema,
                             concurrency=self.settings.workers,
                             busy_timeout_s=self.settings.sqlite_busy_timeout)
         try:
-            await db.migrate()
+            await db.ready(migrate=self.settings.migrates_itself)
             keyring = await open_keyring(db, self.settings.key_file)
         except BaseException:
             if given is None:
