@@ -352,7 +352,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         await _on_port("BINHYEN_WEB_PORT", settings.web_host, settings.web_port,
                        web.start(settings.web_host, settings.web_port))
         if settings.public_url is not None:
-            await app.use_webhooks(str(settings.public_url), webhook_path)
+            app.use_webhooks(str(settings.public_url), webhook_path)
         for running in sandboxes:
             running.sandbox.idle_probe = app.idle
             running.zalo.idle_probe = app.idle

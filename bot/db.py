@@ -289,6 +289,55 @@ class Database:
             await self.reader.dispose()
 
 
+class Presence:
+    """Whether this process is the last one doing something several may do at once — serving a
+    messenger's webhook — so that the last to stop removes the webhook and the others leave it.
+
+    On PostgreSQL each process holds a shared advisory lock on a connection of its own from
+    `enter` until it leaves; leaving, it asks for the exclusive lock, which it gets only if
+    no other holds the shared one, and keeps it while it does what the last one does: a
+    process starting meanwhile waits for it in `enter`, then registers afresh. A process that
+    dies loses its connection and with it its lock. On SQLite one process serves: always
+    the last."""
+
+    def __init__(self, db: Database, name: str) -> None:
+        self.db = db
+        self.key = db.lock_number(f"binhyen:presence:{name}")
+        self._conn: AsyncConnection | None = None
+
+    async def enter(self) -> None:
+        if self.db.is_sqlite or self._conn is not None:
+            return
+        conn = await self.db.writer.connect()
+        try:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("SELECT pg_advisory_lock_shared(:key)"), {"key": self.key})
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn = conn
+
+    @asynccontextmanager
+    async def leaving(self) -> AsyncIterator[bool]:
+        """Leave; True inside the block when no other process is left."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            yield self.db.is_sqlite
+            return
+        try:
+            await conn.execute(text("SELECT pg_advisory_unlock_shared(:key)"), {"key": self.key})
+            last = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"),
+                                          {"key": self.key}))
+            try:
+                yield last
+            finally:
+                if last:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                       {"key": self.key})
+        finally:
+            await conn.close()
+
+
 def alembic_config(connection: Connection | None = None, schema: str | None = None) -> Any:
     from alembic.config import Config
 
