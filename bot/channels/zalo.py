@@ -8,8 +8,9 @@ store every update before anything else happens. The API is five methods; our cl
 Zalo bots are 1:1 and text-only: choices are numbered, commands work with or without the slash
 and without diacritics (the engine does that), contact and location steps become typed answers.
 `getUpdates` returns one update per call and has no offset or acknowledgement, so each update is
-stored in the inbox the moment it arrives; in production a webhook (`setWebhook` with a secret)
-does the same before answering 200. An update is kept in hand until it is stored, so a database
+stored in the inbox the moment it arrives; in production a webhook (`setWebhook` with a secret,
+registered at start and removed by the last worker to stop, as Telegram's) does the same before
+answering 200. An update is kept in hand until it is stored, so a database
 error on the way costs a restart of the loop (`scheduler.supervisor`), not the update.
 
 Every update is stored, whatever its shape: `update_platform_id` and `update_sender` take any
