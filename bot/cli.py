@@ -315,6 +315,12 @@ async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Both messengers from one process when both tokens are set; with no token at all (or
     --sandbox) the local sandboxes stand in for them and the web chat offers both."""
+    if not settings.migrates_itself:  # a database that needs migrating: refused at once,
+        db = _database(settings)         # before seconds of importing the messengers' models
+        try:
+            await db.require_current()
+        finally:
+            await db.dispose()
     from bot.app import App, tune_garbage_collector
     from bot.channels.base import Endpoint
     from bot.channels.registry import configured

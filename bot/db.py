@@ -21,6 +21,7 @@ long, a lost connection), after which the work is tried again, from an error of 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import socket
@@ -380,7 +381,9 @@ def _current_revisions(connection: Connection, schema: str | None) -> tuple[str,
     return tuple(sorted(context.get_current_heads()))
 
 
+@functools.cache
 def _script() -> Any:
+    """The migrations this code carries (read once: they do not change while it runs)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config())
