@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -23,7 +24,7 @@ from bot.db import Database, alembic_config
 from tests.conftest import PG_DEFAULT, PG_ENV
 
 REPO = Path(__file__).resolve().parents[2]
-HEAD = "0014_views"  # the newest migration (update with each new one)
+[HEAD] = ScriptDirectory.from_config(alembic_config()).get_heads()  # the newest migration
 
 
 def _env(tmp_path: Path, url: str, **extra: str) -> dict[str, str]:
