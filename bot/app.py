@@ -19,11 +19,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.channels.base import Channel, Endpoint
+from bot.channels.base import Channel, Endpoint, Transient, WebhookRefused, pause
 from bot.channels.registry import channel_type, configured
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.db import Database
+from bot.db import Database, Presence
 from bot.faults import CrashPoints
 from bot.flows import Engine, Registry
 from bot.logs import REDACTOR
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 # normal waits, and never under a minute (a busy database may hold any loop for its timeout).
 ALLOWANCE_FACTOR = 3
 MIN_ALLOWANCE_S = 60.0
+WEBHOOK_BACKOFF_MAX_S = 60.0
 
 
 def tune_garbage_collector() -> None:
@@ -87,17 +88,23 @@ class App:
     holder: str = field(init=False, default_factory=new_holder_id)
     supervisor: Supervisor = field(init=False)
     poll_leases: dict[str, LeaseKeeper] = field(init=False, default_factory=dict)
+    # where each platform that calls us is asked to (`use_webhooks`), and which did register
+    webhook_urls: dict[str, str] = field(init=False, default_factory=dict)
+    registered: set[str] = field(init=False, default_factory=set)
+    _presences: dict[str, Presence] = field(init=False, default_factory=dict)
     _connected: set[str] = field(init=False, default_factory=set)
     _once: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+    _stopped: bool = field(init=False, default=False)
 
     async def prepare(self, db: Database | None = None) -> Runtime:
-        """Migrate, open the keys, build the runtime and the channels; no network yet."""
+        """Migrate (or, where `binhyen migrate` is its own step, check the schema is current),
+        open the keys, build the runtime and the channels; no network yet."""
         given = db
         db = db or Database(self.settings.db_url, schema=self.settings.database_schema,
                             concurrency=self.settings.workers,
                             busy_timeout_s=self.settings.sqlite_busy_timeout)
         try:
-            await db.migrate()
+            await db.ready(migrate=self.settings.migrates_itself)
             keyring = await open_keyring(db, self.settings.key_file)
         except BaseException:
             if given is None:
@@ -150,10 +157,36 @@ class App:
             self.ticker.start(self._tick)
 
     async def _connect_once(self, channel: Channel) -> None:
+        """A platform that calls us: connect, then register the webhook (`use_webhooks`),
+        trying again while the platform cannot be reached; a refusal is logged, once."""
         try:
-            await channel.connect(self.stop_event)
+            if not await channel.connect(self.stop_event):
+                return
+            url = self.webhook_urls.get(channel.name)
+            if url is not None:
+                await self._register(channel, url)
         except Exception:
             log.exception("connecting to %s failed", channel.name)
+
+    async def _register(self, channel: Channel, url: str) -> None:
+        presence = Presence(self.rt.db, f"webhook:{channel.name}")
+        self._presences[channel.name] = presence
+        await presence.enter()  # waits while a last worker is removing the webhook
+        delay = 1.0
+        while not self.stop_event.is_set():
+            try:
+                await channel.use_webhook(url)
+                self.registered.add(channel.name)
+                return
+            except WebhookRefused as refused:
+                log.error("%s (BINHYEN_PUBLIC_URL=%s); the bot receives nothing from it",
+                          refused, self.settings.public_url)
+                return
+            except Transient as exc:
+                log.warning("%s unreachable to register the webhook (%s); retrying in %.0f s",
+                            channel.name, exc, delay)
+                await pause(self.stop_event, delay)
+                delay = min(delay * 2, WEBHOOK_BACKOFF_MAX_S)
 
     async def _connect_and_poll(self, channel: Channel, beat: Beat) -> None:
         """Only the holder of the channel's poll lease polls (one poller per bot). The lease
@@ -173,9 +206,12 @@ class App:
         return self.supervisor.health()
 
     async def idle(self) -> bool:
-        """True when no update waits to be handled and nothing can be sent before the clock
-        moves (rows held back by rate limits or backoff wait for time, not for us)."""
+        """True when no update waits to be handled, no webhook is being registered and nothing
+        can be sent before the clock moves (rows held back by rate limits or backoff wait for
+        time, not for us)."""
         if any(p.busy for p in self.processors) or not all(w.idle for w in self.workers):
+            return False
+        if not all(task.done() for task in self._once):
             return False
         if self.supervisor.restarting:
             return False
@@ -190,15 +226,22 @@ class App:
         return min(times) if times else None
 
     async def stop(self) -> None:
+        """Stop everything, once: first the webhooks (the last worker serving one removes it,
+        so the platform keeps updates meanwhile), then the loops, the senders, the database."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for task in self._once:
+            task.cancel()
+        await asyncio.gather(*self._once, return_exceptions=True)
+        for name, presence in self._presences.items():
+            await self._closing(f"the {name} webhook", self._leave(name, presence))
         self.stop_event.set()
         if self.rt.background:
             await asyncio.gather(*self.rt.background, return_exceptions=True)
         if self.run_scheduler:
             await self._closing("the tick", self.ticker.stop())
         await self.supervisor.close()
-        for task in self._once:
-            task.cancel()
-        await asyncio.gather(*self._once, return_exceptions=True)
         for worker in self.workers:
             await self._closing(f"deliver:{worker.channel}", worker.close())
         for name, lease in self.poll_leases.items():
@@ -215,8 +258,18 @@ class App:
         except Exception:
             log.exception("stopping %s failed", what)
 
-    async def use_webhooks(self, public_url: str, path: Callable[[str], str]) -> None:
-        """Ask each platform that calls us to call `{public_url}{path(name)}`."""
+    async def _leave(self, name: str, presence: Presence) -> None:
+        async with presence.leaving() as last:
+            if name not in self.registered:
+                return
+            if last:
+                await self.channels[name].drop_webhook()
+            else:
+                log.info("%s webhook left registered: other workers still receive it", name)
+
+    def use_webhooks(self, public_url: str, path: Callable[[str], str]) -> None:
+        """Before `start`: each platform that calls us is asked, once connected, to call
+        `{public_url}{path(name)}` (the web server must be listening by then)."""
         for channel in self.channels.values():
             if channel.webhook:
-                await channel.use_webhook(public_url.rstrip("/") + path(channel.name))
+                self.webhook_urls[channel.name] = public_url.rstrip("/") + path(channel.name)

@@ -3,8 +3,9 @@ backups, demo data, coverage reports.
 
 Exit codes: 0 done, 1 a rule said no (the message says why), 2 a wrong setting or key file.
 Whatever stops start-up — a wrong setting, a key file that is unreadable, not ours or open to
-others, a database that cannot be reached, a port already taken — is one line on stderr that
-says what to do, never a traceback.
+others, a database that cannot be reached or that needs `binhyen migrate` (where start-up does
+not migrate: AUTO_MIGRATE), a port already taken — is one line on stderr that says what to do,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import TypeVar
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.crypto import KeyFileError
-from bot.db import Database, DatabaseUnreachable
+from bot.db import Database, DatabaseUnreachable, SchemaNotCurrent
 from bot.faults import CrashPoints
 from bot.logs import setup_logging
 from bot.loop import run_loop
@@ -51,15 +52,21 @@ class StartupError(Exception):
 
 
 async def open_runtime(settings: Settings) -> Runtime:
-    db = Database(settings.db_url, schema=settings.database_schema,
-                  concurrency=settings.workers, busy_timeout_s=settings.sqlite_busy_timeout)
+    """The database, brought up to date (or checked, where `binhyen migrate` is its own step:
+    `Settings.migrates_itself`), and the keys."""
+    db = _database(settings)
     try:
-        await db.migrate()
+        await db.ready(migrate=settings.migrates_itself)
         keyring = await open_keyring(db, settings.key_file)
     except BaseException:
         await db.dispose()
         raise
     return Runtime(settings, db, keyring, faults=CrashPoints(settings.crash_at))
+
+
+def _database(settings: Settings) -> Database:
+    return Database(settings.db_url, schema=settings.database_schema,
+                    concurrency=settings.workers, busy_timeout_s=settings.sqlite_busy_timeout)
 
 
 @asynccontextmanager
@@ -75,9 +82,22 @@ async def opened(settings: Settings) -> AsyncIterator[Runtime]:
 # ---- commands --------------------------------------------------------------------------------
 
 async def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    async with opened(settings):
-        pass
-    print("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+    """The schema to the newest revision, whatever AUTO_MIGRATE says (this is the step it
+    leaves to the operator), and the key file checked (made, for a new database). Several
+    started at once: one migrates, the others wait for it and find nothing to do."""
+    db = _database(settings)
+    try:
+        done = await db.migrate()
+        await open_keyring(db, settings.key_file)
+    finally:
+        await db.dispose()
+    now = ", ".join(done.after)
+    if not done.changed:
+        print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({now}), không có gì phải làm.")
+    elif done.before:
+        print(f"Đã nâng cấp cơ sở dữ liệu từ phiên bản {', '.join(done.before)} lên {now}.")
+    else:
+        print(f"Đã tạo cơ sở dữ liệu ở phiên bản {now}.")
     return 0
 
 
@@ -331,6 +351,12 @@ async def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Both messengers from one process when both tokens are set; with no token at all (or
     --sandbox) the local sandboxes stand in for them and the web chat offers both."""
+    if not settings.migrates_itself:  # a database that needs migrating: refused at once,
+        db = _database(settings)         # before seconds of importing the messengers' models
+        try:
+            await db.require_current()
+        finally:
+            await db.dispose()
     from bot.app import App, tune_garbage_collector
     from bot.channels.base import Endpoint
     from bot.channels.registry import configured
@@ -368,7 +394,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         await _on_port("BINHYEN_WEB_PORT", settings.web_host, settings.web_port,
                        web.start(settings.web_host, settings.web_port))
         if settings.public_url is not None:
-            await app.use_webhooks(str(settings.public_url), webhook_path)
+            app.use_webhooks(str(settings.public_url), webhook_path)
         for running in sandboxes:
             running.sandbox.idle_probe = app.idle
             running.zalo.idle_probe = app.idle
@@ -723,7 +749,7 @@ def main(argv: list[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return run_loop(handler(settings, args))
-    except (KeyFileError, DatabaseUnreachable, StartupError) as problem:
+    except (KeyFileError, DatabaseUnreachable, SchemaNotCurrent, StartupError) as problem:
         print(f"Không khởi động: {problem}", file=sys.stderr)
         return 2
     except DomainError as problem:

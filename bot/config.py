@@ -8,6 +8,7 @@ Secrets are `SecretStr`, so they never print in a repr or a log line.
 from __future__ import annotations
 
 import os
+import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -64,6 +65,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: OptionalText = None
     database_schema: OptionalText = None
+    # start-up migrates the database itself; None: yes on SQLite (one process), no on
+    # PostgreSQL (several workers: `binhyen migrate` is its own step, see `migrates_itself`)
+    auto_migrate: bool | None = None
     sqlite_busy_timeout: float = Field(default=15, gt=0, le=3600)  # seconds
     timezone: str = "Asia/Ho_Chi_Minh"
     key_file: Path = Field(default_factory=_default_key_file)
@@ -73,6 +77,8 @@ class Settings(BaseSettings):
     zalo_api_url: AnyHttpUrl = AnyHttpUrl("https://bot-api.zaloplatforms.com")
     zalo_webhook_secret: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = None
     public_url: Annotated[AnyHttpUrl | None, BeforeValidator(_blank_to_none)] = None
+    # Telegram's webhook secret (with PUBLIC_URL); unset, one is derived from the key file
+    telegram_webhook_secret: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = None
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     zalo_limit_per_second: float = Field(default=8, ge=0)
@@ -168,6 +174,14 @@ class Settings(BaseSettings):
             raise ValueError("phải dài từ 8 đến 256 ký tự")
         return value
 
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}",
+                                                  value.get_secret_value()):
+            raise ValueError("1 đến 256 ký tự, chỉ gồm chữ cái không dấu, chữ số, _ và -")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str | None) -> str | None:
@@ -199,6 +213,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.db_url.startswith("sqlite")
+
+    @property
+    def migrates_itself(self) -> bool:
+        """Whether start-up brings the schema up to date (`AUTO_MIGRATE`): by default on
+        SQLite, where one process serves (so `make run` stays one command), and not on
+        PostgreSQL, where several workers start and `binhyen migrate` runs once before them;
+        there a worker refuses a database that needs migrating."""
+        return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,6 +7,12 @@ reading while one writes.
 PostgreSQL gets an ordinary pool; a transaction-scoped advisory lock (`lock_number`) lets
 several workers still handle one user's updates one at a time.
 
+Upgrades cannot race: `migrate` runs Alembic under an advisory lock on PostgreSQL (and inside
+`BEGIN IMMEDIATE`, the one writer, on SQLite), so a second migration started at the same time
+waits and then finds nothing to do. A process that must not migrate (`ready(migrate=False)`,
+several workers on PostgreSQL) only checks the schema is the code's and refuses, in one line,
+when it is not.
+
 Errors never carry statement parameters (`hide_parameters`): a traceback in the log shows the
 SQL, not the values. `unavailable(exc)` tells an error of the database itself (a lock held too
 long, a lost connection), after which the work is tried again, from an error of the work.
@@ -15,15 +21,18 @@ long, a lost connection), after which the work is tried again, from an error of 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import logging
 import socket
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError
@@ -36,6 +45,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.sqlite_inloop import WriterTurns, begin_immediate, in_loop_url, set_pragmas, writer_turns
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 15.0
@@ -50,6 +61,23 @@ _CLIENT_STATE_ERRORS = {"InternalClientError", "ConnectionDoesNotExistError"}
 
 class DatabaseUnreachable(Exception):
     """The database could not be opened at start-up; the message is one line that says why."""
+
+
+class SchemaNotCurrent(Exception):
+    """The schema is not the one this code needs (it needs `binhyen migrate`, or it is newer
+    than the code); the message is one line that says what to do."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """What `migrate` found and left: the revisions before and after (empty: no tables)."""
+
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return set(self.before) != set(self.after)
 
 
 def unavailable(exc: BaseException) -> bool:
@@ -184,27 +212,57 @@ class Database:
         """The PostgreSQL advisory lock that serialises work on `key` across processes."""
         return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
 
-    async def migrate(self) -> None:
+    async def migrate(self) -> Migration:
         """Bring the schema to the newest Alembic revision (the first thing a process does with
-        the database, so a database that cannot be reached is reported here, in one line)."""
-        conn = await self._connect()
+        the database, so a database that cannot be reached is reported here, in one line).
+        Two at once do not both run: the second waits for the first, then finds nothing to do
+        (`lock_migrations`)."""
+        conn = await self._connect(self.writer)
         try:
             async with conn.begin():
-                await conn.run_sync(_upgrade_to_head, self.schema)
+                before, after = await conn.run_sync(_upgrade_to_head, self.schema)
         finally:
             await conn.close()
+        return Migration(before, after)
+
+    async def require_current(self) -> None:
+        """Refuse (`SchemaNotCurrent`) a schema that is not the code's newest revision: for a
+        process that may not migrate it itself."""
+        conn = await self._connect(self.reader)  # on SQLite: no write lock for a look
+        try:
+            current = await conn.run_sync(_current_revisions, self.schema)
+        finally:
+            await conn.close()
+        heads = _script_heads()
+        if set(current) != set(heads):
+            raise SchemaNotCurrent(_behind_or_ahead(current, heads))
+
+    async def ready(self, *, migrate: bool) -> None:
+        """Start-up's look at the schema: bring it up to date, or (`migrate=False`: several
+        workers, where `binhyen migrate` is its own step) only check that it is."""
+        if migrate:
+            await self.migrate()
+        else:
+            await self.require_current()
+
+    async def serialise(self, session: AsyncSession, key: str) -> None:
+        """Inside the caller's transaction, wait for any other process doing the same work
+        (`key`) to commit first. On SQLite the one writer (`BEGIN IMMEDIATE`) already does."""
+        if not self.is_sqlite:
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                  {"key": self.lock_number(key)})
+
+    async def _connect(self, engine: AsyncEngine) -> AsyncConnection:
+        try:
+            return await engine.connect()
+        except (OSError, DBAPIError) as exc:
+            raise DatabaseUnreachable(self._unreachable(exc)) from None
 
     async def probe(self) -> None:
         """Connect once, for commands that must not migrate (a backup): a database that cannot
         be reached is the same one line as at start-up."""
-        conn = await self._connect()
+        conn = await self._connect(self.writer)
         await conn.close()
-
-    async def _connect(self) -> AsyncConnection:
-        try:
-            return await self.writer.connect()
-        except (OSError, DBAPIError) as exc:
-            raise DatabaseUnreachable(self._unreachable(exc)) from None
 
     def _unreachable(self, exc: BaseException) -> str:
         url = make_url(self.url)
@@ -238,6 +296,55 @@ class Database:
             await self.reader.dispose()
 
 
+class Presence:
+    """Whether this process is the last one doing something several may do at once — serving a
+    messenger's webhook — so that the last to stop removes the webhook and the others leave it.
+
+    On PostgreSQL each process holds a shared advisory lock on a connection of its own from
+    `enter` until it leaves; leaving, it asks for the exclusive lock, which it gets only if
+    no other holds the shared one, and keeps it while it does what the last one does: a
+    process starting meanwhile waits for it in `enter`, then registers afresh. A process that
+    dies loses its connection and with it its lock. On SQLite one process serves: always
+    the last."""
+
+    def __init__(self, db: Database, name: str) -> None:
+        self.db = db
+        self.key = db.lock_number(f"binhyen:presence:{name}")
+        self._conn: AsyncConnection | None = None
+
+    async def enter(self) -> None:
+        if self.db.is_sqlite or self._conn is not None:
+            return
+        conn = await self.db.writer.connect()
+        try:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("SELECT pg_advisory_lock_shared(:key)"), {"key": self.key})
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn = conn
+
+    @asynccontextmanager
+    async def leaving(self) -> AsyncIterator[bool]:
+        """Leave; True inside the block when no other process is left."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            yield self.db.is_sqlite
+            return
+        try:
+            await conn.execute(text("SELECT pg_advisory_unlock_shared(:key)"), {"key": self.key})
+            last = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"),
+                                          {"key": self.key}))
+            try:
+                yield last
+            finally:
+                if last:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                       {"key": self.key})
+        finally:
+            await conn.close()
+
+
 def alembic_config(connection: Connection | None = None, schema: str | None = None) -> Any:
     from alembic.config import Config
 
@@ -248,10 +355,64 @@ def alembic_config(connection: Connection | None = None, schema: str | None = No
     return cfg
 
 
-def _upgrade_to_head(connection: Connection, schema: str | None) -> None:
+def lock_migrations(connection: Connection, schema: str | None) -> None:
+    """On PostgreSQL, in the migrating transaction: wait for any other migration of this
+    schema to commit (an advisory lock, released at COMMIT), saying so once. SQLite needs
+    nothing: the migration runs in the one writer's `BEGIN IMMEDIATE`."""
+    if connection.dialect.name != "postgresql":
+        return
+    key = Database.lock_number(f"binhyen:migrate:{schema or ''}")
+    if not connection.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({key})").scalar():
+        log.warning("another process is migrating this database; waiting for it to finish")
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({key})")
+
+
+def _upgrade_to_head(connection: Connection, schema: str | None
+                     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     from alembic import command
 
+    lock_migrations(connection, schema)
+    before = _current_revisions(connection, schema)
+    unknown = set(before) - _script_revisions()
+    if unknown:  # Alembic would only say it cannot find the revision
+        raise SchemaNotCurrent(_behind_or_ahead(before, _script_heads()))
     command.upgrade(alembic_config(connection, schema), "head")
+    return before, _current_revisions(connection, schema)
+
+
+def _current_revisions(connection: Connection, schema: str | None) -> tuple[str, ...]:
+    from alembic.migration import MigrationContext
+
+    context = MigrationContext.configure(connection, opts={"version_table_schema": schema})
+    return tuple(sorted(context.get_current_heads()))
+
+
+@functools.cache
+def _script() -> Any:
+    """The migrations this code carries (read once: they do not change while it runs)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def _script_heads() -> tuple[str, ...]:
+    return tuple(sorted(_script().get_heads()))
+
+
+def _script_revisions() -> set[str]:
+    return {revision.revision for revision in _script().walk_revisions()}
+
+
+def _behind_or_ahead(current: tuple[str, ...], heads: tuple[str, ...]) -> str:
+    """The one line for a schema that is not the code's: what it is, what to do."""
+    needed = ", ".join(heads)
+    if set(current) - _script_revisions():
+        return (f"cơ sở dữ liệu ở phiên bản {', '.join(current)}, mới hơn bản Bình Yên này "
+                f"(cần {needed}): hãy cập nhật mã của tiến trình này lên cùng phiên bản với "
+                "tiến trình đã nâng cấp cơ sở dữ liệu")
+    where = (f"đang ở phiên bản {', '.join(current)}" if current else "chưa có bảng nào")
+    return (f"cơ sở dữ liệu {where}, bản này cần {needed}: hãy chạy `binhyen migrate` một lần "
+            "rồi khởi động lại (tiến trình này không tự nâng cấp: BINHYEN_AUTO_MIGRATE tắt)")
 
 
 def insert_for(session: AsyncSession) -> Any:

@@ -1,5 +1,6 @@
-"""Alembic environment. `binhyen migrate` passes its own connection in `config.attributes`;
-run by hand (`alembic -c alembic.ini ...`) it connects with BINHYEN_DATABASE_URL."""
+"""Alembic environment. `binhyen migrate` passes its own connection in `config.attributes`
+(under the migration lock, `bot.db.lock_migrations`); run by hand (`alembic -c alembic.ini
+...`) it connects with BINHYEN_DATABASE_URL and takes the same lock."""
 
 from __future__ import annotations
 
@@ -28,11 +29,16 @@ def _configure(connection: Connection) -> None:
 
 async def _run_standalone() -> None:
     from bot.config import load_settings
-    from bot.db import Database
+    from bot.db import Database, lock_migrations
 
     database = Database(load_settings().db_url)
+
+    def locked(connection: Connection) -> None:
+        lock_migrations(connection, None)
+        _configure(connection)
+
     async with database.writer.begin() as conn:
-        await conn.run_sync(_configure)
+        await conn.run_sync(locked)
     await database.dispose()
 
 

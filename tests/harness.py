@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from pydantic import AnyHttpUrl
 
 from bot.app import App
 from bot.channels.base import Endpoint
@@ -26,6 +27,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.flows import Registry
 from bot.sandbox.server import RunningSandbox, start_sandbox
+from bot.web import WebServer, webhook_path
 from content.tips import ACTION_COMMANDS
 from content.tips import ACTIONS as ACTION_LABELS
 from handlers import build_registry
@@ -73,12 +75,14 @@ class Harness:
     clock: FakeClock
     channel: str = "telegram"
     window: bool = False  # Zalo's 48-hour contact window is enforced by the sandbox
+    web: WebServer | None = None  # the bot's web server, when the platform calls a webhook
     _seen_upto: dict[int | str, int] = field(default_factory=dict)
 
     async def restart_bot(self, settings: Settings | None = None,
                           db: Database | None = None) -> None:
         """The bot stops and starts again (a deploy, a crash) while the messengers stay up;
         given `settings` and `db`, it starts on another database (a restored backup)."""
+        assert self.web is None, "a restart behind a webhook is not built here"
         old = self.app
         await old.stop()
         app = App(settings or old.settings, clock=self.clock, registry=old.registry,
@@ -342,9 +346,12 @@ async def start_harness(
 ) -> AsyncIterator[Harness]:
     """The sandbox (every emulator, on the fake clock) and the bot on one of the channels:
     "telegram", "zalo" or "plain". `zalo-window` is Zalo with its 48-hour contact window
-    enforced by the sandbox. With `run_scheduler`, APScheduler ticks too (every
-    `settings.tick_seconds`, real time)."""
+    enforced by the sandbox; `telegram-webhook` is Telegram calling the bot's webhook (the
+    bot's web server on a free port as its public address) instead of being polled. With
+    `run_scheduler`, APScheduler ticks too (every `settings.tick_seconds`, real time)."""
     channel, _, variant = channel.partition("-")
+    if variant == "webhook":
+        settings.public_url = AnyHttpUrl("http://127.0.0.1/")  # its port is known once served
     running = await start_sandbox(host="127.0.0.1", port=0, token=TOKEN, zalo_token=ZALO_TOKEN,
                                   plain_token=PLAIN_TOKEN, clock=lambda: clock.now().timestamp())
     assert running.zalo is not None and running.plain is not None
@@ -358,13 +365,20 @@ async def start_harness(
     await app.prepare(db)
     for emulator in (running.sandbox, running.zalo, running.plain):
         emulator.idle_probe = app.idle
+    web = None
+    if variant == "webhook":
+        web = WebServer(app.rt, app.channels, app.health)
+        settings.public_url = AnyHttpUrl(f"http://127.0.0.1:{await web.start('127.0.0.1', 0)}")
+        app.use_webhooks(str(settings.public_url), webhook_path)
     await app.start()
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
-    harness = Harness(app, running, http, clock, channel, window=variant == "window")
+    harness = Harness(app, running, http, clock, channel, window=variant == "window", web=web)
     try:
         await harness.settle()
         yield harness
     finally:
         await http.close()
         await harness.app.stop()
+        if web is not None:
+            await web.stop()
         await running.close()

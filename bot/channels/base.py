@@ -13,7 +13,8 @@ Adding a messenger (say, Viber) takes one module and one registry line:
 1. `bot/channels/viber.py`, with its `NAME` and a class implementing `Channel` (subclass it:
    what a messenger may lack — webhooks, files to fetch before handling — has defaults):
    receiving (`connect`, then `poll_forever`, or, when its factory sets `webhook`,
-   `use_webhook` and `receive`, served at /webhook/<name> by `bot.web`), each update stored in
+   `use_webhook`, `receive` — served at /webhook/<name> by `bot.web` — and `drop_webhook`),
+   each update stored in
    `bot.services.inbox_store` before anything else and handled by `handle_stored` → `Engine.handle`;
    sending (`send`, raising the `DeliveryError`s below); `limits()`; and `parts()`: its
    renderer (`TextRenderer` for a text-only messenger) and its `Capabilities`;
@@ -120,8 +121,14 @@ class Channel(Protocol):
         ...
 
     async def use_webhook(self, url: str) -> None:
-        """Ask the platform to call `url` with every update."""
+        """Ask the platform to call `url` with every update, saying in one log line whether
+        the webhook is new, changed or the same (`webhook_line`). Raises `Transient` when the
+        platform cannot be reached (tried again), `WebhookRefused` when it says no."""
         raise NotImplementedError(f"{self.name} takes no webhook")
+
+    async def drop_webhook(self) -> None:
+        """Remove the webhook at stop (the last process serving it), saying so in one line:
+        the platform then keeps updates until the bot polls or sets it again."""
 
     async def receive(self, headers: Mapping[str, str], body: bytes) -> int:
         """One call of the webhook: store the update; the HTTP status to answer (200 only once
@@ -155,6 +162,21 @@ class Channel(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class WebhookRefused(Exception):
+    """The platform would not take the webhook's address; the message says why (its own
+    words), for the operator's log."""
+
+
+def webhook_line(platform: str, old: str, new: str) -> str:
+    """The log line for registering a webhook: new, changed, or the same again. Addresses
+    only: never a secret or a token."""
+    if not old:
+        return f"{platform} webhook registered: updates now come to {new}"
+    if old != new:
+        return f"{platform} webhook changed from {old} to {new}"
+    return f"{platform} webhook at {new} registered again (with the current secret)"
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,15 @@
-"""Telegram, through aiogram 3: long polling we drive ourselves, rendering, and sending.
+"""Telegram, through aiogram 3: long polling we drive ourselves (or a webhook), rendering, and
+sending.
 
 We call `getUpdates` ourselves (aiogram's polling confirms offsets before handlers finish): each
 batch is stored in the durable inbox and committed *before* the next call confirms it, then fed
 from the inbox to aiogram's dispatcher, whose handlers only translate to `Incoming` and call the
-engine. Choices become inline buttons (callback data ≤ 64 bytes), contact and location requests
+engine. With `BINHYEN_PUBLIC_URL` set, Telegram calls us instead (`setWebhook` with a
+`secret_token`): a call without that secret in `X-Telegram-Bot-Api-Secret-Token` gets 401 and
+stores nothing, and the 200 goes out only once the update is committed to the inbox. The
+secret is `BINHYEN_TELEGRAM_WEBHOOK_SECRET`, or a keyed digest of the bot's id (the same in
+every worker sharing the key file); it is never logged. A bot that polls removes a webhook
+left registered, or `getUpdates` would be refused. Choices become inline buttons (callback data ≤ 64 bytes), contact and location requests
 reply keyboards. Every request the bot makes goes through the outbox; `send` performs one.
 Tokens never reach a log line (see `bot.logs`).
 
@@ -17,8 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -60,8 +68,10 @@ from bot.channels.base import (
     Rejected,
     RetryLater,
     Transient,
+    WebhookRefused,
     pause,
     split_text,
+    webhook_line,
 )
 from bot.config import Settings
 from bot.flows import ButtonAnswer, Ctx, Engine
@@ -87,6 +97,8 @@ from scheduler.supervisor import Beat
 log = logging.getLogger(__name__)
 
 NAME = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_PURPOSE = "telegram-webhook"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -311,8 +323,12 @@ class TelegramChannel(Channel):
         api_url: str,
         proxy: str | None = None,
         commands: list[tuple[str, str]] | None = None,
+        webhook_secret: str | None = None,
     ) -> None:
         self.rt = rt
+        # Telegram calls us (the webhook) when there is a secret to check its calls by
+        self.webhook = webhook_secret is not None
+        self._secret = webhook_secret or ""
         self.engine = engine
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/")), proxy=proxy)
         self.bot = Bot(token=token, session=session)
@@ -363,7 +379,60 @@ class TelegramChannel(Channel):
         await self.bot.set_my_commands(
             [BotCommand(command=c, description=d) for c, d in self.commands])
         log.info("connected to Telegram as @%s", self.username)
+        if not self.webhook:
+            await self._remove_stale_webhook()
         return True
+
+    # ---- the webhook ------------------------------------------------------------------
+    async def use_webhook(self, url: str) -> None:
+        """setWebhook with our secret and the updates polling asks for, saying whether it is
+        new, changed or the same as before."""
+        old = await self._webhook_url()
+        await self._webhook_call("setWebhook", {
+            "url": url, "secret_token": self._secret, "allowed_updates": ALLOWED_UPDATES})
+        log.info(webhook_line("Telegram", old, url))
+
+    async def drop_webhook(self) -> None:
+        await self._webhook_call("deleteWebhook", {})
+        log.info("Telegram webhook removed: Telegram keeps updates until the bot starts again")
+
+    async def _remove_stale_webhook(self) -> None:
+        """A bot that polls cannot while a webhook is set (409): remove one left behind."""
+        try:
+            old = await self._webhook_url()
+            if old:
+                await self._webhook_call("deleteWebhook", {})
+                log.info("Telegram webhook at %s removed: this bot polls for updates "
+                         "(BINHYEN_PUBLIC_URL is not set)", old)
+        except (Transient, WebhookRefused) as exc:
+            log.warning("could not check Telegram for a webhook left registered (%s)", exc)
+
+    async def _webhook_url(self) -> str:
+        info = await self._webhook_call("getWebhookInfo", {})
+        url = info.get("url") if isinstance(info, dict) else None
+        return url if isinstance(url, str) else ""
+
+    async def _webhook_call(self, method: str, params: dict[str, Any]) -> Any:
+        status, answer = await self._post_json(method, params, self.rt.settings.request_timeout)
+        if not isinstance(answer, dict) or status >= 500:
+            raise Transient(f"{method}: HTTP {status}")
+        if not answer.get("ok"):
+            raise WebhookRefused(f"Telegram {method}: {answer.get('description') or status}")
+        return answer.get("result")
+
+    async def receive(self, headers: Mapping[str, str], body: bytes) -> int:
+        """A webhook call: 401 without our secret (nothing stored), 200 once the update is
+        committed to the inbox — whatever its shape, as when polling. A database error
+        propagates (the web server answers 503 and Telegram tries again)."""
+        offered = headers.get(SECRET_HEADER) or ""
+        if not self.webhook or not hmac.compare_digest(offered.encode(), self._secret.encode()):
+            return 401
+        try:
+            update = json.loads(body)
+        except ValueError:
+            return 400
+        await self.store([update if isinstance(update, dict) else {NOT_AN_OBJECT: update}])
+        return 200
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -835,11 +904,23 @@ def endpoint(settings: Settings) -> Endpoint | None:
                     settings.telegram_proxy)
 
 
+def webhook_secret(rt: Runtime, token: str) -> str:
+    """The secret Telegram's webhook calls must carry: the setting, or a keyed digest of the
+    bot's id (every worker with the same key file derives the same; hex fits Telegram's
+    alphabet for it)."""
+    configured = rt.settings.telegram_webhook_secret
+    if configured is not None:
+        return configured.get_secret_value()
+    return rt.digest(token.partition(":")[0], SECRET_PURPOSE)
+
+
 def build(rt: Runtime, engine: Engine, where: Endpoint) -> TelegramChannel:
-    """The channel, with the public commands of the engine's registry as the bot's menu."""
+    """The channel, with the public commands of the engine's registry as the bot's menu;
+    taking webhooks when the bot has a public address, else polling."""
     commands = [(c.name, c.description) for c in engine.registry.commands.values() if c.public]
+    secret = webhook_secret(rt, where.token) if rt.settings.public_url is not None else None
     return TelegramChannel(rt, engine, token=where.token, api_url=where.api_url,
-                           proxy=where.proxy, commands=commands)
+                           proxy=where.proxy, commands=commands, webhook_secret=secret)
 
 
 PLUGIN = ChannelType(endpoint=endpoint, build=build)

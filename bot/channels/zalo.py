@@ -8,8 +8,9 @@ store every update before anything else happens. The API is five methods; our cl
 Zalo bots are 1:1 and text-only: choices are numbered, commands work with or without the slash
 and without diacritics (the engine does that), contact and location steps become typed answers.
 `getUpdates` returns one update per call and has no offset or acknowledgement, so each update is
-stored in the inbox the moment it arrives; in production a webhook (`setWebhook` with a secret)
-does the same before answering 200. An update is kept in hand until it is stored, so a database
+stored in the inbox the moment it arrives; in production a webhook (`setWebhook` with a secret,
+registered at start and removed by the last worker to stop, as Telegram's) does the same before
+answering 200. An update is kept in hand until it is stored, so a database
 error on the way costs a restart of the loop (`scheduler.supervisor`), not the update.
 
 Every update is stored, whatever its shape: `update_platform_id` and `update_sender` take any
@@ -55,7 +56,9 @@ from bot.channels.base import (
     RetryLater,
     TextRenderer,
     Transient,
+    WebhookRefused,
     pause,
+    webhook_line,
 )
 from bot.channels.jsonapi import ApiError, JsonBotApi
 from bot.config import Settings
@@ -231,13 +234,45 @@ class ZaloChannel(Channel):
         async with self.rt.transaction() as session:
             await meta.put(session, "zalo_account", self.account)
         log.info("connected to Zalo as %s", self.account or "bot")
+        if not self.webhook:
+            await self._remove_stale_webhook()
         return True
 
     async def use_webhook(self, url: str) -> None:
         secret = self.rt.settings.zalo_webhook_secret
         assert secret is not None, "a webhook needs BINHYEN_ZALO_WEBHOOK_SECRET"
-        await self.client.call("setWebhook", {"url": url,
-                                              "secret_token": secret.get_secret_value()})
+        old = await self._webhook_url()
+        await self._webhook_call("setWebhook", {"url": url,
+                                                "secret_token": secret.get_secret_value()})
+        log.info(webhook_line("Zalo", old, url))
+
+    async def drop_webhook(self) -> None:
+        await self._webhook_call("deleteWebhook")
+        log.info("Zalo webhook removed: updates wait until the bot polls or sets it again")
+
+    async def _remove_stale_webhook(self) -> None:
+        """A bot that polls cannot while a webhook is set (409): remove one left behind."""
+        try:
+            old = await self._webhook_url()
+            if old:
+                await self._webhook_call("deleteWebhook")
+                log.info("Zalo webhook at %s removed: this bot polls for updates "
+                         "(BINHYEN_PUBLIC_URL or BINHYEN_ZALO_WEBHOOK_SECRET is not set)", old)
+        except (Transient, WebhookRefused) as exc:
+            log.warning("could not check Zalo for a webhook left registered (%s)", exc)
+
+    async def _webhook_url(self) -> str:
+        info = await self._webhook_call("getWebhookInfo")
+        url = info.get("url") if isinstance(info, dict) else None
+        return url if isinstance(url, str) else ""
+
+    async def _webhook_call(self, method: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            return await self.client.call(method, body)
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise Transient(f"{method}: HTTP {exc.status}") from None
+            raise WebhookRefused(f"Zalo {method}: {exc.description}") from None
 
     async def close(self) -> None:
         await self.client.close()

@@ -234,6 +234,18 @@ BOT_API_METHODS: dict[str, tuple[str, tuple[Param, ...]]] = {
             _ignored("message_thread_id", Kind.INT),
         ),
     ),
+    "setWebhook": (
+        "set_webhook",
+        (
+            _p("url", Kind.STR, required=True),
+            _ignored("certificate", Kind.INPUT_FILE),
+            _ignored("ip_address", Kind.STR),
+            _p("max_connections", Kind.INT),
+            _p("allowed_updates", Kind.ARRAY),
+            _p("drop_pending_updates", Kind.BOOL),
+            _p("secret_token", Kind.STR),
+        ),
+    ),
     "deleteWebhook": ("delete_webhook", (_p("drop_pending_updates", Kind.BOOL),)),
     "getWebhookInfo": ("get_webhook_info", ()),
     "getFile": ("get_file", (_p("file_id", Kind.STR, required=True),)),

@@ -160,6 +160,11 @@ async def control_membership(request: web.Request) -> web.Response:
     return json_answer(result)
 
 
+async def control_webhook(request: web.Request) -> web.Response:
+    """GET /control/webhook: the webhook, its deliveries and every try."""
+    return json_answer(_sandbox(request).webhooks.to_json())
+
+
 async def control_transcript(request: web.Request) -> web.Response:
     """GET /control/transcript?chat_id=C."""
     chat_id = _query_int(request, "chat_id")
@@ -214,7 +219,7 @@ def build_app(sandbox: TelegramSandbox, zalo: ZaloSandbox | None = None,
     or 404 for an unknown chat):
     POST /control/message, POST /control/press, POST /control/membership,
     POST /control/migrate, POST /control/raw_update, GET /control/transcript?chat_id=,
-    GET /control/chats, GET /control/commands, GET /control/personas,
+    GET /control/chats, GET /control/commands, GET /control/personas, GET /control/webhook,
     POST|GET|DELETE /control/faults, GET /control/stats, POST /control/stats/reset,
     GET|POST /control/limits, GET /control/file?file_id= (raw bytes),
     POST /control/reset, POST /control/settle.
@@ -233,6 +238,7 @@ def build_app(sandbox: TelegramSandbox, zalo: ZaloSandbox | None = None,
     app.router.add_get("/control/chats", control_chats)
     app.router.add_get("/control/commands", control_commands)
     app.router.add_get("/control/personas", control_personas)
+    app.router.add_get("/control/webhook", control_webhook)
     app.router.add_get("/", chat_page)
     app.router.add_static("/static/", STATIC_DIR)
     if zalo is not None:
@@ -269,7 +275,7 @@ class RunningSandbox:
 
     async def close(self) -> None:
         """Answer any waiting getUpdates, stop webhook deliveries and stop serving."""
-        self.sandbox.shutdown()
+        await self.sandbox.close()
         if self.zalo is not None:
             await self.zalo.close()
         if self.plain is not None:

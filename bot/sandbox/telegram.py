@@ -9,6 +9,12 @@ Telegram users and watch what the bot did. It also carries the injected `faults`
 flood-control `limiter` and the `stats` the server applies to every request, and settles
 like any emulator (see bot.sandbox.core).
 
+A bot may set a webhook (setWebhook, with a secret_token) instead of polling: the pending
+updates are then POSTed to it in order, with the `X-Telegram-Bot-Api-Secret-Token` header
+(bot.sandbox.webhooks), and getUpdates answers 409 until deleteWebhook, as Telegram does.
+Telegram wants an HTTPS URL on port 443, 80, 88 or 8443; the sandbox also takes plain http on
+any port of a loopback address, where tests and a local bot listen.
+
 Everything time-based reads `clock()` (message dates, rate-limit windows), so a test can
 pass a fake clock and move time instead of sleeping; only long polling and injected
 delays wait in real time. All methods are async and safe to call concurrently from one
@@ -17,9 +23,13 @@ event loop: state changes never span an `await`.
 
 import copy
 import dataclasses
+import ipaddress
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from yarl import URL
 
 from bot.sandbox.commands import CommandStore, normalize_scope, validate_commands
 from bot.sandbox.content import parse_user_content
@@ -45,6 +55,7 @@ from bot.sandbox.state import (
 )
 from bot.sandbox.text import command_target, prepare_bot_text, prepare_caption
 from bot.sandbox.updates import UpdateQueue
+from bot.sandbox.webhooks import Webhook, WebhookDelivery
 
 DEFAULT_TOKEN = "7000000001:SANDBOX-binhyen-local-token"
 
@@ -54,6 +65,15 @@ NOT_MODIFIED = (
 )
 QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+WEBHOOK_PORTS = frozenset({80, 88, 443, 8443})
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+MAX_CONNECTIONS = range(1, 101)
+DEFAULT_MAX_CONNECTIONS = 40
 SMALLEST_SUPERGROUP_ID = -1_000_000_000_000
 MEDIA_GROUP_SIZES = range(2, 11)
 MEDIA_GROUP_KINDS = frozenset({"photo", "video", "audio", "document"})
@@ -144,6 +164,11 @@ class TelegramSandbox(EmulatorCore):
         self._migrations: dict[int, int] = {}
         self._next_media_group_id = _FIRST_MEDIA_GROUP_ID
         self._updates = UpdateQueue(on_change=self._touch)
+        self.webhooks = WebhookDelivery(self._updates, lambda: int(self._clock() * 1000),
+                                        self.pause, self._touch, header=SECRET_HEADER,
+                                        describe=_describe_update)
+        self._updates.on_push = self.webhooks.kick
+        self._max_connections = DEFAULT_MAX_CONNECTIONS
         self.media = MediaLibrary()
         self.post_watchers: list[Callable[[int], None]] = []
         """Called with the chat id whenever the bot posts there: lets a load generator wait
@@ -189,9 +214,13 @@ class TelegramSandbox(EmulatorCore):
         allowed_updates: list[Any] | None = None,
     ) -> list[dict[str, Any]]:
         """getUpdates: confirm updates below `offset`, return pending ones or long-poll."""
-        if allowed_updates is not None and not all(isinstance(t, str) for t in allowed_updates):
-            raise bad_request('parameter "allowed_updates" must be an Array of String')
-        return await self._updates.get_updates(offset, limit, timeout, allowed_updates)
+        _check_allowed(allowed_updates)
+        if self.webhooks.webhook is not None:
+            raise BotApiError(409, WEBHOOK_ACTIVE)
+        updates = await self._updates.get_updates(offset, limit, timeout, allowed_updates)
+        if self.webhooks.webhook is not None:  # set while this call waited
+            raise BotApiError(409, WEBHOOK_ACTIVE)
+        return updates
 
     async def send_message(
         self,
@@ -455,19 +484,62 @@ class TelegramSandbox(EmulatorCore):
             raise bad_request("wrong type of action")
         return True
 
-    async def delete_webhook(self, drop_pending_updates: bool | None = None) -> bool:
-        """deleteWebhook: there is never a webhook; optionally drop pending updates."""
+    async def set_webhook(
+        self,
+        url: str,
+        max_connections: int | None = None,
+        allowed_updates: list[Any] | None = None,
+        drop_pending_updates: bool | None = None,
+        secret_token: str | None = None,
+    ) -> bool:
+        """setWebhook: POST updates to `url` from now on (an empty url removes the webhook),
+        with `secret_token` in the secret header; getUpdates answers 409 meanwhile."""
+        url = url.strip()
+        if not url:
+            return await self.delete_webhook(drop_pending_updates)
+        _check_webhook_url(url)
+        if secret_token is not None and not SECRET_TOKEN.fullmatch(secret_token):
+            raise bad_request("secret token contains unallowed characters")
+        if max_connections is not None and max_connections not in MAX_CONNECTIONS:
+            raise bad_request("bad max_connections")
+        _check_allowed(allowed_updates)
+        self._updates.set_allowed(allowed_updates)
         if drop_pending_updates:
             self._updates.drop_pending()
+        self._max_connections = max_connections or DEFAULT_MAX_CONNECTIONS
+        self.webhooks.set(Webhook(url, secret_token, int(self._clock() * 1000)))
+        self._updates.interrupt()
+        return True
+
+    async def delete_webhook(self, drop_pending_updates: bool | None = None) -> bool:
+        """deleteWebhook: back to getUpdates; optionally drop pending updates."""
+        if drop_pending_updates:
+            self._updates.drop_pending()
+        self.webhooks.set(None)
         return True
 
     async def get_webhook_info(self) -> dict[str, Any]:
-        """getWebhookInfo: no webhook, and the number of pending updates."""
-        return {
+        """getWebhookInfo: the webhook's url ("" if none), the updates waiting for it, and the
+        latest failed delivery (never the secret, as on Telegram)."""
+        info: dict[str, Any] = {
             "url": "",
             "has_custom_certificate": False,
-            "pending_update_count": len(self._updates.pending_ids),
+            "pending_update_count": self._updates.pending_count,
         }
+        webhook = self.webhooks.webhook
+        if webhook is None:
+            return info
+        info["url"] = webhook.url
+        info["max_connections"] = self._max_connections
+        if self._updates.allowed_updates is not None:
+            info["allowed_updates"] = self._updates.allowed_updates
+        failed = self.webhooks.last_error
+        if failed is not None:
+            info["last_error_date"] = failed["at"] // 1000
+            info["last_error_message"] = (f"Wrong response from the webhook: {failed['status']}"
+                                          if failed["status"] is not None else
+                                          f"Connection failed: {failed['error']}")
+        return info
 
     # ------------------------------------------------------------- control operations
 
@@ -688,12 +760,18 @@ class TelegramSandbox(EmulatorCore):
         self.limiter.clear()
         self.stats.clear()
         self._updates.drop_pending()
+        self.webhooks.clear_log()
         self._touch()
 
     def shutdown(self) -> None:
         """Answer a waiting getUpdates at once, stop long polling, end injected delays."""
         self._updates.close()
         super().shutdown()
+
+    async def close(self) -> None:
+        """Shut down and stop webhook deliveries (closes their HTTP client)."""
+        self.shutdown()
+        await self.webhooks.close()
 
     # ------------------------------------------------------------------ idle tracking
 
@@ -707,8 +785,11 @@ class TelegramSandbox(EmulatorCore):
                 f"{len(pending)} update(s) not confirmed by getUpdates "
                 f"(update_id {pending[0]}..{pending[-1]})"
             )
+        if self.webhooks.delivering:
+            reasons.append("a webhook delivery is in progress")
         reasons.extend(self._requests_busy_reasons())
-        if self._updates.poller_seen and not self._updates.waiting:
+        polling = self.webhooks.webhook is None and self._updates.poller_seen
+        if polling and not self._updates.waiting:
             reasons.append("the bot is not waiting in getUpdates")
         return reasons
 
@@ -1241,6 +1322,44 @@ class TelegramSandbox(EmulatorCore):
                 return None
             return copy.deepcopy(markup)
         return None
+
+
+def _check_allowed(allowed_updates: list[Any] | None) -> None:
+    if allowed_updates is not None and not all(isinstance(t, str) for t in allowed_updates):
+        raise bad_request('parameter "allowed_updates" must be an Array of String')
+
+
+def _check_webhook_url(url: str) -> None:
+    """Telegram's rules for a webhook's address (HTTPS, ports 443, 80, 88, 8443), which the
+    sandbox relaxes for loopback addresses only."""
+    try:
+        parsed = URL(url)
+    except ValueError:
+        raise bad_request("bad webhook: invalid URL") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise bad_request("bad webhook: invalid URL")
+    if _loopback(parsed.host):
+        return
+    if parsed.scheme != "https":
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    if parsed.port not in WEBHOOK_PORTS:
+        raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _describe_update(update: Any) -> dict[str, Any]:
+    """What the webhook log shows of an update: its id and type."""
+    body = update if isinstance(update, dict) else {}
+    kinds = [key for key in body if key != "update_id"]
+    return {"update_id": body.get("update_id"), "type": kinds[0] if kinds else None}
 
 
 def _optional_int(value: Any) -> int | None:

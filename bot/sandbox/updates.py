@@ -8,6 +8,9 @@ terminates the waiting one with 409 Conflict, as Telegram does. `allowed_updates
 persists between calls and decides which update types are produced at all. `LongPoll`,
 the waiting and superseding part, also serves the Zalo emulator's getUpdates.
 
+While a webhook is set (see bot.sandbox.webhooks), the delivery `take`s the oldest pending
+update and the webhook's 200 confirms it, as an offset would; `on_push` wakes the delivery.
+
 `push_raw` (tests only) queues an update exactly as given, whatever its shape, to see what
 the bot makes of an update it cannot read. It still holds its place in the sequence of ids:
 an offset above that place confirms it, whatever (if anything) its `update_id` field says.
@@ -97,12 +100,46 @@ class UpdateQueue:
         self._next_id = 1
         self._allowed: frozenset[str] | None = None
         self._poll = LongPoll(on_change)
+        self._taken: tuple[int, Any] | None = None  # being delivered to the webhook
         self.poller_seen = False
+        self.on_push: Callable[[], None] = lambda: None
 
     @property
     def pending_ids(self) -> list[int]:
         """Ids of the updates created but not yet confirmed."""
         return [update_id for update_id, _ in self._pending]
+
+    @property
+    def pending_count(self) -> int:
+        """How many updates wait for getUpdates or the webhook."""
+        return len(self._pending)
+
+    def take(self) -> Any | None:
+        """The oldest pending update, for the webhook (it is confirmed once taken: only a
+        delivery cut short by deleteWebhook puts it back)."""
+        if not self._pending:
+            return None
+        self._taken = self._pending.pop(0)
+        self._on_change()
+        body = self._taken[1]
+        return dict(body) if isinstance(body, dict) else copy.deepcopy(body)
+
+    def put_back(self, _update: Any) -> None:
+        """The update last taken goes back to the front (its delivery was cut short)."""
+        if self._taken is not None:
+            self._pending.insert(0, self._taken)
+            self._taken = None
+            self._poll.wake()
+            self._on_change()
+
+    def set_allowed(self, allowed_updates: Sequence[str] | None) -> None:
+        """allowed_updates, as getUpdates or setWebhook set it (None: leave it; []: default)."""
+        if allowed_updates is not None:
+            self._allowed = frozenset(allowed_updates) if allowed_updates else None
+
+    def interrupt(self) -> None:
+        """End a waiting getUpdates early (a webhook was just set)."""
+        self._poll.wake()
 
     @property
     def waiting(self) -> bool:
@@ -129,6 +166,7 @@ class UpdateQueue:
         self._pending.append((update_id, {"update_id": update_id, update_type: payload}))
         self._poll.wake()
         self._on_change()
+        self.on_push()
         return update_id
 
     def push_raw(self, body: Any, *, with_id: bool) -> int:
@@ -141,6 +179,7 @@ class UpdateQueue:
         self._pending.append((update_id, body))
         self._poll.wake()
         self._on_change()
+        self.on_push()
         return update_id
 
     def drop_pending(self) -> None:
@@ -162,8 +201,7 @@ class UpdateQueue:
         """Telegram's getUpdates: confirm, then return or long-poll for updates."""
         self.poller_seen = True
         self._poll.supersede()
-        if allowed_updates is not None:
-            self._allowed = frozenset(allowed_updates) if allowed_updates else None
+        self.set_allowed(allowed_updates)
         self._confirm(offset)
         self._on_change()
         batch = self._take(limit)

@@ -45,6 +45,7 @@ from bot.sandbox.files import StoredFile
 from bot.sandbox.images import generated_jpeg
 from bot.sandbox.media import MediaLibrary
 from bot.sandbox.params import Kind, Param
+from bot.sandbox.webhooks import Webhook, WebhookDelivery
 from bot.sandbox.zalo_state import (
     EVENT_NAMES,
     ZaloChat,
@@ -53,7 +54,7 @@ from bot.sandbox.zalo_state import (
     parse_user_id,
     parse_zalo_user,
 )
-from bot.sandbox.zalo_updates import Webhook, WebhookDelivery, ZaloInbox
+from bot.sandbox.zalo_updates import SECRET_HEADER, ZaloInbox, describe
 
 DEFAULT_ZALO_TOKEN = "2000000001:SANDBOX-binhyen-zalo-token"
 MOUNT = "/zalo"
@@ -121,7 +122,8 @@ class ZaloSandbox(OneToOneEmulator):
         self._chats: dict[str, ZaloChat] = {}
         self.media = MediaLibrary()
         self._inbox = ZaloInbox(on_change=self._touch)
-        self.webhooks = WebhookDelivery(self._inbox, self._now, self.pause, self._touch)
+        self.webhooks = WebhookDelivery(self._inbox, self._now, self.pause, self._touch,
+                                        header=SECRET_HEADER, describe=describe)
 
     # ---------------------------------------------------------------- Bot API methods
 

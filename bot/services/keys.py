@@ -34,6 +34,9 @@ async def _has_data(session: AsyncSession) -> bool:
 async def open_keyring(db: Database, key_file: Path) -> Keyring:
     """Load (or, for an empty database only, create) the key file and check it matches."""
     async with db.transaction() as session:
+        # two processes starting on an empty database (two `binhyen migrate` at once) must not
+        # both make a key: the second waits, then finds the first one's
+        await db.serialise(session, "binhyen:keys")
         recorded = await meta.get(session, FINGERPRINT)
         if recorded is None:
             if await _has_data(session):

@@ -22,10 +22,12 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
+from aiohttp import web
 
 from bot.sandbox.html_entities import HtmlParseError, parse_html
 from bot.sandbox.server import RunningSandbox, start_sandbox
-from bot.sandbox.telegram import DEFAULT_TOKEN, TelegramSandbox
+from bot.sandbox.telegram import DEFAULT_TOKEN, WEBHOOK_ACTIVE, TelegramSandbox
+from bot.sandbox.webhooks import RetryPolicy
 from tests.sandbox.client import Tg
 
 AN: dict[str, Any] = {"id": 1001, "first_name": "Nguyễn Văn An", "language_code": "vi"}
@@ -377,6 +379,48 @@ async def test_webhook_methods_for_aiogram(tg: Tg) -> None:
     assert info == {"url": "", "has_custom_certificate": False, "pending_update_count": 1}
     assert await tg.ok("deleteWebhook", drop_pending_updates=True) is True
     assert await tg.updates() == []
+
+
+async def test_webhook_rules_delivery_and_giving_up(tg: Tg) -> None:
+    """Telegram's rules for setWebhook (HTTPS on its four ports; loopback is the sandbox's
+    exception), the secret header, retries, giving up with the reason in getWebhookInfo."""
+    for url, reason in (("http://example.org/hook", "An HTTPS URL must be provided"),
+                        ("https://example.org:9000/hook", "only on ports 80, 88, 443 or 8443")):
+        status, description = await tg.error("setWebhook", url=url)
+        assert status == 400 and reason in description
+    status, description = await tg.error("setWebhook", url="https://example.org/hook",
+                                         secret_token="bí mật")
+    assert status == 400 and "unallowed characters" in description
+
+    calls: list[tuple[str | None, int]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        calls.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"),
+                      (await request.json())["update_id"]))
+        return web.json_response({}, status=401 if len(calls) <= 2 else 200)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    try:
+        tg.sandbox.webhooks.retry = RetryPolicy(attempts=2, first_delay=0.01, timeout=2)
+        assert await tg.ok("setWebhook", url=url, secret_token="bi-mat_1") is True
+        assert await tg.error("getUpdates") == (409, WEBHOOK_ACTIVE)
+        first = (await tg.say(AN, "một"))["update_id"]
+        second = (await tg.say(AN, "hai"))["update_id"]
+        assert (await tg.settle())[0] == 200
+        assert calls == [("bi-mat_1", first), ("bi-mat_1", first), ("bi-mat_1", second)]
+        info = await tg.ok("getWebhookInfo")
+        assert (info["url"], info["pending_update_count"]) == (url, 0)
+        assert info["last_error_message"] == "Wrong response from the webhook: 401"
+        assert await tg.ok("deleteWebhook") is True
+        await tg.say(AN, "ba")
+        assert [u["message"]["text"] for u in await tg.updates()] == ["ba"]
+    finally:
+        await runner.cleanup()
 
 
 # ------------------------------------------------------------------ buttons, callbacks

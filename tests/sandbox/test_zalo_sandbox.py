@@ -19,8 +19,8 @@ from aiohttp import web
 from bot.channels.jsonapi import ApiError, JsonBotApi
 from bot.clock import FakeClock
 from bot.sandbox.images import generated_jpeg, image_size
+from bot.sandbox.webhooks import RetryPolicy
 from bot.sandbox.zalo_state import zalo_user_id
-from bot.sandbox.zalo_updates import RetryPolicy
 from tests.sandbox.client import Zl
 
 AN: dict[str, Any] = {"id": "6ede9afa66b88fe6d6a9", "display_name": "Nguyễn Văn An"}
