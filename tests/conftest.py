@@ -44,7 +44,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On PostgreSQL only the `pg`-marked tests run, and of a test that runs on several
     messengers only its Telegram run: the pass is about the database, whose statements are
     the same whichever messenger carried the update (each messenger's conversation is covered
-    on SQLite). A test written for one messenger only (Zalo's window) still runs."""
+    on SQLite). A test written for one messenger only (Zalo's window) still runs.
+
+    Tests that start processes (`slow`: half a minute each) go first, so the workers share
+    them out at the start instead of one worker running the last of them alone at the end."""
+    items.sort(key=lambda item: "slow" not in item.keywords)  # stable: the rest keep order
     if config.getoption("--db") != "postgres":
         return
     skip = pytest.mark.skip(reason="runs on SQLite only")
