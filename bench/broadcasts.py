@@ -18,8 +18,8 @@ this process serves the sandbox and plays the residents.
     its default limits. A broadcast to `--b-groups` (3,000) group chats is queued; from its
     first message, for `--window` seconds (60), distinct members press its ✅ at `--b-rate`
     (100) a second — only in groups it has reached, at most 20 in each — while `--tips` (90)
-    residents, `--tip-rate` (2) a second, file a whole report in their private chats (1 s of
-    thinking before each step, as bench-tips (b)). Measured: each tip's receipt, from the press
+    residents, `--tip-rate` (2) a second, file a whole report in their private chats (`--think`,
+    1 s, before each step, as bench-tips (b)). Measured: each tip's receipt, from the press
     that sends the report to the receipt in the chat (p50, p99; target p99 < 1 s: the receipt
     goes in the interactive lane, before the broadcast's 3,000 messages), the presses' answers
     (acks/s, p99), how many groups the broadcast reached in the window and any 429. The bot is
@@ -391,7 +391,7 @@ async def run_limited(name: str, url: str | None, args: argparse.Namespace) -> L
             bot_cpu = cpu_seconds(process.pid)
             end = start + args.window
             gap = 1 / args.tip_rate
-            tips = [asyncio.create_task(file_tip(residents, i, i * gap, THINK_S))
+            tips = [asyncio.create_task(file_tip(residents, i, i * gap, args.think))
                     for i in range(args.tips)]
             await rollout.press_for(end, args.b_rate, PRESSES_PER_GROUP)
             if time.perf_counter() < end:
@@ -492,7 +492,7 @@ def print_b(results: list[Limited], args: argparse.Namespace) -> None:
     print(f"(b) a broadcast to {args.b_groups} Telegram groups, Telegram's limits on in the "
           f"sandbox and the bot; for {args.window:g} s from its first message, members press "
           f"its ✅ at {args.b_rate:g} a second where it has arrived, and {args.tips} residents "
-          f"start a report {args.tip_rate:g} a second ({THINK_S:g} s before each step)")
+          f"start a report {args.tip_rate:g} a second ({args.think:g} s before each step)")
     print(f"{'db':<11} {'reached':>7} {'msg/s':>6} {'429':>4} {'presses':>7} {'acks/s':>7} "
           f"{'p50 ms':>7} {'p99 ms':>7} {'stored':>7} {'tips':>5} {'sending':>7} "
           f"{'rcpt p50':>8} {'rcpt p99':>8} {'max ms':>7} {'bot CPU':>7} {'load':>9} "
@@ -551,10 +551,12 @@ if __name__ == "__main__":
     parser.add_argument("--tips", type=int, help=f"(b) residents filing a tip (default {B_TIPS})")
     parser.add_argument("--tip-rate", type=float, default=TIP_RATE,
                         help=f"(b) residents starting a report a second (default {TIP_RATE})")
+    parser.add_argument("--think", type=float, default=THINK_S,
+                        help=f"(b) a resident's seconds before each step (default {THINK_S:g})")
     parser.add_argument("--record", action="store_true",
                         help="write this run's figures into bench/RESULTS.md")
     args = parser.parse_args()
-    if args.record and (args.quick or args.burst or args.steady or args.db
+    if args.record and (args.quick or args.burst or args.steady or args.db or args.think != THINK_S
                         or args.rate != TARGET_PER_S or args.groups != 30 or args.only != "ab"
                         or args.b_groups or args.b_rate != B_RATE or args.window or args.tips
                         or args.tip_rate != TIP_RATE):
