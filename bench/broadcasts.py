@@ -251,6 +251,7 @@ class Limited:
     stored: int = 0
     receipts_ms: list[float] = field(default_factory=list)
     receipts_while_sending: int = 0  # receipts that came before the broadcast was through
+    requests: dict[str, int] = field(default_factory=dict)  # the bot's, by method, in the window
     bot_cpu_pct: float = 0.0
     load: tuple[float, float] = (0.0, 0.0)  # the machine's 1-minute load before and after
     speed_check_ms: tuple[float, float] = (0.0, 0.0)
@@ -400,6 +401,8 @@ async def run_limited(name: str, url: str | None, args: argparse.Namespace) -> L
             result.window_s = args.window
             result.delivered = sum(1 for _, when in rollout.arrived.values() if when <= end)
             result.http_429 = box.stats.http_429
+            result.requests = {method: count for method, count in box.stats.requests.items()
+                               if method != "getUpdates"}
             receipts = await asyncio.wait_for(asyncio.gather(*tips), 300)
             result.receipts_ms = [took for took, _ in receipts]
             result.receipts_while_sending = sum(1 for _, at in receipts if at < rollout.finished)
@@ -460,7 +463,9 @@ async def main(args: argparse.Namespace) -> int:
             "b_acks_per_s": round(b.acks_per_s, 1) if b else None,
             "b_ack_p99_ms": round(pct(b.ack_ms, 0.99), 1) if b else None,
             "b_groups_reached": b.delivered if b else None,
-            "b_http_429": b.http_429 if b else None}))
+            "b_http_429": b.http_429 if b else None,
+            "b_requests_per_s": {m: round(n / b.window_s, 1) for m, n in b.requests.items()}
+            if b else None}))
     if args.record:
         recorded.record([recorded.Row(
             f"broadcasts ({name})", figures(results[name], limited[name], args),
@@ -507,6 +512,10 @@ def print_b(results: list[Limited], args: argparse.Namespace) -> None:
               f"{r.receipts_while_sending:>7} {pct(r.receipts_ms, 0.5):>8.0f} "
               f"{pct(r.receipts_ms, 0.99):>8.0f} {max(r.receipts_ms, default=0):>7.0f} "
               f"{r.bot_cpu_pct:>6.0f}% {load:>9} {check:>9}{unanswered}")
+    for r in results:
+        spent = ", ".join(f"{method} {count / r.window_s:.1f}"
+                          for method, count in sorted(r.requests.items(), key=lambda x: -x[1]))
+        print(f"{r.db}: the bot's requests a second in the window: {spent}")
     print("reached, msg/s: groups the broadcast reached in the window (the bot's 30 requests "
           "a second are shared with the answers to pressed buttons, the residents' conversations "
           "and officers' cards); 429: refusals by the sandbox in the window. acks/s, p50, p99: members' presses, from the first press to "
