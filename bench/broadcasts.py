@@ -266,8 +266,8 @@ class Rollout:
 
     The sandbox tells us each message the bot posts; a group counts as reached when the
     broadcast with its button is in its chat, and only then may its members press. A member
-    joins the chat (a greeting the bot, in privacy mode, does not see) just before pressing:
-    thousands of members known in advance would cost nothing more but tell nothing more."""
+    joins the chat (a greeting the bot, in privacy mode, does not see) just before pressing,
+    so the members who press are as many as the reached groups allow and no more."""
 
     def __init__(self, sandbox: RunningSandbox, groups: int) -> None:
         self.box = sandbox.sandbox
@@ -518,8 +518,10 @@ def print_b(results: list[Limited], args: argparse.Namespace) -> None:
         print(f"{r.db}: the bot's requests a second in the window: {spent}")
     print("reached, msg/s: groups the broadcast reached in the window (the bot's 30 requests "
           "a second are shared with the answers to pressed buttons, the residents' conversations "
-          "and officers' cards); 429: refusals by the sandbox in the window. acks/s, p50, p99: members' presses, from the first press to "
-          "the last answer, and press to answer; stored: acknowledgements in the database. "
+          "and officers' cards); 429: refusals by the sandbox in the window. presses: members' "
+          "presses in the window (at most 20 in each reached group); acks/s, p50, p99: from the "
+          "first press to the last answer, and press to answer; stored: acknowledgements in the "
+          "database. "
           "tips: receipts measured, «sending» of them while the broadcast was still going out; "
           "rcpt: from the press that sends a report to its receipt. bot CPU: both bot "
           "processes, % of one core over the window; load: the machine's 1-minute load "
