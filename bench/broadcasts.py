@@ -406,7 +406,7 @@ async def run_limited(name: str, url: str | None, args: argparse.Namespace) -> L
             receipts = await asyncio.wait_for(asyncio.gather(*tips), 300)
             result.receipts_ms = [took for took, _ in receipts]
             result.receipts_while_sending = sum(1 for _, at in receipts if at < rollout.finished)
-            await rollout.all_answered(60)
+            await rollout.all_answered(30)
             ids = list(rollout.pressed)
             answered = [q for q in ids if q in rollout.answered]
             result.presses, result.unanswered = len(ids), len(ids) - len(answered)
