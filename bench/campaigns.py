@@ -21,15 +21,15 @@ import json
 import os
 import resource
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
 from bench import results as recorded
+from bench.scratch import scratch_database
 from bot.channels.base import TextRenderer
 from bot.channels.telegram import CAPABILITIES as TELEGRAM
 from bot.channels.telegram import TelegramRenderer
@@ -186,20 +186,9 @@ async def child(url: str, schema: str | None, key_file: str) -> dict[str, Any]:
 
 
 async def run_db(name: str, url: str | None, scale: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="binhyen-campaigns-") as tmp:
-        workdir = Path(tmp)
-        schema = None
-        if url is None:
-            url = f"sqlite+aiosqlite:///{workdir}/campaigns.db"
-        else:
-            schema = f"campaigns_{os.getpid()}"
-            admin = Database(url)
-            async with admin.writer.begin() as conn:
-                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-                await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            await admin.dispose()
-        settings = Settings(database_url=url, key_file=workdir / "keys",
-                            _env_file=None)  # type: ignore[call-arg]
+    async with scratch_database("campaigns", url) as scratch:
+        workdir, url, schema, settings = (scratch.workdir, scratch.url, scratch.schema,
+                                          scratch.settings)
         rt = await _runtime(settings, schema, FakeClock(PLANNED_AT))
         started = time.perf_counter()
         sizes = await build(rt, scale)
@@ -214,11 +203,6 @@ async def run_db(name: str, url: str | None, scale: float) -> dict[str, Any]:
             raise RuntimeError(f"the measuring process failed ({process.returncode}):\n"
                                + err.decode()[-3000:])
         measured = json.loads(out.decode().strip().splitlines()[-1])
-        if schema:
-            admin = Database(url)
-            async with admin.writer.begin() as conn:
-                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            await admin.dispose()
     return {"db": name, "build_s": round(build_s, 1), **sizes, **measured}
 
 

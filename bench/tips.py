@@ -30,16 +30,14 @@ import json
 import os
 import secrets
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from bench import results as recorded
+from bench.scratch import scratch_database
 from bot.config import Settings
 from bot.db import Database
 from bot.loop import run_loop
@@ -110,6 +108,12 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
+def offers(message: Any, label: str) -> bool:
+    """Whether a message of the bot carries an inline button labelled `label`."""
+    keyboard = (message.reply_markup or {}).get("inline_keyboard") or []
+    return any(button.get("text") == label for row in keyboard for button in row)
+
+
 class Residents:
     """Plays residents in the in-process sandbox and waits for the bot's answers.
 
@@ -147,31 +151,36 @@ class Residents:
     async def wait_reply(self, chat_id: int, known: int, timeout: float = 120) -> None:
         await self.wait_for(chat_id, known, bool, timeout)
 
-    async def act(self, user: dict[str, Any], kind: str, value: str) -> None:
+    async def act(self, user: dict[str, Any], kind: str, value: str,
+                  expect: str | None = None) -> None:
+        """Type `value` or press the button so labelled; then wait for the bot's answer — with
+        `expect`, until a message offers that button (with Telegram's limits, an answer of two
+        messages comes a second apart, and the first is not the question)."""
         known = len(self.bot_messages(user["id"]))
         if kind == "text":
             await self.box.user_message(user, value)
         else:
-            last = next(m for m in reversed(self.bot_messages(user["id"]))
-                        if m.reply_markup and m.reply_markup.get("inline_keyboard"))
+            last = next(m for m in reversed(self.bot_messages(user["id"])) if offers(m, value))
             await self.box.press_button(user["id"], user["id"], last.message_id, button=value)
-        await self.wait_reply(user["id"], known)
+        if expect is None:
+            await self.wait_reply(user["id"], known)
+        else:
+            await self.wait_for(user["id"], known,
+                                lambda fresh: any(offers(m, expect) for m in fresh))
 
     async def to_review(self, user: dict[str, Any], think: float = 0.0) -> None:
-        known = len(self.bot_messages(user["id"]))
-        await self.box.user_message(user, "/baotin")
-        await self.wait_reply(user["id"], known)
-        for kind, value in STEPS_TO_REVIEW:
-            if think:
+        steps = [("text", "/baotin"), *STEPS_TO_REVIEW, ("press", SEND)]
+        for index, (kind, value) in enumerate(steps[:-1]):
+            if think and index:
                 await asyncio.sleep(think)
-            await self.act(user, kind, value)
+            following, label = steps[index + 1]
+            await self.act(user, kind, value, label if following == "press" else None)
 
     async def confirm(self, user: dict[str, Any]) -> float:
         """Choose how to send it (which sends it); milliseconds until the receipt arrives."""
         started = time.perf_counter()
         known = len(self.bot_messages(user["id"]))
-        last = next(m for m in reversed(self.bot_messages(user["id"]))
-                    if m.reply_markup and m.reply_markup.get("inline_keyboard"))
+        last = next(m for m in reversed(self.bot_messages(user["id"])) if offers(m, SEND))
         await self.box.press_button(user["id"], user["id"], last.message_id,
                                     button=SEND)
         await self.wait_for(user["id"], known,
@@ -197,18 +206,22 @@ async def prepare(settings: Settings, schema: str | None) -> None:
 
 
 def bot_env(settings: Settings, base_url: str, schema: str | None,
-            one_process: bool = False) -> dict[str, str]:
+            one_process: bool = False, limits: bool = False) -> dict[str, str]:
+    """The bot's environment; with `limits`, Telegram's limits as configured by default (the
+    sandbox should then enforce them too), else none."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BINHYEN_")}
     url = settings.db_url
     env.update(
         BINHYEN_TELEGRAM_TOKEN=TOKEN, BINHYEN_TELEGRAM_API_URL=base_url,
         BINHYEN_DATABASE_URL=url, BINHYEN_KEY_FILE=str(settings.key_file),
         BINHYEN_DATA_DIR=str(settings.data_dir), BINHYEN_LOG_LEVEL="WARNING", BINHYEN_WEB_PORT="0",
-        BINHYEN_TELEGRAM_LIMIT_PER_SECOND="0", BINHYEN_TELEGRAM_LIMIT_GROUP_PER_MINUTE="0",
-        BINHYEN_TELEGRAM_LIMIT_PRIVATE_PER_SECOND="0", BINHYEN_TIPS_PER_DAY="100000",
-        BINHYEN_WORKERS="16", BINHYEN_DELIVERY_MAX_IN_FLIGHT="128",
+        BINHYEN_TIPS_PER_DAY="100000", BINHYEN_WORKERS="16",
         BINHYEN_SENDER_PROCESS="false" if one_process else "true",
     )
+    if not limits:
+        env.update(
+            BINHYEN_TELEGRAM_LIMIT_PER_SECOND="0", BINHYEN_TELEGRAM_LIMIT_GROUP_PER_MINUTE="0",
+            BINHYEN_TELEGRAM_LIMIT_PRIVATE_PER_SECOND="0", BINHYEN_DELIVERY_MAX_IN_FLIGHT="128")
     if schema:
         env["BINHYEN_DATABASE_SCHEMA"] = schema
     return env
@@ -217,20 +230,8 @@ def bot_env(settings: Settings, base_url: str, schema: str | None,
 async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
                  think: float, one_process: bool, rate: float = ARRIVALS_PER_S) -> Result:
     result = Result(name)
-    with tempfile.TemporaryDirectory(prefix="binhyen-bench-") as tmp:
-        workdir = Path(tmp)
-        schema = None
-        if url is None:
-            url = f"sqlite+aiosqlite:///{workdir}/tips.db"
-        else:
-            schema = f"bench_{os.getpid()}"
-            admin = Database(url)
-            async with admin.writer.begin() as conn:
-                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-                await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            await admin.dispose()
-        settings = Settings(data_dir=workdir, database_url=url, key_file=workdir / "keys",
-                            _env_file=None)  # type: ignore[call-arg]
+    async with scratch_database("tips", url) as scratch:
+        settings, schema = scratch.settings, scratch.schema
         await prepare(settings, schema)
         sandbox = await start_sandbox("127.0.0.1", 0, TOKEN)
         residents = Residents(sandbox)
@@ -286,11 +287,6 @@ async def run_db(name: str, url: str | None, confirm_n: int, conversations: int,
             process.terminate()
             await process.communicate()
             await sandbox.close()
-            if schema:
-                admin = Database(url)
-                async with admin.writer.begin() as conn:
-                    await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-                await admin.dispose()
     return result
 
 
