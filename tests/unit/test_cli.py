@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import build_parser
 from tests.harness import INVITE_IN_TEXT
 from tests.services.test_households import cp1258
 
@@ -91,12 +92,20 @@ def test_areas_import_invite_and_roles(tmp_path: Path) -> None:
     assert result.returncode == 1 and "Không có quyền nào số 42" in result.stderr
 
 
-def test_help_everywhere(tmp_path: Path) -> None:
-    for args in (["--help"], ["run", "--help"], ["areas", "import", "--help"],
+def test_help_everywhere(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The installed command answers --help; every subcommand's help, from the same parser
+    in this process (a process each would cost seconds of imports for nothing)."""
+    result = run(tmp_path, "--help")
+    assert result.returncode == 0 and "usage: binhyen" in result.stdout
+    parser = build_parser()
+    for args in (["run", "--help"], ["areas", "import", "--help"], ["areas", "seed", "--help"],
                  ["invite", "--help"], ["roles", "revoke", "--help"], ["demo", "--help"],
-                 ["sandbox", "--help"], ["keys", "rotate", "--help"], ["migrate", "--help"]):
-        result = run(tmp_path, *args)
-        assert result.returncode == 0 and "usage: binhyen" in result.stdout, args
+                 ["sandbox", "--help"], ["keys", "rotate", "--help"], ["migrate", "--help"],
+                 ["households", "import", "--help"], ["report", "--help"],
+                 ["backup", "--help"], ["restore", "--help"]):
+        with pytest.raises(SystemExit) as stopped:
+            parser.parse_args(args)
+        assert stopped.value.code == 0 and "usage: binhyen" in capsys.readouterr().out, args
 
 
 def test_import_rule_keeps_the_core_free_of_messengers() -> None:
