@@ -111,7 +111,8 @@ class App:
             REDACTOR.add(where.token)
             self._add(channel_type(name).build(self.rt, self.engine, where))
         self.ticker = Ticker(self.rt, self.due_jobs, holder=self.holder)
-        self.supervisor = Supervisor(self.clock, self.stop_event)
+        self.supervisor = Supervisor(self.clock, self.stop_event,
+                                     on_restart=self.rt.metrics.restarted)
         return self.rt
 
     def _add(self, channel: Channel) -> None:
