@@ -149,6 +149,8 @@ class App:
         if self.run_scheduler:
             self.supervisor.add("tick", allowance(self.settings.tick_seconds))
             self.ticker.start(self._tick)
+        for name in self.supervisor.loops:
+            self.rt.metrics.watch(name)  # shown from the start, at 0
 
     async def _connect_once(self, channel: Channel) -> None:
         try:

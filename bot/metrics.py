@@ -97,13 +97,16 @@ class Metrics:
         if count:
             self.sends.labels(messenger, outcome).inc(count)
 
+    def watch(self, loop: str) -> None:
+        self.restarts.labels(loop)
+
     def restarted(self, loop: str) -> None:
         self.restarts.labels(loop).inc()
 
 
 # ---- what the database holds, at scrape time ----------------------------------------------
 
-@dataclass
+@dataclass(eq=False)  # the registry keeps collectors in a dict
 class DatabaseFigures(Collector):
     """Gauges read from the database by `read` (async), then handed to the library by
     `collect` (which the library calls synchronously)."""
@@ -184,7 +187,7 @@ def _age(now: datetime, then: datetime | None) -> float:
 
 # ---- the page --------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class Together(Collector):
     """Several sources as one: families of the same name (this process's counters and the
     sender process's) become one family, their samples added up."""
