@@ -88,8 +88,15 @@ class WebServer:
     async def metrics(self, _request: web.Request) -> web.Response:
         """The Prometheus page; the database's figures in one short read transaction."""
         figures = DatabaseFigures(sorted(self.rt.channels))
-        async with self.rt.db.reading() as session:
-            await figures.read(session, self.rt.clock.now())
+        try:
+            async with self.rt.db.reading() as session:
+                await figures.read(session, self.rt.clock.now())
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("/metrics: the database is unavailable (%s); answered 503",
+                        type(exc).__name__)
+            return web.Response(status=503, text="database unavailable\n")
         body = page(self.rt.metrics, figures, self.sender_metrics)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
