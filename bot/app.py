@@ -118,7 +118,8 @@ class App:
             REDACTOR.add(where.token)
             self._add(channel_type(name).build(self.rt, self.engine, where))
         self.ticker = Ticker(self.rt, self.due_jobs, holder=self.holder)
-        self.supervisor = Supervisor(self.clock, self.stop_event)
+        self.supervisor = Supervisor(self.clock, self.stop_event,
+                                     on_restart=self.rt.metrics.restarted)
         return self.rt
 
     def _add(self, channel: Channel) -> None:
@@ -155,6 +156,8 @@ class App:
         if self.run_scheduler:
             self.supervisor.add("tick", allowance(self.settings.tick_seconds))
             self.ticker.start(self._tick)
+        for name in self.supervisor.loops:
+            self.rt.metrics.watch(name)  # shown from the start, at 0
 
     async def _connect_once(self, channel: Channel) -> None:
         """A platform that calls us: connect, then register the webhook (`use_webhooks`),

@@ -388,9 +388,11 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         prepared = True
         if sender is not None:
             app.rt.wake_elsewhere = sender.wake
+            sender.on_restart = app.rt.metrics.restarted
         # always: /healthz is how a supervisor of the process (systemd, a load balancer)
-        # learns that a loop inside it is down
-        web = WebServer(app.rt, app.channels, app.health)
+        # learns that a loop inside it is down; /metrics what to watch
+        web = WebServer(app.rt, app.channels, app.health,
+                        sender_metrics=sender.metrics_dir if sender is not None else None)
         await _on_port("BINHYEN_WEB_PORT", settings.web_host, settings.web_port,
                        web.start(settings.web_host, settings.web_port))
         if settings.public_url is not None:

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.crypto import Keyring
 from bot.db import Database
 from bot.faults import CrashPoints
+from bot.metrics import Metrics
 
 OUTBOX_CHANNELS = "binhyen.outbox_channels"
 AFTER_COMMIT = "binhyen.after_commit"
@@ -47,6 +48,7 @@ class Runtime:
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     # set when the delivery workers run in a separate sender process (`bot.sender_process`)
     wake_elsewhere: Callable[[str], None] | None = None
+    metrics: Metrics = field(default_factory=Metrics)  # this process's counters (`/metrics`)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -12,6 +12,11 @@ The parent talks to the child over the child's stdin, one JSON object per line: 
 endpoints (tokens stay off the command line and out of the environment), then the name of a
 channel each time a transaction committed rows to its outbox. End of input means stop. A wake-up
 lost on a restart costs nothing: a starting sender looks at the whole queue first.
+
+The child's counters (sends by outcome, its loops' restarts) are memory-mapped files in a
+directory of the parent's (`PROMETHEUS_MULTIPROC_DIR`, `prometheus_client`'s multiprocess mode);
+the parent's `/metrics` reads them (`bot.metrics`). A restart of the child is counted as a
+restart of the loop `sender-process`.
 """
 
 from __future__ import annotations
@@ -20,8 +25,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import shutil
 import signal
 import sys
+import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 
 from bot.app import App, tune_garbage_collector
@@ -45,6 +54,8 @@ class SenderProcess:
         self.process: asyncio.subprocess.Process | None = None
         self._woken: set[str] = set()
         self._task: asyncio.Task[None] | None = None
+        self.metrics_dir = tempfile.mkdtemp(prefix="binhyen-sender-metrics-")
+        self.on_restart: Callable[[str], None] = lambda _name: None
 
     def start(self, stop: asyncio.Event) -> None:
         self._task = asyncio.create_task(self._supervise(stop))
@@ -70,7 +81,8 @@ class SenderProcess:
         delay = RESTART_FIRST_S
         while not stop.is_set():
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "send", stdin=asyncio.subprocess.PIPE)
+                sys.executable, "-m", "bot.cli", "send", stdin=asyncio.subprocess.PIPE,
+                env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": self.metrics_dir})
             assert process.stdin is not None
             process.stdin.write(json.dumps({"endpoints": self.endpoints}).encode() + b"\n")
             self.process = process
@@ -86,6 +98,7 @@ class SenderProcess:
                 delay = RESTART_FIRST_S  # it ran a good while: not a crash loop
             log.error("the sender process exited (code %s); starting it again in %.0f s",
                       process.returncode, delay)
+            self.on_restart("sender-process")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
             delay = min(delay * 2, RESTART_LONGEST_S)
@@ -105,6 +118,7 @@ class SenderProcess:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
 
 async def run_sender(settings: Settings) -> int:

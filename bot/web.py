@@ -2,7 +2,9 @@
 pages.
 
 `/healthz` answers 200 while every supervised loop comes round in time, else 503 with JSON
-naming the loops that are down (`crashed`) or late (`stale`). `/webhook/<channel>` hands the
+naming the loops that are down (`crashed`) or late (`stale`). `/metrics` is the Prometheus
+page (`bot.metrics`: counters of this process and of the sender process, the database's
+figures read at scrape time; no token, phone number or tip text in it). `/webhook/<channel>` hands the
 call to that channel (`Channel.receive`: it checks the platform's secret and answers 200 only
 after the update is committed to the inbox); when the database cannot take it, 503, so the
 platform tries again. Evidence pages, and the files the bot made for someone (a coverage
@@ -23,6 +25,7 @@ from aiohttp import web
 
 from bot.channels.base import Channel
 from bot.db import unavailable
+from bot.metrics import CONTENT_TYPE, DatabaseFigures, page
 from bot.runtime import Runtime
 from bot.services import evidence_links, file_links
 from bot.services.errors import NotAllowed
@@ -49,6 +52,7 @@ class WebServer:
     rt: Runtime
     channels: Mapping[str, Channel] = field(default_factory=dict)  # by name: their webhooks
     health_of: Callable[[], Health] | None = None  # the app's supervised loops
+    sender_metrics: str | None = None  # the sender process's counters (multiprocess directory)
     runner: web.AppRunner | None = None
     port: int = 0
 
@@ -58,6 +62,7 @@ class WebServer:
         app.router.add_get("/evidence/{token}", self.evidence_page)
         app.router.add_get(file_links.PATH, self.made_file)
         app.router.add_get("/healthz", self.health)
+        app.router.add_get("/metrics", self.metrics)
         return app
 
     async def start(self, host: str, port: int) -> int:
@@ -79,6 +84,21 @@ class WebServer:
             return web.json_response({"ok": True})
         health = self.health_of()
         return web.json_response(health.as_json(), status=200 if health.ok else 503)
+
+    async def metrics(self, _request: web.Request) -> web.Response:
+        """The Prometheus page; the database's figures in one short read transaction."""
+        figures = DatabaseFigures(sorted(self.rt.channels))
+        try:
+            async with self.rt.db.reading() as session:
+                await figures.read(session, self.rt.clock.now())
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("/metrics: the database is unavailable (%s); answered 503",
+                        type(exc).__name__)
+            return web.Response(status=503, text="database unavailable\n")
+        body = page(self.rt.metrics, figures, self.sender_metrics)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     async def webhook(self, request: web.Request) -> web.Response:
         channel = self.channels.get(request.match_info["channel"])

@@ -60,6 +60,7 @@ from bot.channels.base import (
     Transient,
 )
 from bot.messages import PlatformRequest
+from bot.metrics import Outcome
 from bot.models import (
     LANE_PRIORITY,
     Chat,
@@ -159,6 +160,21 @@ IDLE_WAIT_S = 30.0
 # nothing else out, never waits: its next message goes as soon as the last one is recorded.
 BUSY_TURN_GAP_S = 0.01
 RESENT_COUNTER = "delivery.resent.{channel}"
+
+
+def outcome_of(error: DeliveryError) -> str:
+    """The `outcome` label of a refused send (`/metrics`)."""
+    if isinstance(error, RetryLater):
+        return Outcome.RATE_LIMITED
+    if isinstance(error, Transient):
+        return Outcome.TRANSIENT
+    if isinstance(error, ChatGone):
+        return Outcome.GONE
+    if isinstance(error, NeedsContact):
+        return Outcome.WAITING
+    if isinstance(error, ChatMoved):
+        return Outcome.MOVED
+    return Outcome.REJECTED
 
 
 def backoff(attempt: int) -> float:
@@ -576,6 +592,7 @@ class DeliveryWorker:
         if kept:
             await session.execute(MARK_SENT, kept)
         self.stats["sent"] += len(sent)
+        self.rt.metrics.sent(self.channel, Outcome.OK, len(sent))
         reached = {r.claimed.chat_id for r in sent if r.claimed.chat_waiting}
         if reached:
             await outbox.release_waiting(session, reached, self.channel)
@@ -595,6 +612,7 @@ class DeliveryWorker:
         item, error = result.claimed, result.error
         if row is None or row.status != OutboxStatus.IN_FLIGHT or error is None:
             return
+        self.rt.metrics.sent(self.channel, outcome_of(error))
         if isinstance(error, RetryLater):
             self.stats["http_429"] += 1
             scope = self.limiter.on_429(item.chat_id, item.group, error.seconds, now)

@@ -176,6 +176,7 @@ class InboxProcessor:
         """Commit after BATCH_SECONDS at most, so replies and other writers are not held up;
         what did not fit is taken by the next turn."""
         failures: list[tuple[int, Exception]] = []
+        handled = 0
         loop = asyncio.get_running_loop()
         started = loop.time()
         async with self.rt.transaction() as session:
@@ -186,10 +187,12 @@ class InboxProcessor:
                     async with session.begin_nested():
                         if await self._claim(session, item.row_id):
                             await self.handle(session, item.payload, item.prepared)
+                            handled += 1
                 except Exception as exc:
                     if unavailable(exc):
                         raise  # the whole turn rolls back; every row is still pending
                     failures.append((item.row_id, exc))
+        self.rt.metrics.did(self.channel, handled)
         self.rt.faults.reach("after_handle")
         for row_id, exc in failures:
             await self._failed(row_id, exc)
@@ -222,6 +225,8 @@ class InboxProcessor:
                     "lock": self.rt.db.lock_number(item.sender)})).first()
                 if claimed is not None:
                     await self.handle(session, item.payload, item.prepared)
+            if claimed is not None:
+                self.rt.metrics.did(self.channel)
             self.rt.faults.reach("after_handle")
         except Exception as exc:
             if unavailable(exc):

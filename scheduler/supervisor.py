@@ -120,9 +120,11 @@ class Health:
 class Supervisor:
     """Runs loops until `stop` is set, starting each again after an error."""
 
-    def __init__(self, clock: Clock, stop: asyncio.Event) -> None:
+    def __init__(self, clock: Clock, stop: asyncio.Event,
+                 on_restart: Callable[[str], None] = lambda _name: None) -> None:
         self.clock = clock
         self.stop = stop
+        self.on_restart = on_restart  # counts it (`/metrics`)
         self.loops: dict[str, Loop] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -153,6 +155,7 @@ class Supervisor:
                 if self.stop.is_set():
                     return
                 wait = loop.crashed(LoopEnded("returned"))
+            self.on_restart(loop.name)
             await self._pause(loop, wait)
 
     async def round(self, name: str, work: Callable[[], Awaitable[Any]]) -> None:
@@ -166,6 +169,7 @@ class Supervisor:
             await work()
         except Exception as exc:
             loop.crashed(exc)
+            self.on_restart(loop.name)
             return
         loop.beat()
 

@@ -328,6 +328,7 @@ class ZaloChannel(Channel):
         async with self.rt.db.statement() as session:
             stored = await inbox_store.store(
                 session, self.rt, NAME, [inbox_store.Received(key, update_sender(update), update)])
+        self.rt.metrics.got(NAME, stored)
         self.on_stored()
         return stored > 0
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from bot.config import Settings
@@ -38,8 +39,8 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
         BINHYEN_LEASE_TTL_SECONDS="2",
         BINHYEN_LOG_LEVEL="INFO",
         BINHYEN_WEB_PORT="0",  # the bot's web server (health) always runs; any free port
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -195,6 +196,14 @@ async def test_make_run_without_token_serves_the_web_chat(settings: Settings) ->
         await _stop(process)
 
 
+async def _metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    async with aiohttp.ClientSession() as http, \
+            http.get(f"http://127.0.0.1:{port}/metrics") as response:
+        text = await response.text()
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -205,9 +214,17 @@ async def test_sender_process_sends_and_is_started_again_when_killed(
     sandbox, settings: Settings  # type: ignore[no-untyped-def]
 ) -> None:
     base = sandbox.base_url
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        web_port = free.getsockname()[1]
     env = _env(settings, BINHYEN_TELEGRAM_TOKEN=TOKEN, BINHYEN_TELEGRAM_API_URL=base,
-               BINHYEN_SENDER_PROCESS="true")
+               BINHYEN_SENDER_PROCESS="true", BINHYEN_WEB_PORT=str(web_port))
     process = await _spawn(env, "run")
+
+    async def sent_twice() -> bool:
+        sent = (await _metrics(web_port)).get(
+            ("binhyen_sends_total", (("messenger", "telegram"), ("outcome", "ok"))), 0)
+        return sent >= 2
 
     def answered(user: int):  # type: ignore[no-untyped-def]
         async def check() -> bool:
@@ -227,6 +244,12 @@ async def test_sender_process_sends_and_is_started_again_when_killed(
         await _until(answered(7002), timeout=60)  # a new sender, after the old lease expired
         restarted = _children(process.pid)
         assert len(restarted) == 1 and restarted != senders
+        # /metrics of the parent shows the children's sends (both of them: the killed one's
+        # counts stay) and the restart of the sender process
+        await _until(sent_twice, timeout=30)
+        figures = await _metrics(web_port)
+        assert figures[("binhyen_loop_restarts_total", (("loop", "sender-process"),))] == 1
+        assert figures[("binhyen_updates_received_total", (("messenger", "telegram"),))] == 2
     finally:
         log = await _stop(process)
     assert "the sender process exited" in log, log[-2000:]
