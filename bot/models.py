@@ -96,9 +96,10 @@ class OutboxStatus(StrEnum):
 class Lane(StrEnum):
     """Delivery priority: interactive traffic always goes before broadcasts.
 
-    Answers to pressed buttons (`BUTTON`) go first of all. They are not messages in the chat,
-    so they keep no order with its messages and take no share of its pace: the button stops
-    spinning at once, even while the chat waits for its next one-a-second slot."""
+    Answers to pressed buttons (`BUTTON`) go first of all. They are not messages, so they keep
+    no order with a chat's messages and take no share of any pace (the chat's or the overall
+    30 a second): the button stops spinning at once, even while the chat waits for its next
+    one-a-second slot, and a hundred presses a second do not starve a broadcast."""
 
     BUTTON = "button"
     INTERACTIVE = "interactive"

@@ -153,15 +153,20 @@ class ChannelLimiter:
         return max(ready, now)
 
     def record(self, chat_id: int, group: bool, now: datetime, *, chat: bool = True) -> None:
-        """Count a request that leaves now; `chat=False`: not a message in the chat (a
-        button's answer), so only the overall limit counts it."""
+        """Count a message that leaves now. `chat=False`: not a message at all (a button's
+        answer): the flood limits are about the messages a bot creates — overall, into a group,
+        into a private chat — so it counts in none of them (the sandbox counts it nowhere
+        either). Counted in the overall 30 a second, answers to 100 presses a second starved a
+        broadcast and queued receipts behind them (`make bench-broadcasts` (b))."""
+        if not chat:
+            return
         self.global_window.record(now)
         # pace on an ideal grid: a send that is a little late (loop overhead) does not push
         # every later one back; after a real pause the grid starts again from now
         gap = self.min_gap / self.factor[Scope.GLOBAL] if self.min_gap else timedelta(0)
         slot = self.last_send + gap if self.last_send is not None else now
         self.last_send = slot if timedelta(0) <= now - slot < gap * GRID_SLACK else now
-        if chat and self.effective(Scope.GROUP if group else Scope.PRIVATE):
+        if self.effective(Scope.GROUP if group else Scope.PRIVATE):
             self._window(chat_id, group).record(now)
 
     def on_429(self, chat_id: int, group: bool, retry_after: float, now: datetime) -> Scope:
