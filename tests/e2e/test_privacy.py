@@ -72,6 +72,7 @@ async def every_row(h: Harness) -> list[tuple[str, str, Any]]:
     return found
 
 
+@pytest.mark.pg
 async def test_what_the_bot_holds_then_forget_me(harness: Harness) -> None:
     h = harness
     rt = h.app.rt
