@@ -5,7 +5,6 @@ forgetting them, with what cannot be erased said plainly. Files: `bot/services/p
 from __future__ import annotations
 
 COMMAND = "Xem dữ liệu Bình Yên giữ về bạn, hoặc xóa dữ liệu đó"
-MENU = "🔐 Dữ liệu của tôi"
 
 TITLE = (
     "🔐 Dữ liệu Bình Yên đang giữ về bạn\n"

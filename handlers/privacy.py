@@ -95,5 +95,4 @@ async def _answer_confirm(ctx: Ctx, answer: Answer) -> Outcome:
 def register(registry: Registry) -> None:
     registry.flow(flow)
     registry.command(Command("dulieu", start, words.COMMAND,
-                             aliases=("dữ liệu của tôi", "xóa dữ liệu"), private_only=True,
-                             menu_label=words.MENU, menu_rank=90))
+                             aliases=("dữ liệu của tôi", "xóa dữ liệu"), private_only=True))
