@@ -39,6 +39,8 @@ from bot.models import (
     Acknowledgement,
     Area,
     Base,
+    CampaignChoice,
+    CampaignLocalDate,
     Chat,
     ChatKind,
     EvidenceLink,
@@ -250,6 +252,13 @@ async def forget(session: AsyncSession, rt: Runtime, person: Person, now: dateti
                                                     EvidenceRow.tip_id.is_(None)))
     await session.execute(delete(GuardCounter).where(GuardCounter.key.in_(
         [guards.guard_key(rt, kind, str(pid)) for kind in PERSON_GUARDS])))
+    # "person:<id>" in the records of what they did to others (a member removed, a campaign
+    # day changed): a deleted row's id may be given to someone new on SQLite
+    by = f"person:{pid}"
+    for column in (RoleGrant.revoked_by, CampaignChoice.changed_by,
+                   CampaignLocalDate.changed_by):
+        await session.execute(update(column.class_).where(column == by)
+                              .values({column.key: FORGOTTEN}))
     chat = (await session.get(Chat, person.private_chat_id)
             if person.private_chat_id is not None else None)
     person.private_chat_id = None
