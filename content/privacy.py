@@ -20,7 +20,8 @@ NO_GROUPS = "• Bạn chưa tham gia nhóm nào."
 HOUSEHOLD = "• Đã đăng ký với hộ: {label} ({group})."
 NO_HOUSEHOLD = "• Bạn chưa đăng ký với hộ nào."
 TIPS = (
-    "• Tin báo bạn đã gửi, tra cứu được bằng mã tiếp nhận mà không cần mã PIN: {count}\n{lines}"
+    "• Tin báo gắn với tài khoản của bạn (tra cứu bằng mã tiếp nhận, không cần mã PIN): "
+    "{count}\n{lines}"
 )
 TIP_LINE = "   – {category}, gửi ngày {filed}: {status}"
 POLICE = "Công an"  # fills «{police} đang giải quyết» in a tip's status here
@@ -36,7 +37,7 @@ CONSENT_UNASKED = "• Nhận tin tuyên truyền nhắn riêng: chưa hỏi."
 ACKS = "• Số lần bạn xác nhận «Nhà tôi đã nhận»: {count}."
 ASK = "Bạn muốn làm gì tiếp? Chọn một mục bên dưới."
 FORGET_LABEL = "🗑 Xóa dữ liệu của tôi"
-KEEP_LABEL = "Giữ nguyên"
+KEEP_LABEL = "Không, giữ nguyên"
 
 CONFIRM = (
     "Trước khi xóa, bạn đọc kỹ giúp mình nhé:\n"
