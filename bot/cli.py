@@ -1,5 +1,5 @@
 """`binhyen`: run the bot, migrate, the sandbox, areas, households, invites, roles, keys,
-backups, demo data, coverage reports.
+backups, demo data, coverage reports, a person's data (export, forget).
 
 Exit codes: 0 done, 1 a rule said no (the message says why), 2 a wrong setting or key file.
 Whatever stops start-up — a wrong setting, a key file that is unreadable, not ours or open to
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -21,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.crypto import KeyFileError
@@ -29,11 +30,12 @@ from bot.db import Database, DatabaseUnreachable, SchemaNotCurrent
 from bot.faults import CrashPoints
 from bot.logs import setup_logging
 from bot.loop import run_loop
-from bot.models import Role
+from bot.models import Person, Role
 from bot.runtime import Runtime
-from bot.services import areas, demo, meta, outbox, people
+from bot.services import areas, demo, meta, outbox, people, privacy
 from bot.services.errors import DomainError
 from bot.services.keys import open_keyring, rotate_key_file
+from content import privacy as privacy_words
 
 T = TypeVar("T")
 DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
@@ -217,6 +219,33 @@ async def cmd_roles_revoke(settings: Settings, args: argparse.Namespace) -> int:
     async with opened(settings) as rt, rt.transaction() as session:
         grant = await people.revoke_role(session, args.id, now=rt.clock.now(), by="cli")
     print(f"Đã thu hồi quyền số {grant.id} ({grant.role}).")
+    return 0
+
+
+async def _person_of(session: Any, rt: Runtime, args: argparse.Namespace) -> Person:
+    person = await privacy.find(session, rt, args.channel, str(args.user_id))
+    if person is None:
+        raise DomainError(privacy_words.CLI_UNKNOWN.format(channel=args.channel))
+    return person
+
+
+async def cmd_person_export(settings: Settings, args: argparse.Namespace) -> int:
+    """What the bot holds about one person, as JSON (the request recorded, not its content)."""
+    async with opened(settings) as rt, rt.transaction() as session:
+        data = await privacy.export(session, rt, await _person_of(session, rt, args))
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+    return 0
+
+
+async def cmd_person_forget(settings: Settings, args: argparse.Namespace) -> int:
+    """Forget one person (see `bot.services.privacy`); asks for --yes first."""
+    if not args.yes:
+        print(privacy_words.CLI_ASK_YES, file=sys.stderr)
+        return 1
+    async with opened(settings) as rt, rt.transaction() as session:
+        person = await _person_of(session, rt, args)
+        deleted = await privacy.forget(session, rt, person, rt.clock.now())
+    print(privacy_words.CLI_DELETED if deleted else privacy_words.CLI_TOMBSTONED)
     return 0
 
 
@@ -669,6 +698,18 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = roles_sub.add_parser("revoke", help="thu hồi một vai trò")
     revoke.add_argument("id", type=int, help="số của vai trò (xem roles list)")
     revoke.set_defaults(handler=cmd_roles_revoke)
+
+    person_cmd = sub.add_parser("person", help="quyền dữ liệu của một người dùng")
+    person_sub = person_cmd.add_subparsers(dest="person_command", required=True, metavar="VIỆC")
+    for name, handler, what in (
+            ("export", cmd_person_export, "in ra (JSON) dữ liệu bot giữ về người này"),
+            ("forget", cmd_person_forget, "xóa dữ liệu của người này (cần --yes)")):
+        one = person_sub.add_parser(name, help=what)
+        one.add_argument("--channel", required=True, help="telegram, zalo, …")
+        one.add_argument("--user-id", required=True, help="mã người dùng trên nền tảng đó")
+        if name == "forget":
+            one.add_argument("--yes", action="store_true", help="xác nhận xóa")
+        one.set_defaults(handler=handler)
 
     keys = sub.add_parser("keys", help="khóa mã hóa")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="VIỆC")

@@ -776,3 +776,24 @@ class CoverageReminder(Base):
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
     period: Mapped[str] = mapped_column(String(16), primary_key=True)
     sent_at: Mapped[datetime]
+
+
+# ---- residents' data rights --------------------------------------------------------------------
+
+class PrivacyKind(StrEnum):
+    EXPORT = "export"  # a person asked what the bot holds about them (/dulieu, `person export`)
+    FORGET = "forget"  # a person's data was erased (their choice in /dulieu, `person forget`)
+
+
+class PrivacyRequest(Base):
+    """That a data-rights request was made and answered: its kind, the messenger, how it came
+    (`via`: "chat" or "cli") and the day. Nothing about the person and nothing of what was
+    shown or erased: the record proves the request was honoured without keeping what it was
+    about (kept to the day, so it cannot be paired with the time a row disappeared)."""
+
+    __tablename__ = "privacy_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    via: Mapped[str] = mapped_column(String(8))
+    on: Mapped[date] = mapped_column(Date)

@@ -24,6 +24,7 @@ HELP = (
     "• dangky và mã hộ — đăng ký nhà bạn (mã riêng tổ trưởng đưa cho từng hộ)\n"
     "• /hotline — số điện thoại khẩn cấp\n"
     "• /start — xem các việc mình giúp được; /vaitro — vai trò của bạn\n"
+    "• /dulieu — xem dữ liệu Bình Yên giữ về bạn, hoặc xóa dữ liệu đó\n"
     "• /huy — dừng việc đang làm; /quaylai — quay lại bước trước\n"
     "Gõ lệnh có hay không có dấu «/» đều được.\n\n"
     "Bình Yên không phải đường dây khẩn cấp. Nếu đang nguy hiểm, hãy gọi ngay 113."

@@ -13,6 +13,7 @@ from handlers import (
     households,
     leader_broadcasts,
     police,
+    privacy,
     report,
     start,
     status,
@@ -32,4 +33,5 @@ def build_registry() -> Registry:
     coverage.register(registry)
     households.register(registry)
     coverage_activities.register(registry)
+    privacy.register(registry)
     return registry

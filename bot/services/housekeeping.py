@@ -26,7 +26,7 @@ from bot.models import (
     TipCard,
 )
 from bot.runtime import Runtime
-from bot.services import broadcast_reports
+from bot.services import broadcast_reports, privacy
 
 
 async def run_due(rt: Runtime, now: datetime) -> None:
@@ -43,6 +43,7 @@ async def run_due(rt: Runtime, now: datetime) -> None:
                 OutboxMessage.broadcast_id.is_(None), OutboxMessage.created_at < now - keep,
                 ~select(TipCard.id).where(TipCard.outbox_id == OutboxMessage.id).exists())
         )
+        await privacy.sweep(session)  # forgotten people's private chats, farewell delivered
         # a broadcast whose last rows failed without a send (chat gone) still gets its report
         for broadcast_id in (await session.scalars(
                 select(Broadcast.id).where(Broadcast.reported_at.is_(None)))).all():
