@@ -22,6 +22,11 @@ $(STAMP): pyproject.toml requirements.lock
 run: $(STAMP)
 	$(BIN)/binhyen run
 
+# Only the install: .venv with the locked versions and the `binhyen` command (a server: see
+# docs/deploy.md).
+.PHONY: install
+install: $(STAMP)
+
 # The end-to-end tests mostly wait (for the sandbox to settle, for a fake clock's turn), so
 # four workers on two cores halve the wall time; see README "Tests".
 TEST_WORKERS ?= 4
