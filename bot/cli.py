@@ -407,7 +407,8 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         sandboxes.append(running)
         endpoints = {"telegram": Endpoint(token, running.base_url),
                      "zalo": Endpoint(zalo_token, running.zalo_base_url)}
-    setup_logging(settings.log_level, [e.token for e in endpoints.values()])
+    setup_logging(settings.log_level, [e.token for e in endpoints.values()],
+                  json_lines=settings.log_format == "json")
     sender = SenderProcess(endpoints) if settings.sender_process else None
     app = App(settings, endpoints=endpoints, deliver=sender is None)
     web: WebServer | None = None

@@ -72,6 +72,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     key_file: Path = Field(default_factory=_default_key_file)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, for a collector
 
     zalo_token: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = None
     zalo_api_url: AnyHttpUrl = AnyHttpUrl("https://bot-api.zaloplatforms.com")

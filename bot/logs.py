@@ -6,6 +6,7 @@ handler replaces known secrets and anything shaped like a bot token before a lin
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -40,16 +41,30 @@ class RedactSecrets(logging.Filter):
 
 
 REDACTOR = RedactSecrets()
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def setup_logging(level: str, secrets: list[str] | None = None) -> None:
+class JsonLines(logging.Formatter):
+    """One JSON object a line (`BINHYEN_LOG_FORMAT=json`), for a log collector: time, level,
+    logger, message (already redacted by the handler's filter), Vietnamese kept readable."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"at": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
+                "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def setup_logging(level: str, secrets: list[str] | None = None, *,
+                  json_lines: bool = False) -> None:
     for secret in secrets or []:
         REDACTOR.add(secret)
     root = logging.getLogger()
     root.setLevel(level)
     if not any(isinstance(f, RedactSecrets) for h in root.handlers for f in h.filters):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(JsonLines() if json_lines else logging.Formatter(TEXT_FORMAT))
         handler.addFilter(REDACTOR)
         root.addHandler(handler)
     for handler in root.handlers:

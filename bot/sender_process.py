@@ -131,7 +131,8 @@ async def run_sender(settings: Settings) -> int:
         return 0
     endpoints = {name: Endpoint(**where)
                  for name, where in json.loads(first)["endpoints"].items()}
-    setup_logging(settings.log_level, [where.token for where in endpoints.values()])
+    setup_logging(settings.log_level, [where.token for where in endpoints.values()],
+                  json_lines=settings.log_format == "json")
     app = App(settings, endpoints=endpoints, run_scheduler=False, receive=False)
     await app.prepare()
     # Ctrl+C reaches the whole process group: the parent decides when we stop (end of input);

@@ -8,6 +8,7 @@ get their own schema, migrated once, and empty tables before each test.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -20,6 +21,7 @@ from sqlalchemy import text
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.db import Database
+from bot.logs import REDACTOR, TEXT_FORMAT
 from tests.harness import Harness, start_harness
 
 PG_ENV = "BINHYEN_TEST_DATABASE_URL"
@@ -175,3 +177,48 @@ def every_channel(request: pytest.FixtureRequest) -> str:
     if name != "telegram" and request.node.get_closest_marker("telegram_only"):
         pytest.skip("uses what only Telegram has (groups, buttons, contact and location pins)")
     return name
+
+
+# ---- no token, phone number or tip text in any log line ---------------------------------------
+
+# What the suite's residents and officers type that must never reach a log: the sandbox bot's
+# token, the phone numbers residents leave or share, the words of the tips they file.
+LOG_LEAKS = ("SANDBOX-token-for-tests-only", "0912345678", "0912 345 678", "0988777666",
+             "bán ma túy ở đầu hẻm", "Kho mía")
+# The emulated platforms are not the bot: their own lines may echo what users typed.
+NOT_THE_BOT = ("bot.sandbox", "tests.")
+
+
+class LogScan(logging.Handler):
+    """Every line the bot logs during a test, as production writes it (through the same
+    redaction filter), searched for what must never be there."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.addFilter(REDACTOR)
+        self.setFormatter(logging.Formatter(TEXT_FORMAT))
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(NOT_THE_BOT):
+            return
+        line = self.format(record)
+        if any(leak in line for leak in LOG_LEAKS):
+            self.leaks.append(line[:300])
+
+
+@pytest.fixture(autouse=True)
+def logs_leak_nothing() -> Iterator[None]:
+    """Fails the test during which the bot logged a token, a phone number or a tip's words
+    (the logs of a whole run are scanned this way, test by test)."""
+    scan = LogScan()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(scan)
+    root.setLevel(min(level, logging.INFO) if level else logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(scan)
+        root.setLevel(level)
+    assert not scan.leaks, "logged what must never be logged:\n" + "\n".join(scan.leaks)
