@@ -416,11 +416,8 @@ class DeliveryWorker:
     def _choose(self, candidates: list[Candidate], now: datetime, slots: int) -> Turn:
         """Which candidates go now, and which chats the rate limits hold back until when."""
         turn = Turn(next_at=now + timedelta(seconds=IDLE_WAIT_S))
-        messages = 0
         for row_id, chat_id, kind, priority in candidates:
             if priority != LANE_PRIORITY[Lane.BUTTON]:  # a button's answer just goes
-                if self.limiter.paced and messages >= 1:
-                    continue  # one message a turn under a paced limit; answers still go
                 group = kind == ChatKind.GROUP
                 if chat_id in turn.blocked or chat_id in self._busy_chats:
                     continue  # one message at a time per chat keeps its order
@@ -431,11 +428,9 @@ class DeliveryWorker:
                     continue
                 self._busy_chats.add(chat_id)
                 turn.chats.add(chat_id)
-                messages += 1
             turn.rows.append(row_id)
-            # under a paced overall limit one message goes per turn, with every answer to a
-            # pressed button waiting (they count in no limit); unlimited, a batch
-            if len(turn.rows) >= slots:
+            # under a paced overall limit one message goes per turn; unlimited, a batch
+            if len(turn.rows) >= (1 if self.limiter.paced else slots):
                 break
         return turn
 
