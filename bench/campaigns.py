@@ -16,7 +16,6 @@ peak memory is theirs alone. Last line per database: one JSON object.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
@@ -29,7 +28,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from bench import results as recorded
-from bench.scratch import scratch_database
+from bench.scratch import measure_in_child, scratch_database
 from bot.channels.base import TextRenderer
 from bot.channels.telegram import CAPABILITIES as TELEGRAM
 from bot.channels.telegram import TelegramRenderer
@@ -55,7 +54,6 @@ from bot.services.campaigns import job
 from bot.services.keys import open_keyring
 from tests.pg_pass import _reachable
 
-REPO = Path(__file__).resolve().parent.parent
 COMMUNES, GROUPS, RESIDENTS = 100, 25_000, 200_000
 TELEGRAM_EVERY = 10  # one group in ten also has a Telegram group chat
 CHUNK = 5_000
@@ -187,22 +185,13 @@ async def child(url: str, schema: str | None, key_file: str) -> dict[str, Any]:
 
 async def run_db(name: str, url: str | None, scale: float) -> dict[str, Any]:
     async with scratch_database("campaigns", url) as scratch:
-        workdir, url, schema, settings = (scratch.workdir, scratch.url, scratch.schema,
-                                          scratch.settings)
+        schema, settings = scratch.schema, scratch.settings
         rt = await _runtime(settings, schema, FakeClock(PLANNED_AT))
         started = time.perf_counter()
         sizes = await build(rt, scale)
         build_s = time.perf_counter() - started
         await rt.db.dispose()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.campaigns", "--child", url, schema or "",
-            str(workdir / "keys"), cwd=REPO, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE)
-        out, err = await process.communicate()
-        if process.returncode != 0:
-            raise RuntimeError(f"the measuring process failed ({process.returncode}):\n"
-                               + err.decode()[-3000:])
-        measured = json.loads(out.decode().strip().splitlines()[-1])
+        measured = await measure_in_child("bench.campaigns", scratch)
     return {"db": name, "build_s": round(build_s, 1), **sizes, **measured}
 
 

@@ -22,13 +22,11 @@ Last line per database: `{"bench": "coverage", "db": ..., "province_s": ..., "co
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,7 +36,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import results as recorded
-from bench.tips import REPO
+from bench.scratch import measure_in_child, scratch_database
 from bot.config import Settings
 from bot.db import Database
 from bot.loop import run_loop
@@ -222,40 +220,14 @@ async def measure(url: str, schema: str | None, key_file: str) -> dict[str, Any]
 
 
 async def run_db(name: str, url: str | None, scale: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="binhyen-coverage-") as tmp:
-        workdir = Path(tmp)
-        schema = None
-        if url is None:
-            url = f"sqlite+aiosqlite:///{workdir}/coverage.db"
-        else:
-            schema = f"coverage_{os.getpid()}"
-            admin = Database(url)
-            async with admin.writer.begin() as conn:
-                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-                await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            await admin.dispose()
-        settings = Settings(database_url=url, key_file=workdir / "keys",
-                            _env_file=None)  # type: ignore[call-arg]
-        db = Database(url, schema=schema)
+    async with scratch_database("coverage", url) as scratch:
+        db = Database(scratch.url, schema=scratch.schema)
         await db.migrate()
         started = time.perf_counter()
-        sizes = await build(db, settings, scale)
+        sizes = await build(db, scratch.settings, scale)
         build_s = time.perf_counter() - started
         await db.dispose()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.coverage", "--child", url, schema or "",
-            str(workdir / "keys"), cwd=REPO, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE)
-        out, err = await process.communicate()
-        if process.returncode != 0:
-            raise RuntimeError(f"the measuring process failed ({process.returncode}):\n"
-                               + err.decode()[-3000:])
-        measured = json.loads(out.decode().strip().splitlines()[-1])
-        if schema:
-            admin = Database(url)
-            async with admin.writer.begin() as conn:
-                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            await admin.dispose()
+        measured = await measure_in_child("bench.coverage", scratch)
     return {"db": name, "build_s": round(build_s, 1), **sizes, **measured}
 
 

@@ -4,17 +4,23 @@ fresh schema in the PostgreSQL database given, dropped afterwards even when the 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
 from bot.config import Settings
 from bot.db import Database
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -57,3 +63,18 @@ async def scratch_database(name: str, url: str | None) -> AsyncIterator[Scratch]
         finally:
             if schema:
                 await _schema(url, schema, create=False)
+
+
+async def measure_in_child(module: str, scratch: Scratch) -> dict[str, Any]:
+    """Run `python -m <module> --child <url> <schema> <key file>` and return the JSON object it
+    prints last: a fresh process, so what it measures (time, peak memory) is its own and not
+    the build's."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, "--child", scratch.url, scratch.schema or "",
+        str(scratch.settings.key_file), cwd=REPO, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"the measuring process failed ({process.returncode}):\n"
+                           + err.decode()[-3000:])
+    return dict(json.loads(out.decode().strip().splitlines()[-1]))
