@@ -46,6 +46,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench import results as recorded
+from bench import scratch
 from bench import tips as tip_bench
 from bench.scratch import scratch_database
 from bench.tips import REPO, TOKEN, Residents, bot_env, cpu_seconds, speed_check
@@ -60,7 +61,6 @@ from bot.sandbox.server import RunningSandbox, start_sandbox
 from bot.services import broadcasts, people
 from bot.services.keys import open_keyring
 from content.acknowledgements import ACK_LABEL
-from tests.pg_pass import _reachable
 
 TEXT = ("Kính gửi bà con: tháng 6 là Tháng hành động phòng, chống ma túy. Bà con để ý con em, "
         "thấy điều bất thường thì báo Công an xã.")
@@ -429,17 +429,7 @@ async def run_limited(name: str, url: str | None, args: argparse.Namespace) -> L
 
 
 async def main(args: argparse.Namespace) -> int:
-    databases: list[tuple[str, str | None]] = []
-    if args.db in (None, "sqlite"):
-        databases.append(("sqlite", None))
-    if args.db in (None, "postgresql"):
-        pg = os.environ.get("BINHYEN_TEST_DATABASE_URL",
-                            "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-        problem = await _reachable(pg)
-        if problem is None:
-            databases.append(("postgresql", pg))
-        else:
-            print(f"PostgreSQL not reachable ({problem}); SQLite only.")
+    databases = await scratch.databases(args.db)
     results: dict[str, Result] = {}
     limited: dict[str, Limited] = {}
     for name, url in databases:

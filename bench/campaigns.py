@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import sys
 import time
@@ -28,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from bench import results as recorded
+from bench import scratch
 from bench.scratch import measure_in_child, scratch_database
 from bot.channels.base import TextRenderer
 from bot.channels.telegram import CAPABILITIES as TELEGRAM
@@ -52,7 +52,6 @@ from bot.runtime import ChannelParts, Runtime
 from bot.services import people
 from bot.services.campaigns import job
 from bot.services.keys import open_keyring
-from tests.pg_pass import _reachable
 
 COMMUNES, GROUPS, RESIDENTS = 100, 25_000, 200_000
 TELEGRAM_EVERY = 10  # one group in ten also has a Telegram group chat
@@ -201,16 +200,7 @@ async def main(args: argparse.Namespace) -> int:
         print(json.dumps(await child(url, schema or None, key_file)))
         return 0
     scale = 0.1 if args.quick else 1.0
-    databases: list[tuple[str, str | None]] = [("sqlite", None)]
-    pg = os.environ.get("BINHYEN_TEST_DATABASE_URL",
-                        "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-    problem = await _reachable(pg)
-    if problem is None:
-        databases.append(("postgresql", pg))
-    else:
-        print(f"PostgreSQL not reachable ({problem}); SQLite only.")
-    if args.db:
-        databases = [d for d in databases if d[0] == args.db]
+    databases = await scratch.databases(args.db)
     results = [await run_db(name, url, scale) for name, url in databases]
     print(f"{'db':<11} {'communes':>8} {'groups':>7} {'residents':>9} {'plan s':>7} "
           f"{'entries':>7} {'fan-out s':>9} {'rows':>7} {'rows/s':>7} {'deliver h':>9} "

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import sys
@@ -36,6 +35,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import results as recorded
+from bench import scratch
 from bench.scratch import measure_in_child, scratch_database
 from bot.config import Settings
 from bot.db import Database
@@ -43,7 +43,6 @@ from bot.loop import run_loop
 from bot.models import Area, Household, ReachSource
 from bot.services.coverage import periods, reach
 from bot.services.coverage.compute import coverage
-from tests.pg_pass import _reachable
 
 COMMUNES, VILLAGES, GROUPS, HOUSEHOLDS = 100, 10, 25, 40
 BROADCASTS = 100  # campaign messages over the year; each linked resident acknowledged 5
@@ -241,16 +240,7 @@ async def main(args: argparse.Namespace) -> int:
         print(json.dumps(await measure(url, schema or None, key_file)))
         return 0
     scale = 0.1 if args.quick else 1.0
-    databases: list[tuple[str, str | None]] = [("sqlite", None)]
-    pg = os.environ.get("BINHYEN_TEST_DATABASE_URL",
-                        "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-    problem = await _reachable(pg)
-    if problem is None:
-        databases.append(("postgresql", pg))
-    else:
-        print(f"PostgreSQL not reachable ({problem}); SQLite only.")
-    if args.db:
-        databases = [d for d in databases if d[0] == args.db]
+    databases = await scratch.databases(args.db)
     results = []
     for name, url in databases:
         print(f"{name}: building the province…", flush=True)

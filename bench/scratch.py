@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from bot.db import Database
+from tests.pg_pass import _reachable
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -78,3 +79,20 @@ async def measure_in_child(module: str, scratch: Scratch) -> dict[str, Any]:
         raise RuntimeError(f"the measuring process failed ({process.returncode}):\n"
                            + err.decode()[-3000:])
     return dict(json.loads(out.decode().strip().splitlines()[-1]))
+
+
+async def databases(only: str | None) -> list[tuple[str, str | None]]:
+    """The databases a benchmark runs on: SQLite, then PostgreSQL when it answers (its URL from
+    BINHYEN_TEST_DATABASE_URL, as the tests'), or only the one `--db` names."""
+    found: list[tuple[str, str | None]] = []
+    if only in (None, "sqlite"):
+        found.append(("sqlite", None))
+    if only in (None, "postgresql"):
+        url = os.environ.get("BINHYEN_TEST_DATABASE_URL",
+                             "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+        problem = await _reachable(url)
+        if problem is None:
+            found.append(("postgresql", url))
+        else:
+            print(f"PostgreSQL not reachable ({problem}); SQLite only.")
+    return found

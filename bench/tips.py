@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import results as recorded
+from bench import scratch
 from bench.scratch import scratch_database
 from bot.config import Settings
 from bot.db import Database
@@ -47,7 +48,6 @@ from bot.runtime import Runtime
 from bot.sandbox.server import RunningSandbox, start_sandbox
 from bot.services import areas, demo, people
 from bot.services.keys import open_keyring
-from tests.pg_pass import _reachable
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = f"1000000001:{secrets.token_urlsafe(27)}"
@@ -295,17 +295,7 @@ async def main(args: argparse.Namespace) -> int:
     confirm_n = args.confirms or confirm_n
     conversations = conversations if args.conversations is None else args.conversations
     one_process = args.one_process
-    databases: list[tuple[str, str | None]] = []
-    if args.db in (None, "sqlite"):
-        databases.append(("sqlite", None))
-    if args.db in (None, "postgresql"):
-        pg = os.environ.get("BINHYEN_TEST_DATABASE_URL",
-                            "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-        problem = await _reachable(pg)
-        if problem is None:
-            databases.append(("postgresql", pg))
-        else:
-            print(f"PostgreSQL not reachable ({problem}); SQLite only.")
+    databases = await scratch.databases(args.db)
     results = [await run_db(name, url, confirm_n, conversations, 1.0, one_process, args.rate)
                for name, url in databases]
     print("bot: " + ("one process" if one_process else "receiver + sender process")

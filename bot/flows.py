@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -113,6 +113,18 @@ class Answer:
     text: str
     choice: Choice | None
     incoming: Incoming
+
+    def picked(self, items: list[Any]) -> Any:
+        """The item of a list kept in the flow's data that this answer chose, when its choices
+        were made by `choices_of` (their ids are the items' places in the list)."""
+        assert self.choice is not None
+        return items[int(self.choice.id[1:])]
+
+
+def choices_of(labels: Iterable[str], prefix: str = "c") -> tuple[Choice, ...]:
+    """One choice per item of a list kept in the flow's data, by its place in it (the list,
+    not the choice, carries what was chosen; `Answer.picked` reads it back)."""
+    return tuple(Choice(f"{prefix}{place}", label) for place, label in enumerate(labels))
 
 
 # ---- the context a step works in --------------------------------------------------------------

@@ -10,7 +10,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from bot.flows import Answer, Command, Ctx, Finish, Flow, Goto, Outcome, Registry, Retry, StartFlow
+from bot.flows import (
+    Answer,
+    Command,
+    Ctx,
+    Finish,
+    Flow,
+    Goto,
+    Outcome,
+    Registry,
+    Retry,
+    StartFlow,
+    choices_of,
+)
 from bot.messages import Choice, InputKind, Prompt
 from bot.models import ActivityKind, Role
 from bot.parse import parse_past_day
@@ -123,14 +135,12 @@ async def _answer_menu(ctx: Ctx, answer: Answer) -> Outcome:
 
 @flow.ask("group")
 async def _ask_group(ctx: Ctx) -> Prompt:
-    return Prompt(words.ASK_GROUP, tuple(Choice(f"g{i}", name)
-                                         for i, (_id, name) in enumerate(ctx.data["groups"])))
+    return Prompt(words.ASK_GROUP, choices_of(name for _id, name in ctx.data["groups"]))
 
 
 @flow.answer("group")
 async def _answer_group(ctx: Ctx, answer: Answer) -> Outcome:
-    assert answer.choice is not None
-    ctx.data["group"] = ctx.data["groups"][int(answer.choice.id[1:])]
+    ctx.data["group"] = answer.picked(ctx.data["groups"])
     return Goto("kind")
 
 
@@ -177,14 +187,13 @@ async def _ask_topic(ctx: Ctx) -> Prompt:
     text = words.ASK_TOPIC.format(limit=service.MAX_TOPIC)
     if topics:
         text += "\n" + words.ASK_TOPIC_CAMPAIGN
-    return Prompt(text, tuple(Choice(f"t{i}", topic) for i, topic in enumerate(topics)),
-                  accepts=TEXT)
+    return Prompt(text, choices_of(topics), accepts=TEXT)
 
 
 @flow.answer("topic")
 async def _answer_topic(ctx: Ctx, answer: Answer) -> Outcome:
     if answer.choice is not None:
-        ctx.data["topic"] = ctx.data["topics"][int(answer.choice.id[1:])]
+        ctx.data["topic"] = answer.picked(ctx.data["topics"])
     else:
         try:
             ctx.data["topic"] = service.check_topic(answer.text)

@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.flows import Answer, Command, Ctx, Finish, Flow, Goto, Outcome, Registry, Retry, StartFlow
+from bot.flows import (
+    Answer,
+    Command,
+    Ctx,
+    Finish,
+    Flow,
+    Goto,
+    Outcome,
+    Registry,
+    Retry,
+    StartFlow,
+    choices_of,
+)
 from bot.messages import Choice, InputKind, Prompt
 from bot.parse import is_now, parse_when
 from bot.services import leader_broadcasts as service
@@ -116,14 +128,12 @@ async def _answer_when(ctx: Ctx, answer: Answer) -> Outcome:
 
 @add_flow.ask("scope")
 async def _ask_scope(ctx: Ctx) -> Prompt:
-    return Prompt(words.ASK_SCOPE, tuple(Choice(f"a{i}", name)
-                                         for i, (_id, name) in enumerate(ctx.data["scopes"])))
+    return Prompt(words.ASK_SCOPE, choices_of(name for _id, name in ctx.data["scopes"]))
 
 
 @add_flow.answer("scope")
 async def _answer_scope(ctx: Ctx, answer: Answer) -> Outcome:
-    assert answer.choice is not None
-    ctx.data["scope"] = ctx.data["scopes"][int(answer.choice.id[1:])]
+    ctx.data["scope"] = answer.picked(ctx.data["scopes"])
     return Goto("repeat")
 
 
@@ -209,14 +219,12 @@ async def _cancel_begin(ctx: Ctx, _args: str) -> Outcome:
 
 @cancel_flow.ask("pick")
 async def _ask_pick(ctx: Ctx) -> Prompt:
-    return Prompt(words.CANCEL_PICK, tuple(Choice(f"i{i}", item["line"])
-                                           for i, item in enumerate(ctx.data["items"])))
+    return Prompt(words.CANCEL_PICK, choices_of(item["line"] for item in ctx.data["items"]))
 
 
 @cancel_flow.answer("pick")
 async def _answer_pick(ctx: Ctx, answer: Answer) -> Outcome:
-    assert answer.choice is not None
-    ctx.data["item"] = ctx.data["items"][int(answer.choice.id[1:])]
+    ctx.data["item"] = answer.picked(ctx.data["items"])
     return Goto("sure")
 
 
