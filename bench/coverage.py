@@ -273,13 +273,4 @@ async def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, to try it")
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], help="only this database")
-    parser.add_argument("--record", action="store_true",
-                        help="write this run's figures into bench/RESULTS.md")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
-    arguments = parser.parse_args()
-    if arguments.record and arguments.quick:
-        parser.error("--record takes the full benchmark only (no --quick)")
-    sys.exit(run_loop(main(arguments)))
+    sys.exit(run_loop(main(scratch.province_bench_arguments(__doc__))))

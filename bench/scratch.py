@@ -4,6 +4,7 @@ fresh schema in the PostgreSQL database given, dropped afterwards even when the 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -96,3 +97,18 @@ async def databases(only: str | None) -> list[tuple[str, str | None]]:
         else:
             print(f"PostgreSQL not reachable ({problem}); SQLite only.")
     return found
+
+
+def province_bench_arguments(doc: str) -> argparse.Namespace:
+    """The command line of a benchmark that builds its data and measures it in a child process
+    (`measure_in_child`): --quick, --db, --record, and the child's hidden --child."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, to try it")
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], help="only this database")
+    parser.add_argument("--record", action="store_true",
+                        help="write this run's figures into bench/RESULTS.md")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.record and arguments.quick:
+        parser.error("--record takes the full benchmark only (no --quick)")
+    return arguments
