@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot import wakeups
 from bot.channels.base import Channel, Endpoint, Transient, WebhookRefused, pause
 from bot.channels.registry import channel_type, configured
 from bot.clock import Clock, SystemClock
@@ -127,16 +128,43 @@ class App:
         self.rt.channels[channel.name] = channel.parts()
         processor = InboxProcessor(self.rt, channel.name, channel.handle_stored,
                                    channel.apologise, channel.prepare, channel.needs_prepare)
-        channel.on_stored = processor.wake
+        channel.on_stored = lambda: self._stored(channel, processor)
         if self.receive:
             self.processors.append(processor)
         if self.deliver:
             self.workers.append(DeliveryWorker(self.rt, channel, channel.limits(),
                                                holder=self.holder))
 
+    def _stored(self, channel: Channel, processor: InboxProcessor) -> None:
+        """Updates were stored: this process handles them; what a poller stored, every worker
+        shares (a webhook's calls are already spread over the workers by the proxy)."""
+        processor.wake()
+        if not channel.webhook and not self.rt.db.is_sqlite:
+            self.rt.spawn(wakeups.notify(self.rt.db, wakeups.INBOX, channel.name))
+
+    def _woken(self, kind: str, name: str) -> None:
+        """A wake-up from another worker (`bot.wakeups`)."""
+        if kind == wakeups.OUTBOX:
+            self.rt.wake_delivery(name)
+        elif kind == wakeups.INBOX:
+            for processor in self.processors:
+                if processor.channel == name:
+                    processor.wake()
+
+    def _wake_everything(self) -> None:
+        for processor in self.processors:
+            processor.wake()
+        for name in self.channels:
+            self.rt.wake_delivery(name)
+
     async def start(self) -> None:
         """Start the workers, then connect and poll (connecting retries with backoff), each
         under the supervisor."""
+        if not self.rt.db.is_sqlite:
+            listener = wakeups.Listener(self.rt.db, self._woken)
+            self.supervisor.start("listen", allowance(wakeups.CHECK_EVERY_S),
+                                  lambda beat: listener.run(self.stop_event, beat,
+                                                            self._wake_everything))
         for processor in self.processors:
             self.supervisor.start(f"inbox:{processor.channel}", allowance(processor.longest_wait),
                                   lambda beat, p=processor: p.run(self.stop_event, beat))

@@ -1,7 +1,8 @@
 """What every service and flow gets handed: settings, database, keys, clock, and per-channel parts.
 
 One `Runtime` per process. It is plain data plus two helpers: `transaction()`, which wakes the
-delivery workers of every channel that got outbox rows once the transaction has committed, and
+delivery workers of every channel that got outbox rows once the transaction has committed (in
+this process and, on PostgreSQL, in every other: `bot.wakeups`), and
 `seal/open` shortcuts to the keyring.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import wakeups
 from bot.channels.base import Capabilities, Renderer
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -52,13 +54,16 @@ class Runtime:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work; delivery workers are woken only after it commits."""
+        """A unit of work; delivery workers are woken only after it commits (those of other
+        processes by a NOTIFY inside it, heard at its COMMIT: `bot.wakeups`)."""
         async with self.db.transaction() as session:
             session.info[OUTBOX_CHANNELS] = set()
             session.info[AFTER_COMMIT] = []
             yield session
             touched: set[str] = session.info[OUTBOX_CHANNELS]
             follow_ups: list[Callable[[], Awaitable[Any]]] = session.info[AFTER_COMMIT]
+            if touched:
+                await wakeups.notify_in(session, self.db, wakeups.OUTBOX, touched)
         for channel in touched:
             self.wake_delivery(channel)
         for work in follow_ups:

@@ -4,7 +4,10 @@ One user's updates are handled strictly in arrival order. On SQLite (one writer 
 batch of waiting updates is handled in one transaction, each update in its own savepoint: one
 commit for many updates, and a failing update rolls back alone. On PostgreSQL different users
 are handled concurrently (bounded by `BINHYEN_WORKERS`), each update in its own transaction
-under an advisory lock on its sender, so several processes keep one user's order too.
+under an advisory lock on its sender, so several processes keep one user's order too: a
+process that finds the sender's lock taken (another worker is handling that user's earlier
+update) leaves that user's rows for this turn instead of waiting, so workers never queue
+behind each other and never take a user's later update before the earlier one commits.
 
 Slow work an update needs (fetching files) is done before the transaction opens. A failing
 update is retried, then kept (encrypted) as `failed` and its sender gets an apology — never
@@ -60,10 +63,10 @@ CLAIM = (update(InboxUpdate)
          .values(status=InboxStatus.DONE, payload_enc=None, sender_ref="",
                  received_at=bindparam("day"), processed_at=bindparam("day"),
                  attempts=InboxUpdate.attempts + 1))
-# PostgreSQL: the claim also takes the advisory lock on the update's sender, in the same round
-# trip. The lock comes after the row's own check, which is enough: what must wait for the
-# sender's earlier update to commit is the handling, and it starts after this returns.
-CLAIM_AND_LOCK = CLAIM.returning(func.pg_advisory_xact_lock(bindparam("lock")))
+# PostgreSQL: the sender's advisory lock is tried first, in the update's own transaction (held
+# until it ends); only under it is the row claimed, so one user's rows are claimed and handled
+# one at a time, in order, whichever worker takes them.
+TRY_SENDER_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("lock")))
 
 
 @dataclass
@@ -119,7 +122,9 @@ class InboxProcessor:
             stopper.cancel()
 
     async def drain(self) -> int:
-        """Handle what is pending now; returns how many rows were taken."""
+        """Handle what is pending now; returns how many rows this process tried (rows left to
+        another worker that is handling their sender do not count: were they counted, a worker
+        would spin on rows it may not take; the worker holding them comes round for more)."""
         self.busy = True
         try:
             batch = await self._load()
@@ -128,9 +133,8 @@ class InboxProcessor:
             await self._prepare_all(batch)
             if self.rt.db.is_sqlite:
                 await self._in_one_transaction(batch)
-            else:
-                await self._concurrently(batch)
-            return len(batch)
+                return len(batch)
+            return await self._concurrently(batch)
         finally:
             self.busy = False
 
@@ -206,32 +210,42 @@ class InboxProcessor:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # ---- PostgreSQL: users in parallel, each update in its own transaction -------------------
-    async def _concurrently(self, batch: list[Waiting]) -> None:
+    async def _concurrently(self, batch: list[Waiting]) -> int:
         by_sender = [list(group) for _, group in groupby(
             sorted(batch, key=lambda item: (item.sender, item.row_id)),
             key=lambda item: item.sender)]
-        await _all(self._one_sender(items) for items in by_sender)
+        tried = [0]
+        await _all(self._one_sender(items, tried) for items in by_sender)
+        return tried[0]
 
-    async def _one_sender(self, items: list[Waiting]) -> None:
+    async def _one_sender(self, items: list[Waiting], tried: list[int]) -> None:
+        """The sender's rows in order; all left for a later turn once another worker is found
+        handling this sender (taking a later row then could overtake its earlier one)."""
         async with self._slots:
             for item in items:
-                await self._one(item)
+                if not await self._one(item):
+                    return
+                tried[0] += 1
 
-    async def _one(self, item: Waiting) -> None:
+    async def _one(self, item: Waiting) -> bool:
+        """Handle one row under its sender's lock; False when another worker holds the lock."""
         try:
             async with self.rt.transaction() as session:
-                claimed = (await session.execute(CLAIM_AND_LOCK, {
-                    "row_id": item.row_id, "day": self._day(),
-                    "lock": self.rt.db.lock_number(item.sender)})).first()
-                if claimed is not None:
+                locked = await session.scalar(
+                    TRY_SENDER_LOCK, {"lock": self.rt.db.lock_number(item.sender)})
+                if not locked:
+                    return False
+                claimed = await self._claim(session, item.row_id)
+                if claimed:
                     await self.handle(session, item.payload, item.prepared)
-            if claimed is not None:
+            if claimed:
                 self.rt.metrics.did(self.channel)
             self.rt.faults.reach("after_handle")
         except Exception as exc:
             if unavailable(exc):
                 raise  # rolled back: the row is still pending
             await self._failed(item.row_id, exc)
+        return True
 
     async def _failed(self, row_id: int, exc: Exception) -> None:
         if isinstance(exc, inbox_store.Malformed):

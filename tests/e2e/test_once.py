@@ -52,9 +52,11 @@ def settings(settings: Settings) -> Settings:
 @asynccontextmanager
 async def one_batch(h: Harness, racers: int) -> AsyncIterator[None]:
     """Make the next `racers` updates wait in the inbox and then be handled in one batch, in
-    parallel: a blocker's update is held by its sender's advisory lock (taken here, on a
-    connection of our own) while the racers' updates are stored; then the lock is let go.
-    Without this the first update would often be handled before the others arrive.
+    parallel: a blocker's update is held in its handling (its reply cannot enter the outbox
+    while this test holds a SHARE lock on that table, on a connection of its own) while the
+    racers' updates are stored; then the lock is let go, the blocker's turn ends and the
+    next turn takes every racer at once. Without this the first update would often be
+    handled before the others arrive.
 
     On SQLite there is nothing to race (one writer; a batch is handled in one transaction,
     update after update): the updates are just sent, and the answers must be as right."""
@@ -63,16 +65,12 @@ async def one_batch(h: Harness, racers: int) -> AsyncIterator[None]:
         yield
         await h.settle()
         return
-    sender = str(BLOCKER.id) if h.zalo else f"{BLOCKER.id}:{BLOCKER.id}"
-    lock = rt.db.lock_number(rt.digest(sender, f"sender:{h.channel}"))
     async with rt.db.writer.connect() as holder:
-        await holder.execute(text("SELECT pg_advisory_lock(:lock)"), {"lock": lock})
-        await holder.commit()
+        await holder.execute(text("LOCK TABLE outbox IN SHARE MODE"))
         await h.send(BLOCKER, "/hotline", settle=False)
         await _pending(h, 1)
         yield
         await _pending(h, 1 + racers)
-        await holder.execute(text("SELECT pg_advisory_unlock(:lock)"), {"lock": lock})
         await holder.commit()
     await h.settle()
 
