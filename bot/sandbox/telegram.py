@@ -164,11 +164,12 @@ class TelegramSandbox(EmulatorCore):
         self._migrations: dict[int, int] = {}
         self._next_media_group_id = _FIRST_MEDIA_GROUP_ID
         self._updates = UpdateQueue(on_change=self._touch)
+        self._max_connections = DEFAULT_MAX_CONNECTIONS
         self.webhooks = WebhookDelivery(self._updates, lambda: int(self._clock() * 1000),
                                         self.pause, self._touch, header=SECRET_HEADER,
-                                        describe=_describe_update)
+                                        describe=_describe_update,
+                                        connections=lambda: self._max_connections)
         self._updates.on_push = self.webhooks.kick
-        self._max_connections = DEFAULT_MAX_CONNECTIONS
         self.media = MediaLibrary()
         self.post_watchers: list[Callable[[int], None]] = []
         """Called with the chat id whenever the bot posts there: lets a load generator wait

@@ -100,7 +100,8 @@ class UpdateQueue:
         self._next_id = 1
         self._allowed: frozenset[str] | None = None
         self._poll = LongPoll(on_change)
-        self._taken: tuple[int, Any] | None = None  # being delivered to the webhook
+        # being delivered to the webhook: (update id, body) by the handed copy's id()
+        self._taken: dict[int, tuple[int, Any]] = {}
         self.poller_seen = False
         self.on_push: Callable[[], None] = lambda: None
 
@@ -114,23 +115,33 @@ class UpdateQueue:
         """How many updates wait for getUpdates or the webhook."""
         return len(self._pending)
 
-    def take(self) -> Any | None:
-        """The oldest pending update, for the webhook (it is confirmed once taken: only a
-        delivery cut short by deleteWebhook puts it back)."""
-        if not self._pending:
+    def take(self, busy: Callable[[Any], bool] = lambda _update: False) -> Any | None:
+        """The oldest pending update that `busy` does not refuse (its sender's previous update
+        is still being delivered), for the webhook: a copy, which `confirm` or `put_back` is
+        later given."""
+        index = next((i for i, (_, body) in enumerate(self._pending) if not busy(body)), None)
+        if index is None:
             return None
-        self._taken = self._pending.pop(0)
+        update_id, body = self._pending.pop(index)
+        handed = dict(body) if isinstance(body, dict) else copy.deepcopy(body)
+        self._taken[id(handed)] = (update_id, body)
         self._on_change()
-        body = self._taken[1]
-        return dict(body) if isinstance(body, dict) else copy.deepcopy(body)
+        return handed
 
-    def put_back(self, _update: Any) -> None:
-        """The update last taken goes back to the front (its delivery was cut short)."""
-        if self._taken is not None:
-            self._pending.insert(0, self._taken)
-            self._taken = None
-            self._poll.wake()
-            self._on_change()
+    def confirm(self, handed: Any) -> None:
+        """A taken update was answered (or given up): it is gone for good."""
+        self._taken.pop(id(handed), None)
+
+    def put_back(self, handed: Any) -> None:
+        """A taken update goes back in its place among the pending (its delivery was cut
+        short by deleteWebhook)."""
+        taken = self._taken.pop(id(handed), None)
+        if taken is None:
+            return
+        self._pending.append(taken)
+        self._pending.sort(key=lambda item: item[0])
+        self._poll.wake()
+        self._on_change()
 
     def set_allowed(self, allowed_updates: Sequence[str] | None) -> None:
         """allowed_updates, as getUpdates or setWebhook set it (None: leave it; []: default)."""

@@ -70,6 +70,9 @@ STICKER_SIDE = 128
 NOT_INTERACTED = "Forbidden: user has not interacted with the bot"
 OUTSIDE_WINDOW = NOT_INTERACTED + " in the last {hours} hours"
 WEBHOOK_ACTIVE = "Conflict: webhook is active"
+# Zalo does not say how many calls it makes to a webhook at once; Telegram's default is 40.
+# Several, so a bot with several workers is called in parallel, as it will be.
+WEBHOOK_CONNECTIONS = 10
 POLL_TIMEOUT = "Request timeout"
 CONTENT_KINDS = ("photo", "sticker", "voice", "unsupported")
 MESSAGE_FIELDS = frozenset({"user", "text", "caption", *CONTENT_KINDS})
@@ -123,7 +126,8 @@ class ZaloSandbox(OneToOneEmulator):
         self.media = MediaLibrary()
         self._inbox = ZaloInbox(on_change=self._touch)
         self.webhooks = WebhookDelivery(self._inbox, self._now, self.pause, self._touch,
-                                        header=SECRET_HEADER, describe=describe)
+                                        header=SECRET_HEADER, describe=describe,
+                                        connections=lambda: WEBHOOK_CONNECTIONS)
 
     # ---------------------------------------------------------------- Bot API methods
 

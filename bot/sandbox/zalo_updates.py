@@ -58,9 +58,18 @@ class ZaloInbox:
         self._on_change()
         return update
 
-    def take(self) -> Update | None:
-        """The oldest update, for the webhook to deliver (`bot.sandbox.webhooks.Source`)."""
-        return self.pop()
+    def take(self, busy: Callable[[Update], bool] = lambda _update: False) -> Update | None:
+        """The oldest update `busy` does not refuse, for the webhook to deliver
+        (`bot.sandbox.webhooks.Source`)."""
+        for index, update in enumerate(self._pending):
+            if not busy(update):
+                del self._pending[index]
+                self._on_change()
+                return update
+        return None
+
+    def confirm(self, update: Update) -> None:
+        """A taken update was answered (or given up): nothing to keep."""
 
     def put_back(self, update: Update) -> None:
         """An update whose delivery was cut short goes back to the front."""
