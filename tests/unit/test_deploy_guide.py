@@ -20,7 +20,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ import pytest
 from bot.cli import build_parser
 from bot.config import Settings
 from bot.web import WebServer
+from tests import proxy
 
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "docs" / "deploy.md"
@@ -70,76 +70,21 @@ def test_the_operators_command_is_valid_shell() -> None:
 
 # ---- nginx --------------------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _services_kept_down() -> Iterator[None]:
-    """Debian's maintainer scripts start a freshly installed nginx (on port 80) unless
-    policy-rc.d says no: say no for the length of the install, where nobody has said it."""
-    policy = Path("/usr/sbin/policy-rc.d")
-    if policy.exists():
-        yield
-        return
-    policy.write_text("#!/bin/sh\n# test_deploy_guide: no service starts during the install\n"
-                      "exit 101\n", encoding="utf-8")
-    policy.chmod(0o755)
-    try:
-        yield
-    finally:
-        policy.unlink(missing_ok=True)
-
-
-def _apt(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["apt-get", "-q", "-y", "-o", "DPkg::Lock::Timeout=60", *args], capture_output=True,
-        text=True, timeout=timeout, check=False,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-
-
 @pytest.fixture(scope="session")
 def nginx() -> str:
-    """The nginx binary: installed once (Debian's `nginx-light`, else `nginx`) where it is
-    missing, as root with apt; else the test is skipped in one line that says why."""
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
-    if found:
-        return found
-    if os.name != "posix" or os.geteuid() != 0:
-        pytest.skip("nginx is not installed and this is not root: the nginx site is not tested")
-    if shutil.which("apt-get") is None:
-        pytest.skip("nginx is not installed and there is no apt-get: the nginx site is not tested")
+    """The nginx binary (installed once where it is missing and the machine allows: see
+    `tests.proxy`); else the test is skipped in one line that says why."""
     try:
-        with _services_kept_down():
-            for package in ("nginx-light", "nginx"):
-                done = _apt("install", "--no-install-recommends", package, timeout=300)
-                if done.returncode != 0 and "Unable to locate" in done.stderr:
-                    _apt("update", timeout=180)
-                    done = _apt("install", "--no-install-recommends", package, timeout=300)
-                found = shutil.which("nginx", path="/usr/sbin:/sbin:/usr/bin")
-                if found:
-                    return found
-    except subprocess.TimeoutExpired:
-        pytest.skip("installing nginx with apt-get took over 5 minutes: the nginx site is not "
-                    "tested")
-    pytest.skip("apt-get could not install nginx (" + (done.stderr.strip().splitlines() or
-                                                     ["no reason given"])[-1] + ")")
+        return proxy.nginx_binary()
+    except proxy.NoNginx as why:
+        pytest.skip(f"{why}: the nginx site is not tested")
 
 
 def test_the_nginx_site_passes_nginx_t(tmp_path: Path, nginx: str) -> None:
-    """Our site inside a scratch nginx.conf, its certificate a throwaway self-signed one and its
-    logs in the scratch directory: `nginx -t` reads it all (and binds no port)."""
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=binhyen.example.vn", "-keyout", str(key), "-out", str(cert)],
-                   capture_output=True, timeout=60, check=True)
-    site = (FILES / "nginx-binhyen.conf").read_text(encoding="utf-8")
-    live = "/etc/letsencrypt/live/binhyen.example.vn/"
-    assert live + "fullchain.pem" in site and live + "privkey.pem" in site
-    site = (site.replace(live + "fullchain.pem", str(cert))
-            .replace(live + "privkey.pem", str(key))
-            .replace("/var/log/nginx/", f"{tmp_path}/"))
-    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
-                    f"events {{}}\nhttp {{\n    access_log off;\n"
-                    f"    include {tmp_path}/site.conf;\n}}\n", encoding="utf-8")
+    """Our site inside a scratch nginx.conf, its certificate a throwaway one and its logs in the
+    scratch directory: `nginx -t` reads it all (and binds no port)."""
+    tls = proxy.throwaway_tls(tmp_path)
+    conf = proxy.write_config(tmp_path, proxy.site(tmp_path, tls, [8101, 8102], 8443, 8080))
     done = subprocess.run([nginx, "-t", "-q", "-p", f"{tmp_path}/", "-e",
                            str(tmp_path / "error.log"), "-c", str(conf)],
                           capture_output=True, text=True, timeout=30, check=False)
