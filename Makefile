@@ -2,13 +2,13 @@
 #   make run    — the bot on the built-in sandbox and SQLite (no token needed), web chat URL printed
 #   make test   — lint, the whole suite on SQLite, then the PostgreSQL pass when one is reachable
 # Screenshots of a resident's report at 360 px: make screenshots (needs Chromium)
-# Benchmarks: make bench-tips, make bench-delivery, make bench-campaigns, make bench-broadcasts, make bench-coverage; BENCH_ARGS=--record writes bench/RESULTS.md
+# Benchmarks: make bench-tips, make bench-delivery, make bench-campaigns, make bench-broadcasts, make bench-coverage, make bench-workers; BENCH_ARGS=--record writes bench/RESULTS.md
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint screenshots bench-delivery bench-tips bench-campaigns bench-broadcasts bench-coverage clean
+.PHONY: run test lint screenshots bench-delivery bench-tips bench-campaigns bench-broadcasts bench-coverage bench-workers clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Bình Yên cần Python 3.11 trở lên")'
@@ -55,6 +55,9 @@ bench-campaigns: $(STAMP)
 
 bench-broadcasts: $(STAMP)
 	$(BIN)/python -m bench.broadcasts $(BENCH_ARGS)
+
+bench-workers: $(STAMP)
+	$(BIN)/python -m bench.workers $(BENCH_ARGS)
 
 bench-coverage: $(STAMP)
 	$(BIN)/python -m bench.coverage $(BENCH_ARGS)

@@ -316,8 +316,11 @@ class DeliveryWorker:
         if delay <= 0 and not lease_wait:
             return
         self.waiting = True
-        waiters: list[asyncio.Future[object]] = [
-            asyncio.ensure_future(e.wait()) for e in (self.wakeup, stop, self._changed)]
+        # Waiting for the lease, wake-ups are not ours to act on: the holder sends. Were they
+        # heard here, every commit of every worker (`bot.wakeups`) would make each waiting
+        # worker try the lease again, a transaction each time.
+        events = (stop,) if lease_wait else (self.wakeup, stop, self._changed)
+        waiters: list[asyncio.Future[object]] = [asyncio.ensure_future(e.wait()) for e in events]
         waiters.append(asyncio.ensure_future(self.rt.clock.sleep(max(delay, 0.0))))
         try:
             # back in time to renew the lease, which expires after `ttl` without renewal
