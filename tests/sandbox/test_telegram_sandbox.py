@@ -8,6 +8,7 @@ Dispatcher talking to the sandbox, and the web chat page.
 
 import asyncio
 import json
+import ssl
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from bot.sandbox.html_entities import HtmlParseError, parse_html
 from bot.sandbox.server import RunningSandbox, start_sandbox
 from bot.sandbox.telegram import DEFAULT_TOKEN, WEBHOOK_ACTIVE, TelegramSandbox
 from bot.sandbox.webhooks import RetryPolicy
+from tests import proxy
 from tests.sandbox.client import Tg
 
 AN: dict[str, Any] = {"id": 1001, "first_name": "Nguyễn Văn An", "language_code": "vi"}
@@ -797,3 +799,74 @@ async def test_a_user_can_block_and_restart_the_bot(tg: Tg, bot: Bot) -> None:
     ]
     assert kinds == ["kicked", "member", "message"]
     assert (await bot_message(tg, 1001, "chào lại"))["chat"]["id"] == 1001
+
+
+async def test_webhook_calls_go_in_parallel_one_person_at_a_time(tg: Tg) -> None:
+    """Up to max_connections calls at once, as Telegram makes them to a bot with several
+    workers, but never two of one person's: their updates arrive in the order they wrote."""
+    in_flight: dict[int, int] = {}
+    most_at_once, most_of_one = 0, 0
+    arrived: dict[int, list[str]] = {}
+
+    async def hook(request: web.Request) -> web.Response:
+        nonlocal most_at_once, most_of_one
+        message = (await request.json())["message"]
+        person = message["from"]["id"]
+        in_flight[person] = in_flight.get(person, 0) + 1
+        most_at_once = max(most_at_once, sum(in_flight.values()))
+        most_of_one = max(most_of_one, in_flight[person])
+        await asyncio.sleep(0.02)
+        arrived.setdefault(person, []).append(message["text"])
+        in_flight[person] -= 1
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+        assert await tg.ok("setWebhook", url=url, max_connections=5) is True
+        people = [{"id": 5000 + n, "first_name": f"Người {n}"} for n in range(8)]
+        for step in ("một", "hai", "ba"):
+            for person in people:
+                await tg.say(person, step)
+        assert (await tg.settle())[0] == 200
+    finally:
+        await runner.cleanup()
+    assert most_at_once == 5 and most_of_one == 1
+    assert arrived == {p["id"]: ["một", "hai", "ba"] for p in people}
+
+
+async def test_webhook_over_https_needs_a_trusted_certificate(tg: Tg, tmp_path: Any) -> None:
+    """A certificate no trusted authority signed is refused, as by Telegram; trusting the
+    throwaway authority (as Telegram trusts an uploaded self-signed certificate) lets it in."""
+    tls = proxy.throwaway_tls(tmp_path)
+    calls: list[int] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        calls.append((await request.json())["update_id"])
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(tls.cert, tls.key)
+    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=served).start()
+    try:
+        tg.sandbox.webhooks.retry = RetryPolicy(attempts=1, first_delay=0.01, timeout=2)
+        url = f"https://127.0.0.1:{runner.addresses[0][1]}/hook"
+        assert await tg.ok("setWebhook", url=url) is True
+        await tg.say(AN, "không tin")
+        await tg.settle()
+        assert calls == [] and tg.sandbox.webhooks.given_up == 1
+        assert "Certificate" in (tg.sandbox.webhooks.last_error or {}).get("error", "")
+        tg.sandbox.webhooks.trust(str(tls.ca))
+        sent = (await tg.say(AN, "tin rồi"))["update_id"]
+        await tg.settle()
+        assert calls == [sent]
+    finally:
+        await runner.cleanup()
