@@ -197,6 +197,15 @@ class Claimed:
     chat_waiting: bool = False  # the chat had rows waiting for the person to write
     original: str | None = None  # the platform id of the message the request changes
 
+    @property
+    def creates_message(self) -> bool:
+        """Whether it puts a new message into the chat, which is what the flood limits count
+        (Telegram's 30 a second, 1 a second into a private chat, 20 a minute into a group; the
+        sandbox counts the same). A button's answer does not, nor does an edit of a message
+        already there (the mark on a question once answered): counted, the mark after a
+        question took the chat's next second, and the reporter's receipt waited behind it."""
+        return self.ordered and self.request.edit_of is None
+
 
 @dataclass
 class Turn:
@@ -406,7 +415,7 @@ class DeliveryWorker:
         # slow commit cannot squeeze two messages closer than the platform allows
         sending_at = self.rt.clock.now()
         for item in claimed:
-            self.limiter.record(item.chat_id, item.group, sending_at, chat=item.ordered)
+            self.limiter.record(item.chat_id, item.group, sending_at, chat=item.creates_message)
         for item in claimed:
             task = asyncio.create_task(self._send(item))
             self._sending.add(task)
