@@ -65,8 +65,15 @@ CLAIM = (update(InboxUpdate)
                  attempts=InboxUpdate.attempts + 1))
 # PostgreSQL: the sender's advisory lock is tried first, in the update's own transaction (held
 # until it ends); only under it is the row claimed, so one user's rows are claimed and handled
-# one at a time, in order, whichever worker takes them.
-TRY_SENDER_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("lock")))
+# one at a time, in order, whichever worker takes them. One round trip says both: whether the
+# lock was had, and whether the row was claimed under it (the lock is volatile, so its CTE is
+# evaluated once, before the claim that reads it).
+_SENDER_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("lock")).label("had")).cte(
+    "sender_lock")
+_CLAIMED = CLAIM.where(select(_SENDER_LOCK.c.had).scalar_subquery()).returning(
+    InboxUpdate.id).cte("claimed")
+LOCK_AND_CLAIM = select(_SENDER_LOCK.c.had,
+                        select(func.count()).select_from(_CLAIMED).scalar_subquery())
 
 
 @dataclass
@@ -231,11 +238,11 @@ class InboxProcessor:
         """Handle one row under its sender's lock; False when another worker holds the lock."""
         try:
             async with self.rt.transaction() as session:
-                locked = await session.scalar(
-                    TRY_SENDER_LOCK, {"lock": self.rt.db.lock_number(item.sender)})
+                locked, claimed = (await session.execute(LOCK_AND_CLAIM, {
+                    "lock": self.rt.db.lock_number(item.sender), "row_id": item.row_id,
+                    "day": self._day()})).one()
                 if not locked:
                     return False
-                claimed = await self._claim(session, item.row_id)
                 if claimed:
                     await self.handle(session, item.payload, item.prepared)
             if claimed:
