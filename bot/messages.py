@@ -207,21 +207,27 @@ class Outgoing:
 class PlatformRequest:
     """One request to a messenger's API, as its renderer made it, without the chat (added at
     send time). `edit_of` is the outbox row of the message the request changes: the delivery
-    worker hands the channel that message's platform id when it sends."""
+    worker hands the channel that message's platform id when it sends. `new_message` False:
+    it changes or removes a message already in the chat (an edit, a deletion), which the
+    messengers' flood limits do not count; only the renderer knows which requests those are."""
 
     method: str
     params: dict[str, Any]
     edit_of: int | None = None
+    new_message: bool = True
 
     def stored(self) -> dict[str, Any]:
         """As the outbox keeps it (JSON)."""
         kept: dict[str, Any] = {"method": self.method, "params": self.params}
         if self.edit_of is not None:
             kept["edit_of"] = self.edit_of
+        if not self.new_message:
+            kept["new_message"] = False
         return kept
 
     @classmethod
     def from_stored(cls, kept: dict[str, Any]) -> PlatformRequest:
         params = kept["params"]
         # an edit queued before the edited row moved out of the params (issue 15) finds it
-        return cls(kept["method"], params, kept.get("edit_of", params.pop("_message_of", None)))
+        return cls(kept["method"], params, kept.get("edit_of", params.pop("_message_of", None)),
+                   bool(kept.get("new_message", True)))

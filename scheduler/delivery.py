@@ -204,7 +204,7 @@ class Claimed:
         sandbox counts the same). A button's answer does not, nor does an edit of a message
         already there (the mark on a question once answered): counted, the mark after a
         question took the chat's next second, and the reporter's receipt waited behind it."""
-        return self.ordered and self.request.edit_of is None
+        return self.ordered and self.request.new_message
 
 
 @dataclass

@@ -182,7 +182,8 @@ class TelegramRenderer:
         """The first part replaces the old text (a message keeps its place in the chat); what
         no longer fits follows as new messages. An edit carries inline buttons only."""
         first, *more = split_text(message.text, MAX_TEXT) or [message.text]
-        requests = [PlatformRequest("editMessageText", {"text": first}, edit_of=message.edit_of)]
+        requests = [PlatformRequest("editMessageText", {"text": first}, edit_of=message.edit_of,
+                                    new_message=False)]
         requests += [PlatformRequest("sendMessage", {"text": text}) for text in more]
         markup = self.markup(message)
         if markup is not None and "inline_keyboard" not in markup:
@@ -233,7 +234,8 @@ class TelegramRenderer:
         marked = text + CHOSEN_MARK.format(label=label)
         if len(marked) > MAX_TEXT:
             return None
-        return PlatformRequest("editMessageText", {"message_id": message_id, "text": marked})
+        return PlatformRequest("editMessageText", {"message_id": message_id, "text": marked},
+                               new_message=False)
 
     @staticmethod
     def markup(message: Outgoing) -> dict[str, Any] | None:
@@ -622,7 +624,8 @@ class TelegramChannel(Channel):
         if ctx.delete_command and incoming.chat_type is ChatType.GROUP:
             await outbox.enqueue_request(
                 session, self.rt, ctx.chat,
-                PlatformRequest("deleteMessage", {"message_id": message.message_id}),
+                PlatformRequest("deleteMessage", {"message_id": message.message_id},
+                                new_message=False),
             )
 
     async def _on_button(self, session: AsyncSession, query: CallbackQuery, key: str) -> None:
