@@ -92,6 +92,9 @@ async def test_metrics_after_a_tip_a_broadcast_and_failures(
             await h.say(user, "/help")
         await h.seen(RESIDENT_2)
         before = await scrape()
+        # the overall pace after the last replies (33 ms) passes: the fake clock does not move
+        # by itself, and until it does the sender would not try to claim the broadcast
+        clock.advance(timedelta(seconds=1))
 
         # a broadcast while the sender and the inbox processor cannot claim anything
         for user, error in ((OFFICER, "429"), (CHIEF, "5xx"), (LEADER, "403")):
