@@ -309,7 +309,8 @@ class Presence:
 
     def __init__(self, db: Database, name: str) -> None:
         self.db = db
-        self.key = db.lock_number(f"binhyen:presence:{name}")
+        # per schema: deployments (and test runs) sharing a database in schemas of their own
+        self.key = db.lock_number(f"binhyen:presence:{db.schema or ''}:{name}")
         self._conn: AsyncConnection | None = None
 
     async def enter(self) -> None:

@@ -20,7 +20,7 @@ from bot.models import Chat, InboxUpdate
 from bot.services import broadcasts, people
 from bot.web import WebServer
 from scheduler.supervisor import LONGEST_DELAY_S
-from tests.e2e.test_supervision import FailingStatements, restarted, until
+from tests.e2e.test_supervision import INBOX_CLAIM, FailingStatements, restarted, until
 from tests.e2e.tipkit import file_report, police
 from tests.harness import (
     CHIEF,
@@ -100,7 +100,7 @@ async def test_metrics_after_a_tip_a_broadcast_and_failures(
         for user, error in ((OFFICER, "429"), (CHIEF, "5xx"), (LEADER, "403")):
             await h.fault(error, chat_id=h.chat_of(user), times=1)
         claims = [FailingStatements(db, "UPDATE outbox SET", "RETURNING"),
-                  FailingStatements(db, "UPDATE inbox SET", "processed_at")]
+                  FailingStatements(db, "", INBOX_CLAIM)]
         chats = [await chat_of(h, user) for user in (RESIDENT, OFFICER, CHIEF, LEADER)]
         async with h.app.rt.transaction() as session:
             await broadcasts.broadcast(session, h.app.rt, Outgoing("Họp tổ lúc 19 giờ."),

@@ -117,13 +117,15 @@ async def answers(h: Harness) -> list[str]:
     return [t for t in await h.seen(RESIDENT) if "113" in t]
 
 
-# (loop, channel, statement it runs): the poller stores, the processor claims, the worker
-# records a message it has just delivered
+# (loop, channel, statement it runs): the poller stores, the processor claims (on PostgreSQL
+# inside the statement that tries the sender's lock first, so matched by what it contains), the
+# worker records a message it has just delivered
+INBOX_CLAIM = "UPDATE inbox SET sender_ref"
 LOOPS = [
     ("poll:telegram", "telegram", "INSERT INTO inbox", ""),
     ("poll:zalo", "zalo", "INSERT INTO inbox", ""),
-    ("inbox:telegram", "telegram", "UPDATE inbox SET", "processed_at"),
-    ("inbox:zalo", "zalo", "UPDATE inbox SET", "processed_at"),
+    ("inbox:telegram", "telegram", "", INBOX_CLAIM),
+    ("inbox:zalo", "zalo", "", INBOX_CLAIM),
     ("deliver:telegram", "telegram", "DELETE FROM outbox", "RETURNING"),
 ]
 
