@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import signal
 import sys
@@ -40,6 +39,7 @@ from sqlalchemy import func, select
 
 from bench import results as recorded
 from bench import scratch
+from bench.broadcasts import pct
 from bench.scratch import scratch_database
 from bench.tips import REPO, TOKEN, Residents, bot_env, cpu_seconds, prepare, speed_check
 from bot.db import Database
@@ -79,10 +79,7 @@ class Run:
 
     @staticmethod
     def p99(values: list[float]) -> float:
-        if not values:
-            return 0.0
-        ordered = sorted(values)
-        return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+        return pct(values, 0.99)
 
 
 def postgres_cpu_seconds() -> float | None:
