@@ -9,6 +9,7 @@ this process and, on PostgreSQL, in every other: `bot.wakeups`), and
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from bot.crypto import Keyring
 from bot.db import Database
 from bot.faults import CrashPoints
 from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
 
 OUTBOX_CHANNELS = "binhyen.outbox_channels"
 AFTER_COMMIT = "binhyen.after_commit"
@@ -70,10 +73,16 @@ class Runtime:
             self.spawn(work())
 
     def spawn(self, work: Awaitable[Any]) -> None:
-        """Run work in the background, tracked so `idle` waits for it."""
+        """Run work in the background, tracked so `idle` waits for it; a failure is logged
+        when it happens (nobody awaits the task until the process stops)."""
         task = asyncio.ensure_future(work)
         self.background.add(task)
-        task.add_done_callback(self.background.discard)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Future[Any]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("background work failed: %s", type(error).__name__, exc_info=error)
 
     def wake_delivery(self, channel: str) -> None:
         self.outbox_wakeups.setdefault(channel, asyncio.Event()).set()
