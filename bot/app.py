@@ -128,19 +128,14 @@ class App:
         self.rt.channels[channel.name] = channel.parts()
         processor = InboxProcessor(self.rt, channel.name, channel.handle_stored,
                                    channel.apologise, channel.prepare, channel.needs_prepare)
-        channel.on_stored = lambda: self._stored(channel, processor)
+        # updates were stored: this process handles them (what a poller stored also woke the
+        # other workers, in the store itself; a webhook's calls are spread by the proxy)
+        channel.on_stored = processor.wake
         if self.receive:
             self.processors.append(processor)
         if self.deliver:
             self.workers.append(DeliveryWorker(self.rt, channel, channel.limits(),
                                                holder=self.holder))
-
-    def _stored(self, channel: Channel, processor: InboxProcessor) -> None:
-        """Updates were stored: this process handles them; what a poller stored, every worker
-        shares (a webhook's calls are already spread over the workers by the proxy)."""
-        processor.wake()
-        if not channel.webhook and not self.rt.db.is_sqlite:
-            self.rt.spawn(wakeups.notify(self.rt.db, wakeups.INBOX, channel.name))
 
     def _woken(self, kind: str, name: str) -> None:
         """A wake-up from another worker (`bot.wakeups`)."""
@@ -161,7 +156,7 @@ class App:
         """Start the workers, then connect and poll (connecting retries with backoff), each
         under the supervisor."""
         if not self.rt.db.is_sqlite:
-            listener = wakeups.Listener(self.rt.db, self._woken)
+            listener = wakeups.Listener(self.rt.db, self._woken, self.rt.origin)
             self.supervisor.start("listen", allowance(wakeups.CHECK_EVERY_S),
                                   lambda beat: listener.run(self.stop_event, beat,
                                                             self._wake_everything))

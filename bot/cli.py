@@ -418,6 +418,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         prepared = True
         if sender is not None:
             app.rt.wake_elsewhere = sender.wake
+            sender.origin = app.rt.origin
             sender.on_restart = app.rt.metrics.restarted
         # always: /healthz is how a supervisor of the process (systemd, a load balancer)
         # learns that a loop inside it is down; /metrics what to watch

@@ -780,6 +780,8 @@ class Engine:
 
     # -- persistence -----------------------------------------------------------------------
     async def _load(self, ctx: Ctx) -> State | None:
+        if ctx.first_contact:
+            return None  # a person met just now has no conversation yet: no need to look
         row = await ctx.session.scalar(STATE_OF, {"chat": ctx.chat.id, "person": ctx.person.id})
         if row is None:
             return None

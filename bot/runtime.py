@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from bot.metrics import Metrics
 log = logging.getLogger(__name__)
 
 OUTBOX_CHANNELS = "binhyen.outbox_channels"
+# of those, the channels whose wake-up already rode on the INSERT that queued them
+OUTBOX_SAID = "binhyen.outbox_said"
 AFTER_COMMIT = "binhyen.after_commit"
 
 
@@ -54,6 +57,8 @@ class Runtime:
     # set when the delivery workers run in a separate sender process (`bot.sender_process`)
     wake_elsewhere: Callable[[str], None] | None = None
     metrics: Metrics = field(default_factory=Metrics)  # this process's counters (`/metrics`)
+    # names this worker in its wake-ups (`bot.wakeups`); its sender process takes the same
+    origin: str = field(default_factory=lambda: secrets.token_hex(6))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -61,12 +66,13 @@ class Runtime:
         processes by a NOTIFY inside it, heard at its COMMIT: `bot.wakeups`)."""
         async with self.db.transaction() as session:
             session.info[OUTBOX_CHANNELS] = set()
+            session.info[OUTBOX_SAID] = set()
             session.info[AFTER_COMMIT] = []
             yield session
             touched: set[str] = session.info[OUTBOX_CHANNELS]
             follow_ups: list[Callable[[], Awaitable[Any]]] = session.info[AFTER_COMMIT]
-            if touched:
-                await wakeups.notify_in(session, self.db, wakeups.OUTBOX, touched)
+            if unsaid := touched - session.info[OUTBOX_SAID]:
+                await wakeups.notify_in(session, self.db, wakeups.OUTBOX, unsaid, self.origin)
         for channel in touched:
             self.wake_delivery(channel)
         for work in follow_ups:

@@ -56,6 +56,9 @@ class SenderProcess:
         self._task: asyncio.Task[None] | None = None
         self.metrics_dir = tempfile.mkdtemp(prefix="binhyen-sender-metrics-")
         self.on_restart: Callable[[str], None] = lambda _name: None
+        # the parent's `Runtime.origin`: the child is part of the same worker, so it does not
+        # wake for what its parent queued (the parent tells it over stdin already)
+        self.origin = ""
 
     def start(self, stop: asyncio.Event) -> None:
         self._task = asyncio.create_task(self._supervise(stop))
@@ -84,7 +87,8 @@ class SenderProcess:
                 sys.executable, "-m", "bot.cli", "send", stdin=asyncio.subprocess.PIPE,
                 env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": self.metrics_dir})
             assert process.stdin is not None
-            process.stdin.write(json.dumps({"endpoints": self.endpoints}).encode() + b"\n")
+            process.stdin.write(json.dumps({"endpoints": self.endpoints,
+                                            "origin": self.origin}).encode() + b"\n")
             self.process = process
             started = asyncio.get_running_loop().time()
             ended = asyncio.create_task(process.wait())
@@ -129,12 +133,13 @@ async def run_sender(settings: Settings) -> int:
     first = await reader.readline()
     if not first:
         return 0
-    endpoints = {name: Endpoint(**where)
-                 for name, where in json.loads(first)["endpoints"].items()}
+    given = json.loads(first)
+    endpoints = {name: Endpoint(**where) for name, where in given["endpoints"].items()}
     setup_logging(settings.log_level, [where.token for where in endpoints.values()],
                   json_lines=settings.log_format == "json")
     app = App(settings, endpoints=endpoints, run_scheduler=False, receive=False)
     await app.prepare()
+    app.rt.origin = given.get("origin") or app.rt.origin
     # Ctrl+C reaches the whole process group: the parent decides when we stop (end of input);
     # SIGTERM sent to us alone still stops us cleanly.
     tune_garbage_collector()

@@ -6,10 +6,17 @@ sent by whichever worker holds that messenger's sender lease; updates fetched by
 are handled by every worker. Within a process an `asyncio.Event` does it; between processes the
 database does, with no second broker:
 
-* a transaction that queued messages says `outbox:<channel>` inside itself (`notify_in`):
-  PostgreSQL delivers a NOTIFY at COMMIT and never on rollback, so nobody wakes for a message
-  that was not written;
-* a poller that stored updates says `inbox:<channel>` after the store.
+* a transaction that queued messages says `outbox:<channel>` inside itself: PostgreSQL
+  delivers a NOTIFY at COMMIT and never on rollback, so nobody wakes for a message that was
+  not written. Where it can, the saying rides on the INSERT that queues the rows, as a column
+  of its RETURNING (`said_by`): no round trip of its own; PostgreSQL sends identical
+  notifications of one transaction once. Otherwise `notify_in` says it before the commit;
+* a poller's store says `inbox:<channel>` the same way, only for the updates that were new.
+
+Every notification names the process that said it (`Runtime.origin`, shared by a worker and
+its sender process), and a listener does not pass on its own: the process already woke its
+own loops, directly, and hearing itself cost every update a second look at the inbox and the
+outbox.
 
 Each process listens on one connection of its own (`Listener.run`, a supervised loop): a lost
 connection ends the loop, the supervisor starts it again, and every (re)start wakes everything,
@@ -29,7 +36,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
@@ -49,32 +56,38 @@ def channel_of(db: Database) -> str:
     return f"binhyen_{db.schema or 'public'}"
 
 
-async def notify_in(session: AsyncSession, db: Database, kind: str, names: set[str]) -> None:
+def said_by(channel: str, kind: str, name: ColumnElement[str], origin: str
+            ) -> ColumnElement[Any]:
+    """A column for the RETURNING of an INSERT into a table with a messenger column `name`:
+    each new row says `kind:<its messenger>` on `channel` (`channel_of`; PostgreSQL only),
+    heard if the insert commits."""
+    payload = literal(f"{kind}:") + name + literal(f":{origin}")
+    return func.pg_notify(literal(channel), payload).label("said")
+
+
+async def notify_in(session: AsyncSession, db: Database, kind: str, names: set[str],
+                    origin: str) -> None:
     """Inside the caller's transaction (so it is heard only if that commits): wake the workers
     that act on `kind` for each named messenger. Nothing on SQLite."""
     if db.is_sqlite:
         return
     for name in sorted(names):
-        await session.execute(NOTIFY, {"channel": channel_of(db), "payload": f"{kind}:{name}"})
-
-
-async def notify(db: Database, kind: str, name: str) -> None:
-    """The same outside any transaction (after a store that committed by itself)."""
-    if db.is_sqlite:
-        return
-    async with db.statement() as session:
-        await notify_in(session, db, kind, {name})
+        await session.execute(NOTIFY, {"channel": channel_of(db),
+                                       "payload": f"{kind}:{name}:{origin}"})
 
 
 Wake = Callable[[str, str], None]  # (kind, messenger name)
 
 
 class Listener:
-    """Hears the wake-ups of every worker on this database and passes each to `wake`."""
+    """Hears the wake-ups of every other worker on this database and passes each to `wake`;
+    those said by `origin` (this worker) are its own, already acted on."""
 
-    def __init__(self, db: Database, wake: Wake, check_every_s: float = CHECK_EVERY_S) -> None:
+    def __init__(self, db: Database, wake: Wake, origin: str,
+                 check_every_s: float = CHECK_EVERY_S) -> None:
         self.db = db
         self.wake = wake
+        self.origin = origin
         self.check_every_s = check_every_s
         self.server_pid: int | None = None  # the listening connection's backend
 
@@ -100,7 +113,10 @@ class Listener:
                     await driver.remove_listener(channel, self._heard)
 
     def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        kind, _, name = payload.partition(":")
+        kind, _, rest = payload.partition(":")
+        name, _, origin = rest.partition(":")
+        if origin == self.origin:
+            return
         try:
             self.wake(kind, name)
         except Exception:  # a wake-up must never break the listening connection

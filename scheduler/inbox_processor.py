@@ -46,6 +46,11 @@ Prepare = Callable[[dict[str, Any]], Awaitable[Any]]
 NeedsPrepare = Callable[[dict[str, Any]], bool]
 GiveUp = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
 IDLE_POLL_S = 2.0
+# A sender's rows left because another worker held the sender's lock are looked at again this
+# soon: that worker holds the lock for one update, and may not know of the later rows (a
+# webhook call stored them in this worker), so nobody else would come for them before the
+# idle look.
+LEFT_RETRY_S = 0.05
 BATCH = 50
 # A batch holds SQLite's write lock until it commits, so it is kept short for the other writers
 # (the sender process gets its turn between batches), but not too short: every commit wakes the
@@ -104,6 +109,8 @@ class InboxProcessor:
         self.busy = False
         self._slots = asyncio.Semaphore(rt.settings.workers)
         self._opened: dict[int, tuple[str, dict[str, Any]]] = {}  # row id → sender, payload
+        self._failures = 0  # in this turn
+        self._left = 0  # rows of senders another worker was handling, in this turn
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -118,46 +125,47 @@ class InboxProcessor:
         while not stop.is_set():
             beat()
             self._wakeup.clear()
-            processed = await self.drain()
-            if processed:
+            if await self.drain() or self._wakeup.is_set():
                 continue
             waiter = asyncio.create_task(self._wakeup.wait())
             stopper = asyncio.create_task(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=IDLE_POLL_S,
+            await asyncio.wait({waiter, stopper},
+                               timeout=LEFT_RETRY_S if self._left else IDLE_POLL_S,
                                return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             stopper.cancel()
 
-    async def drain(self) -> int:
-        """Handle what is pending now; returns how many rows this process tried (rows left to
-        another worker that is handling their sender do not count: were they counted, a worker
-        would spin on rows it may not take; the worker holding them comes round for more)."""
+    async def drain(self) -> bool:
+        """Handle what is pending now; True when more may be waiting already: the batch was
+        full, cut short, or an update failed (it is tried again). Otherwise what arrives next
+        wakes the loop (`wake`: a store in this process, or another worker's wake-up), so an
+        empty look after every batch — a round trip per update at a steady trickle — is saved.
+        Rows left to another worker that is handling their sender do not count either: they
+        are looked at again after LEFT_RETRY_S (that worker may not know of them)."""
         self.busy = True
+        self._failures = self._left = 0
         try:
             batch = await self._load()
             if not batch:
-                return 0
+                return False
             await self._prepare_all(batch)
             if self.rt.db.is_sqlite:
-                await self._in_one_transaction(batch)
-                return len(batch)
-            return await self._concurrently(batch)
+                handled = await self._in_one_transaction(batch)
+            else:
+                handled = await self._concurrently(batch)
+            return len(batch) >= BATCH or handled < len(batch) or self._failures > 0
         finally:
             self.busy = False
 
     async def _load(self) -> list[Waiting]:
-        """What waits, oldest first. Payloads read and decrypted on an earlier turn that did
-        not get to them (a batch stops after BATCH_SECONDS) are kept, not read again."""
+        """What waits, oldest first. Payloads decrypted on an earlier turn that did not get to
+        them (a batch stops after BATCH_SECONDS) are kept, not decrypted again."""
         async with self.rt.db.reading() as session:
-            ids = [row_id for row_id, _ in await inbox_store.pending(session, self.channel, BATCH)]
-            missing = [row_id for row_id in ids if row_id not in self._opened]
-            if missing:
-                rows = (await session.execute(
-                    select(InboxUpdate.id, InboxUpdate.sender_ref, InboxUpdate.payload_enc)
-                    .where(InboxUpdate.id.in_(missing)))).all()
-                for row_id, sender, blob in rows:
-                    if blob is not None:
-                        self._opened[row_id] = (sender, inbox_store.open_blob(self.rt, blob))
+            rows = await inbox_store.pending(session, self.channel, BATCH)
+        for row_id, sender, blob in rows:
+            if row_id not in self._opened and blob is not None:
+                self._opened[row_id] = (sender, inbox_store.open_blob(self.rt, blob))
+        ids = [row_id for row_id, _, _ in rows]
         self._opened = {row_id: self._opened[row_id] for row_id in ids if row_id in self._opened}
         return [Waiting(row_id, *self._opened[row_id]) for row_id in ids
                 if row_id in self._opened]
@@ -183,17 +191,18 @@ class InboxProcessor:
         await _all(one(item) for item in batch if self.needs_prepare(item.payload))
 
     # ---- SQLite: the batch in one transaction, each update in a savepoint -------------------
-    async def _in_one_transaction(self, batch: list[Waiting]) -> None:
+    async def _in_one_transaction(self, batch: list[Waiting]) -> int:
         """Commit after BATCH_SECONDS at most, so replies and other writers are not held up;
-        what did not fit is taken by the next turn."""
+        what did not fit is taken by the next turn. Returns the rows gone through."""
         failures: list[tuple[int, Exception]] = []
-        handled = 0
+        handled = tried = 0
         loop = asyncio.get_running_loop()
         started = loop.time()
         async with self.rt.transaction() as session:
             for item in batch:
                 if loop.time() - started > BATCH_SECONDS:
                     break
+                tried += 1
                 try:
                     async with session.begin_nested():
                         if await self._claim(session, item.row_id):
@@ -207,6 +216,7 @@ class InboxProcessor:
         self.rt.faults.reach("after_handle")
         for row_id, exc in failures:
             await self._failed(row_id, exc)
+        return tried
 
     def _day(self) -> datetime:
         return seen_day(self.rt.clock.now())
@@ -218,21 +228,22 @@ class InboxProcessor:
 
     # ---- PostgreSQL: users in parallel, each update in its own transaction -------------------
     async def _concurrently(self, batch: list[Waiting]) -> int:
+        """Returns the rows gone through: tried here, or left to the worker that holds their
+        sender (it takes them)."""
         by_sender = [list(group) for _, group in groupby(
             sorted(batch, key=lambda item: (item.sender, item.row_id)),
             key=lambda item: item.sender)]
-        tried = [0]
-        await _all(self._one_sender(items, tried) for items in by_sender)
-        return tried[0]
+        await _all(self._one_sender(items) for items in by_sender)
+        return len(batch)
 
-    async def _one_sender(self, items: list[Waiting], tried: list[int]) -> None:
-        """The sender's rows in order; all left for a later turn once another worker is found
-        handling this sender (taking a later row then could overtake its earlier one)."""
+    async def _one_sender(self, items: list[Waiting]) -> None:
+        """The sender's rows in order; all left to the other worker once it is found handling
+        this sender (taking a later row then could overtake its earlier one)."""
         async with self._slots:
             for item in items:
                 if not await self._one(item):
+                    self._left += 1
                     return
-                tried[0] += 1
 
     async def _one(self, item: Waiting) -> bool:
         """Handle one row under its sender's lock; False when another worker holds the lock."""
@@ -255,6 +266,7 @@ class InboxProcessor:
         return True
 
     async def _failed(self, row_id: int, exc: Exception) -> None:
+        self._failures += 1
         if isinstance(exc, inbox_store.Malformed):
             log.warning("inbox row %s is malformed (%s): kept, not handled", row_id, exc)
         else:

@@ -121,7 +121,8 @@ class PlainChannel(Channel):
             inbox_store.update_key(self.rt, str(update["update_id"]), update),
             str((update.get("message") or {}).get("chat_id")), update) for update in updates]
         async with self.rt.db.statement() as session:
-            stored = await inbox_store.store(session, self.rt, NAME, received)
+            stored = await inbox_store.store(session, self.rt, NAME, received,
+                                             shared=not self.webhook)
         self.rt.metrics.got(NAME, stored)
         self.on_stored()
 

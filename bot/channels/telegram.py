@@ -528,7 +528,8 @@ class TelegramChannel(Channel):
             inbox_store.update_key(self.rt, str(_update_id(payload)), payload), _sender(payload),
             payload) for payload in updates]
         async with self.rt.db.statement() as session:
-            stored = await inbox_store.store(session, self.rt, NAME, received)
+            stored = await inbox_store.store(session, self.rt, NAME, received,
+                                             shared=not self.webhook)
         self.rt.metrics.got(NAME, stored)
         self.on_stored()
 

@@ -327,7 +327,8 @@ class ZaloChannel(Channel):
         key = inbox_store.update_key(self.rt, update_platform_id(update), update)
         async with self.rt.db.statement() as session:
             stored = await inbox_store.store(
-                session, self.rt, NAME, [inbox_store.Received(key, update_sender(update), update)])
+                session, self.rt, NAME, [inbox_store.Received(key, update_sender(update), update)],
+                shared=not self.webhook)
         self.rt.metrics.got(NAME, stored)
         self.on_stored()
         return stored > 0

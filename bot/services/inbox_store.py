@@ -12,10 +12,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import wakeups
 from bot.models import InboxStatus, InboxUpdate
 from bot.runtime import Runtime
 
@@ -56,10 +57,12 @@ class Received:
     payload: dict[str, Any]
 
 
-async def store(session: AsyncSession, rt: Runtime, channel: str, updates: list[Received]
-                ) -> int:
+async def store(session: AsyncSession, rt: Runtime, channel: str, updates: list[Received],
+                *, shared: bool = False) -> int:
     """Insert the updates that are not already there, in one statement (atomic by itself, so
-    `Database.statement` may run it); returns how many were new."""
+    `Database.statement` may run it); returns how many were new. `shared` (a poller's store:
+    every worker handles what it fetched): on PostgreSQL the new rows also wake the other
+    workers, in the same statement (`bot.wakeups.said_by`)."""
     if not updates:
         return 0
     now = rt.clock.now()
@@ -72,21 +75,29 @@ async def store(session: AsyncSession, rt: Runtime, channel: str, updates: list[
         "attempts": 0,
         "received_at": now,
     } for update in updates]
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    result = await session.execute(_STORE[dialect == "postgresql"].values(rows))
+    on_postgresql = not rt.db.is_sqlite
+    statement = _STORE[on_postgresql].values(rows)
+    if shared and on_postgresql:
+        said = wakeups.said_by(wakeups.channel_of(rt.db), wakeups.INBOX,
+                               InboxUpdate.__table__.c.channel, rt.origin)
+        return len((await session.execute(statement.returning(said))).all())
+    result = await session.execute(statement)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+_PENDING = (select(InboxUpdate.id, InboxUpdate.sender_ref, InboxUpdate.payload_enc)
+            .where(InboxUpdate.channel == bindparam("channel"),
+                   InboxUpdate.status == InboxStatus.PENDING)
+            .order_by(InboxUpdate.id).limit(bindparam("limit")))
+
+
 async def pending(session: AsyncSession, channel: str, limit: int = 200
-                  ) -> list[tuple[int, str]]:
-    """(row id, sender) of what waits, oldest first — not the payloads."""
-    query = (
-        select(InboxUpdate.id, InboxUpdate.sender_ref)
-        .where(InboxUpdate.channel == channel, InboxUpdate.status == InboxStatus.PENDING)
-        .order_by(InboxUpdate.id)
-        .limit(limit)
-    )
-    return [(row_id, sender) for row_id, sender in (await session.execute(query)).all()]
+                  ) -> list[tuple[int, str, bytes | None]]:
+    """(row id, sender, sealed payload) of what waits, oldest first. One statement: reading
+    the ids first and the payloads of the new ones after cost a round trip per turn, more than
+    carrying the few payloads already opened once more."""
+    rows = await session.execute(_PENDING, {"channel": channel, "limit": limit})
+    return [(row_id, sender, blob) for row_id, sender, blob in rows.all()]
 
 
 async def count_pending(session: AsyncSession, channel: str | None = None) -> int:

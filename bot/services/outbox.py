@@ -11,12 +11,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Insert, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import wakeups
 from bot.clock import utc
 from bot.messages import Outgoing, PlatformRequest
 from bot.models import (
@@ -29,7 +31,7 @@ from bot.models import (
     OutboxMessage,
     OutboxStatus,
 )
-from bot.runtime import OUTBOX_CHANNELS, Runtime
+from bot.runtime import OUTBOX_CHANNELS, OUTBOX_SAID, Runtime
 
 PAYLOAD_CONTEXT = "outbox.payload"
 # built once and reused: building a statement per message cost more than running it
@@ -39,6 +41,16 @@ INSERT_ROWS = insert(OutboxMessage.__table__).returning(  # type: ignore[arg-typ
 
 def _note_channel(session: AsyncSession, channel: str) -> None:
     session.info.setdefault(OUTBOX_CHANNELS, set()).add(channel)
+
+
+@cache
+def _insert_saying(notify_channel: str, origin: str) -> Insert:
+    """INSERT_ROWS whose RETURNING also wakes the other workers (`bot.wakeups.said_by`), for
+    PostgreSQL: the queued rows and their wake-up in one round trip."""
+    table = OutboxMessage.__table__
+    return insert(table).returning(  # type: ignore[arg-type]
+        table.c.id, wakeups.said_by(notify_channel, wakeups.OUTBOX, table.c.channel, origin),
+        sort_by_parameter_order=True)
 
 
 def _sealed(rt: Runtime, request: PlatformRequest) -> bytes:
@@ -69,15 +81,21 @@ async def _persisted(session: AsyncSession, chats: list[Chat]) -> None:
         await session.flush()
 
 
-async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
-    """One INSERT … RETURNING for all the rows, ids in the rows' order."""
+async def _insert(session: AsyncSession, rt: Runtime, rows: list[dict[str, Any]]) -> list[int]:
+    """One INSERT … RETURNING for all the rows, ids in the rows' order; on PostgreSQL it also
+    says the wake-up for them, so the commit needs no NOTIFY of its own."""
     if not rows:
         return []
-    for channel in {row["channel"] for row in rows}:
+    channels = {row["channel"] for row in rows}
+    for channel in channels:
         _note_channel(session, channel)
+    statement = INSERT_ROWS
+    if not rt.db.is_sqlite:
+        statement = _insert_saying(wakeups.channel_of(rt.db), rt.origin)
+        session.info.setdefault(OUTBOX_SAID, set()).update(channels)
     if len(rows) == 1:
-        return [int((await session.execute(INSERT_ROWS, rows[0])).scalar_one())]
-    return [int(row_id) for row_id in (await session.scalars(INSERT_ROWS, rows)).all()]
+        return [int((await session.execute(statement, rows[0])).scalars().one())]
+    return [int(row_id) for row_id in (await session.scalars(statement, rows)).all()]
 
 
 async def enqueue_request(
@@ -92,7 +110,7 @@ async def enqueue_request(
 ) -> int:
     """Queue one request for a chat; returns the outbox row's id."""
     await _persisted(session, [chat])
-    return (await _insert(session, [_row(rt, chat, request, lane, broadcast_id, part)]))[0]
+    return (await _insert(session, rt, [_row(rt, chat, request, lane, broadcast_id, part)]))[0]
 
 
 async def enqueue_requests(
@@ -109,7 +127,7 @@ async def enqueue_in_lanes(
 ) -> list[int]:
     """Queue requests, each in its own lane, in one statement; ids in the same order."""
     await _persisted(session, [chat for chat, _, _ in requests])
-    return await _insert(session, [_row(rt, chat, request, lane, None, 0)
+    return await _insert(session, rt, [_row(rt, chat, request, lane, None, 0)
                                    for chat, request, lane in requests])
 
 

@@ -1,19 +1,26 @@
 """Wake-ups between workers (`bot.wakeups`): a transaction that queued outbox rows is heard by
-a listener on another connection when it commits, and never when it rolls back; another
-schema's listener hears nothing; a listener whose connection is killed ends (the supervisor
-starts it again) and a new one wakes everything at start."""
+a listener on another connection when it commits, and never when it rolls back, whether the
+wake-up rode on the outbox INSERT or was said before the commit; a poller's store is heard for
+new updates only; a worker does not hear itself; another schema's listener hears nothing; a
+listener whose connection is killed ends (the supervisor starts it again) and a new one wakes
+everything at start."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
 
 from bot import wakeups
 from bot.db import Database
+from bot.messages import PlatformRequest
+from bot.models import ChatKind
 from bot.runtime import OUTBOX_CHANNELS, Runtime
+from bot.services import inbox_store, outbox, people
+from tests.services.conftest import TEXT_CHANNEL
 
 pytestmark = pytest.mark.pg
 
@@ -40,9 +47,9 @@ class Heard:
 
 
 async def _listening(db: Database, heard: Heard, stop: asyncio.Event,
-                     check_every_s: float = wakeups.CHECK_EVERY_S,
+                     check_every_s: float = wakeups.CHECK_EVERY_S, origin: str = "listener",
                      ) -> tuple[wakeups.Listener, asyncio.Task[None]]:
-    listener = wakeups.Listener(db, heard.wake, check_every_s)
+    listener = wakeups.Listener(db, heard.wake, origin, check_every_s)
     task = asyncio.create_task(listener.run(stop, lambda: None, heard.wake_everything))
     async with asyncio.timeout(10):
         while not heard.everything:
@@ -60,6 +67,25 @@ async def _queue(rt: Runtime, channel: str, *, fail: bool = False) -> None:
                 raise RuntimeError("rolled back")
 
 
+async def _enqueue(rt: Runtime, external_id: str, *, fail: bool = False) -> None:
+    """Queue a real outbox row (its wake-up rides on the INSERT) in a chat of `TEXT_CHANNEL`."""
+    with contextlib.suppress(RuntimeError):
+        async with rt.transaction() as session:
+            chat = await people.ensure_chat(session, rt, TEXT_CHANNEL, external_id,
+                                            ChatKind.PRIVATE, None)
+            await outbox.enqueue_request(session, rt, chat, PlatformRequest(
+                "sendMessage", {"text": "Chào bà con"}))
+            if fail:
+                raise RuntimeError("rolled back")
+
+
+async def _store(rt: Runtime, key: str) -> int:
+    """A poller's store of one update (shared with the other workers)."""
+    async with rt.db.statement() as session:
+        return await inbox_store.store(session, rt, "zalo", [inbox_store.Received(
+            key, "sender", {"event_name": "user_send_text"})], shared=True)
+
+
 async def test_a_commit_is_heard_a_rollback_is_not(rt: Runtime, db: Database) -> None:
     if db.is_sqlite:
         pytest.skip("one process on SQLite: nothing to wake")
@@ -67,11 +93,36 @@ async def test_a_commit_is_heard_a_rollback_is_not(rt: Runtime, db: Database) ->
     _, task = await _listening(db, heard, stop)
     try:
         await _queue(rt, "zalo", fail=True)
+        await _enqueue(rt, "41", fail=True)
         await _queue(rt, "telegram")
-        await wakeups.notify(db, wakeups.INBOX, "zalo")
-        await heard.until(2)
+        await _enqueue(rt, "42")
+        assert await _store(rt, "update-1") == 1
+        assert await _store(rt, "update-1") == 0  # a repeat: stored once, said once
+        await heard.until(3)
         await asyncio.sleep(0.2)  # room for anything that should not have come
-        assert heard.said == [("outbox", "telegram"), ("inbox", "zalo")]
+        assert heard.said == [("outbox", "telegram"), ("outbox", TEXT_CHANNEL),
+                              ("inbox", "zalo")]
+    finally:
+        stop.set()
+        await task
+
+
+async def test_a_worker_does_not_hear_itself(rt: Runtime, db: Database) -> None:
+    """What a worker (or its sender process, which takes its origin) said, it already acted
+    on; hearing it again cost a second look at the inbox and the outbox per update."""
+    if db.is_sqlite:
+        pytest.skip("one process on SQLite: nothing to wake")
+    heard, stop = Heard(), asyncio.Event()
+    _, task = await _listening(db, heard, stop, origin=rt.origin)
+    try:
+        await _queue(rt, "telegram")
+        await _enqueue(rt, "43")
+        await _store(rt, "update-2")
+        other = replace(rt, origin="another-worker")
+        await _enqueue(other, "44")
+        await heard.until(1)
+        await asyncio.sleep(0.2)
+        assert heard.said == [("outbox", TEXT_CHANNEL)]
     finally:
         stop.set()
         await task
