@@ -244,6 +244,7 @@ class Limited:
     window_s: float = 0.0
     delivered: int = 0  # groups the broadcast reached during the window
     http_429: int = 0
+    refused_by: dict[str, int] = field(default_factory=dict)  # the 429s by the limit refusing
     presses: int = 0
     acks_per_s: float = 0.0
     ack_ms: list[float] = field(default_factory=list)
@@ -401,6 +402,7 @@ async def run_limited(name: str, url: str | None, args: argparse.Namespace) -> L
             result.window_s = args.window
             result.delivered = sum(1 for _, when in rollout.arrived.values() if when <= end)
             result.http_429 = box.stats.http_429
+            result.refused_by = dict(box.stats.refused_by)
             result.requests = {method: count for method, count in box.stats.requests.items()
                                if method != "getUpdates"}
             receipts = await asyncio.wait_for(asyncio.gather(*tips), 300)
@@ -454,6 +456,7 @@ async def main(args: argparse.Namespace) -> int:
             "b_ack_p99_ms": round(pct(b.ack_ms, 0.99), 1) if b else None,
             "b_groups_reached": b.delivered if b else None,
             "b_http_429": b.http_429 if b else None,
+            "b_429_by": b.refused_by if b else None,
             "b_requests_per_s": {m: round(n / b.window_s, 1) for m, n in b.requests.items()}
             if b else None}))
     if args.record:
@@ -506,6 +509,9 @@ def print_b(results: list[Limited], args: argparse.Namespace) -> None:
         spent = ", ".join(f"{method} {count / r.window_s:.1f}"
                           for method, count in sorted(r.requests.items(), key=lambda x: -x[1]))
         print(f"{r.db}: the bot's requests a second in the window: {spent}")
+        if r.refused_by:
+            print(f"{r.db}: 429s by the limit that refused: "
+                  + ", ".join(f"{scope} {count}" for scope, count in sorted(r.refused_by.items())))
     print("reached, msg/s: groups the broadcast reached in the window (the bot's 30 requests "
           "a second are shared with the answers to pressed buttons, the residents' conversations "
           "and officers' cards); 429: refusals by the sandbox in the window. presses: members' "

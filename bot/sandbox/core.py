@@ -102,9 +102,10 @@ class EmulatorCore(ABC):
         """Let the bot create `count` messages in a chat now, or raise the 429 of the flood
         limits; the accepted messages are recorded and counted. Returns the clock's time."""
         now = self._clock()
-        wait = self.limiter.retry_after(now, chat_id, is_group, count)
-        if wait is not None:
-            raise too_many_requests(wait)
+        refused = self.limiter.refusal(now, chat_id, is_group, count)
+        if refused is not None:
+            self.stats.count_refusal(refused[0])
+            raise too_many_requests(refused[1])
         self.limiter.record(now, chat_id, is_group, count)
         self.stats.count_messages(now, chat_id, is_group, count)
         return now

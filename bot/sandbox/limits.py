@@ -142,22 +142,27 @@ class RateLimiter:
 
     def retry_after(self, now: float, chat_id: ChatKey, is_group: bool, count: int) -> int | None:
         """None if `count` messages into the chat are allowed now, else seconds to wait."""
+        refused = self.refusal(now, chat_id, is_group, count)
+        return refused[1] if refused is not None else None
+
+    def refusal(self, now: float, chat_id: ChatKey, is_group: bool, count: int
+                ) -> tuple[str, int] | None:
+        """None if allowed, else which limit refuses (`overall`, `group`, `private`; the one
+        with the longest wait) and the seconds to wait."""
         if not self.limits.enabled:
             return None
         limits = self.limits
         chat_limit = limits.group_per_minute if is_group else limits.private_per_second
-        waits = (
-            self._windows.overall.wait_for_room(
-                now, count, limits.effective(limits.global_per_second)
-            ),
-            self._windows.chat(chat_id, is_group).wait_for_room(
-                now, count, limits.effective(chat_limit)
-            ),
-        )
-        longest = max(waits)
-        if longest <= 0:
+        waits = {
+            "overall": self._windows.overall.wait_for_room(
+                now, count, limits.effective(limits.global_per_second)),
+            "group" if is_group else "private": self._windows.chat(chat_id, is_group)
+            .wait_for_room(now, count, limits.effective(chat_limit)),
+        }
+        scope = max(waits, key=lambda name: waits[name])
+        if waits[scope] <= 0:
             return None
-        return max(1, math.ceil(longest - _EPSILON))
+        return scope, max(1, math.ceil(waits[scope] - _EPSILON))
 
     def record(self, now: float, chat_id: ChatKey, is_group: bool, count: int) -> None:
         """Remember accepted messages (also while disabled, so enabling is seamless)."""

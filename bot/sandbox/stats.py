@@ -22,6 +22,7 @@ class Stats:
         """Start counting afresh."""
         self.requests: Counter[str] = Counter()
         self.http_429 = 0
+        self.refused_by: Counter[str] = Counter()  # flood-limit 429s by the limit that refused
         self.faults_hit = 0
         self.messages_by_chat: Counter[ChatKey] = Counter()
         self._windows = WindowSet()
@@ -37,6 +38,10 @@ class Stats:
         """An error answer; only 429s are counted."""
         if status == 429:
             self.http_429 += 1
+
+    def count_refusal(self, scope: str) -> None:
+        """A message refused by a flood limit (`overall`, `group` or `private`)."""
+        self.refused_by[scope] += 1
 
     def count_fault(self) -> None:
         """An injected fault hit a request."""
@@ -57,6 +62,7 @@ class Stats:
         return {
             "requests": dict(sorted(self.requests.items())),
             "http_429": self.http_429,
+            "refused_by": dict(sorted(self.refused_by.items())),
             "faults_hit": self.faults_hit,
             "messages_by_chat": {str(chat): n for chat, n in self.messages_by_chat.items()},
             "max_in_window": {
