@@ -415,7 +415,7 @@ class DeliveryWorker:
         for item in claimed:
             self.limiter.record(item.chat_id, item.group, sending_at, chat=item.creates_message)
         for item in claimed:
-            task = asyncio.create_task(self._send(item))
+            task = asyncio.create_task(self._send(item, sending_at))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
         if turn.rows:
@@ -561,7 +561,7 @@ class DeliveryWorker:
         return None
 
     # ---- sending ------------------------------------------------------------------------
-    async def _send(self, item: Claimed) -> None:
+    async def _send(self, item: Claimed, sending_at: datetime) -> None:
         result = Result(item)
         try:
             result.platform_id = await self.sender.send(item.external_id, item.request,
@@ -571,6 +571,8 @@ class DeliveryWorker:
         except Exception as error:
             log.exception("%s: unexpected error sending row %s", self.channel, item.row_id)
             result.error = Transient(type(error).__name__)
+        self.limiter.answered(item.chat_id, item.group, sending_at, self.rt.clock.now(),
+                              chat=item.creates_message)
         self.rt.faults.reach("after_send")
         self._results.append(result)
         if item.ordered:

@@ -13,6 +13,7 @@ is lowered by 10% (never below a floor) and recovers by 5% per minute without a 
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,8 @@ ADAPT_FLOOR = 0.3
 RECOVER_AFTER = timedelta(seconds=60)
 GLOBAL_SHARE_FOR_429 = 0.8
 CHAT_SHARE_FOR_429 = 0.5
-GRID_SLACK = 1.0  # how late (in gaps) a send may be and still keep the pacing grid
+GRID_SLACK = 1.0
+ROUND_TRIPS = 100  # the quickest of this many recent round trips is the latency without delay  # how late (in gaps) a send may be and still keep the pacing grid
 
 
 class Scope(StrEnum):
@@ -75,6 +77,18 @@ class SlidingWindow:
         self._trim(now)
         return len(self.events)
 
+    def move(self, then: datetime, now: datetime) -> None:
+        """An event recorded at `then` is known to have happened by `now` at the latest: keep
+        it at `now` (the later, safe end), where the order of the events puts it."""
+        if now <= then:
+            return
+        with contextlib.suppress(ValueError):  # else already out of every window that counts
+            self.events.remove(then)
+        index = len(self.events)
+        while index and self.events[index - 1] > now:
+            index -= 1
+        self.events.insert(index, now)
+
 
 class ChannelLimiter:
     """When each chat may next receive a message, and how 429s change that."""
@@ -95,6 +109,7 @@ class ChannelLimiter:
         self.factor = {Scope.GLOBAL: 1.0, Scope.GROUP: 1.0, Scope.PRIVATE: 1.0}
         self.last_429: dict[Scope, datetime | None] = dict.fromkeys(Scope)
         self.http_429 = 0
+        self._round_trips: deque[timedelta] = deque(maxlen=ROUND_TRIPS)
 
     # ---- limits in force ------------------------------------------------------------------
     def _configured(self, scope: Scope) -> float:
@@ -168,6 +183,30 @@ class ChannelLimiter:
         self.last_send = slot if timedelta(0) <= now - slot < gap * GRID_SLACK else now
         if self.effective(Scope.GROUP if group else Scope.PRIVATE):
             self._window(chat_id, group).record(now)
+
+    def answered(self, chat_id: int, group: bool, sent_at: datetime, now: datetime, *,
+                 chat: bool = True) -> None:
+        """The platform answered, at `now`, a message recorded as leaving at `sent_at`.
+
+        The platform counts arrivals, and the way there jitters: counted from when they
+        left, the 1st and the 31st message may arrive closer together than they left (the 1st
+        held up on the way), and a 30-a-second window refuses the 31st (bench-broadcasts (b):
+        429s of the overall limit with a 3 % margin, from jitter alone, each pausing every
+        send for a second). So a message whose round trip took longer than the quickest of the
+        last ROUND_TRIPS counts from that much later: the delay it met on the way, as near as
+        the bot can tell. A steady latency costs nothing (only what varies is added); the
+        rate drops only by the jitter, which is what the platform would refuse anyway."""
+        if not chat or now <= sent_at:
+            return
+        took = now - sent_at
+        self._round_trips.append(took)
+        held_up = took - min(self._round_trips)
+        if held_up <= timedelta(0):
+            return
+        if self.effective(Scope.GLOBAL):
+            self.global_window.move(sent_at, sent_at + held_up)
+        if self.effective(Scope.GROUP if group else Scope.PRIVATE):
+            self._window(chat_id, group).move(sent_at, sent_at + held_up)
 
     def on_429(self, chat_id: int, group: bool, retry_after: float, now: datetime) -> Scope:
         """Pause what the 429 concerns and adapt; returns the scope judged to have been hit.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import datetime, timedelta
 
 from bot.clock import FakeClock
 from scheduler.limits import ChannelLimiter, Limits, Scope, SlidingWindow
@@ -114,3 +115,69 @@ def test_429_for_a_chat_that_got_one_message_is_about_everything() -> None:
     limiter = ChannelLimiter(Limits(), clock)
     limiter.record(9, True, clock.now())
     assert limiter.on_429(9, True, 2, clock.now()) is Scope.GLOBAL
+
+
+def _jittered_arrivals(answered: bool, seconds: float = 20) -> tuple[list[float], float]:
+    """Send into many groups as fast as the limiter allows while each message takes 0–80 ms to
+    reach the platform (a loaded loop, a network) and its answer 10 ms more; with `answered`,
+    the limiter hears each answer. Returns the arrival times, sorted, and the send rate."""
+    clock = FakeClock()
+    limiter = ChannelLimiter(Limits(), clock)
+    delays = random.Random(7)
+    start = clock.now()
+    arrivals: list[float] = []
+    answers: list[tuple[datetime, datetime, int]] = []  # (answer, sent, chat), by answer
+    chat = 0
+    while (clock.now() - start).total_seconds() < seconds:
+        now = clock.now()
+        while answered and answers and answers[0][0] <= now:
+            at, sent, group = answers.pop(0)
+            limiter.answered(group, True, sent, at)
+        ready = max(limiter.global_ready_at(now), limiter.chat_ready_at(chat, True, now))
+        if answers and answered:
+            ready = min(ready, max(now, answers[0][0]))
+        if ready > now:
+            clock.set(ready)
+            continue
+        limiter.record(chat, True, now)
+        arrival = now + timedelta(seconds=delays.uniform(0, 0.08))
+        arrivals.append((arrival - start).total_seconds())
+        answers.append((arrival + timedelta(seconds=0.01), now, chat))
+        answers.sort()
+        chat += 1
+    return sorted(arrivals), len(arrivals) / seconds
+
+
+def test_a_message_held_up_on_the_way_counts_from_when_it_arrived() -> None:
+    """Counted from when they left, jitter on the way squeezes 31 arrivals into a second (the
+    platform's 429); with each message's delay (its round trip beyond the quickest) added,
+    never. The rate pays the mean delay (40 ms a window here), no more."""
+    squeezed, fast = _jittered_arrivals(answered=False)
+    assert _max_in_window(squeezed, 1.0) > 30  # the failure this guards against is real
+    arrivals, rate = _jittered_arrivals(answered=True)
+    assert _max_in_window(arrivals, 1.0) <= 30
+    assert rate >= 0.97 * 30 / (1 + Limits().margin + 0.04)
+    assert rate < fast
+
+
+def test_a_steady_latency_costs_nothing() -> None:
+    """Slow but steady answers (250 ms each, a server far from Telegram's) leave the rate as
+    it is: only what varies counts."""
+    clock = FakeClock()
+    limiter = ChannelLimiter(Limits(), clock)
+    start = clock.now()
+    answers: list[tuple[datetime, datetime]] = []
+    sent = 0
+    while (clock.now() - start).total_seconds() < 20:
+        now = clock.now()
+        while answers and answers[0][0] <= now:
+            at, left = answers.pop(0)
+            limiter.answered(sent, True, left, at)
+        ready = limiter.global_ready_at(now)
+        if ready > now:
+            clock.set(min(ready, answers[0][0]) if answers else ready)
+            continue
+        limiter.record(sent, True, now)
+        answers.append((now + timedelta(seconds=0.25), now))
+        sent += 1
+    assert sent / 20 >= 0.95 * 30
