@@ -149,11 +149,12 @@ class InboxProcessor:
             if not batch:
                 return False
             await self._prepare_all(batch)
+            gone_through = len(batch)  # on PostgreSQL: every row, handled or left
             if self.rt.db.is_sqlite:
-                handled = await self._in_one_transaction(batch)
+                gone_through = await self._in_one_transaction(batch)
             else:
-                handled = await self._concurrently(batch)
-            return len(batch) >= BATCH or handled < len(batch) or self._failures > 0
+                await self._concurrently(batch)
+            return len(batch) >= BATCH or gone_through < len(batch) or self._failures > 0
         finally:
             self.busy = False
 
@@ -227,18 +228,15 @@ class InboxProcessor:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # ---- PostgreSQL: users in parallel, each update in its own transaction -------------------
-    async def _concurrently(self, batch: list[Waiting]) -> int:
-        """Returns the rows gone through: tried here, or left to the worker that holds their
-        sender (it takes them)."""
+    async def _concurrently(self, batch: list[Waiting]) -> None:
         by_sender = [list(group) for _, group in groupby(
             sorted(batch, key=lambda item: (item.sender, item.row_id)),
             key=lambda item: item.sender)]
         await _all(self._one_sender(items) for items in by_sender)
-        return len(batch)
 
     async def _one_sender(self, items: list[Waiting]) -> None:
-        """The sender's rows in order; all left to the other worker once it is found handling
-        this sender (taking a later row then could overtake its earlier one)."""
+        """The sender's rows in order; all left for LEFT_RETRY_S once another worker is found
+        handling this sender (taking a later row then could overtake its earlier one)."""
         async with self._slots:
             for item in items:
                 if not await self._one(item):
