@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     telegram_limit_per_second: float = Field(default=30, ge=0)
     telegram_limit_group_per_minute: float = Field(default=20, ge=0)
     telegram_limit_private_per_second: float = Field(default=1, ge=0)
-    rate_margin: float = Field(default=0.03, ge=0, le=1)
+    rate_margin: float = Field(default=0.01, ge=0, le=1)
     delivery_max_attempts: int = Field(default=6, ge=1, le=50)
     delivery_max_in_flight: int = Field(default=64, ge=1, le=1000)
     request_timeout: float = Field(default=15, gt=0)

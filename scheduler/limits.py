@@ -44,7 +44,7 @@ class Limits:
     global_per_second: float = 30
     group_per_minute: float = 20
     private_per_second: float = 1
-    margin: float = 0.03
+    margin: float = 0.01
 
 
 class SlidingWindow:
