@@ -3,9 +3,11 @@
 We count exactly as the platform does — sliding windows (Telegram: 30 messages in any second,
 20 per group in any minute, 1 per private chat in any second) — rather than with token buckets:
 a bucket with burst capacity C and rate r lets C + r·W messages into one window W, so it either
-overshoots the platform's window or leaves capacity unused. Each window is widened by a small
-margin, and the overall limit is also paced (a minimum gap), because requests reach the platform
-with a little jitter and a burst sent at a window's edge would arrive inside the next window.
+overshoots the platform's window or leaves capacity unused. The platform counts arrivals and we
+see departures, so a message whose answer came back slower than the quickest recent round trip
+counts that much later (`ChannelLimiter.answered`: the delay it met on the way); each window is
+also widened by a small margin, and the overall limit is paced (a minimum gap), so a burst sent
+at a window's edge does not arrive inside the next window.
 
 When the platform answers 429 anyway it is stricter than configured: the limit the 429 concerns
 is lowered by 10% (never below a floor) and recovers by 5% per minute without a 429.
@@ -27,8 +29,8 @@ ADAPT_FLOOR = 0.3
 RECOVER_AFTER = timedelta(seconds=60)
 GLOBAL_SHARE_FOR_429 = 0.8
 CHAT_SHARE_FOR_429 = 0.5
-GRID_SLACK = 1.0
-ROUND_TRIPS = 100  # the quickest of this many recent round trips is the latency without delay  # how late (in gaps) a send may be and still keep the pacing grid
+GRID_SLACK = 1.0  # how late (in gaps) a send may be and still keep the pacing grid
+ROUND_TRIPS = 100  # the quickest of this many recent round trips is the latency without delay
 
 
 class Scope(StrEnum):
@@ -78,8 +80,8 @@ class SlidingWindow:
         return len(self.events)
 
     def move(self, then: datetime, now: datetime) -> None:
-        """An event recorded at `then` is known to have happened by `now` at the latest: keep
-        it at `now` (the later, safe end), where the order of the events puts it."""
+        """An event recorded at `then` counts from `now` instead (later: the safe side), in its
+        place among the others."""
         if now <= then:
             return
         with contextlib.suppress(ValueError):  # else already out of every window that counts

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Insert, bindparam, func, insert, select, update
@@ -43,7 +43,7 @@ def _note_channel(session: AsyncSession, channel: str) -> None:
     session.info.setdefault(OUTBOX_CHANNELS, set()).add(channel)
 
 
-@cache
+@lru_cache(maxsize=16)  # one origin per process; tests make many
 def _insert_saying(notify_channel: str, origin: str) -> Insert:
     """INSERT_ROWS whose RETURNING also wakes the other workers (`bot.wakeups.said_by`), for
     PostgreSQL: the queued rows and their wake-up in one round trip."""
